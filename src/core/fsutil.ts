@@ -1,0 +1,159 @@
+// File-system primitives every writer in the product goes through: atomic writes, directory swaps,
+// and an advisory lock so the extension and the CLI never lose each other's writes.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+
+/** Test hook: called after the temp file is complete and before it is renamed into place. */
+export interface AtomicWriteHooks {
+  beforeRename?: (tempPath: string, finalPath: string) => void;
+}
+
+function tempNameFor(finalPath: string): string {
+  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Writes a file atomically: temp file in the same directory, fsync, rename. Old or new, never half. */
+export function writeFileAtomic(finalPath: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}, mode?: number): void {
+  fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+  const tmp = tempNameFor(finalPath);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', mode ?? 0o644);
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    if (mode === undefined) {
+      // keep the permissions of the file we replace (an executable generator stays executable)
+      try { fs.chmodSync(tmp, fs.statSync(finalPath).mode & 0o7777); } catch { /* new file */ }
+    }
+    hooks.beforeRename?.(tmp, finalPath);
+    fs.renameSync(tmp, finalPath);
+  } catch (e) {
+    if (fd !== undefined) { try { fs.closeSync(fd); } catch { /* already failing */ } }
+    try { fs.rmSync(tmp, { force: true }); } catch { /* best effort */ }
+    throw e;
+  }
+}
+
+/** A unique sibling path (same file system) for staging a directory or file before a rename. */
+export function siblingTemp(finalPath: string, tag = 'tmp'): string {
+  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${tag}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Replaces `finalPath` (file or directory, may not exist) with the fully staged `stagedPath` using renames
+ * only, so a reader sees the old tree or the new one. The old tree is removed after the swap.
+ */
+export function swapIntoPlace(stagedPath: string, finalPath: string): void {
+  fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+  let old: string | undefined;
+  if (fs.existsSync(finalPath) || isBrokenLink(finalPath)) {
+    old = siblingTemp(finalPath, 'old');
+    fs.renameSync(finalPath, old);
+  }
+  try {
+    fs.renameSync(stagedPath, finalPath);
+  } catch (e) {
+    if (old) fs.renameSync(old, finalPath);
+    throw e;
+  }
+  if (old) fs.rmSync(old, { recursive: true, force: true });
+}
+
+function isBrokenLink(p: string): boolean {
+  try { return fs.lstatSync(p).isSymbolicLink(); } catch { return false; }
+}
+
+/** Removes a file or directory by renaming it aside first, so a crash never leaves half a skill. */
+export function removeAtomic(target: string): void {
+  if (!fs.existsSync(target) && !isBrokenLink(target)) return;
+  const aside = siblingTemp(target, 'del');
+  fs.renameSync(target, aside);
+  fs.rmSync(aside, { recursive: true, force: true });
+}
+
+export interface LockOptions {
+  /** How long to wait for another writer, in ms (default 10 000). */
+  timeoutMs?: number;
+  /** A lock older than this is considered abandoned (default 60 000 ms). */
+  staleMs?: number;
+}
+
+export class LockTimeoutError extends Error {
+  readonly code = 'ELOCKED';
+  constructor(readonly lockPath: string, readonly holder: string) {
+    super(`${lockPath} is held by another writer (${holder}). Wait for it to finish, or delete the lock file if that process is gone.`);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Takes `<file>.lock` (created with O_EXCL) and returns its release function. Another writer waits,
+ * polling with a deadline; a lock whose owner died or that is older than `staleMs` is taken over.
+ */
+export function acquireLockSync(file: string, opts: LockOptions = {}): () => void {
+  const lockPath = file + '.lock';
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  const staleMs = opts.staleMs ?? 60_000;
+  fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+  let delay = 5;
+  for (;;) {
+    try {
+      const fd = fs.openSync(lockPath, 'wx');
+      fs.writeFileSync(fd, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+      fs.closeSync(fd);
+      return () => fs.rmSync(lockPath, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let holder = 'unknown';
+      try {
+        const txt = fs.readFileSync(lockPath, 'utf8');
+        holder = txt;
+        const info = JSON.parse(txt) as { pid?: number; at?: string };
+        const age = info.at ? Date.now() - Date.parse(info.at) : 0;
+        if ((info.pid && info.pid !== process.pid && !pidAlive(info.pid)) || age > staleMs) {
+          fs.rmSync(lockPath, { force: true });
+          continue;
+        }
+      } catch { /* lock vanished or is being written: retry */ }
+      if (Date.now() > deadline) throw new LockTimeoutError(lockPath, holder);
+      sleepSync(delay);
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+}
+
+/** Runs `fn` while holding the lock of `file` (see {@link acquireLockSync}). */
+export function withFileLockSync<T>(file: string, fn: () => T, opts: LockOptions = {}): T {
+  const release = acquireLockSync(file, opts);
+  try { return fn(); } finally { release(); }
+}
+
+/** Async variant of {@link withFileLockSync}; `fn` may await while the lock is held. */
+export async function withFileLock<T>(file: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
+  const release = acquireLockSync(file, opts);
+  try { return await fn(); } finally { release(); }
+}
+
+/** Reads a file, or returns undefined when it does not exist. */
+export function readIfExists(p: string): Buffer | undefined {
+  try { return fs.readFileSync(p); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** True when `child` (after resolving `..`) stays inside `parent`. */
+export function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(path.resolve(parent), path.resolve(child));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}

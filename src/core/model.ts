@@ -1,0 +1,120 @@
+// The product's vocabulary: artifacts, profile roots, drift states and the report a check returns.
+
+/** Artifact types the product syncs. */
+export type ArtifactType = 'skill' | 'command' | 'agent';
+export const ARTIFACT_TYPES: readonly ArtifactType[] = ['skill', 'command', 'agent'];
+
+/** Record types SkillMeat may write; `hook` and `mcp` are read and kept but never synced. */
+export type RecordType = ArtifactType | 'hook' | 'mcp';
+
+/** Profile roots, in the order they are reported. `.claude` is the default. */
+export const PROFILE_ROOTS: readonly string[] = ['.claude', '.codex', '.gemini', '.cursor'];
+export const DEFAULT_ROOT = '.claude';
+
+/** Sub-directory of a root / collection for each type. */
+export const TYPE_DIRS: Record<ArtifactType, string> = { skill: 'skills', command: 'commands', agent: 'agents' };
+
+/** The ten drift states of SPEC §4, as written in JSON. */
+export type DriftState =
+  | 'in-sync' | 'modified' | 'outdated' | 'conflict' | 'converged'
+  | 'added' | 'removed' | 'deleted' | 'untracked' | 'invalid';
+
+export const DRIFT_STATES: readonly DriftState[] = [
+  'conflict', 'modified', 'outdated', 'deleted', 'removed', 'converged', 'added', 'untracked', 'invalid', 'in-sync',
+];
+
+/** States that count as divergence for exit codes, badges and the status bar. */
+export const DIVERGED_STATES: ReadonlySet<DriftState> = new Set(['modified', 'outdated', 'conflict', 'removed', 'deleted', 'invalid']);
+/** States `check --strict` also counts. */
+export const STRICT_EXTRA_STATES: ReadonlySet<DriftState> = new Set(['added', 'untracked', 'converged']);
+
+export function isDiverged(state: DriftState, strict = false): boolean {
+  return DIVERGED_STATES.has(state) || (strict && STRICT_EXTRA_STATES.has(state));
+}
+
+/** One file inside an artifact that differs between two sides (path relative to the artifact). */
+export interface FileChange {
+  path: string;
+  change: 'modified' | 'added' | 'deleted';
+}
+
+/** Drift of one artifact in one profile root. Hashes are the product's tree hashes (sha256 hex). */
+export interface ArtifactDrift {
+  type: ArtifactType;
+  /** Name as Claude Code shows it; namespaced commands are `ns/name`. */
+  name: string;
+  /** Profile root, e.g. `.claude`. */
+  root: string;
+  state: DriftState;
+  collectionHash: string | null;
+  projectHash: string | null;
+  /** The deployed baseline: our tree hash when known, else the record's `content_hash`. */
+  baselineHash: string | null;
+  recommendation: string;
+  /** Path relative to the profile root / collection, e.g. `skills/review` or `commands/ns/x.md`. */
+  relPath: string;
+  /** Absolute paths of the two sides (present or where they would be). */
+  projectPath: string;
+  collectionPath: string | null;
+  /** Name of the collection the record (or the default) points at. */
+  collectionName: string | null;
+  /** The record's `deployed_at`, when deployed. */
+  deployedAt?: string;
+  /** The record's SkillMeat `content_hash`, when deployed. */
+  recordContentHash?: string;
+  /** True when the baseline could not be compared (e.g. an enterprise version string). */
+  baselineUnknown?: boolean;
+  /** Files that differ, project vs baseline (or vs collection when the baseline's files are unknown). */
+  files?: FileChange[];
+  /** Why the artifact is invalid, or another note for the user. */
+  detail?: string;
+}
+
+export type WarningCode =
+  | 'name-collision' | 'unreadable-file' | 'symlink-skipped' | 'collection-missing' | 'record-invalid'
+  | 'records-unreadable' | 'store-unavailable' | 'unmanaged-record' | 'baseline-unknown';
+
+/** Something the user should see that is not a drift state. Always names the file. */
+export interface CheckWarning {
+  code: WarningCode;
+  message: string;
+  file?: string;
+}
+
+/** A `hook` / `mcp` record: kept and reported, never synced. */
+export interface UnmanagedRecord {
+  type: string;
+  name: string;
+  root: string;
+  recordFile: string;
+}
+
+export interface DriftReport {
+  project: string;
+  /** Collections consulted: name → absolute path and whether it was reachable. */
+  collections: { name: string; path: string; reachable: boolean }[];
+  artifacts: ArtifactDrift[];
+  unmanaged: UnmanagedRecord[];
+  warnings: CheckWarning[];
+  /** Record files that could not be parsed; their artifacts are not reported. */
+  errors: CheckWarning[];
+  checkedAt: string;
+  durationMs: number;
+}
+
+/** Counts per state, for badges and summaries. */
+export function countStates(report: Pick<DriftReport, 'artifacts'>): Record<DriftState, number> {
+  const counts = Object.fromEntries(DRIFT_STATES.map((s) => [s, 0])) as Record<DriftState, number>;
+  for (const a of report.artifacts) counts[a.state]++;
+  return counts;
+}
+
+/** Number of artifacts needing attention (divergence, SPEC §4). */
+export function divergedCount(report: Pick<DriftReport, 'artifacts'>, strict = false): number {
+  return report.artifacts.filter((a) => isDiverged(a.state, strict)).length;
+}
+
+/** A stable key for an artifact in a root: `.claude:skill:review`. */
+export function artifactKey(root: string, type: ArtifactType, name: string): string {
+  return `${root}:${type}:${name}`;
+}
