@@ -1,0 +1,327 @@
+// Content hashes (SPEC §3). Two kinds:
+// - SkillMeat's own hash, needed to read and write records SkillMeat understands: sha256 of a file; for a
+//   directory one sha256 over `relpath || bytes` of every regular file in Python Path order, nothing excluded.
+// - The product's tree hash, used for every drift decision: junk files excluded on every side, CRLF→LF
+//   normalised for text files, each path length-prefixed so `{a:"bc"}` and `{ab:"c"}` differ.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import picomatch from 'picomatch';
+
+/** Editor and tool junk ignored on all three sides. Directory names match at any depth. */
+export const JUNK_DIRS: readonly string[] = ['.git', '.hg', '.svn', '__pycache__', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.idea', '.vscode-test'];
+export const JUNK_FILES: readonly string[] = ['.DS_Store', 'Thumbs.db', 'desktop.ini', '._*', '*.pyc', '*.pyo', '*.swp', '*.swo', '*.swx', '*~', '.#*', '#*#', '*.tmp', '.skillmeat-deployed.toml.lock'];
+
+/** Decides which paths inside an artifact are junk. `extra` globs come from the user's settings. */
+export class ExclusionMatcher {
+  private readonly fileMatch: (s: string) => boolean;
+  private readonly extraMatch: ((s: string) => boolean) | undefined;
+  private readonly dirs: Set<string>;
+
+  constructor(extra: readonly string[] = []) {
+    this.dirs = new Set(JUNK_DIRS);
+    this.fileMatch = picomatch(JUNK_FILES as string[], { dot: true });
+    this.extraMatch = extra.length ? picomatch(extra as string[], { dot: true, matchBase: true }) : undefined;
+  }
+
+  /** True for a directory name that is never part of an artifact. */
+  isJunkDir(name: string, rel: string): boolean {
+    return this.dirs.has(name) || (this.extraMatch?.(rel) ?? false) || (this.extraMatch?.(rel + '/') ?? false);
+  }
+
+  /** True for a file (by base name and relative path) that is never part of an artifact. */
+  isJunkFile(name: string, rel: string): boolean {
+    return this.fileMatch(name) || (this.extraMatch?.(rel) ?? false);
+  }
+}
+
+export const DEFAULT_EXCLUSIONS = new ExclusionMatcher();
+
+/** A regular file found inside an artifact. */
+export interface FileEntry {
+  /** Path relative to the artifact directory, POSIX separators; '' for a single-file artifact. */
+  rel: string;
+  abs: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  mode: number;
+  junk: boolean;
+}
+
+export interface WalkProblem {
+  code: 'unreadable-file' | 'symlink-skipped';
+  file: string;
+  message: string;
+}
+
+/** Compares relative paths the way Python sorts `Path` objects: component by component, by code point. */
+export function comparePathParts(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  const n = Math.min(pa.length, pb.length);
+  for (let i = 0; i < n; i++) {
+    if (pa[i] !== pb[i]) return compareCodePoints(pa[i], pb[i]);
+  }
+  return pa.length - pb.length;
+}
+
+function compareCodePoints(a: string, b: string): number {
+  // JS compares UTF-16 code units; Python compares code points. They differ only past the BMP.
+  const ai = a[Symbol.iterator]();
+  const bi = b[Symbol.iterator]();
+  for (;;) {
+    const x = ai.next();
+    const y = bi.next();
+    if (x.done || y.done) return x.done ? (y.done ? 0 : -1) : 1;
+    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+}
+
+/**
+ * Lists the regular files of an artifact (a directory, or one file). Junk is listed with `junk: true`
+ * (SkillMeat's hash includes it). Symlinked directories are skipped (loops); symlinked files are followed.
+ */
+export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS, problems: WalkProblem[] = []): FileEntry[] | undefined {
+  let st: fs.Stats;
+  try { st = fs.statSync(absPath); } catch { return undefined; }
+  if (st.isFile()) return [{ rel: '', abs: absPath, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, mode: st.mode, junk: false }];
+  if (!st.isDirectory()) return undefined;
+  const out: FileEntry[] = [];
+  const walk = (dir: string, relDir: string, junkDir: boolean): void => {
+    let entries: fs.Dirent[];
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch (e) {
+      problems.push({ code: 'unreadable-file', file: dir, message: `${dir}: cannot list (${(e as NodeJS.ErrnoException).code}); skipped` });
+      return;
+    }
+    for (const d of entries) {
+      const abs = dir + path.sep + d.name;
+      const rel = relDir ? relDir + '/' + d.name : d.name;
+      let isDir = d.isDirectory();
+      let isFile = d.isFile();
+      if (d.isSymbolicLink()) {
+        let t: fs.Stats;
+        try { t = fs.statSync(abs); } catch { continue; } // dangling link: not a regular file
+        if (t.isDirectory()) {
+          problems.push({ code: 'symlink-skipped', file: abs, message: `${abs}: symlinked directory skipped (it could loop); replace it with a real directory to include it` });
+          continue;
+        }
+        isFile = t.isFile();
+        isDir = false;
+      }
+      if (isDir) walk(abs, rel, junkDir || exclusions.isJunkDir(d.name, rel));
+      else if (isFile) {
+        let s: fs.Stats;
+        try { s = fs.statSync(abs); } catch { continue; }
+        out.push({ rel, abs, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode, junk: junkDir || exclusions.isJunkFile(d.name, rel) });
+      }
+    }
+  };
+  walk(absPath, '', false);
+  out.sort((a, b) => comparePathParts(a.rel, b.rel));
+  return out;
+}
+
+const CHUNK = 1 << 20;
+const BINARY_SNIFF = 8000;
+
+/** Per-file hashes: `norm` is the product's (CRLF→LF for text), `raw` is sha256 of the bytes. */
+export interface FileHashes {
+  norm: string;
+  raw?: string;
+  binary: boolean;
+}
+
+/** Feeds `buf` into `h` with CRLF→LF; returns whether `buf` ended in a held-back '\r'. */
+function updateNormalised(h: crypto.Hash, buf: Buffer, pendingCR: boolean): boolean {
+  let start = 0;
+  if (pendingCR) {
+    if (buf.length > 0 && buf[0] === 0x0a) { /* CRLF split across chunks: drop the CR */ } else h.update('\r');
+  }
+  let held = false;
+  let end = buf.length;
+  if (end > 0 && buf[end - 1] === 0x0d) { end--; held = true; }
+  let i = buf.indexOf(0x0d, start);
+  while (i !== -1 && i < end) {
+    if (i + 1 < buf.length && buf[i + 1] === 0x0a) {
+      h.update(buf.subarray(start, i));
+      start = i + 1;
+    }
+    i = buf.indexOf(0x0d, i + 1);
+  }
+  h.update(buf.subarray(start, end));
+  return held;
+}
+
+/**
+ * Hashes one file in a single read: the normalised hash always, the raw hash when `withRaw` (the extra
+ * `rawSinks` receive the raw bytes too: SkillMeat's directory hash is one stream over all files).
+ */
+export function hashFileSync(abs: string, withRaw = false, rawSinks: crypto.Hash[] = [], normSinks: crypto.Hash[] = []): FileHashes {
+  const fd = fs.openSync(abs, 'r');
+  try {
+    const norm = crypto.createHash('sha256');
+    const raw = withRaw ? crypto.createHash('sha256') : undefined;
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let binary: boolean | undefined;
+    let pendingCR = false;
+    let n: number;
+    while ((n = fs.readSync(fd, buf, 0, CHUNK, null)) > 0) {
+      const chunk = buf.subarray(0, n);
+      if (binary === undefined) binary = chunk.subarray(0, BINARY_SNIFF).includes(0);
+      raw?.update(chunk);
+      for (const s of rawSinks) s.update(chunk);
+      if (binary) {
+        norm.update(chunk);
+        for (const s of normSinks) s.update(chunk);
+      } else if (chunk.includes(0x0d) || pendingCR) {
+        const before = pendingCR;
+        pendingCR = updateNormalised(norm, chunk, before);
+        for (const s of normSinks) updateNormalised(s, chunk, before);
+      } else {
+        norm.update(chunk);
+        for (const s of normSinks) s.update(chunk);
+      }
+    }
+    if (pendingCR) { norm.update('\r'); for (const s of normSinks) s.update('\r'); }
+    return { norm: norm.digest('hex'), raw: raw?.digest('hex'), binary: binary ?? false };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Normalises text for comparison (CRLF→LF), leaving binary content untouched. */
+export function normaliseContent(buf: Buffer): Buffer {
+  if (buf.subarray(0, BINARY_SNIFF).includes(0) || !buf.includes(0x0d)) return buf;
+  return Buffer.from(buf.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+}
+
+/** sha256 of normalised content, for content already in memory (stored versions, merge results). */
+export function hashNormalised(buf: Buffer): string {
+  return crypto.createHash('sha256').update(normaliseContent(buf)).digest('hex');
+}
+
+/** The product's tree hash from (relative path, normalised file hash) pairs, in path order. */
+export function treeHashOf(files: readonly { rel: string; norm: string }[]): string {
+  const h = crypto.createHash('sha256');
+  h.update('skillmeat-sync-tree-v1\0');
+  const len = Buffer.alloc(4);
+  for (const f of files) {
+    const p = Buffer.from(f.rel, 'utf8');
+    len.writeUInt32BE(p.length, 0);
+    h.update(len);
+    h.update(p);
+    h.update(Buffer.from(f.norm, 'hex'));
+  }
+  return h.digest('hex');
+}
+
+/** SkillMeat's hash of content already in memory (files in Path order); a single file is just its bytes. */
+export function skillmeatHashOf(files: readonly { rel: string; data: Buffer }[], kind: 'dir' | 'file'): string {
+  const h = crypto.createHash('sha256');
+  if (kind === 'file') return h.update(files[0]?.data ?? Buffer.alloc(0)).digest('hex');
+  for (const f of [...files].sort((a, b) => comparePathParts(a.rel, b.rel))) { h.update(f.rel, 'utf8'); h.update(f.data); }
+  return h.digest('hex');
+}
+
+/** Everything known about one artifact's content on one side. */
+export interface ArtifactHash {
+  kind: 'dir' | 'file';
+  /** The product's tree hash (junk excluded, CRLF normalised). */
+  tree: string;
+  /** Normalised per-file hashes of the included files, in path order. */
+  files: { rel: string; norm: string; size: number; binary: boolean }[];
+  /**
+   * SkillMeat-form hashes, computed only on request: `all` is exactly SkillMeat's hash; `clean` skips junk;
+   * `cleanLf` also normalises CRLF. A baseline recorded by SkillMeat equals any of them when unchanged.
+   */
+  skillmeat?: { all: string; clean: string; cleanLf: string };
+  problems: WalkProblem[];
+}
+
+interface CachedFile { size: number; mtimeMs: number; ino: number; hashes: FileHashes }
+interface CachedArtifact { signature: string; hash: ArtifactHash }
+
+/**
+ * Hashes artifacts, caching per file by (path, size, mtime, inode) and per artifact by the signature of
+ * all its files, so an unchanged tree costs only stats. One instance lives as long as its caller wants.
+ */
+export class ArtifactHasher {
+  private readonly files = new Map<string, CachedFile>();
+  private readonly artifacts = new Map<string, CachedArtifact>();
+  /** Files read during the hasher's life (for tests and benchmarks). */
+  filesRead = 0;
+
+  constructor(readonly exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS) {}
+
+  /** Drops cached hashes under a path (after the product writes there, or on a watcher event). */
+  invalidate(absPrefix?: string): void {
+    if (absPrefix === undefined) { this.files.clear(); this.artifacts.clear(); return; }
+    for (const m of [this.files, this.artifacts] as Map<string, unknown>[]) {
+      for (const k of m.keys()) if (k === absPrefix || k.startsWith(absPrefix + path.sep)) m.delete(k);
+    }
+  }
+
+  /** Hashes the artifact at `absPath`; undefined when it does not exist. */
+  hash(absPath: string, opts: { skillmeat?: boolean } = {}): ArtifactHash | undefined {
+    const problems: WalkProblem[] = [];
+    const entries = walkArtifact(absPath, this.exclusions, problems);
+    if (!entries) return undefined;
+    const signature = entries.map((e) => `${e.rel}\0${e.size}\0${e.mtimeMs}\0${e.ino}\0${e.junk ? 1 : 0}`).join('\n');
+    const cached = this.artifacts.get(absPath);
+    if (cached && cached.signature === signature && (!opts.skillmeat || cached.hash.skillmeat)) {
+      return cached.hash;
+    }
+    const kind: 'dir' | 'file' = entries.length === 1 && entries[0].rel === '' ? 'file' : 'dir';
+    const result: ArtifactHash = { kind, tree: '', files: [], problems };
+    if (opts.skillmeat) {
+      const all = crypto.createHash('sha256');
+      const clean = crypto.createHash('sha256');
+      const cleanLf = crypto.createHash('sha256');
+      for (const e of entries) {
+        if (kind === 'dir') {
+          all.update(e.rel, 'utf8');
+          if (!e.junk) { clean.update(e.rel, 'utf8'); cleanLf.update(e.rel, 'utf8'); }
+        }
+        let h: FileHashes;
+        try {
+          h = hashFileSync(e.abs, true, e.junk ? [all] : [all, clean], e.junk ? [] : [cleanLf]);
+          this.filesRead++;
+        } catch (err) {
+          problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
+          continue;
+        }
+        this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, hashes: h });
+        if (!e.junk) result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
+      }
+      result.skillmeat = { all: all.digest('hex'), clean: clean.digest('hex'), cleanLf: cleanLf.digest('hex') };
+    } else {
+      for (const e of entries) {
+        if (e.junk) continue;
+        const c = this.files.get(e.abs);
+        let h: FileHashes;
+        if (c && c.size === e.size && c.mtimeMs === e.mtimeMs && c.ino === e.ino) h = c.hashes;
+        else {
+          try {
+            h = hashFileSync(e.abs);
+            this.filesRead++;
+          } catch (err) {
+            problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
+            continue;
+          }
+          this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, hashes: h });
+        }
+        result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
+      }
+    }
+    result.tree = treeHashOf(result.files);
+    this.artifacts.set(absPath, { signature, hash: result });
+    return result;
+  }
+}
+
+/** SkillMeat's content hash of an artifact on disk, exactly as SkillMeat computes it (nothing excluded). */
+export function skillmeatHash(absPath: string): string | undefined {
+  return new ArtifactHasher().hash(absPath, { skillmeat: true })?.skillmeat?.all;
+}

@@ -1,0 +1,278 @@
+// The version store (SPEC §1): every artifact version this product has seen, content-addressed.
+// Blobs are files keyed by the SHA-256 of their bytes (write-once, deduplicated, atomic); an index in
+// SQLite (sql.js) maps tree hashes to file lists and records each version's history.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import type { Database } from 'sql.js';
+import { loadSqlJs } from './sqlite';
+import { writeFileAtomic, withFileLock, type LockOptions } from './fsutil';
+import { comparePathParts, walkArtifact, treeHashOf, skillmeatHashOf, hashNormalised, type ExclusionMatcher } from './hashing';
+import type { BaselineLookup } from './drift';
+
+/** One file of a stored tree. `rel` is '' for a single-file artifact. */
+export interface StoredFile { rel: string; blob: string; norm: string; mode: number; size: number }
+
+export interface StoredTree {
+  treeHash: string;
+  /** SkillMeat's content hash of the same content (as SkillMeat would compute it on the deployed copy). */
+  contentHash: string;
+  kind: 'dir' | 'file';
+  files: StoredFile[];
+}
+
+export type VersionOrigin = 'deploy' | 'undeploy' | 'sync' | 'pre-sync' | 'edit' | 'rescan' | 'restore' | 'import';
+
+export interface VersionEntry {
+  id: number;
+  artifactKey: string;
+  treeHash: string;
+  origin: VersionOrigin | string;
+  status: string;
+  at: string;
+  pinned: boolean;
+  supersedes?: number;
+  note?: string;
+}
+
+/** A store that cannot be used (corrupt index, unreadable blob). Names the file and the way out. */
+export class StoreError extends Error {
+  readonly code = 'ESTORE';
+  constructor(readonly file: string, reason: string) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS trees (tree_hash TEXT PRIMARY KEY, content_hash TEXT NOT NULL, kind TEXT NOT NULL, files TEXT NOT NULL, bytes INTEGER NOT NULL, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS trees_content ON trees(content_hash);
+CREATE TABLE IF NOT EXISTS versions (id INTEGER PRIMARY KEY AUTOINCREMENT, artifact_key TEXT NOT NULL, tree_hash TEXT NOT NULL, origin TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'captured', at TEXT NOT NULL, pinned INTEGER NOT NULL DEFAULT 0, supersedes INTEGER, note TEXT);
+CREATE INDEX IF NOT EXISTS versions_key ON versions(artifact_key, id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+/** Default store location: `<SkillMeat home>/sync`. */
+export function defaultStoreDir(home: string): string {
+  return path.join(home, 'sync');
+}
+
+/**
+ * The version store. Reads are served from the loaded index; every change runs in {@link transact},
+ * which takes the store lock, reloads the index if another process changed it, and writes it atomically.
+ */
+export class VersionStore implements BaselineLookup {
+  private loadedMtime = 0;
+  private constructor(readonly dir: string, private db: Database, private readonly lock: LockOptions) {}
+
+  get indexFile(): string { return path.join(this.dir, 'index.sqlite'); }
+  get blobDir(): string { return path.join(this.dir, 'blobs'); }
+
+  /** Opens (creating if needed) the store in `dir`. A corrupt index is a {@link StoreError}, never overwritten. */
+  static async open(dir: string, opts: { lock?: LockOptions } = {}): Promise<VersionStore> {
+    const SQL = await loadSqlJs();
+    const file = path.join(dir, 'index.sqlite');
+    let db: Database;
+    let mtime = 0;
+    if (fs.existsSync(file)) {
+      try {
+        mtime = fs.statSync(file).mtimeMs;
+        db = new SQL.Database(fs.readFileSync(file));
+        db.exec('SELECT count(*) FROM sqlite_master');
+      } catch (e) {
+        throw new StoreError(file, `the version store index cannot be read (${(e as Error).message}). Move it aside to start a new index; blobs in ${path.join(dir, 'blobs')} are kept.`);
+      }
+    } else db = new SQL.Database();
+    db.exec(SCHEMA);
+    const store = new VersionStore(dir, db, opts.lock ?? {});
+    store.loadedMtime = mtime;
+    return store;
+  }
+
+  /** Runs `fn` under the store lock on a fresh copy of the index, then persists it atomically. */
+  async transact<T>(fn: (store: VersionStore) => T | Promise<T>): Promise<T> {
+    fs.mkdirSync(this.dir, { recursive: true });
+    return withFileLock(this.indexFile, async () => {
+      await this.reloadIfChanged();
+      const result = await fn(this);
+      this.flush();
+      return result;
+    }, this.lock);
+  }
+
+  private async reloadIfChanged(): Promise<void> {
+    let st: fs.Stats;
+    try { st = fs.statSync(this.indexFile); } catch { return; }
+    if (st.mtimeMs === this.loadedMtime) return;
+    const SQL = await loadSqlJs();
+    const next = new SQL.Database(fs.readFileSync(this.indexFile));
+    next.exec(SCHEMA);
+    this.db.close();
+    this.db = next;
+    this.loadedMtime = st.mtimeMs;
+  }
+
+  private flush(): void {
+    writeFileAtomic(this.indexFile, this.db.export());
+    this.loadedMtime = fs.statSync(this.indexFile).mtimeMs;
+  }
+
+  private blobPath(hash: string): string {
+    return path.join(this.blobDir, hash.slice(0, 2), hash.slice(2));
+  }
+
+  /** Stores bytes as a blob (no-op when present) and returns their SHA-256. */
+  putBlob(data: Buffer): string {
+    const hash = crypto.createHash('sha256').update(data).digest('hex');
+    const p = this.blobPath(hash);
+    if (!fs.existsSync(p)) writeFileAtomic(p, data, {}, 0o444);
+    return hash;
+  }
+
+  /** Reads a blob, verifying its hash. */
+  readBlob(hash: string): Buffer {
+    const p = this.blobPath(hash);
+    let data: Buffer;
+    try { data = fs.readFileSync(p); } catch {
+      throw new StoreError(p, 'a stored version is missing from the version store (was the store pruned or moved?)');
+    }
+    if (crypto.createHash('sha256').update(data).digest('hex') !== hash) {
+      throw new StoreError(p, 'a stored version is corrupt (its content no longer matches its hash); it cannot be used as a merge base');
+    }
+    return data;
+  }
+
+  /**
+   * Stores the content of an artifact on disk (junk excluded) and returns its tree. Call inside
+   * {@link transact} so the index change is persisted.
+   */
+  putArtifact(absPath: string, exclusions?: ExclusionMatcher): StoredTree {
+    const entries = walkArtifact(absPath, exclusions);
+    if (!entries) throw new StoreError(absPath, 'nothing to store: the artifact does not exist');
+    const kind: 'dir' | 'file' = entries.length === 1 && entries[0].rel === '' ? 'file' : 'dir';
+    const files: StoredFile[] = [];
+    const contents: { rel: string; data: Buffer }[] = [];
+    for (const e of entries) {
+      if (e.junk) continue;
+      const data = fs.readFileSync(e.abs);
+      files.push({ rel: e.rel, blob: this.putBlob(data), norm: hashNormalised(data), mode: e.mode & 0o777, size: data.length });
+      contents.push({ rel: e.rel, data });
+    }
+    return this.putTree(kind, files, skillmeatHashOf(contents, kind));
+  }
+
+  /** Stores in-memory content (e.g. a merge result) as a tree. */
+  putContent(kind: 'dir' | 'file', content: { rel: string; data: Buffer; mode?: number }[]): StoredTree {
+    const sorted = [...content].sort((a, b) => comparePathParts(a.rel, b.rel));
+    const files = sorted.map((c) => ({ rel: c.rel, blob: this.putBlob(c.data), norm: hashNormalised(c.data), mode: c.mode ?? 0o644, size: c.data.length }));
+    return this.putTree(kind, files, skillmeatHashOf(sorted, kind));
+  }
+
+  private putTree(kind: 'dir' | 'file', files: StoredFile[], contentHash: string): StoredTree {
+    const treeHash = treeHashOf(files);
+    this.db.run('INSERT OR IGNORE INTO trees (tree_hash, content_hash, kind, files, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      treeHash, contentHash, kind, JSON.stringify(files.map((f) => [f.rel, f.blob, f.norm, f.mode, f.size])),
+      files.reduce((n, f) => n + f.size, 0), new Date().toISOString(),
+    ]);
+    return { treeHash, contentHash, kind, files };
+  }
+
+  /** A stored tree by our tree hash. */
+  getTree(treeHash: string): StoredTree | undefined {
+    const st = this.db.prepare('SELECT tree_hash, content_hash, kind, files FROM trees WHERE tree_hash = ?');
+    try {
+      st.bind([treeHash]);
+      if (!st.step()) return undefined;
+      return rowToTree(st.get());
+    } finally { st.free(); }
+  }
+
+  /** A stored tree by SkillMeat content hash (the newest one, if several share it). */
+  treeByContentHash(contentHash: string): StoredTree | undefined {
+    const st = this.db.prepare('SELECT tree_hash, content_hash, kind, files FROM trees WHERE content_hash = ? ORDER BY created_at DESC LIMIT 1');
+    try {
+      st.bind([contentHash.toLowerCase()]);
+      if (!st.step()) return undefined;
+      return rowToTree(st.get());
+    } finally { st.free(); }
+  }
+
+  /** {@link BaselineLookup} for drift checks. */
+  baselineFiles(ref: { treeHash?: string; contentHash?: string }): { tree: string; files: { rel: string; norm: string }[] } | undefined {
+    const t = (ref.treeHash && this.getTree(ref.treeHash)) || (ref.contentHash && this.treeByContentHash(ref.contentHash)) || undefined;
+    return t ? { tree: t.treeHash, files: t.files } : undefined;
+  }
+
+  /** Records that `artifactKey` had content `treeHash`; returns the new version id. */
+  addVersion(v: { artifactKey: string; treeHash: string; origin: string; status?: string; at?: string; pinned?: boolean; supersedes?: number; note?: string }): number {
+    this.db.run('INSERT INTO versions (artifact_key, tree_hash, origin, status, at, pinned, supersedes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      v.artifactKey, v.treeHash, v.origin, v.status ?? 'captured', v.at ?? new Date().toISOString(), v.pinned ? 1 : 0, v.supersedes ?? null, v.note ?? null,
+    ]);
+    return Number(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
+  }
+
+  /** Versions of an artifact, newest first. */
+  history(artifactKey: string): VersionEntry[] {
+    const res = this.db.exec('SELECT id, artifact_key, tree_hash, origin, status, at, pinned, supersedes, note FROM versions WHERE artifact_key = ? ORDER BY id DESC', [artifactKey]);
+    return (res[0]?.values ?? []).map((r) => ({
+      id: Number(r[0]), artifactKey: String(r[1]), treeHash: String(r[2]), origin: String(r[3]), status: String(r[4]), at: String(r[5]),
+      pinned: Number(r[6]) === 1, ...(r[7] !== null ? { supersedes: Number(r[7]) } : {}), ...(r[8] !== null ? { note: String(r[8]) } : {}),
+    }));
+  }
+
+  /** A key-value slot for small bookkeeping (e.g. the last sync for undo). */
+  getMeta(key: string): string | undefined {
+    const res = this.db.exec('SELECT value FROM meta WHERE key = ?', [key]);
+    return res[0] ? String(res[0].values[0][0]) : undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  /** Writes a stored tree out to `dest` (a directory, or a file for single-file artifacts). */
+  materialize(treeHash: string, dest: string): string {
+    const tree = this.getTree(treeHash);
+    if (!tree) throw new StoreError(this.indexFile, `version ${treeHash.slice(0, 12)} is not in the version store`);
+    if (tree.kind === 'file') {
+      writeFileAtomic(dest, this.readBlob(tree.files[0].blob), {}, tree.files[0].mode || 0o644);
+      return dest;
+    }
+    fs.mkdirSync(dest, { recursive: true });
+    for (const f of tree.files) writeFileAtomic(path.join(dest, ...f.rel.split('/')), this.readBlob(f.blob), {}, f.mode || 0o644);
+    return dest;
+  }
+
+  /** Reads one file of a stored tree ('' for a single-file artifact). */
+  readFile(treeHash: string, rel: string): Buffer | undefined {
+    const f = this.getTree(treeHash)?.files.find((x) => x.rel === rel);
+    return f ? this.readBlob(f.blob) : undefined;
+  }
+
+  /** Size of the store on disk: blobs and index, in bytes. */
+  diskUsage(): { blobs: number; index: number; blobCount: number } {
+    let blobs = 0;
+    let blobCount = 0;
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name));
+        else { blobs += fs.statSync(path.join(d, e.name)).size; blobCount++; }
+      }
+    };
+    if (fs.existsSync(this.blobDir)) walk(this.blobDir);
+    return { blobs, blobCount, index: fs.existsSync(this.indexFile) ? fs.statSync(this.indexFile).size : 0 };
+  }
+
+  close(): void { this.db.close(); }
+}
+
+function rowToTree(r: unknown[]): StoredTree {
+  const files = (JSON.parse(String(r[3])) as [string, string, string, number, number][]).map(([rel, blob, norm, mode, size]) => ({ rel, blob, norm, mode, size }));
+  return { treeHash: String(r[0]), contentHash: String(r[1]), kind: String(r[2]) as 'dir' | 'file', files };
+}
+
+/** Opens the store for a read-only check: a missing or broken store is reported, never fatal. */
+export async function openStoreForCheck(dir: string): Promise<{ store?: VersionStore; problem?: string }> {
+  if (!fs.existsSync(path.join(dir, 'index.sqlite'))) return {};
+  try { return { store: await VersionStore.open(dir) }; } catch (e) { return { problem: (e as Error).message }; }
+}
+
