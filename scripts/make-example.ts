@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deployArtifact } from '../src/core/deploy';
 import { updateRecords } from '../src/core/deploymentRecords';
+import { VersionStore } from '../src/core/versionStore';
 
 const ex = path.resolve(__dirname, '..', 'examples');
 const home = path.join(ex, 'home');
@@ -30,8 +31,10 @@ w(path.join(coll, 'agents/docs-writer.md'), '---\nname: docs-writer\ndescription
 
 (async () => {
   const at = () => new Date('2026-11-01T09:30:00Z');
+  // The version store keeps every deployed baseline, so diffs and merges have their true base.
+  const store = await VersionStore.open(path.join(home, 'sync'));
   const dep = (type: 'skill' | 'command' | 'agent', name: string) =>
-    deployArtifact({ project, collectionPath: coll, collectionName: 'default', type, name, now: at });
+    deployArtifact({ project, collectionPath: coll, collectionName: 'default', type, name, now: at, store });
   for (const s of ['code-review', 'release-notes', 'sql-explain', 'format-docs', 'legacy-helper']) await dep('skill', s);
   await dep('command', 'commit');
   await dep('command', 'git/sync-branch');
@@ -52,6 +55,7 @@ w(path.join(coll, 'agents/docs-writer.md'), '---\nname: docs-writer\ndescription
   fs.rmSync(path.join(project, '.claude/agents/security-reviewer.md'));
   // untracked: written in the project, never deployed
   w(path.join(project, '.claude/commands/standup.md'), '---\ndescription: Summarise yesterday\'s commits for the stand-up\n---\n\nList my commits since yesterday 9:00.\n');
+  store.close();
   // in sync, but recorded by SkillMeat itself (no tree hash of ours) and with editor junk on one side only
   w(path.join(project, '.claude/skills/sql-explain/.DS_Store'), '\0\0\0\x01Bud1');
   updateRecords(path.join(project, '.claude'), (f) => {

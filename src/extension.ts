@@ -1,15 +1,18 @@
-// Composition root: builds the app, pushes one disposable, returns the API. (UI arrives in src/vscode.)
+// Composition root: build the container, push one disposable, start the first check, return the API.
 import * as vscode from 'vscode';
+import { Container, type SkillMeatSyncApi } from './vscode/container';
 
-export interface SkillMeatSyncApi {
-  readonly version: string;
-}
+export type { SkillMeatSyncApi };
 
 export function activate(context: vscode.ExtensionContext): SkillMeatSyncApi {
-  const log = vscode.window.createOutputChannel('SkillMeat Sync', { log: true });
-  context.subscriptions.push(log);
-  log.info('SkillMeat Sync activated');
-  return { version: String(context.extension.packageJSON.version) };
+  const started = Date.now();
+  const container = new Container(context);
+  context.subscriptions.push(container);
+  const api = container.api();
+  container.log.info(`activated in ${Date.now() - started} ms`);
+  // The first check runs after activation returns, so activation stays cheap.
+  setImmediate(() => void container.service.refresh());
+  return api;
 }
 
 export function deactivate(): void {

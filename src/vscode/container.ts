@@ -1,0 +1,68 @@
+// Builds the extension's parts in order and disposes them in reverse.
+import * as vscode from 'vscode';
+import { DriftService } from './driftService';
+import { DriftTreeProvider } from './driftTree';
+import { DriftDecorations } from './decorations';
+import { SyncStatusBar } from './statusBar';
+import { VersionContentProvider } from './versionContent';
+import { registerCommands } from './commands';
+import { createLog } from './log';
+import { CONTENT_SCHEME, VIEWS } from './ids';
+import type { DriftReport } from '../core/model';
+
+/** What `activate()` returns: for other extensions and for the integration tests. */
+export interface SkillMeatSyncApi {
+  readonly version: string;
+  /** The latest drift report of each workspace folder. */
+  getReports(): DriftReport[];
+  /** Fires after every check with the reports of all folders. */
+  readonly onDidChangeReport: vscode.Event<DriftReport[]>;
+  /** Runs a check now and resolves with the reports. */
+  refresh(): Promise<DriftReport[]>;
+  /** The drift tree view (tests inspect it). */
+  readonly treeView: vscode.TreeView<unknown>;
+}
+
+export class Container implements vscode.Disposable {
+  private readonly parts: vscode.Disposable[] = [];
+  readonly log: vscode.LogOutputChannel;
+  readonly service: DriftService;
+  readonly tree: DriftTreeProvider;
+  readonly treeView: vscode.TreeView<unknown>;
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    this.log = this.add(createLog());
+    this.service = this.add(new DriftService(this.log));
+    this.tree = this.add(new DriftTreeProvider(this.service));
+    const view = vscode.window.createTreeView(VIEWS.drift, { treeDataProvider: this.tree, showCollapseAll: true, canSelectMany: true });
+    this.treeView = this.add(view) as vscode.TreeView<unknown>;
+    this.add(this.service.onDidChangeReport(() => {
+      const n = this.tree.attentionCount();
+      view.badge = n > 0 ? { value: n, tooltip: vscode.l10n.t('{0} artifacts need attention', n) } : undefined;
+    }));
+    this.add(vscode.window.registerFileDecorationProvider(new DriftDecorations()));
+    this.add(vscode.workspace.registerTextDocumentContentProvider(CONTENT_SCHEME, new VersionContentProvider(this.service)));
+    this.add(new SyncStatusBar(this.service));
+    for (const d of registerCommands(this.service, this.log)) this.add(d);
+    this.service.rewatch();
+  }
+
+  add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }
+
+  api(): SkillMeatSyncApi {
+    const reports = () => this.service.current.map((r) => r.report);
+    const emitter = this.add(new vscode.EventEmitter<DriftReport[]>());
+    this.add(this.service.onDidChangeReport(() => emitter.fire(reports())));
+    return {
+      version: String(this.context.extension.packageJSON.version),
+      getReports: reports,
+      onDidChangeReport: emitter.event,
+      refresh: async () => { await this.service.refresh(); return reports(); },
+      treeView: this.treeView,
+    };
+  }
+
+  dispose(): void {
+    for (const d of this.parts.reverse()) { try { d.dispose(); } catch { /* keep disposing the rest */ } }
+  }
+}

@@ -1,0 +1,172 @@
+// Keeps one drift report per workspace folder up to date: checks on demand, on file changes (debounced,
+// coalescing bursts), and on settings changes. The tree, the status bar and the API all read from here.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { checkDrift } from '../core/drift';
+import { ArtifactHasher, ExclusionMatcher } from '../core/hashing';
+import { collectionResolver } from '../core/skillmeatHome';
+import { defaultStoreDir, openStoreForCheck, VersionStore } from '../core/versionStore';
+import type { DriftReport } from '../core/model';
+import { folderSettings, type FolderSettings } from './settings';
+import { CONTEXT } from './ids';
+
+export interface FolderReport {
+  folder: vscode.WorkspaceFolder;
+  report: DriftReport;
+  settings: FolderSettings;
+}
+
+/** Debounce for watcher bursts: a `git checkout` of 1 000 files becomes one re-check. */
+export const REFRESH_DEBOUNCE_MS = 50;
+
+export class DriftService implements vscode.Disposable {
+  private readonly _onDidChangeReport = new vscode.EventEmitter<readonly FolderReport[]>();
+  /** Fires after every completed check with the reports of all folders. */
+  readonly onDidChangeReport = this._onDidChangeReport.event;
+  private readonly _onDidChangeBusy = new vscode.EventEmitter<boolean>();
+  readonly onDidChangeBusy = this._onDidChangeBusy.event;
+
+  private reports: FolderReport[] = [];
+  private readonly hashers = new Map<string, { key: string; hasher: ArtifactHasher }>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private watchers: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<readonly FolderReport[]> | undefined;
+  private again = false;
+  private store: VersionStore | undefined;
+  private storeChecked = false;
+  lastError: string | undefined;
+  /** True while a sync operation writes; shown as Syncing. */
+  syncing = false;
+
+  constructor(private readonly log: vscode.LogOutputChannel, private readonly env: NodeJS.ProcessEnv = process.env) {
+    this.disposables.push(
+      this._onDidChangeReport, this._onDidChangeBusy,
+      vscode.workspace.onDidChangeWorkspaceFolders(() => { this.rewatch(); this.schedule(); }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('skillmeatSync')) { this.hashers.clear(); this.rewatch(); this.schedule(); }
+      }),
+    );
+  }
+
+  get current(): readonly FolderReport[] { return this.reports; }
+
+  /** SkillMeat home used by this window (SKILLMEAT_HOME or ~/.skillmeat). */
+  get home(): string { return collectionResolver({ env: this.env }).home; }
+
+  /** The version store, opened lazily (sql.js loads only when something needs it). */
+  async versionStore(): Promise<VersionStore> {
+    if (!this.store) this.store = await VersionStore.open(defaultStoreDir(this.home));
+    return this.store;
+  }
+
+  private hasherFor(folder: vscode.WorkspaceFolder, s: FolderSettings): ArtifactHasher {
+    const key = JSON.stringify(s.exclude);
+    let h = this.hashers.get(folder.uri.toString());
+    if (!h || h.key !== key) {
+      h = { key, hasher: new ArtifactHasher(new ExclusionMatcher(s.exclude)) };
+      this.hashers.set(folder.uri.toString(), h);
+    }
+    return h.hasher;
+  }
+
+  /** Drops cached hashes for a changed path so only what changed is re-hashed. */
+  invalidate(fsPath: string): void {
+    for (const { hasher } of this.hashers.values()) hasher.invalidate(fsPath);
+  }
+
+  /** Starts watching the profile roots of every folder and every collection in use. */
+  rewatch(): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    const onEvent = (uri: vscode.Uri) => {
+      if (/\.(tmp|lock)$|\.tmp-|\.deploy-|\.prev-|\.old-|\.del-/.test(uri.fsPath)) return; // our own staging files
+      this.invalidate(uri.fsPath); // stats catch most changes; this also covers same-size, same-mtime saves
+      this.schedule();
+    };
+    const add = (pattern: vscode.GlobPattern) => {
+      const w = vscode.workspace.createFileSystemWatcher(pattern);
+      w.onDidChange(onEvent); w.onDidCreate(onEvent); w.onDidDelete(onEvent);
+      this.watchers.push(w);
+    };
+    const collections = new Set<string>();
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const s = folderSettings(folder);
+      if (!s.autoRefresh) continue;
+      add(new vscode.RelativePattern(folder, `{${s.profileRoots.join(',')}}/**`));
+      const r = collectionResolver({ env: this.env, collection: s.collectionPath });
+      collections.add(r.resolve(undefined).path);
+    }
+    for (const c of collections) add(new vscode.RelativePattern(vscode.Uri.file(c), '**'));
+  }
+
+  /** Schedules a debounced re-check. */
+  schedule(delay = REFRESH_DEBOUNCE_MS): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => { this.timer = undefined; void this.refresh(); }, delay);
+  }
+
+  /** Checks every workspace folder now; concurrent calls share one run, and a call during a run queues one more. */
+  refresh(): Promise<readonly FolderReport[]> {
+    if (this.running) { this.again = true; return this.running; }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          this._onDidChangeBusy.fire(true);
+          this.reports = await this.checkAll();
+          this.lastError = undefined;
+        } while (this.again);
+      } catch (e) {
+        this.lastError = (e as Error).message;
+        this.log.error(`drift check failed: ${(e as Error).stack ?? e}`);
+      } finally {
+        this.running = undefined;
+        this._onDidChangeBusy.fire(false);
+      }
+      this._onDidChangeReport.fire(this.reports);
+      return this.reports;
+    })();
+    return this.running;
+  }
+
+  private async checkAll(): Promise<FolderReport[]> {
+    const out: FolderReport[] = [];
+    let hasRoots = false;
+    let hasCollection = false;
+    if (!this.storeChecked) {
+      // Drift checks use the store only to list changed files against the true baseline; never required.
+      this.storeChecked = true;
+      const { store, problem } = await openStoreForCheck(defaultStoreDir(this.home));
+      if (problem) this.log.warn(problem);
+      this.store ??= store;
+    }
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      if (folder.uri.scheme !== 'file') continue;
+      const settings = folderSettings(folder);
+      const started = Date.now();
+      const report = checkDrift({
+        project: folder.uri.fsPath, collection: settings.collectionPath, env: this.env, roots: settings.profileRoots,
+        hasher: this.hasherFor(folder, settings), store: this.store,
+      });
+      for (const w of report.warnings) this.log.warn(w.message);
+      for (const e of report.errors) this.log.error(e.message);
+      this.log.debug(`checked ${folder.name}: ${report.artifacts.length} artifacts in ${Date.now() - started} ms`);
+      hasRoots ||= settings.profileRoots.some((r) => fs.existsSync(path.join(folder.uri.fsPath, r)));
+      hasCollection ||= report.collections.some((c) => c.reachable);
+      out.push({ folder, report, settings });
+    }
+    await vscode.commands.executeCommand('setContext', CONTEXT.hasRoots, hasRoots);
+    await vscode.commands.executeCommand('setContext', CONTEXT.hasCollection, hasCollection);
+    await vscode.commands.executeCommand('setContext', CONTEXT.checked, true);
+    return out;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const w of this.watchers) w.dispose();
+    for (const d of this.disposables) d.dispose();
+    this.store?.close();
+  }
+}
