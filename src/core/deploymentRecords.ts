@@ -34,6 +34,8 @@ export interface RecordsFile {
   records: DeploymentRecord[];
   /** False when the file could not be split per record; then every record is re-serialised on write. */
   chunked: boolean;
+  /** When not chunked: the top-level values other than `deployed`, written back before the records. */
+  others?: Record<string, unknown>;
 }
 
 /** A records file that cannot be parsed. It is never overwritten while in this state. */
@@ -94,6 +96,7 @@ export function parseRecords(text: string, file: string): RecordsFile {
     preamble: chunked ? preamble : '',
     records: tables.map((fields, i) => ({ fields: { ...fields }, sourceText: chunked ? chunks[i] : undefined })),
     chunked,
+    ...(chunked ? {} : { others: Object.fromEntries(Object.entries(doc).filter(([k]) => k !== 'deployed')) }),
   };
 }
 
@@ -174,6 +177,13 @@ export function serializeRecord(rec: DeploymentRecord): string {
 /** The full text of a records file: unchanged records verbatim, changed or new ones re-serialised. */
 export function serializeRecords(file: RecordsFile): string {
   let out = file.preamble;
+  // Without a verbatim preamble, other top-level content is re-serialised so nothing is lost:
+  // plain keys first (TOML needs them before any table), then tables.
+  const others = Object.entries(file.others ?? {});
+  for (const [k, v] of others) if (!isPlainTable(v)) out += `${tomlKey(k)} = ${tomlValue(v)}\n`;
+  for (const [k, v] of others) {
+    if (isPlainTable(v)) out += `${out ? '\n' : ''}[${tomlKey(k)}]\n` + Object.entries(v).map(([kk, x]) => `${tomlKey(kk)} = ${tomlValue(x)}\n`).join('');
+  }
   let prevVerbatim = true;
   for (const rec of file.records) {
     // A blank line separates tables, as SkillMeat writes them; verbatim neighbours keep their own spacing.
