@@ -117,6 +117,8 @@ export function checkDrift(opts: CheckOptions): DriftReport {
       }
       const type = rv.type as ArtifactType;
       if (rv.invalid) {
+        // The artifact has a record, even a broken one: it is not also untracked or available to deploy.
+        if (rv.relPath) { recorded.add(rv.relPath); deployedKeys.add(`${type}:${rv.relPath}`); }
         warnings.push({ code: 'record-invalid', file: path.join(rootDir, '.skillmeat-deployed.toml'), message: `${path.join(rootDir, '.skillmeat-deployed.toml')}: record #${rv.index + 1} (${rv.name || 'unnamed'}): ${rv.invalid}` });
         artifacts.push({
           type: (['skill', 'command', 'agent'].includes(type) ? type : 'skill'), name: rv.name || `record #${rv.index + 1}`, root, state: 'invalid',
@@ -164,8 +166,11 @@ export function checkDrift(opts: CheckOptions): DriftReport {
           baselineUnknown = true;
           state = cP ? 'in-sync' : 'conflict';
           detail = `the baseline "${rv.contentHash}" is not a content hash SkillMeat Sync can compare; differences are treated as conflicts`;
-        } else if (pB && cB) state = 'in-sync';
-        else if (!pB && cB) state = 'modified';
+        } else if ((pB && cB) || (cP && (pB || cB))) {
+          // A SkillMeat-form baseline can match one side byte for byte while the other differs from it only
+          // by junk or CRLF; the two sides being equal under our rules makes both equal to the baseline.
+          state = 'in-sync';
+        } else if (!pB && cB) state = 'modified';
         else if (pB && !cB) state = 'outdated';
         else state = cP ? 'converged' : 'conflict';
       }
