@@ -1,0 +1,93 @@
+// Helpers for tests running inside the extension host. The host cannot see the workbench's DOM, so
+// domTexts/waitForDom/screenshot ask the harness that owns the browser page (scripts/launch-vscode.js),
+// whose address arrives in VSCODE_TEST_HARNESS_URL through the inherited environment.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+
+export const EXTENSION_ID = 'skillmeat-sync.skillmeat-sync';
+
+export interface WaitOptions {
+  /** Give up after this long; the default suits UI updates, not slow jobs. */
+  timeoutMs?: number;
+  /** Named in the timeout error, so a failure says what never happened. */
+  what?: string;
+  /** Pause between polls. */
+  intervalMs?: number;
+}
+
+/**
+ * Polls `pred` until it returns a truthy value (which is returned) or the deadline passes.
+ * Exceptions thrown by `pred` count as "not yet"; the last one is reported on timeout.
+ */
+export async function waitFor<T>(pred: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
+  const { timeoutMs = 10_000, what = 'condition', intervalMs = 50 } = opts;
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await pred();
+      lastError = undefined;
+      if (last) return last as NonNullable<T>;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() >= deadline) {
+      const detail = lastError ? `last error: ${String((lastError as Error).message ?? lastError)}` : `last value: ${JSON.stringify(last)}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${detail})`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+function harnessUrl(endpoint: string, params: Record<string, string>): string {
+  const base = process.env.VSCODE_TEST_HARNESS_URL;
+  if (!base) {
+    throw new Error('VSCODE_TEST_HARNESS_URL is not set: DOM checks and screenshots need scripts/run-vscode-tests.js (see docs/testing.md)');
+  }
+  return `${base}${endpoint}?${new URLSearchParams(params)}`;
+}
+
+async function harness(endpoint: string, params: Record<string, string>): Promise<string> {
+  const res = await fetch(harnessUrl(endpoint, params));
+  const body = await res.text();
+  if (!res.ok) throw new Error(`harness ${endpoint} ${JSON.stringify(params)} failed (${res.status}): ${body}`);
+  return body;
+}
+
+/**
+ * Trimmed text of every element of the workbench matching a CSS selector (or its `attr` attribute), in DOM order.
+ * Non-breaking spaces become plain spaces: editors render every space of a line as U+00A0.
+ */
+export async function domTexts(selector: string, opts: { attr?: string } = {}): Promise<string[]> {
+  const params: Record<string, string> = { sel: selector };
+  if (opts.attr) params.attr = opts.attr;
+  return (JSON.parse(await harness('/eval', params)) as string[]).map((t) => t.replace(/\u00a0/g, ' '));
+}
+
+/** Polls domTexts(selector) until `pred` accepts the texts; returns them. */
+export async function waitForDom(
+  selector: string,
+  pred: (texts: string[]) => boolean,
+  opts: WaitOptions & { attr?: string } = {},
+): Promise<string[]> {
+  let seen: string[] = [];
+  try {
+    await waitFor(async () => pred((seen = await domTexts(selector, opts))), { what: `DOM ${selector}`, ...opts });
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; texts were ${JSON.stringify(seen)}`);
+  }
+  return seen;
+}
+
+/** Saves a PNG of the whole workbench as artifacts/screenshots/<name>.png (or VSCODE_TEST_SCREENSHOTS); returns its path. */
+export async function screenshot(name: string): Promise<string> {
+  return harness('/shot', { name });
+}
+
+/** Activates the extension under test and returns the API its activate() exported. */
+export async function getApi<T = unknown>(): Promise<T> {
+  const ext = vscode.extensions.getExtension<T>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not loaded: is the extension development path the repository root?`);
+  return ext.activate();
+}
