@@ -48,11 +48,12 @@ function writeDefaultSettings(userDataDir) {
   fs.writeFileSync(file, JSON.stringify(DEFAULT_SETTINGS, null, 2));
 }
 
-function freePort() {
+/** Resolves to `wanted` if it can be bound on 127.0.0.1 (0: any free port), else rejects with the bind error. */
+function freePort(wanted = 0) {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(wanted, '127.0.0.1', () => {
       const { port } = s.address();
       s.close(() => resolve(port));
     });
@@ -149,7 +150,14 @@ async function startServer(opts, tmp, env) {
   if (!root || !node) {
     throw new Error('VSCODE_SERVER_ROOT and VSCODE_NODE are not set: run `eval "$(bash scripts/setup-vscode-runtime.sh | tail -1)"` first');
   }
-  const port = opts.port || await freePort();
+  let port = await freePort();
+  if (opts.port) {
+    // A fixed port keeps `npm start`'s URL stable across runs, but must not stop it when something else holds it.
+    port = await freePort(opts.port).catch((e) => {
+      log(`port ${opts.port} is not available (${e.code}); using ${port} instead`);
+      return port;
+    });
+  }
   fs.mkdirSync(opts.logsPath, { recursive: true });
   const args = [path.join(root, 'out/server-main.js'),
     '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms',
