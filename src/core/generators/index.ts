@@ -1,0 +1,22 @@
+// SYNC.json generators (SPEC §7): the API the CLI and the VS Code Generators view build on.
+export { SYNC_SCHEMA, validateManifest, resolveOutputPath, parseManifestText, realpathOfNearestAncestor } from './manifest';
+export type { SyncManifest, ManifestError, ManifestErrorCode, ValidatedManifest, ManifestValidationOptions, GeneratorCommand, OutputPathProblem } from './manifest';
+export { discoverGenerators, selectGenerators, parseSkillsDirs } from './discovery';
+export type { DiscoveredGenerator, DiscoveryOptions } from './discovery';
+export { compileKeyPatterns, splitPatternList, detectStateKind, isWritable, StateError } from './state';
+export type { StateEntry, Entry, StateKind, StateSource, WritableStateSource, StateErrorCode } from './state';
+export { OwnStateStore } from './stateStore';
+export type { OwnStateStoreOptions, StateCodec } from './stateStore';
+export { AmbrogioStateSource, readWalSnapshot } from './stateAmbrogio';
+export type { AmbrogioReadOptions, WalSnapshot } from './stateAmbrogio';
+export { applyWal } from './stateWal';
+export type { WalReplay } from './stateWal';
+export { openStateSource, parseStateKind } from './stateOpen';
+export type { StateConfig, OpenStateOptions } from './stateOpen';
+export { ensureAmbrogioctlShim, ambrogioctlShimScript } from './shim';
+export type { ShimCommand, ShimState } from './shim';
+export { runGenerator, runGenerators, DEFAULT_TIMEOUT_MS } from './runner';
+export type { RunGeneratorOptions, GeneratorRunResult, GeneratorRef, GenerateSelection, BatchItem } from './runner';
+export { generatorStatus, readRunRecords, outputHash } from './runRecords';
+export type { GeneratorStatus, LastRun, GeneratedOutput, GeneratorRecord, RunOutcome, StaleReason, StatusSubject } from './runRecords';
+export { skillmeatHome, workspaceDataDir, defaultStateDbPath, defaultRunRecordFile, runRecordFileFor } from './paths';

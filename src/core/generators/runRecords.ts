@@ -1,0 +1,176 @@
+// What the product remembers about each generator, to tell the user when an output is stale (the state
+// rows or the generator changed since the last run) or was edited by hand (ambrogio's "conflict
+// detection" future item). One small JSON file per workspace folder next to the default state database.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { withFileLockSync, writeFileAtomic } from '../fsutil';
+import type { StateEntry, StateSource } from './state';
+
+/** How a run ended. */
+export type RunOutcome =
+  | 'ok'
+  | 'untrusted'
+  | 'invalid-manifest'
+  | 'edited-by-hand'
+  | 'failed'
+  | 'timeout'
+  | 'killed'
+  | 'cancelled'
+  | 'no-output'
+  | 'spawn-error'
+  | 'write-error'
+  | 'state-error'
+  | 'busy';
+
+/** The last attempt to run a generator. */
+export interface LastRun {
+  at: string;
+  ok: boolean;
+  outcome: RunOutcome;
+  durationMs: number;
+  exitCode: number | null;
+  signal: string | null;
+  message: string;
+  /** The end of the combined stdout/stderr. */
+  logTail: string;
+}
+
+/** What the last successful run consumed and produced. */
+export interface GeneratedOutput {
+  at: string;
+  outputPath: string;
+  /** sha256 of the matched state rows (keys, values, timestamps) and the patterns. */
+  rowsHash: string;
+  /** sha256 of the manifest fields that shape the output. */
+  manifestHash: string;
+  /** sha256 of the generator script. */
+  generatorHash: string;
+  /** sha256 of the output written (CRLF read as LF). */
+  outputHash: string;
+}
+
+/** Everything remembered about one generator (keyed by its absolute skill directory). */
+export interface GeneratorRecord {
+  lastRun?: LastRun;
+  generated?: GeneratedOutput;
+}
+
+interface RecordFile {
+  version: 1;
+  generators: Record<string, GeneratorRecord>;
+}
+
+/** Reads the records; a missing file is empty, a corrupt one is set aside and treated as empty. */
+export function readRunRecords(file: string): Record<string, GeneratorRecord> {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return {}; }
+  try {
+    const parsed = JSON.parse(text) as Partial<RecordFile>;
+    if (parsed && typeof parsed === 'object' && parsed.generators && typeof parsed.generators === 'object') return parsed.generators;
+  } catch { /* handled below */ }
+  // only our own cache: keep the bad copy for inspection and start over
+  try { fs.renameSync(file, `${file}.corrupt-${Date.now()}`); } catch { /* another process did it */ }
+  return {};
+}
+
+/** Read-modify-writes one generator's record under the file's lock, atomically. */
+export function updateRunRecord(file: string, skillDir: string, change: (r: GeneratorRecord) => GeneratorRecord): GeneratorRecord {
+  return withFileLockSync(file, () => {
+    const all = readRunRecords(file);
+    const next = change(all[skillDir] ?? {});
+    all[skillDir] = next;
+    const body: RecordFile = { version: 1, generators: all };
+    writeFileAtomic(file, `${JSON.stringify(body, null, 2)}\n`);
+    return next;
+  });
+}
+
+/** sha256 of a text or bytes, reading CRLF as LF so a checkout with autocrlf is not an "edit". */
+export function outputHash(bytes: Uint8Array): string {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const normalized = buf.includes(13) ? Buffer.from(buf.toString('latin1').replace(/\r\n/g, '\n'), 'latin1') : buf;
+  return crypto.createHash('sha256').update(normalized).digest('hex');
+}
+
+/** sha256 of the rows a generator's patterns match, order-stable. */
+export function rowsHash(patterns: readonly string[], rows: readonly StateEntry[]): string {
+  const h = crypto.createHash('sha256');
+  h.update(JSON.stringify(patterns));
+  for (const r of rows) h.update(JSON.stringify([r.key, r.value, r.updatedAt])).update('\n');
+  return h.digest('hex');
+}
+
+/** sha256 of the manifest fields that decide what is generated where. */
+export function manifestHash(m: { outputFile: string; patterns: readonly string[]; generator: string }, outputPath: string): string {
+  return crypto.createHash('sha256').update(JSON.stringify([m.outputFile, outputPath, m.patterns, m.generator])).digest('hex');
+}
+
+/** sha256 of a file, or '' when it cannot be read. */
+export function fileHash(file: string): string {
+  try { return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'); } catch { return ''; }
+}
+
+/** Why a generator counts as stale. */
+export type StaleReason = 'never-generated' | 'state-changed' | 'manifest-changed' | 'generator-changed' | 'output-missing';
+
+/** What the Generators view shows for one skill. */
+export interface GeneratorStatus {
+  /** The output no longer reflects the state (or was never generated). */
+  stale: boolean;
+  staleReasons: StaleReason[];
+  /** The output differs from what the last run wrote. */
+  editedByHand: boolean;
+  /** The output exists but was never generated by this product (overwriting it also needs force). */
+  foreignOutput: boolean;
+  outputExists: boolean;
+  lastRun?: LastRun;
+  lastGenerated?: GeneratedOutput;
+}
+
+/** The inputs of {@link generatorStatus}: a validated manifest with its resolved paths. */
+export interface StatusSubject {
+  skillDir: string;
+  manifest?: { outputFile: string; patterns: string[]; generator: string };
+  outputPath?: string;
+  generatorPath?: string;
+}
+
+function readOutput(p: string | undefined): Buffer | undefined {
+  if (!p) return undefined;
+  try { return fs.readFileSync(p); } catch { return undefined; }
+}
+
+/**
+ * Compares the remembered run with the present: rows matched now, manifest, generator script and the
+ * output file. Pass `rows` when they were just listed, to avoid a second query.
+ */
+export function generatorStatus(subject: StatusSubject, opts: { state: StateSource; runRecordFile: string; rows?: readonly StateEntry[] }): GeneratorStatus {
+  const record = readRunRecords(opts.runRecordFile)[path.resolve(subject.skillDir)] ?? {};
+  const out = readOutput(subject.outputPath);
+  const status: GeneratorStatus = {
+    stale: false,
+    staleReasons: [],
+    editedByHand: false,
+    foreignOutput: false,
+    outputExists: out !== undefined,
+    lastRun: record.lastRun,
+    lastGenerated: record.generated,
+  };
+  const gen = record.generated;
+  if (!gen) {
+    status.staleReasons.push('never-generated');
+    status.foreignOutput = out !== undefined;
+  } else {
+    if (out === undefined) status.staleReasons.push('output-missing');
+    else if (outputHash(out) !== gen.outputHash) status.editedByHand = true;
+    if (subject.manifest && subject.outputPath) {
+      const rows = opts.rows ?? opts.state.list(subject.manifest.patterns);
+      if (rowsHash(subject.manifest.patterns, rows) !== gen.rowsHash) status.staleReasons.push('state-changed');
+      if (manifestHash(subject.manifest, subject.outputPath) !== gen.manifestHash) status.staleReasons.push('manifest-changed');
+    }
+    if (subject.generatorPath && fileHash(subject.generatorPath) !== gen.generatorHash) status.staleReasons.push('generator-changed');
+  }
+  status.stale = status.staleReasons.length > 0;
+  return status;
+}
