@@ -1,0 +1,419 @@
+// `skillmeat-sync sync …` and `skillmeat-sync state …`: SYNC.json generators and the key-value state they
+// read. `state` is also what the `ambrogioctl` shim on a generator's PATH runs. Exit codes: 0 ok,
+// 1 a generator or a validation failed (unlike ambrogio, whose `generate --all` always exits 0),
+// 2 usage or other error, 3 missing key.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import {
+  DEFAULT_TIMEOUT_MS, StateError, defaultStateDbPath, detectStateKind, discoverGenerators, generatorStatus, isWritable,
+  openStateSource, parseSkillsDirs, parseStateKind, runGenerator, runGenerators, runRecordFileFor, selectGenerators, splitPatternList,
+} from '../core/generators';
+import type {
+  DiscoveredGenerator, GeneratorRunResult, GeneratorStatus, ManifestError, ShimCommand, StateConfig, StateEntry, StateSource,
+} from '../core/generators';
+
+/** The terminal the commands talk to; `out`/`err` write their text verbatim (callers add the newlines). */
+export interface CliIO {
+  out(s: string): void;
+  err(s: string): void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  isTTY: boolean;
+}
+
+/** Effects the sync commands take from outside, so tests and the extension can supply them. */
+export interface SyncCommandDeps {
+  /** How the `ambrogioctl` shim starts this CLI (default: this process's node, script and node flags). */
+  shim?: ShimCommand;
+  /** Workspace Trust; a terminal user who runs the CLI has chosen to run it (default: trusted). */
+  isTrusted?: () => boolean;
+}
+
+/** Exit codes of the `sync` and `state` commands. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, missingKey: 3 } as const;
+
+class UsageError extends Error {}
+
+interface ParsedArgs {
+  positionals: string[];
+  values: Map<string, string[]>;
+  flags: Set<string>;
+}
+
+const VALUE_OPTIONS = new Set(['project', 'state-db', 'state-kind', 'skill', 'timeout', 'pattern', 'skills-dir', 'allow-output']);
+const BOOLEAN_OPTIONS = new Set(['json', 'all', 'stale', 'force', 'help']);
+
+function parseArgs(argv: readonly string[]): ParsedArgs {
+  const parsed: ParsedArgs = { positionals: [], values: new Map(), flags: new Set() };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') { parsed.positionals.push(...argv.slice(i + 1)); break; }
+    if (a === '-h') { parsed.flags.add('help'); continue; }
+    if (!a.startsWith('--') || a === '-') { parsed.positionals.push(a); continue; }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq === -1 ? undefined : eq);
+    if (BOOLEAN_OPTIONS.has(name)) {
+      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
+      parsed.flags.add(name);
+    } else if (VALUE_OPTIONS.has(name)) {
+      let value: string | undefined;
+      if (eq !== -1) value = a.slice(eq + 1);
+      else if (i + 1 < argv.length) value = argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      parsed.values.set(name, [...(parsed.values.get(name) ?? []), value]);
+    } else {
+      throw new UsageError(`unknown option ${a}`);
+    }
+  }
+  return parsed;
+}
+
+function one(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values.get(name);
+  if (v && v.length > 1) throw new UsageError(`--${name} given more than once`);
+  return v?.[0];
+}
+
+function allowOnly(args: ParsedArgs, command: string, allowed: readonly string[]): void {
+  const ok = new Set([...allowed, 'json', 'help', 'project', 'state-db', 'state-kind']);
+  for (const name of [...args.flags, ...args.values.keys()]) {
+    if (!ok.has(name)) throw new UsageError(`${command} does not take --${name}`);
+  }
+}
+
+function projectOf(args: ParsedArgs, io: CliIO): string {
+  const dir = path.resolve(io.cwd, one(args, 'project') ?? '.');
+  let st: fs.Stats | undefined;
+  try { st = fs.statSync(dir); } catch { /* reported below */ }
+  if (!st?.isDirectory()) throw new UsageError(`project folder ${dir} does not exist or is not a directory; pass --project DIR`);
+  return dir;
+}
+
+/** The state database of a command: --state-db, SKILLMEAT_SYNC_STATE_DB, else the workspace default. */
+function stateConfigOf(args: ParsedArgs, io: CliIO, project: string): Required<StateConfig> {
+  const explicit = one(args, 'state-db') ?? (io.env.SKILLMEAT_SYNC_STATE_DB || undefined);
+  const file = explicit ? path.resolve(io.cwd, explicit) : defaultStateDbPath(project, io.env);
+  const kindText = one(args, 'state-kind') ?? (io.env.SKILLMEAT_SYNC_STATE_KIND || undefined);
+  const kind = kindText === undefined ? detectStateKind(file) : parseStateKind(kindText);
+  if (!kind) throw new UsageError(`unknown state kind "${kindText}"; use --state-kind own (the product's store) or ambrogio (a runtime/state.db, read-only)`);
+  return { path: file, kind };
+}
+
+/** Skills and outputs beyond the workspace: flags first-class, environment (ambrogio's SKILLS_DIRS) too. */
+function discover(args: ParsedArgs, io: CliIO, project: string): { gens: DiscoveredGenerator[]; allowedOutputDirs: string[] } {
+  const fromEnvAndFlag = (envValue: string | undefined, flag: string): string[] =>
+    [...parseSkillsDirs(envValue), ...(args.values.get(flag) ?? [])].map((d) => path.resolve(io.cwd, d));
+  const extraSkillDirs = fromEnvAndFlag(io.env.SKILLS_DIRS, 'skills-dir');
+  const allowedOutputDirs = fromEnvAndFlag(io.env.SKILLMEAT_SYNC_OUTPUT_DIRS, 'allow-output');
+  return { gens: discoverGenerators([project], { extraSkillDirs, allowedOutputDirs }), allowedOutputDirs };
+}
+
+function formatManifestError(e: ManifestError): string {
+  const where = e.line !== undefined ? `${e.file}:${e.line}:${e.column}` : e.file;
+  const field = e.pointer === '' ? '' : ` ${e.pointer}:`;
+  return `${where}:${field} ${e.message}. Fix: ${e.fix}.`;
+}
+
+function defaultShim(): ShimCommand {
+  const script = process.argv[1] ? path.resolve(process.argv[1]) : '';
+  let cliPath = script;
+  try { cliPath = fs.realpathSync(script); } catch { /* keep as given */ }
+  return { nodePath: process.execPath, cliPath, nodeArgs: process.execArgv };
+}
+
+function reportError(e: unknown, io: CliIO, json: boolean): number {
+  const usage = e instanceof UsageError;
+  const message = e instanceof StateError || usage ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+  io.err(`skillmeat-sync: ${message}\n`);
+  if (json) io.out(`${JSON.stringify({ error: message })}\n`);
+  return EXIT.usage;
+}
+
+const SYNC_USAGE = `Usage: skillmeat-sync sync <command> [options]
+
+  list                                   skills with a SYNC.json, their output and status
+  validate [--skill X]                   check SYNC.json files; prints every error
+  generate --skill X | --all | --stale   run generators [--force] [--timeout SECONDS]
+
+Options: --project DIR (default: cwd)  --json  --state-db PATH  --state-kind own|ambrogio
+         --skills-dir DIR (also SKILLS_DIRS, colon-separated)  --allow-output DIR (also SKILLMEAT_SYNC_OUTPUT_DIRS)
+Exit: 0 ok, 1 a generator or validation failed, 2 usage or other error.
+`;
+
+const STATE_USAGE = `Usage: skillmeat-sync state <command> [options]
+
+  list [--pattern P]   rows whose key matches P (* any run, ? one char, ASCII-case-insensitive;
+                       several patterns comma-separated); --json → {"entries":[{"key","value","updatedAt"}]}
+  get KEY              the value of KEY (exit 3 when missing)
+  set KEY VALUE        store a value (the product's own store only)
+  delete KEY           remove a key (exit 3 when missing)
+
+Options: --project DIR  --json  --state-db PATH (also SKILLMEAT_SYNC_STATE_DB)  --state-kind own|ambrogio
+`;
+
+interface ListedGenerator {
+  id: string;
+  name: string;
+  root: string | null;
+  manifest: string;
+  skillDir: string;
+  valid: boolean;
+  outputFile: string | null;
+  outputPath: string | null;
+  patterns: string[] | null;
+  generator: string | null;
+  description: string | null;
+  errors: ManifestError[];
+  status: GeneratorStatus | null;
+  statusError?: string;
+}
+
+function describeGenerator(g: DiscoveredGenerator, state: StateSource | undefined, runRecordFile: string, stateProblem: string | undefined): ListedGenerator {
+  let status: GeneratorStatus | null = null;
+  let statusError = stateProblem;
+  if (g.valid && state) {
+    try { status = generatorStatus(g, { state, runRecordFile }); } catch (e) { statusError = (e as Error).message; }
+  }
+  return {
+    id: g.id, name: g.name, root: g.root, manifest: g.file, skillDir: g.skillDir, valid: g.valid,
+    outputFile: g.manifest?.outputFile ?? null, outputPath: g.outputPath ?? null, patterns: g.manifest?.patterns ?? null,
+    generator: g.manifest?.generator ?? null, description: g.manifest?.description ?? null, errors: g.errors, status,
+    ...(statusError ? { statusError } : {}),
+  };
+}
+
+function statusText(l: ListedGenerator): string {
+  if (!l.valid) return `INVALID (${l.errors.length} error${l.errors.length === 1 ? '' : 's'}; run "sync validate")`;
+  if (!l.status) return l.statusError ? `status unknown: ${l.statusError}` : 'status unknown';
+  const parts: string[] = [];
+  if (l.status.stale) parts.push(`stale (${l.status.staleReasons.join(', ')})`);
+  else parts.push('up to date');
+  if (l.status.editedByHand) parts.push('edited by hand');
+  if (l.status.foreignOutput) parts.push('output not generated here');
+  const r = l.status.lastRun;
+  if (r) parts.push(`last run ${r.at} ${r.ok ? 'ok' : r.outcome} ${r.durationMs} ms`);
+  return parts.join(', ');
+}
+
+async function openStateQuietly(config: Required<StateConfig>): Promise<{ state?: StateSource; problem?: string }> {
+  try { return { state: await openStateSource(config) }; } catch (e) { return { problem: (e as Error).message }; }
+}
+
+function resultJson(id: string, r: GeneratorRunResult): Record<string, unknown> {
+  return {
+    id, ok: r.ok, outcome: r.outcome, message: r.message, manifest: r.manifestFile, outputPath: r.outputPath ?? null,
+    ran: r.ran, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, rowCount: r.rowCount ?? null,
+    outputHash: r.outputHash ?? null, stdout: r.stdout, stderr: r.stderr,
+  };
+}
+
+/** `skillmeat-sync sync list | validate | generate`; returns the exit code. */
+export async function syncCommand(argv: string[], io: CliIO, deps: SyncCommandDeps = {}): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    const [sub, ...rest] = argv;
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      (sub === undefined ? io.err : io.out)(SYNC_USAGE);
+      return sub === undefined ? EXIT.usage : EXIT.ok;
+    }
+    const args = parseArgs(rest);
+    if (args.flags.has('help')) { io.out(SYNC_USAGE); return EXIT.ok; }
+    switch (sub) {
+      case 'list': return await syncList(args, io);
+      case 'validate': return syncValidate(args, io);
+      case 'generate': return await syncGenerate(args, io, deps);
+      default: throw new UsageError(`unknown command "sync ${sub}"; use list, validate or generate`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError && !json) io.err(SYNC_USAGE);
+    return reportError(e, io, json);
+  }
+}
+
+async function syncList(args: ParsedArgs, io: CliIO): Promise<number> {
+  allowOnly(args, 'sync list', ['skills-dir', 'allow-output']);
+  if (args.positionals.length) throw new UsageError(`sync list takes no arguments (got ${args.positionals.join(' ')})`);
+  const project = projectOf(args, io);
+  const config = stateConfigOf(args, io, project);
+  const { gens } = discover(args, io, project);
+  const { state, problem } = await openStateQuietly(config);
+  const listed = gens.map((g) => describeGenerator(g, state, runRecordFileFor(config, project, io.env), problem));
+  if (args.flags.has('json')) {
+    io.out(`${JSON.stringify({ project, stateDb: config, generators: listed }, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  if (listed.length === 0) {
+    io.out(`No SYNC.json found in the skills of ${project} (${['.claude', '.codex', '.gemini', '.cursor'].map((r) => `${r}/skills/*`).join(', ')}${args.values.get('skills-dir') || io.env.SKILLS_DIRS ? ', extra skill directories' : ''}).\n`);
+    return EXIT.ok;
+  }
+  for (const l of listed) {
+    io.out(`${l.id}\n  output: ${l.outputFile ?? '?'}${l.outputPath ? ` (${l.outputPath})` : ''}\n  patterns: ${l.patterns?.join(', ') ?? '?'}\n  status: ${statusText(l)}\n`);
+  }
+  return EXIT.ok;
+}
+
+function syncValidate(args: ParsedArgs, io: CliIO): number {
+  allowOnly(args, 'sync validate', ['skill', 'skills-dir', 'allow-output']);
+  if (args.positionals.length) throw new UsageError(`sync validate takes no arguments (got ${args.positionals.join(' ')}); use --skill X`);
+  const project = projectOf(args, io);
+  const { gens: all } = discover(args, io, project);
+  const skill = one(args, 'skill');
+  const gens = skill === undefined ? all : selectGenerators(all, skill);
+  if (skill !== undefined && gens.length === 0) throw new UsageError(`no skill "${skill}" with a SYNC.json in ${project}${all.length ? ` (found: ${all.map((g) => g.id).join(', ')})` : ''}`);
+  const invalid = gens.filter((g) => !g.valid);
+  if (args.flags.has('json')) {
+    io.out(`${JSON.stringify({ project, ok: invalid.length === 0, results: gens.map((g) => ({ id: g.id, manifest: g.file, valid: g.valid, errors: g.errors })) }, null, 2)}\n`);
+  } else {
+    if (gens.length === 0) io.out(`No SYNC.json found in the skills of ${project}.\n`);
+    for (const g of gens) {
+      if (g.valid) io.out(`ok       ${g.id} (${path.relative(project, g.file) || g.file})\n`);
+      else {
+        io.out(`invalid  ${g.id}\n`);
+        for (const e of g.errors) io.out(`  ${formatManifestError(e)}\n`);
+      }
+    }
+    if (invalid.length) io.err(`${invalid.length} of ${gens.length} SYNC.json file(s) invalid.\n`);
+  }
+  return invalid.length ? EXIT.failed : EXIT.ok;
+}
+
+async function syncGenerate(args: ParsedArgs, io: CliIO, deps: SyncCommandDeps): Promise<number> {
+  allowOnly(args, 'sync generate', ['skill', 'all', 'stale', 'force', 'timeout', 'skills-dir', 'allow-output']);
+  if (args.positionals.length) throw new UsageError(`sync generate takes no arguments (got ${args.positionals.join(' ')}); use --skill X, --all or --stale`);
+  const skill = one(args, 'skill');
+  const modes = [skill !== undefined, args.flags.has('all'), args.flags.has('stale')].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError('sync generate needs exactly one of --skill X, --all, --stale');
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  const timeoutText = one(args, 'timeout');
+  if (timeoutText !== undefined) {
+    const s = Number(timeoutText);
+    if (!Number.isFinite(s) || s <= 0) throw new UsageError(`--timeout takes a positive number of seconds (got "${timeoutText}")`);
+    timeoutMs = Math.round(s * 1000);
+  }
+  const json = args.flags.has('json');
+  const project = projectOf(args, io);
+  const config = stateConfigOf(args, io, project);
+  const { gens: all, allowedOutputDirs } = discover(args, io, project);
+  let gens = all;
+  if (skill !== undefined) {
+    gens = selectGenerators(all, skill);
+    if (gens.length === 0) throw new UsageError(`no skill "${skill}" with a SYNC.json in ${project}${all.length ? ` (found: ${all.map((g) => g.id).join(', ')})` : ''}`);
+    if (gens.length > 1) throw new UsageError(`"${skill}" names ${gens.length} skills (${gens.map((g) => g.id).join(', ')}); pass one of these ids to --skill`);
+  }
+  let state: StateSource;
+  try {
+    state = await openStateSource(config);
+  } catch (e) {
+    if (e instanceof StateError) throw e;
+    throw new StateError('unreadable', config.path, `cannot open the state database ${config.path}: ${(e as Error).message}`, 'check --state-db');
+  }
+  const opts = {
+    state,
+    shim: deps.shim ?? defaultShim(),
+    isTrusted: deps.isTrusted ?? (() => true),
+    runRecordFile: runRecordFileFor(config, project, io.env),
+    allowedOutputDirs,
+    force: args.flags.has('force'),
+    timeoutMs,
+    env: io.env,
+    log: json ? undefined : (text: string, stream: 'stdout' | 'stderr' | 'info'): void => { if (stream !== 'info') io.err(text); },
+  };
+  const batch = skill !== undefined
+    ? { ok: false, items: [{ generator: gens[0], result: await runGenerator(gens[0], opts) }] }
+    : await runGenerators(gens, args.flags.has('stale') ? 'stale' : 'all', opts);
+  const ok = batch.items.every((i) => !i.result || i.result.ok);
+  const generated = batch.items.filter((i) => i.result?.ok).length;
+  const failed = batch.items.filter((i) => i.result && !i.result.ok).length;
+  const upToDate = batch.items.filter((i) => i.skipped).length;
+  if (json) {
+    io.out(`${JSON.stringify({
+      project, ok, generated, failed, upToDate,
+      results: batch.items.map((i) => (i.result ? resultJson(i.generator.id, i.result) : { id: i.generator.id, ok: true, outcome: 'up-to-date', skipped: true })),
+    }, null, 2)}\n`);
+  } else {
+    if (batch.items.length === 0) io.out(`No SYNC.json found in the skills of ${project}.\n`);
+    for (const i of batch.items) {
+      if (i.skipped) io.out(`up to date  ${i.generator.id}\n`);
+      else if (i.result?.ok) io.out(`generated   ${i.generator.id} → ${i.result.outputPath} (${i.result.rowCount ?? 0} rows, ${i.result.durationMs} ms)\n`);
+      else if (i.result) {
+        io.out(`FAILED      ${i.generator.id}\n`);
+        io.err(`skillmeat-sync: ${i.generator.id}: ${i.result.message}\n`);
+        if (i.result.outcome === 'invalid-manifest') for (const e of i.generator.errors) io.err(`  ${formatManifestError(e)}\n`);
+      }
+    }
+    io.out(`${generated} generated, ${failed} failed, ${upToDate} up to date.\n`);
+  }
+  return ok ? EXIT.ok : EXIT.failed;
+}
+
+let fastStart = false;
+
+/**
+ * `state` runs as a short process, often several times per generator run. At exit V8 waits for its
+ * background optimizing compile of sql.js's wasm, which costs ~250 ms on a 2-core machine for a query
+ * that takes a few ms; the baseline compiler alone is plenty for these queries.
+ */
+function preferFastWasmStartup(): void {
+  if (fastStart) return;
+  fastStart = true;
+  try { v8.setFlagsFromString('--liftoff-only'); } catch { /* an engine without the flag: only slower */ }
+}
+
+/** `skillmeat-sync state list | get | set | delete` (also `ambrogioctl state …` through the shim); returns the exit code. */
+export async function stateCommand(argv: string[], io: CliIO): Promise<number> {
+  preferFastWasmStartup();
+  try {
+    const [sub, ...rest] = argv;
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      (sub === undefined ? io.err : io.out)(STATE_USAGE);
+      return sub === undefined ? EXIT.usage : EXIT.ok;
+    }
+    const args = parseArgs(rest);
+    if (args.flags.has('help')) { io.out(STATE_USAGE); return EXIT.ok; }
+    const json = args.flags.has('json');
+    const arity: Record<string, number> = { list: 0, get: 1, set: 2, delete: 1 };
+    if (!(sub in arity)) throw new UsageError(`unknown command "state ${sub}"; use list, get, set or delete`);
+    allowOnly(args, `state ${sub}`, sub === 'list' ? ['pattern'] : []);
+    if (args.positionals.length !== arity[sub]) {
+      throw new UsageError(`state ${sub} takes ${['no arguments', 'KEY', 'KEY VALUE'][arity[sub]]} (got ${args.positionals.length})`);
+    }
+    const project = projectOf(args, io);
+    const config = stateConfigOf(args, io, project);
+    const state = await openStateSource(config);
+    const entryJson = (e: StateEntry): string => JSON.stringify({ key: e.key, value: e.value, updatedAt: e.updatedAt });
+    switch (sub) {
+      case 'list': {
+        const patternText = one(args, 'pattern');
+        const patterns = patternText === undefined ? ['*'] : splitPatternList(patternText);
+        const entries = state.list(patterns.length ? patterns : ['*']);
+        if (json) io.out(`${JSON.stringify({ entries: entries.map((e) => ({ key: e.key, value: e.value, updatedAt: e.updatedAt })) })}\n`);
+        else io.out(entries.map((e) => `${e.key}\t${e.value}\n`).join(''));
+        return EXIT.ok;
+      }
+      case 'get': {
+        const entry = state.get(args.positionals[0]);
+        if (!entry) { io.err(`skillmeat-sync: no state key "${args.positionals[0]}" in ${state.path}\n`); return EXIT.missingKey; }
+        io.out(json ? `${entryJson(entry)}\n` : `${entry.value}\n`);
+        return EXIT.ok;
+      }
+      default: {
+        if (!isWritable(state)) {
+          throw new StateError('read-only', state.path, `${state.path} is ambrogio's state database, which SkillMeat Sync only reads`, 'change it with ambrogio itself, or point --state-db at the product\'s own store');
+        }
+        if (sub === 'set') {
+          const entry = state.set(args.positionals[0], args.positionals[1]);
+          if (json) io.out(`${entryJson(entry)}\n`);
+          return EXIT.ok;
+        }
+        if (!state.delete(args.positionals[0])) { io.err(`skillmeat-sync: no state key "${args.positionals[0]}" in ${state.path}\n`); return EXIT.missingKey; }
+        if (json) io.out(`${JSON.stringify({ deleted: args.positionals[0] })}\n`);
+        return EXIT.ok;
+      }
+    }
+  } catch (e) {
+    if (e instanceof UsageError) io.err(STATE_USAGE);
+    // state commands keep stdout for data only: a generator parsing it must never read an error as a row
+    return reportError(e, io, false);
+  }
+}
