@@ -10,10 +10,13 @@ import {
   openStateSource, parseSkillsDirs, parseStateKind, runGenerator, runGenerators, runRecordFileFor, selectGenerators, splitPatternList,
 } from '../core/generators';
 import type {
-  DiscoveredGenerator, GeneratorRunResult, GeneratorStatus, ManifestError, ShimCommand, StateConfig, StateEntry, StateSource,
+  BatchItem, DiscoveredGenerator, GeneratorRunResult, GeneratorStatus, ManifestError, ShimCommand, StateConfig, StateEntry, StateSource,
 } from '../core/generators';
 
-/** The terminal the commands talk to; `out`/`err` write their text verbatim (callers add the newlines). */
+/**
+ * The terminal the commands talk to. `out` and `err` each print one line (the implementation adds the
+ * newline), as the main CLI's `CliIO` in output.ts does, so the main CLI can pass its own io as is.
+ */
 export interface CliIO {
   out(s: string): void;
   err(s: string): void;
@@ -109,6 +112,21 @@ function discover(args: ParsedArgs, io: CliIO, project: string): { gens: Discove
   return { gens: discoverGenerators([project], { extraSkillDirs, allowedOutputDirs }), allowedOutputDirs };
 }
 
+/** Re-cuts streamed chunks into whole lines for a line-based io. */
+class LineWriter {
+  private partial = '';
+  constructor(private readonly emit: (line: string) => void) {}
+  write(chunk: string): void {
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const line of parts) this.emit(line);
+  }
+  flush(): void {
+    if (this.partial) this.emit(this.partial);
+    this.partial = '';
+  }
+}
+
 function formatManifestError(e: ManifestError): string {
   const where = e.line !== undefined ? `${e.file}:${e.line}:${e.column}` : e.file;
   const field = e.pointer === '' ? '' : ` ${e.pointer}:`;
@@ -125,8 +143,8 @@ function defaultShim(): ShimCommand {
 function reportError(e: unknown, io: CliIO, json: boolean): number {
   const usage = e instanceof UsageError;
   const message = e instanceof StateError || usage ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
-  io.err(`skillmeat-sync: ${message}\n`);
-  if (json) io.out(`${JSON.stringify({ error: message })}\n`);
+  io.err(`skillmeat-sync: ${message}`);
+  if (json) io.out(JSON.stringify({ error: message }));
   return EXIT.usage;
 }
 
@@ -214,11 +232,11 @@ export async function syncCommand(argv: string[], io: CliIO, deps: SyncCommandDe
   try {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      (sub === undefined ? io.err : io.out)(SYNC_USAGE);
+      (sub === undefined ? io.err : io.out)(SYNC_USAGE.trimEnd());
       return sub === undefined ? EXIT.usage : EXIT.ok;
     }
     const args = parseArgs(rest);
-    if (args.flags.has('help')) { io.out(SYNC_USAGE); return EXIT.ok; }
+    if (args.flags.has('help')) { io.out(SYNC_USAGE.trimEnd()); return EXIT.ok; }
     switch (sub) {
       case 'list': return await syncList(args, io);
       case 'validate': return syncValidate(args, io);
@@ -226,7 +244,7 @@ export async function syncCommand(argv: string[], io: CliIO, deps: SyncCommandDe
       default: throw new UsageError(`unknown command "sync ${sub}"; use list, validate or generate`);
     }
   } catch (e) {
-    if (e instanceof UsageError && !json) io.err(SYNC_USAGE);
+    if (e instanceof UsageError && !json) io.err(SYNC_USAGE.trimEnd());
     return reportError(e, io, json);
   }
 }
@@ -240,15 +258,15 @@ async function syncList(args: ParsedArgs, io: CliIO): Promise<number> {
   const { state, problem } = await openStateQuietly(config);
   const listed = gens.map((g) => describeGenerator(g, state, runRecordFileFor(config, project, io.env), problem));
   if (args.flags.has('json')) {
-    io.out(`${JSON.stringify({ project, stateDb: config, generators: listed }, null, 2)}\n`);
+    io.out(JSON.stringify({ project, stateDb: config, generators: listed }, null, 2));
     return EXIT.ok;
   }
   if (listed.length === 0) {
-    io.out(`No SYNC.json found in the skills of ${project} (${['.claude', '.codex', '.gemini', '.cursor'].map((r) => `${r}/skills/*`).join(', ')}${args.values.get('skills-dir') || io.env.SKILLS_DIRS ? ', extra skill directories' : ''}).\n`);
+    io.out(`No SYNC.json found in the skills of ${project} (${['.claude', '.codex', '.gemini', '.cursor'].map((r) => `${r}/skills/*`).join(', ')}${args.values.get('skills-dir') || io.env.SKILLS_DIRS ? ', extra skill directories' : ''}).`);
     return EXIT.ok;
   }
   for (const l of listed) {
-    io.out(`${l.id}\n  output: ${l.outputFile ?? '?'}${l.outputPath ? ` (${l.outputPath})` : ''}\n  patterns: ${l.patterns?.join(', ') ?? '?'}\n  status: ${statusText(l)}\n`);
+    io.out(`${l.id}\n  output: ${l.outputFile ?? '?'}${l.outputPath ? ` (${l.outputPath})` : ''}\n  patterns: ${l.patterns?.join(', ') ?? '?'}\n  status: ${statusText(l)}`);
   }
   return EXIT.ok;
 }
@@ -263,17 +281,17 @@ function syncValidate(args: ParsedArgs, io: CliIO): number {
   if (skill !== undefined && gens.length === 0) throw new UsageError(`no skill "${skill}" with a SYNC.json in ${project}${all.length ? ` (found: ${all.map((g) => g.id).join(', ')})` : ''}`);
   const invalid = gens.filter((g) => !g.valid);
   if (args.flags.has('json')) {
-    io.out(`${JSON.stringify({ project, ok: invalid.length === 0, results: gens.map((g) => ({ id: g.id, manifest: g.file, valid: g.valid, errors: g.errors })) }, null, 2)}\n`);
+    io.out(JSON.stringify({ project, ok: invalid.length === 0, results: gens.map((g) => ({ id: g.id, manifest: g.file, valid: g.valid, errors: g.errors })) }, null, 2));
   } else {
-    if (gens.length === 0) io.out(`No SYNC.json found in the skills of ${project}.\n`);
+    if (gens.length === 0) io.out(`No SYNC.json found in the skills of ${project}.`);
     for (const g of gens) {
-      if (g.valid) io.out(`ok       ${g.id} (${path.relative(project, g.file) || g.file})\n`);
+      if (g.valid) io.out(`ok       ${g.id} (${path.relative(project, g.file) || g.file})`);
       else {
-        io.out(`invalid  ${g.id}\n`);
-        for (const e of g.errors) io.out(`  ${formatManifestError(e)}\n`);
+        io.out(`invalid  ${g.id}`);
+        for (const e of g.errors) io.out(`  ${formatManifestError(e)}`);
       }
     }
-    if (invalid.length) io.err(`${invalid.length} of ${gens.length} SYNC.json file(s) invalid.\n`);
+    if (invalid.length) io.err(`${invalid.length} of ${gens.length} SYNC.json file(s) invalid.`);
   }
   return invalid.length ? EXIT.failed : EXIT.ok;
 }
@@ -308,6 +326,8 @@ async function syncGenerate(args: ParsedArgs, io: CliIO, deps: SyncCommandDeps):
     if (e instanceof StateError) throw e;
     throw new StateError('unreadable', config.path, `cannot open the state database ${config.path}: ${(e as Error).message}`, 'check --state-db');
   }
+  // the generator's output goes to stderr (stdout carries the results), re-cut into lines for the io
+  const generatorLog = new LineWriter((line) => io.err(line));
   const opts = {
     state,
     shim: deps.shim ?? defaultShim(),
@@ -317,32 +337,33 @@ async function syncGenerate(args: ParsedArgs, io: CliIO, deps: SyncCommandDeps):
     force: args.flags.has('force'),
     timeoutMs,
     env: io.env,
-    log: json ? undefined : (text: string, stream: 'stdout' | 'stderr' | 'info'): void => { if (stream !== 'info') io.err(text); },
+    log: json ? undefined : (text: string, stream: 'stdout' | 'stderr' | 'info'): void => { if (stream !== 'info') generatorLog.write(text); },
   };
   const batch = skill !== undefined
-    ? { ok: false, items: [{ generator: gens[0], result: await runGenerator(gens[0], opts) }] }
+    ? { items: [{ generator: gens[0], result: await runGenerator(gens[0], opts) }] as BatchItem<DiscoveredGenerator>[] }
     : await runGenerators(gens, args.flags.has('stale') ? 'stale' : 'all', opts);
+  generatorLog.flush();
   const ok = batch.items.every((i) => !i.result || i.result.ok);
   const generated = batch.items.filter((i) => i.result?.ok).length;
   const failed = batch.items.filter((i) => i.result && !i.result.ok).length;
   const upToDate = batch.items.filter((i) => i.skipped).length;
   if (json) {
-    io.out(`${JSON.stringify({
+    io.out(JSON.stringify({
       project, ok, generated, failed, upToDate,
       results: batch.items.map((i) => (i.result ? resultJson(i.generator.id, i.result) : { id: i.generator.id, ok: true, outcome: 'up-to-date', skipped: true })),
-    }, null, 2)}\n`);
+    }, null, 2));
   } else {
-    if (batch.items.length === 0) io.out(`No SYNC.json found in the skills of ${project}.\n`);
+    if (batch.items.length === 0) io.out(`No SYNC.json found in the skills of ${project}.`);
     for (const i of batch.items) {
-      if (i.skipped) io.out(`up to date  ${i.generator.id}\n`);
-      else if (i.result?.ok) io.out(`generated   ${i.generator.id} → ${i.result.outputPath} (${i.result.rowCount ?? 0} rows, ${i.result.durationMs} ms)\n`);
+      if (i.skipped) io.out(`up to date  ${i.generator.id}`);
+      else if (i.result?.ok) io.out(`generated   ${i.generator.id} → ${i.result.outputPath} (${i.result.rowCount ?? 0} rows, ${i.result.durationMs} ms)`);
       else if (i.result) {
-        io.out(`FAILED      ${i.generator.id}\n`);
-        io.err(`skillmeat-sync: ${i.generator.id}: ${i.result.message}\n`);
-        if (i.result.outcome === 'invalid-manifest') for (const e of i.generator.errors) io.err(`  ${formatManifestError(e)}\n`);
+        io.out(`FAILED      ${i.generator.id}`);
+        io.err(`skillmeat-sync: ${i.generator.id}: ${i.result.message}`);
+        if (i.result.outcome === 'invalid-manifest') for (const e of i.generator.errors) io.err(`  ${formatManifestError(e)}`);
       }
     }
-    io.out(`${generated} generated, ${failed} failed, ${upToDate} up to date.\n`);
+    io.out(`${generated} generated, ${failed} failed, ${upToDate} up to date.`);
   }
   return ok ? EXIT.ok : EXIT.failed;
 }
@@ -366,11 +387,11 @@ export async function stateCommand(argv: string[], io: CliIO): Promise<number> {
   try {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      (sub === undefined ? io.err : io.out)(STATE_USAGE);
+      (sub === undefined ? io.err : io.out)(STATE_USAGE.trimEnd());
       return sub === undefined ? EXIT.usage : EXIT.ok;
     }
     const args = parseArgs(rest);
-    if (args.flags.has('help')) { io.out(STATE_USAGE); return EXIT.ok; }
+    if (args.flags.has('help')) { io.out(STATE_USAGE.trimEnd()); return EXIT.ok; }
     const json = args.flags.has('json');
     const arity: Record<string, number> = { list: 0, get: 1, set: 2, delete: 1 };
     if (!(sub in arity)) throw new UsageError(`unknown command "state ${sub}"; use list, get, set or delete`);
@@ -387,14 +408,14 @@ export async function stateCommand(argv: string[], io: CliIO): Promise<number> {
         const patternText = one(args, 'pattern');
         const patterns = patternText === undefined ? ['*'] : splitPatternList(patternText);
         const entries = state.list(patterns.length ? patterns : ['*']);
-        if (json) io.out(`${JSON.stringify({ entries: entries.map((e) => ({ key: e.key, value: e.value, updatedAt: e.updatedAt })) })}\n`);
-        else io.out(entries.map((e) => `${e.key}\t${e.value}\n`).join(''));
+        if (json) io.out(JSON.stringify({ entries: entries.map((e) => ({ key: e.key, value: e.value, updatedAt: e.updatedAt })) }));
+        else if (entries.length) io.out(entries.map((e) => `${e.key}\t${e.value}`).join('\n'));
         return EXIT.ok;
       }
       case 'get': {
         const entry = state.get(args.positionals[0]);
-        if (!entry) { io.err(`skillmeat-sync: no state key "${args.positionals[0]}" in ${state.path}\n`); return EXIT.missingKey; }
-        io.out(json ? `${entryJson(entry)}\n` : `${entry.value}\n`);
+        if (!entry) { io.err(`skillmeat-sync: no state key "${args.positionals[0]}" in ${state.path}`); return EXIT.missingKey; }
+        io.out(json ? entryJson(entry) : entry.value);
         return EXIT.ok;
       }
       default: {
@@ -403,16 +424,16 @@ export async function stateCommand(argv: string[], io: CliIO): Promise<number> {
         }
         if (sub === 'set') {
           const entry = state.set(args.positionals[0], args.positionals[1]);
-          if (json) io.out(`${entryJson(entry)}\n`);
+          if (json) io.out(entryJson(entry));
           return EXIT.ok;
         }
-        if (!state.delete(args.positionals[0])) { io.err(`skillmeat-sync: no state key "${args.positionals[0]}" in ${state.path}\n`); return EXIT.missingKey; }
-        if (json) io.out(`${JSON.stringify({ deleted: args.positionals[0] })}\n`);
+        if (!state.delete(args.positionals[0])) { io.err(`skillmeat-sync: no state key "${args.positionals[0]}" in ${state.path}`); return EXIT.missingKey; }
+        if (json) io.out(JSON.stringify({ deleted: args.positionals[0] }));
         return EXIT.ok;
       }
     }
   } catch (e) {
-    if (e instanceof UsageError) io.err(STATE_USAGE);
+    if (e instanceof UsageError) io.err(STATE_USAGE.trimEnd());
     // state commands keep stdout for data only: a generator parsing it must never read an error as a row
     return reportError(e, io, false);
   }

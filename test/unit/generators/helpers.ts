@@ -66,12 +66,12 @@ export function testCli(): Promise<ShimCommand> {
   return built;
 }
 
-/** An in-memory CliIO that records what a command printed. */
+/** An in-memory CliIO that records what a command printed (one line per call, like the real one). */
 export function captureIO(cwd: string, env: NodeJS.ProcessEnv): CliIO & { stdout: string; stderr: string } {
   const io = {
     stdout: '', stderr: '', cwd, env, isTTY: false,
-    out(s: string) { io.stdout += s; },
-    err(s: string) { io.stderr += s; },
+    out(s: string) { io.stdout += `${s}\n`; },
+    err(s: string) { io.stderr += `${s}\n`; },
   };
   return io;
 }
