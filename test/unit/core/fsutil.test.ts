@@ -1,0 +1,146 @@
+// File-system primitives: atomic writes (old or new, never half), directory swaps, and the writers' lock.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  writeFileAtomic, swapIntoPlace, removeAtomic, acquireLockSync, withFileLockSync, LockTimeoutError, isInside, readIfExists,
+} from '../../../src/core/fsutil';
+import { updateRecords, RECORDS_FILE } from '../../../src/core/deploymentRecords';
+import { useTempDirs, writeTree, snapshotDir } from '../helpers';
+
+describe('fsutil', () => {
+  const tmp = useTempDirs();
+
+  describe('writeFileAtomic', () => {
+    it('leaves the old file byte-identical and no temp file when interrupted before the rename', () => {
+      const d = tmp();
+      const file = path.join(d, 'records.toml');
+      fs.writeFileSync(file, 'old content\n');
+      let sawTemp = '';
+      assert.throws(() => writeFileAtomic(file, 'new content\n', {
+        beforeRename: (tempPath) => {
+          sawTemp = tempPath;
+          assert.equal(fs.readFileSync(tempPath, 'utf8'), 'new content\n', 'the temp file is complete before the rename');
+          throw new Error('killed');
+        },
+      }), /killed/);
+      assert.equal(fs.readFileSync(file, 'utf8'), 'old content\n');
+      assert.equal(path.dirname(sawTemp), d, 'the temp file is a sibling (same file system, so rename is atomic)');
+      assert.deepEqual(fs.readdirSync(d), ['records.toml']);
+    });
+
+    it('replaces the content when not interrupted', () => {
+      const file = path.join(tmp(), 'f');
+      fs.writeFileSync(file, 'old');
+      writeFileAtomic(file, 'new');
+      assert.equal(fs.readFileSync(file, 'utf8'), 'new');
+    });
+
+    it('keeps the permissions of the file it replaces', () => {
+      const file = path.join(tmp(), 'gen.sh');
+      fs.writeFileSync(file, '#!/bin/sh\n');
+      fs.chmodSync(file, 0o750);
+      writeFileAtomic(file, '#!/bin/sh\necho hi\n');
+      assert.equal(fs.statSync(file).mode & 0o777, 0o750);
+    });
+
+    it('creates missing parent directories', () => {
+      const file = path.join(tmp(), 'a', 'b', 'c.txt');
+      writeFileAtomic(file, 'x');
+      assert.equal(fs.readFileSync(file, 'utf8'), 'x');
+    });
+
+    it('leaves the old records file when an update is interrupted before the rename, and frees the lock', () => {
+      const root = path.join(tmp(), '.claude');
+      const old = '[[deployed]]\nartifact_name = "a"\nartifact_type = "skill"\ncontent_hash = "v1"\n';
+      writeTree(root, { [RECORDS_FILE]: old });
+      assert.throws(() => updateRecords(root, (f) => { f.records.length = 0; }, { hooks: { beforeRename: () => { throw new Error('killed'); } } }), /killed/);
+      assert.equal(fs.readFileSync(path.join(root, RECORDS_FILE), 'utf8'), old);
+      assert.deepEqual(fs.readdirSync(root), [RECORDS_FILE]);
+      updateRecords(root, (f) => { f.records.length = 0; });
+      assert.equal(fs.readFileSync(path.join(root, RECORDS_FILE), 'utf8'), '');
+    });
+  });
+
+  describe('swapIntoPlace', () => {
+    it('replaces a directory by a staged one and removes the old tree', () => {
+      const d = tmp();
+      writeTree(d, { 'final/old.md': 'old', 'staged/new.md': 'new' });
+      swapIntoPlace(path.join(d, 'staged'), path.join(d, 'final'));
+      assert.deepEqual(fs.readdirSync(d), ['final']);
+      assert.deepEqual(fs.readdirSync(path.join(d, 'final')), ['new.md']);
+    });
+
+    it('moves a staged tree into a place that did not exist', () => {
+      const d = tmp();
+      writeTree(d, { 'staged/new.md': 'new' });
+      swapIntoPlace(path.join(d, 'staged'), path.join(d, 'x', 'final'));
+      assert.equal(fs.readFileSync(path.join(d, 'x', 'final', 'new.md'), 'utf8'), 'new');
+    });
+
+    it('puts the old tree back when the staged one cannot be moved in', () => {
+      const d = tmp();
+      writeTree(d, { 'final/old.md': 'old' });
+      const before = snapshotDir(path.join(d, 'final'));
+      assert.throws(() => swapIntoPlace(path.join(d, 'missing-staged'), path.join(d, 'final')));
+      assert.deepEqual(snapshotDir(path.join(d, 'final')), before);
+      assert.deepEqual(fs.readdirSync(d), ['final']);
+    });
+  });
+
+  describe('removeAtomic', () => {
+    it('removes a directory and leaves nothing aside', () => {
+      const d = tmp();
+      writeTree(d, { 'skill/a.md': 'a', 'skill/b/c.md': 'c' });
+      removeAtomic(path.join(d, 'skill'));
+      assert.deepEqual(fs.readdirSync(d), []);
+    });
+
+    it('does nothing for a missing path', () => {
+      assert.doesNotThrow(() => removeAtomic(path.join(tmp(), 'absent')));
+    });
+  });
+
+  describe('lock', () => {
+    it('makes a second writer wait and then time out with an error naming the lock', () => {
+      const file = path.join(tmp(), 'f');
+      const release = acquireLockSync(file);
+      try {
+        assert.throws(() => acquireLockSync(file, { timeoutMs: 50 }), (e: unknown) => e instanceof LockTimeoutError && e.message.includes(`${file}.lock`));
+      } finally { release(); }
+      assert.equal(fs.existsSync(`${file}.lock`), false);
+    });
+
+    it('takes over a lock whose owner process is gone', () => {
+      const file = path.join(tmp(), 'f');
+      // 2^22 + 1 is above the largest pid Linux can hand out (pid_max ≤ 2^22), so no process has it
+      fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: 4194305, at: new Date().toISOString() }));
+      assert.equal(withFileLockSync(file, () => 'ran', { timeoutMs: 200 }), 'ran');
+    });
+
+    it('takes over a lock older than the stale limit', () => {
+      const file = path.join(tmp(), 'f');
+      fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.ppid, at: new Date(Date.now() - 120_000).toISOString() }));
+      assert.equal(withFileLockSync(file, () => 'ran', { timeoutMs: 200, staleMs: 60_000 }), 'ran');
+    });
+
+    it('is released when the locked function throws', () => {
+      const file = path.join(tmp(), 'f');
+      assert.throws(() => withFileLockSync(file, () => { throw new Error('boom'); }), /boom/);
+      assert.equal(fs.existsSync(`${file}.lock`), false);
+    });
+  });
+
+  describe('paths', () => {
+    it('tells a path inside a directory from one that escapes it', () => {
+      assert.equal(isInside('/p/.claude', '/p/.claude/skills/x'), true);
+      assert.equal(isInside('/p/.claude', '/p/.claude'), true);
+      assert.equal(isInside('/p/.claude', '/p/.claude/../../etc'), false);
+      assert.equal(isInside('/p/.claude', '/p/.claude-other/x'), false);
+    });
+
+    it('reads a missing file as undefined', () => {
+      assert.equal(readIfExists(path.join(tmp(), 'absent')), undefined);
+    });
+  });
+});
