@@ -76,6 +76,25 @@ export class OwnStateStore implements WritableStateSource {
     return { key, value, updatedAt };
   }
 
+  /** Inserts or replaces many rows in one atomic write (imports, seeding); returns how many were written. */
+  setMany(entries: readonly { key: string; value: string }[]): number {
+    const updatedAt = (this.opts.now?.() ?? new Date()).toISOString();
+    this.write((db) => {
+      const stmt = db.prepare('INSERT INTO runtime_kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
+      db.run('BEGIN');
+      try {
+        for (const e of entries) stmt.run([e.key, e.value, updatedAt]);
+        db.run('COMMIT');
+      } catch (err) {
+        db.run('ROLLBACK');
+        throw err;
+      } finally {
+        stmt.free();
+      }
+    });
+    return entries.length;
+  }
+
   /** Deletes a row; false when it did not exist (the file is then left untouched). */
   delete(key: string): boolean {
     let existed = false;

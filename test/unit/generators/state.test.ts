@@ -140,3 +140,18 @@ describe('the product\'s own state store', () => {
     assert.deepEqual(fs.readFileSync(file), before);
   });
 });
+
+describe('the product\'s own state store, bulk writes', () => {
+  afterEach(cleanupTemp);
+
+  it('writes many rows in one atomic replacement', async () => {
+    const file = path.join(tempDir('st'), 'state.db');
+    const store = await OwnStateStore.open(file);
+    store.set('keep', 'k');
+    assert.equal(store.setMany(Array.from({ length: 500 }, (_, i) => ({ key: `bulk:${String(i).padStart(3, '0')}`, value: String(i) }))), 500);
+    const fresh = await OwnStateStore.open(file);
+    assert.equal(fresh.list(['bulk:*']).length, 500);
+    assert.equal(fresh.get('bulk:499')?.value, '499');
+    assert.equal(fresh.get('keep')?.value, 'k');
+  });
+});
