@@ -405,8 +405,9 @@ export async function stateCommand(argv: string[], io: CliIO): Promise<number> {
     const entryJson = (e: StateEntry): string => JSON.stringify({ key: e.key, value: e.value, updatedAt: e.updatedAt });
     switch (sub) {
       case 'list': {
-        const patternText = one(args, 'pattern');
-        const patterns = patternText === undefined ? ['*'] : splitPatternList(patternText);
+        // several --pattern flags and comma-joined lists (SYNC_PATTERNS) both mean "any of these"
+        const given = args.values.get('pattern');
+        const patterns = given === undefined ? ['*'] : given.flatMap(splitPatternList);
         const entries = state.list(patterns.length ? patterns : ['*']);
         if (json) io.out(JSON.stringify({ entries: entries.map((e) => ({ key: e.key, value: e.value, updatedAt: e.updatedAt })) }));
         else if (entries.length) io.out(entries.map((e) => `${e.key}\t${e.value}`).join('\n'));

@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockTimeoutError, acquireLockSync, siblingTemp } from '../fsutil';
-import { validateManifest } from './manifest';
+import { realpathOfNearestAncestor, validateManifest } from './manifest';
 import type { ValidatedManifest } from './manifest';
-import { shortHash } from './paths';
+import { shortHash, skillmeatHome } from './paths';
 import { fileHash, generatorStatus, manifestHash, outputHash, rowsHash, updateRunRecord } from './runRecords';
 import type { GeneratorStatus, LastRun, RunOutcome } from './runRecords';
 import { ensureAmbrogioctlShim } from './shim';
@@ -48,6 +48,8 @@ export interface RunGeneratorOptions {
   shimDir?: string;
   /** How long to wait for another process generating the same output (default 2 × timeout + 10 s). */
   lockWaitMs?: number;
+  /** Where the per-output lock files live (default `<home>/sync/locks`, shared by the extension and the CLI). */
+  lockDir?: string;
   now?: () => Date;
 }
 
@@ -145,9 +147,11 @@ export async function runGenerator(gen: GeneratorRef, opts: RunGeneratorOptions)
   const outputPath = v.outputPath;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const graceMs = opts.killGraceMs ?? 2_000;
-  const lockBase = path.join(path.dirname(opts.runRecordFile), 'locks', shortHash(outputPath));
+  // one key per real file, whichever path (symlinked folder, absolute vs relative) a manifest names it by
+  const outputKey = realpathOfNearestAncestor(outputPath) ?? outputPath;
+  const lockBase = path.join(opts.lockDir ?? path.join(skillmeatHome(opts.env ?? process.env), 'sync', 'locks'), shortHash(outputKey));
 
-  return enqueue(outputPath, async () => {
+  return enqueue(outputKey, async () => {
     const release = await acquireOutputLock(lockBase, opts.lockWaitMs ?? 2 * timeoutMs + 10_000, timeoutMs + graceMs + 60_000);
     if (!release) {
       return refuse('busy', `Not run: another SkillMeat Sync process is generating ${outputPath} (lock ${lockBase}.lock). Try again when it finishes.`, outputPath);

@@ -199,6 +199,10 @@ describe('skillmeat-sync state', () => {
     const [, listed] = await run('list', '--pattern', 'NOTES:*', '--json');
     assert.deepEqual(JSON.parse(listed).entries.map((e: { key: string }) => e.key), ['notes:entry:1']);
     assert.deepEqual(await run('list'), [0, 'notes:entry:1\thello\n', '']);
+    await run('set', 'memo:1', 'm');
+    const [, both] = await run('list', '--pattern', 'notes:*', '--pattern', 'MEMO:?', '--json');
+    assert.deepEqual(JSON.parse(both).entries.map((e: { key: string }) => e.key), ['memo:1', 'notes:entry:1']);
+    await run('delete', 'memo:1');
     assert.deepEqual((await run('delete', 'notes:entry:1')).slice(0, 2), [0, '']);
     const [code, out, err] = await run('get', 'notes:entry:1');
     assert.equal(code, 3);

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OwnStateStore, generatorStatus, runGenerator, runGenerators, validateManifest } from '../../../src/core/generators';
 import type { GeneratorRunResult, RunGeneratorOptions } from '../../../src/core/generators';
+import { acquireLockSync } from '../../../src/core/fsutil';
+import { shortHash } from '../../../src/core/generators/paths';
 import { cleanupTemp, makeSkill, manifestOf, tempDir, testCli, testEnv, waitFor, write } from './helpers';
 
 interface Fixture {
@@ -187,6 +189,21 @@ describe('running a generator', () => {
     assert.equal(r.outcome, 'invalid-manifest');
     assert.ok(r.message.includes(f.manifest));
     assert.match(r.message, /sync validate/);
+  });
+
+  it('waits for another process generating the same output, and gives up clearly', async () => {
+    const f = await fixture();
+    const lockDir = tempDir('locks');
+    const release = acquireLockSync(path.join(lockDir, shortHash(f.output)));
+    try {
+      const r = await f.run({ lockDir, lockWaitMs: 150 });
+      assert.equal(r.outcome, 'busy');
+      assert.match(r.message, /another SkillMeat Sync process is generating/);
+      assert.equal(fs.existsSync(f.output), false);
+    } finally {
+      release();
+    }
+    assert.equal((await f.run({ lockDir })).ok, true);
   });
 
   it('runs one generator at a time per output file', async () => {
