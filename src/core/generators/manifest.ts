@@ -89,6 +89,8 @@ function schemaValidator(): ValidateFunction {
   return compiled;
 }
 
+const MAX_MANIFEST_BYTES = 1 << 20;
+
 /** Interpreters used when a generator is not executable (a zip or a Windows checkout loses the +x bit). */
 const INTERPRETERS: Record<string, string> = { '.sh': 'bash', '.bash': 'bash', '.py': 'python3' };
 
@@ -312,6 +314,16 @@ export function validateManifest(file: string, workspaceFolder: string, opts: Ma
   const result: ValidatedManifest = { file: absFile, skillDir, workspaceFolder: ws, valid: false, errors: [] };
   let text: string;
   try {
+    // a manifest is a few hundred bytes; refuse to load something huge that was misnamed SYNC.json
+    const size = fs.statSync(absFile).size;
+    if (size > MAX_MANIFEST_BYTES) {
+      result.errors.push({
+        code: 'unreadable', file: absFile, pointer: '',
+        message: `${absFile} is ${size} bytes, far too large for a SYNC.json manifest`,
+        fix: 'replace it with a small JSON object (version, outputFile, patterns, generator)',
+      });
+      return result;
+    }
     text = fs.readFileSync(absFile, 'utf8');
   } catch (e) {
     result.errors.push({

@@ -101,6 +101,12 @@ describe('SYNC.json schema validation', () => {
     assert.match(truncated.message, /line 1, column 16/);
   });
 
+  it('refuses a huge file without parsing it', () => {
+    const e = onlyError(validate(`{"description": "${'x'.repeat(2 << 20)}"}`));
+    assert.equal(e.code, 'unreadable');
+    assert.match(e.message, /far too large/);
+  });
+
   it('accepts a UTF-8 byte order mark', () => {
     const v = validate(`\ufeff${JSON.stringify(manifestOf())}`);
     assert.deepEqual(v.errors, []);
