@@ -162,7 +162,10 @@ export function generatorStatus(subject: StatusSubject, opts: { state: StateSour
     status.staleReasons.push('never-generated');
     status.foreignOutput = out !== undefined;
   } else {
-    if (out === undefined) status.staleReasons.push('output-missing');
+    if (subject.outputPath !== undefined && path.resolve(gen.outputPath) !== path.resolve(subject.outputPath)) {
+      // outputFile now names another file: whatever is there was not written by us
+      status.foreignOutput = out !== undefined;
+    } else if (out === undefined) status.staleReasons.push('output-missing');
     else if (outputHash(out) !== gen.outputHash) status.editedByHand = true;
     if (subject.manifest && subject.outputPath) {
       const rows = opts.rows ?? opts.state.list(subject.manifest.patterns);

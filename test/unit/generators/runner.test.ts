@@ -322,6 +322,18 @@ describe('stale and hand-edit detection', () => {
     assert.equal((await f.run({ force: true })).ok, true);
   });
 
+  it('treats an existing file as foreign when outputFile is changed to point at it', async () => {
+    const f = await generated();
+    write(path.join(f.ws, 'OTHER.md'), 'somebody else\'s file\n');
+    write(f.manifest, JSON.stringify(manifestOf({ outputFile: 'OTHER.md' })));
+    const s = statusOf(f);
+    assert.equal(s.foreignOutput, true);
+    assert.equal(s.editedByHand, false);
+    assert.ok(s.staleReasons.includes('manifest-changed'));
+    assert.equal((await f.run()).outcome, 'edited-by-hand');
+    assert.equal(fs.readFileSync(path.join(f.ws, 'OTHER.md'), 'utf8'), 'somebody else\'s file\n');
+  });
+
   it('generates only stale generators in a "stale" batch and reports failures', async () => {
     const f = await generated();
     const fresh = validateManifest(f.manifest, f.ws);
