@@ -144,7 +144,7 @@ function workbenchQuery(opts, tmp) {
   return q.toString();
 }
 
-async function startServer(opts, tmp, env) {
+async function startServer(opts, tmp, env, onSpawn) {
   const root = process.env.VSCODE_SERVER_ROOT;
   const node = process.env.VSCODE_NODE;
   if (!root || !node) {
@@ -167,6 +167,7 @@ async function startServer(opts, tmp, env) {
     '--extensions-dir', opts.extensionsDir, '--logsPath', opts.logsPath];
   // Own process group, so teardown can stop the server and the extension host it forked in one signal.
   const server = spawn(node, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
+  onSpawn(server); // before the wait: a Ctrl-C during startup must still find it to stop it
   const serverLog = fs.createWriteStream(path.join(opts.logsPath, 'server.log'));
   server.stdout.pipe(serverLog);
   server.stderr.pipe(serverLog);
@@ -189,15 +190,19 @@ async function main() {
 
   let server, browser, harness, page, resolvePage;
   const pageReady = new Promise((r) => (resolvePage = r));
-  let cleanedUp = false;
-  const cleanup = async () => {
-    if (cleanedUp) return;
-    cleanedUp = true;
+  const stopServer = () => {
+    if (server && server.exitCode === null) { try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already gone */ } }
+  };
+  // Last resort: however we exit, never leave the server (and its extension host) behind.
+  process.on('exit', stopServer);
+  let cleaning;
+  // Memoised: a second signal (runTests forwards Ctrl-C, and the terminal sends it too) waits for the first cleanup.
+  const cleanup = () => (cleaning ??= (async () => {
+    stopServer();
     if (browser) await browser.close().catch(() => {});
-    if (server) { try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already gone */ } }
     if (harness) harness.close();
     fs.rmSync(tmp, { recursive: true, force: true });
-  };
+  })());
   // runTests() forwards Ctrl-C as SIGINT to us; CI runners stop jobs with SIGTERM.
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.on(sig, () => { log(`${sig}: stopping`); cleanup().finally(() => process.exit(130)); });
@@ -208,8 +213,7 @@ async function main() {
     harness = await startHarnessService(() => page ?? pageReady, shotsDir);
     // The socket files the server and extension host create go to TMPDIR; point it at our own temp dir.
     const env = { ...process.env, TMPDIR: tmp, VSCODE_TEST_HARNESS_URL: harness.url };
-    const started = await startServer(opts, tmp, env);
-    server = started.server;
+    const started = await startServer(opts, tmp, env, (s) => { server = s; });
     log('server up at', started.origin, '- logs in', opts.logsPath);
     if (opts.ignored.length) log('ignored desktop-only arguments:', opts.ignored.join(' '));
     const url = `${started.origin}/?${workbenchQuery(opts, tmp)}`;

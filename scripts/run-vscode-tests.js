@@ -94,7 +94,7 @@ async function startDesktopHarness() {
 }
 
 async function runSession(session, opts, runtimeEnv) {
-  const { runTests } = require('@vscode/test-electron');
+  const { runTests, TestRunFailedError } = require('@vscode/test-electron');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `skillmeat-it-${session.name}-`));
   const { workspace, home, copy } = prepareFixture(session.fixture, tmp);
   const userDataDir = path.join(tmp, 'user-data');
@@ -105,12 +105,15 @@ async function runSession(session, opts, runtimeEnv) {
   fs.rmSync(logsPath, { recursive: true, force: true });
 
   const desktopHarness = opts.desktop ? await startDesktopHarness() : undefined;
+  const cachePath = path.join(ROOT, '.vscode-rt/vscode-test'); // git-ignored; runTests() creates only the last level
+  if (opts.desktop) fs.mkdirSync(cachePath, { recursive: true });
   const started = Date.now();
   let code;
+  let launchError;
   try {
     code = await runTests({
       ...(opts.desktop
-        ? { version: process.env.VSCODE_TEST_VERSION || 'stable', cachePath: path.join(ROOT, '.vscode-rt/vscode-test') }
+        ? { version: process.env.VSCODE_TEST_VERSION || 'stable', cachePath }
         : { vscodeExecutablePath: LAUNCHER }),
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: path.join(OUT, 'index.js'),
@@ -129,9 +132,13 @@ async function runSession(session, opts, runtimeEnv) {
       },
     });
   } catch (e) {
-    // runTests() rejects with TestRunFailedError when VS Code exits non-zero (failed tests, timeout, crash).
-    code = e && typeof e.code === 'number' ? e.code : 1;
-    if (!(e && 'code' in e)) console.error(`[${session.name}] ${e && e.stack || e}`);
+    // runTests() rejects with TestRunFailedError when VS Code exits non-zero (failed tests, timeout, crash);
+    // anything else (a failed download, a launcher that cannot start) is worth printing.
+    code = e instanceof TestRunFailedError ? e.code ?? 1 : 1;
+    if (!(e instanceof TestRunFailedError)) {
+      launchError = String(e && e.stack || e);
+      console.error(`[${session.name}] ${launchError}`);
+    }
   } finally {
     desktopHarness?.close();
   }
@@ -141,10 +148,12 @@ async function runSession(session, opts, runtimeEnv) {
   if (fs.existsSync(resultsFile)) results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')).results;
   // A session that died without recording a failure (crash, timeout, unloadable index.js) still failed.
   if (code !== 0 && !results.some((r) => !r.ok)) {
-    results.push({ title: `session "${session.name}" (VS Code exited with ${code}; logs in ${path.relative(ROOT, logsPath)})`, ok: false });
+    results.push({ title: `session "${session.name}" did not complete (exit code ${code}; logs in ${path.relative(ROOT, logsPath)})`, ok: false, err: launchError });
   }
-  if (code === 0 && !process.env.KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
-  else console.log(`[${session.name}] fixture copy and user data kept in ${tmp}`);
+  // The logs stay in artifacts/vscode-logs either way; the fixture copy only when asked, so /tmp does not fill up.
+  if (process.env.KEEP_TMP) console.log(`[${session.name}] fixture copy and user data kept in ${tmp}`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
+  if (code !== 0 && !process.env.KEEP_TMP) console.log(`[${session.name}] rerun with KEEP_TMP=1 to keep the fixture copy for inspection`);
   console.log(`[${session.name}] session took ${seconds} s`);
   return results.map((r) => ({ session: session.name, ...r, ...(r.err ? { err: mapStack(r.err) } : {}) }));
 }
