@@ -9,6 +9,8 @@ import { readRecords, viewRecord, RecordsParseError } from '../core/deploymentRe
 import { discoverArtifacts } from '../core/discovery';
 import { parseArgs, flagString, UsageError, type ParsedArgs } from './args';
 import { colours, table, STATE_COLOUR, type CliIO } from './output';
+import * as syncOps from './syncOps';
+import { syncCommand, stateCommand } from './syncCommands';
 
 const COMMON_VALUES = ['project', 'collection', 'root', 'type', 'store'] as const;
 const COMMON_BOOLEANS = ['json', 'help'] as const;
@@ -23,12 +25,24 @@ Commands:
   deploy NAME... [--type T] [--force]
                                    copy artifacts from the collection into the project
   undeploy NAME... [--type T]      remove deployed artifacts (kept in the version store)
+  update [NAME...] [--strategy S] [--dry-run]
+                                   bring collection changes into the project (outdated,
+                                   conflict); S: merge (default), overwrite, fork, prompt
+  pull [NAME...] [--strategy S] [--dry-run] [--deploy-fork]
+                                   bring project changes into the collection (modified,
+                                   conflict); exit 1 when conflicts are left unresolved
+  undo [--force]                   restore the last update/pull of the project, both sides
+  sync list | validate [--skill X] | generate --skill X|--all|--stale [--force]
+                                   SYNC.json generators (skill state rendered to markdown)
+  state list [--pattern P] [--json] | get KEY | set KEY VALUE | delete KEY
+                                   the key-value state generators read
 
 Options (all commands):
   --project DIR      the project (default: current directory)
   --collection PATH  collection directory (default: each record's collection, or the
                      default collection from $SKILLMEAT_HOME/config.toml)
-  --root R           profile root for deploy/undeploy (default .claude)
+  --root R           profile root for deploy/undeploy (default .claude); limits
+                     update/pull to that root
   --store DIR        version store (default: $SKILLMEAT_HOME/sync)
   --json             machine-readable output on stdout
 `;
@@ -186,6 +200,9 @@ export const COMMANDS: Record<string, { run: Handler; values?: string[]; boolean
   status: { run: status },
   deploy: { run: deploy, booleans: ['force'] },
   undeploy: { run: undeploy },
+  update: { run: syncOps.update, values: ['strategy'], booleans: ['dry-run'] },
+  pull: { run: syncOps.pull, values: ['strategy'], booleans: ['dry-run', 'deploy-fork'] },
+  undo: { run: syncOps.undo, booleans: ['force'] },
 };
 
 /** Runs the CLI; returns the exit code. */
@@ -193,6 +210,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { io.out(USAGE); return cmd ? 0 : 2; }
   if (cmd === '--version') { io.out(require('../../package.json').version); return 0; }
+  // SYNC.json generators and their key-value state have their own sub-commands (src/cli/syncCommands.ts);
+  // `state` is also what the ambrogioctl shim on a generator's PATH calls.
+  if (cmd === 'sync') return syncCommand(rest, io);
+  if (cmd === 'state') return stateCommand(rest, io);
   const spec = COMMANDS[cmd];
   if (!spec) { io.err(`error: unknown command "${cmd}"\n\n${USAGE}`); return 2; }
   try {

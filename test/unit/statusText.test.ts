@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { statusView } from '../../src/core/statusText';
 import type { ArtifactDrift, DriftState } from '../../src/core/model';
 
-const art = (state: DriftState, name = state): ArtifactDrift => ({
+const art = (state: DriftState, name: string = state): ArtifactDrift => ({
   type: 'skill', name, root: '.claude', state, collectionHash: null, projectHash: null, baselineHash: null,
   recommendation: '', relPath: `skills/${name}`, projectPath: `/p/${name}`, collectionPath: null, collectionName: 'default',
 });
