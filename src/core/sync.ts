@@ -135,7 +135,7 @@ export interface SyncResult {
   /** `conflict`: some artifacts wait for resolution (the others are synced). `failed`: rolled back. */
   status: 'success' | 'conflict' | 'no-changes' | 'dry-run' | 'failed';
   artifacts: ArtifactSyncResult[];
-  /** Names asked for that match no deployed artifact. */
+  /** Names asked for that match no deployed artifact (then nothing is synced: status `failed`, code `not-found`). */
   unknownNames: string[];
   warnings: { message: string; file?: string }[];
   /** Id of the journal `undoLastSync` will use. */
@@ -587,6 +587,15 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
   const names = o.names && o.names.length ? new Set(o.names) : undefined;
   const candidates = report.artifacts.filter((a) => (!o.type || a.type === o.type) && (!o.root || a.root === o.root) && (!names || names.has(a.name)));
   const unknownNames = names ? [...names].filter((n) => !candidates.some((a) => a.name === n)) : [];
+  const base = { project: ctx.project, direction: o.direction, strategy: o.strategy, dryRun: ctx.dryRun, unknownNames } as const;
+  if (unknownNames.length) {
+    // A name that matches nothing is a typo or a stale selection: sync none rather than some.
+    const where = (o.roots ?? ['.claude', '.codex', '.gemini', '.cursor']).filter((r) => !o.root || r === o.root).map((r) => path.join(ctx.project, r, RECORDS_FILE)).join(', ');
+    return {
+      ...base, artifacts: [], status: 'failed', warnings: ctx.warnings,
+      error: { code: 'not-found', message: `no deployed ${o.type ?? 'artifact'} named ${unknownNames.map((n) => `"${n}"`).join(', ')} in ${where}. Check the name (and --type / --root); nothing was synced.` },
+    };
+  }
   const plans: ArtifactPlan[] = [];
   for (const a of candidates) {
     if (!ELIGIBLE[o.direction].has(a.state)) {
@@ -600,7 +609,6 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     }
     plans.push(await planArtifact(ctx, o, resolver, a));
   }
-  const base = { project: ctx.project, direction: o.direction, strategy: o.strategy, dryRun: ctx.dryRun, unknownNames } as const;
   if (ctx.dryRun) {
     for (const p of plans) {
       if (p.result.conflicts?.length) p.result.status = 'conflict';
