@@ -720,6 +720,19 @@ export interface UndoResult {
   error?: { code: string; message: string };
 }
 
+/** Removes the staged and set-aside copies (`.<name>.sync-<pid>-…`, `.<name>.presync-<pid>-…`) a killed sync left beside its paths. */
+function removeLeftovers(paths: string[], pid: number): void {
+  for (const p of paths) {
+    const dir = path.dirname(p);
+    const prefix = [`.${path.basename(p)}.sync-${pid}-`, `.${path.basename(p)}.presync-${pid}-`];
+    let names: string[];
+    try { names = fs.readdirSync(dir); } catch { continue; }
+    for (const n of names) {
+      if (prefix.some((x) => n.startsWith(x) && /^[0-9a-f]{8}$/.test(n.slice(x.length)))) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * Restores the last sync of a project (or one that was interrupted): every artifact it wrote on both
  * sides, the deployment records and the collection.lock entries. Refuses, unless `force`, when a path was
@@ -743,7 +756,9 @@ export async function undoLastSync(o: UndoOptions): Promise<UndoResult> {
     ctx.hasher.invalidate(change.path);
     const current = ctx.hasher.hash(change.path)?.tree ?? null;
     if (current === change.beforeTree) { out.restored.push({ side: change.side, path: change.path, action: 'unchanged' }); continue; }
-    if (current !== change.afterTree) out.changedSince.push({ side: change.side, path: change.path });
+    // A sync killed between moving the old tree aside and renaming the new one in leaves nothing there.
+    const killedMidRename = j.status === 'pending' && current === null;
+    if (current !== change.afterTree && !killedMidRename) out.changedSince.push({ side: change.side, path: change.path });
     todo.push({ change, current });
   }
   if (out.changedSince.length && !o.force) return { ...out, status: 'refused' };
@@ -781,6 +796,7 @@ export async function undoLastSync(o: UndoOptions): Promise<UndoResult> {
     };
   }
   txn.commit();
+  if (j.status === 'pending' && j.pid) removeLeftovers(j.paths.map((p) => p.path), j.pid);
   out.warnings.push(...txn.warnings);
   return { ...out, status: 'undone' };
 }

@@ -1,0 +1,83 @@
+// Real processes: two CLIs syncing different artifacts of one project at the same time keep each other's
+// records (and version-store entries), and a sync killed part-way is finished off by `undo`.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { readRecords, viewRecord } from '../../../src/core/deploymentRecords';
+import { undoLastSync } from '../../../src/core/sync';
+import { useTempDirs, addSkill } from '../helpers';
+import { makeSyncWorld, deploy, check, lines, editLine, contentSnapshot, type SyncWorld } from './syncWorld';
+
+const TSX = require.resolve('tsx/cjs');
+const CLI = path.resolve(__dirname, '../../../src/cli/main.ts');
+const SYNC = path.resolve(__dirname, '../../../src/core/sync.ts');
+const STORE = path.resolve(__dirname, '../../../src/core/versionStore.ts');
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', TSX, ...args], { env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+describe('sync with real processes', () => {
+  const tmp = useTempDirs();
+  let w: SyncWorld;
+  afterEach(() => w?.store.close());
+
+  it('two writers syncing different artifacts of one project both keep their records', async function () {
+    this.timeout(60_000);
+    w = await makeSyncWorld(tmp);
+    const names = Array.from({ length: 12 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    for (const n of names) {
+      addSkill(w.collection, n, { 'notes.md': lines() });
+      await deploy(w, 'skill', n);
+      editLine(path.join(w.claude, 'skills', n, 'notes.md'), 3, `${n} edited in the project`);
+    }
+    const [first, second] = [names.filter((_, i) => i % 2 === 0), names.filter((_, i) => i % 2 === 1)];
+    const results = await Promise.all([first, second].map((group) => run([CLI, 'pull', ...group, '--strategy', 'merge', '--project', w.project, '--json'], w.env)));
+    for (const r of results) assert.equal(r.code, 0, r.stderr + r.stdout);
+    for (const [r, group] of [[results[0], first], [results[1], second]] as const) {
+      assert.deepEqual((JSON.parse(r.stdout) as { artifacts: { name: string; status: string }[] }).artifacts.map((a) => [a.name, a.status]), group.map((n) => [n, 'synced']));
+    }
+    const views = readRecords(w.claude).records.map(viewRecord);
+    assert.deepEqual(views.map((v) => v.name).sort(), names);
+    const report = check(w);
+    assert.deepEqual(report.artifacts.map((a) => [a.name, a.state]), names.map((n) => [n, 'in-sync']));
+    for (const n of names) assert.match(fs.readFileSync(path.join(w.collection, 'skills', n, 'notes.md'), 'utf8'), new RegExp(`${n} edited in the project`));
+  });
+
+  it('undo finishes a sync that was killed part-way, putting both sides and the records back', async function () {
+    this.timeout(60_000);
+    w = await makeSyncWorld(tmp);
+    for (const n of ['a', 'b', 'c']) {
+      addSkill(w.collection, n, { 'notes.md': lines() });
+      await deploy(w, 'skill', n);
+      editLine(path.join(w.claude, 'skills', n, 'notes.md'), 2, `${n}: mine`);
+      editLine(path.join(w.collection, 'skills', n, 'notes.md'), 9, `${n}: theirs`);
+    }
+    const before = { project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) };
+    const script = `
+      const { runSync } = require(${JSON.stringify(SYNC)});
+      const { VersionStore } = require(${JSON.stringify(STORE)});
+      (async () => {
+        const store = await VersionStore.open(${JSON.stringify(w.storeDir)});
+        await runSync({ project: ${JSON.stringify(w.project)}, env: process.env, store, direction: 'pull', strategy: 'merge',
+          faults: { afterFiles: (i) => { if (i === 1) process.kill(process.pid, 'SIGKILL'); } } });
+      })();`;
+    const r = await run(['-e', script], w.env);
+    assert.equal(r.signal, 'SIGKILL', r.stderr);
+    assert.notDeepEqual({ project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) }, before);
+    const u = await undoLastSync({ project: w.project, store: w.store });
+    assert.equal(u.status, 'undone', JSON.stringify(u));
+    assert.equal(u.interrupted, true);
+    assert.deepEqual({ project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) }, before);
+    assert.equal((await undoLastSync({ project: w.project, store: w.store })).status, 'nothing');
+  });
+});
