@@ -17,6 +17,7 @@ export class ExclusionMatcher {
   private readonly fileMatch: (s: string) => boolean;
   private readonly extraMatch: ((s: string) => boolean) | undefined;
   private readonly dirs: Set<string>;
+  private readonly nameVerdicts = new Map<string, boolean>();
 
   constructor(extra: readonly string[] = []) {
     this.dirs = new Set(JUNK_DIRS);
@@ -31,7 +32,15 @@ export class ExclusionMatcher {
 
   /** True for a file (by base name and relative path) that is never part of an artifact. */
   isJunkFile(name: string, rel: string): boolean {
-    return this.fileMatch(name) || (this.extraMatch?.(rel) ?? false);
+    // Base names repeat across artifacts (SKILL.md, …): remember the glob verdict per name (a warm check asks
+    // for every file each time). Bounded, in case a tree has very many distinct names.
+    let junk = this.nameVerdicts.get(name);
+    if (junk === undefined) {
+      junk = this.fileMatch(name);
+      if (this.nameVerdicts.size >= 100_000) this.nameVerdicts.clear();
+      this.nameVerdicts.set(name, junk);
+    }
+    return junk || (this.extraMatch?.(rel) ?? false);
   }
 }
 
