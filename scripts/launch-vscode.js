@@ -98,6 +98,16 @@ async function startHarnessService(getPage, shotsDir) {
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
 }
 
+/** Polls until no process of the group `pgid` is left (true) or the deadline passes (false). */
+async function groupGone(pgid, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try { process.kill(-pgid, 0); } catch { return true; } // ESRCH: the group is empty
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 // Flags of VS Code's CLI that take a value as the next argument when not written as --flag=value.
 const VALUE_FLAGS = new Set(['extensionDevelopmentPath', 'extensionTestsPath', 'user-data-dir', 'extensions-dir',
   'logsPath', 'locale', 'port', 'log', 'profile', 'sync', 'remote', 'folder-uri', 'file-uri', 'inspect-extensions',
@@ -191,7 +201,9 @@ async function main() {
   let server, browser, harness, page, resolvePage;
   const pageReady = new Promise((r) => (resolvePage = r));
   const stopServer = () => {
-    if (server && server.exitCode === null) { try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already gone */ } }
+    if (server && server.exitCode === null && server.signalCode === null) {
+      try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already gone */ }
+    }
   };
   // Last resort: however we exit, never leave the server (and its extension host) behind.
   process.on('exit', stopServer);
@@ -200,12 +212,21 @@ async function main() {
   const cleanup = () => (cleaning ??= (async () => {
     stopServer();
     if (browser) await browser.close().catch(() => {});
+    // Wait until the server's whole process group (server, extension host, file watcher, pty host) is gone
+    // before deleting the temp dir: while they shut down they still write into server-data/.
+    if (server && !(await groupGone(server.pid, 5000))) {
+      try { process.kill(-server.pid, 'SIGKILL'); } catch { /* already gone */ }
+      await groupGone(server.pid, 2000);
+    }
     if (harness) harness.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   })());
   // runTests() forwards Ctrl-C as SIGINT to us; CI runners stop jobs with SIGTERM.
   for (const sig of ['SIGINT', 'SIGTERM']) {
-    process.on(sig, () => { log(`${sig}: stopping`); cleanup().finally(() => process.exit(130)); });
+    process.on(sig, () => {
+      log(`${sig}: stopping`);
+      cleanup().catch((e) => log('cleanup failed:', e)).finally(() => process.exit(130));
+    });
   }
 
   try {
@@ -229,6 +250,8 @@ async function main() {
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
       headless: !process.env.HEADED,
+      // Playwright's own signal handlers call process.exit() right away, which would skip our cleanup.
+      handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
     });
