@@ -287,5 +287,11 @@ export function viewRecord(rec: DeploymentRecord, index: number): RecordView {
     return view;
   }
   if (t !== 'skill') view.name = rest.join('/').replace(/\.md$/, '');
+  // The collection is `<home>/collections/<from_collection>`: a name with separators or dots would point
+  // the check (and a later pull, which writes there) outside the SkillMeat home.
+  const coll = view.fromCollection;
+  if (coll && (coll === '.' || coll === '..' || /[/\\]/.test(coll))) {
+    view.invalid = `from_collection "${coll}" is not a collection name (a directory of <SkillMeat home>/collections)`;
+  }
   return view;
 }
