@@ -225,6 +225,13 @@ describe('deployment records', () => {
       }
     });
 
+    it('reports a from_collection that is not a plain collection name as invalid', () => {
+      for (const c of ['../../x', 'team/../../x', '/abs/path', 'a\\b', '..', '.']) {
+        assert.match(view({ artifact_name: 'a', artifact_type: 'skill', artifact_path: 'skills/a', content_hash: A, from_collection: c }).invalid ?? '', /from_collection/, c);
+      }
+      assert.equal(view({ artifact_name: 'a', artifact_type: 'skill', artifact_path: 'skills/a', content_hash: A, from_collection: 'team-1.2' }).invalid, undefined);
+    });
+
     it('reports a path outside the type directory as invalid', () => {
       assert.match(view({ artifact_name: 'a', artifact_type: 'skill', artifact_path: 'commands/a', content_hash: A }).invalid ?? '', /not where a skill lives/);
     });

@@ -347,6 +347,19 @@ describe('drift', () => {
       assert.ok(r.warnings.some((x) => x.code === 'unreadable-file' && x.file === bad));
     });
 
+    it('reports a record whose from_collection escapes the SkillMeat home as invalid, and reads nothing there', () => {
+      const outside = path.join(path.dirname(w.home), 'not-a-collection');
+      addSkill(outside, 'review');
+      addSkill(w.claude, 'review');
+      const hash = independentSkillmeatHash(path.join(outside, 'skills', 'review'));
+      writeRecordsFile(w.claude, [skillmeatRecordText({ name: 'review', type: 'skill', path: 'skills/review', hash, collection: '../../not-a-collection' })]);
+      const r = check(w);
+      const a = find(r, 'skill', 'review');
+      assert.equal(a.state, 'invalid');
+      assert.match(a.detail ?? '', /from_collection/);
+      assert.ok(r.collections.every((c) => !c.path.startsWith(outside)), JSON.stringify(r.collections));
+    });
+
     it('follows a record to the collection it names', async () => {
       const other = path.join(w.home, 'collections', 'team');
       addSkill(other, 'review');
@@ -370,6 +383,15 @@ describe('drift', () => {
       const second = check(w, { hasher });
       assert.equal(hasher.filesRead, read);
       assert.deepEqual(second.artifacts, first.artifacts);
+    });
+
+    it('sees a records file that changed between two checks with the same hasher', async () => {
+      addSkill(w.collection, 'review');
+      await deploy(w, 'skill', 'review');
+      const hasher = new ArtifactHasher();
+      assert.equal(stateOf(check(w, { hasher }), 'skill', 'review'), 'in-sync');
+      updateRecords(w.claude, (f) => { f.records.length = 0; });
+      assert.equal(stateOf(check(w, { hasher }), 'skill', 'review'), 'untracked');
     });
 
     it('re-reads only the changed file on the next check', async () => {

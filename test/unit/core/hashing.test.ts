@@ -147,6 +147,12 @@ describe('hashing', () => {
       });
     }
 
+    it('reads the whole file when it is larger than the size the walk saw', () => {
+      const p = path.join(tmp(), 'f');
+      fs.writeFileSync(p, 'grown after the walk\r\n');
+      assert.equal(hashFileSync(p, false, [], [], 5).norm, sha('grown after the walk\n'));
+    });
+
     it('drops the CR of a CRLF split across the read boundary', () => {
       const p = path.join(tmp(), 'f');
       const body = Buffer.alloc(CHUNK - 1, 'a');
