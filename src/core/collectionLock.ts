@@ -191,6 +191,75 @@ export function editLockText(text: string, file: string, change: LockEntryChange
   return { kind, key, text: candidate };
 }
 
+/**
+ * Applies several changes at once: one parse, one textual pass, one verification — a sync of many
+ * artifacts would otherwise re-parse the whole lock per entry. Falls back to {@link editLockText} one
+ * change at a time for removals, or when the batch does not verify, so one odd entry blocks nothing else.
+ */
+export function editLockTextMany(text: string, file: string, changes: readonly LockEntryChange[]): { text: string; outcomes: LockEditOutcome[] } {
+  const sequential = () => {
+    let next = text;
+    const outcomes = changes.map((c) => { const o = editLockText(next, file, c); next = o.text; return o; });
+    return { text: next, outcomes };
+  };
+  if (changes.length < 2 || changes.some((c) => c.contentHash === null)) return sequential();
+  const expected = parseLock(text, file);
+  const entries = entriesOf(expected);
+  const lines = text.split(/(?<=\n)/);
+  const sections = new Map<string, { start: number; end: number }>();
+  for (let i = 0; i < lines.length; i++) {
+    const m = HEADER_RE.exec(lines[i].replace(/\r?\n$/, ''));
+    const key = m ? decodeKey(m[1]) : undefined;
+    if (key === undefined || sections.has(key)) continue;
+    let end = i + 1;
+    while (end < lines.length && !ANY_HEADER_RE.test(lines[end])) end++;
+    sections.set(key, { start: i, end });
+  }
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const outcomes: LockEditOutcome[] = [];
+  let appended = '';
+  for (const c of changes) {
+    const key = candidateKeys(c.name, c.type).find((k) => isTable(entries?.[k])) ?? `${c.name}::${c.type}`;
+    const entry = entries?.[key];
+    if (!isTable(entry)) {
+      const lock = expected.lock;
+      if ((lock !== undefined && !isTable(lock)) || (isTable(lock) && lock.entries !== undefined && !isTable(lock.entries))) return sequential();
+      const lockTable = (lock ?? (expected.lock = {})) as Doc;
+      const ents = (lockTable.entries ?? (lockTable.entries = {})) as Doc;
+      const fetched = c.fetched ?? pythonUtcTimestamp();
+      ents[key] = { content_hash: c.contentHash, fetched };
+      appended += `${eol}[lock.entries.${basicString(key)}]${eol}content_hash = ${basicString(c.contentHash!)}${eol}fetched = ${basicString(fetched)}${eol}`;
+      outcomes.push({ kind: 'added', key, text: '' });
+      continue;
+    }
+    if (entry.content_hash === c.contentHash && (entry.collection_sha === undefined || entry.collection_sha === c.contentHash)) {
+      outcomes.push({ kind: 'unchanged', key, text: '' });
+      continue;
+    }
+    const section = sections.get(key);
+    if (!section) return sequential();
+    for (const field of ['content_hash', 'collection_sha']) {
+      if (entry[field] === undefined) continue;
+      const re = VALUE_LINE(field);
+      let at = -1;
+      for (let i = section.start + 1; i < section.end; i++) if (re.test(lines[i])) { at = i; break; }
+      if (at < 0) return sequential();
+      lines[at] = lines[at].replace(re, (_m, pre: string, _v: string, post: string) => `${pre}${basicString(c.contentHash!)}${post}`);
+      entry[field] = c.contentHash;
+    }
+    outcomes.push({ kind: 'updated', key, text: '' });
+  }
+  let candidate = lines.join('');
+  if (appended) {
+    if (candidate.length && !candidate.endsWith('\n')) candidate += eol;
+    candidate = candidate.trim().length ? candidate + appended : appended.slice(eol.length);
+  }
+  let after: Doc;
+  try { after = parse(candidate) as Doc; } catch { return sequential(); }
+  if (canonical(after) !== canonical(expected)) return sequential();
+  return { text: candidate, outcomes: outcomes.map((o) => ({ ...o, text: candidate })) };
+}
+
 /** Result of updating a collection's lock file. */
 export interface LockUpdateResult {
   file: string;
@@ -223,13 +292,7 @@ export function updateCollectionLock(
       if (replacement !== text) writeFileAtomic(file, replacement);
       return { file, exists: true, before: text, after: replacement, outcomes: [] };
     }
-    const outcomes: LockEditOutcome[] = [];
-    let next = text;
-    for (const c of changes) {
-      const o = editLockText(next, file, c);
-      outcomes.push(o);
-      next = o.text;
-    }
+    const { text: next, outcomes } = editLockTextMany(text, file, changes);
     if (next !== text) writeFileAtomic(file, next);
     return { file, exists: true, before: text, after: next, outcomes };
   }, opts.lock);

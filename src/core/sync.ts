@@ -57,12 +57,17 @@ export interface PromptPreview {
 /** Asks the user about one artifact (the `prompt` strategy). */
 export type ChooseFn = (artifact: ArtifactDrift, preview: PromptPreview) => PromptChoice | Promise<PromptChoice>;
 
-/** Test hooks: throw from one to simulate a failure at that point of the sync. */
+/**
+ * Test hooks: throw from one to simulate a failure at that point of the sync. A sync writes the files of
+ * every artifact first, then the records (one write per records file), then collection.lock.
+ */
 export interface SyncFaults {
-  /** After artifact `index`'s files are in place, before its record is written. */
-  afterFiles?(index: number, artifact: ArtifactRef): void;
-  /** After artifact `index` is completely synced (files, record, lock). */
+  /** After artifact `index`'s files are in place (in the order of the result's artifacts that write). */
   afterArtifact?(index: number, artifact: ArtifactRef): void;
+  /** After every artifact's files, before the records are written. */
+  beforeRecords?(): void;
+  /** After the records, before collection.lock is updated. */
+  afterRecords?(): void;
 }
 
 /** A write a sync makes (or, in a dry run, would make). */
@@ -228,6 +233,8 @@ interface Ctx {
   warnings: { message: string; file?: string }[];
   /** Paths a fork in this run already claimed. */
   claimed: Set<string>;
+  /** Records files parsed during planning, by profile-root directory. */
+  views: Map<string, RecordView[]>;
 }
 
 function fileChanges(before: ArtifactContent | undefined, after: ArtifactContent): FileChange[] {
@@ -266,8 +273,14 @@ function addWrite(plan: ArtifactPlan, w: { side: Side; path: string; content: Ar
   return hashes;
 }
 
-function findView(rootDir: string, a: { type: ArtifactType; relPath: string }): RecordView | undefined {
-  return readRecords(rootDir).records.map(viewRecord).find((v) => !v.invalid && v.type === a.type && v.relPath === a.relPath);
+/** The record of an artifact; `cache` keeps each records file parsed once per sync (planning only reads). */
+function findView(rootDir: string, a: { type: ArtifactType; relPath: string }, cache?: Map<string, RecordView[]>): RecordView | undefined {
+  let views = cache?.get(rootDir);
+  if (!views) {
+    views = readRecords(rootDir).records.map(viewRecord);
+    cache?.set(rootDir, views);
+  }
+  return views.find((v) => !v.invalid && v.type === a.type && v.relPath === a.relPath);
 }
 
 function mapChoice(choice: PromptChoice, direction: SyncDirection): SyncAction {
@@ -296,7 +309,7 @@ async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: CollectionResolv
   const skip = (reason: string): ArtifactPlan => { result.reason = reason; return plan; };
   const rootDir = path.join(ctx.project, a.root);
   const recordsFile = path.join(rootDir, RECORDS_FILE);
-  const view = findView(rootDir, a);
+  const view = findView(rootDir, a, ctx.views);
   if (!view) return skip(`no deployment record in ${recordsFile}`);
   if (!a.collectionPath) return skip(`the collection is not reachable${a.detail ? ` (${a.detail})` : ''}`);
   const coll = resolver.resolve(view.fromCollection);
@@ -410,7 +423,7 @@ async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: CollectionResolv
       const taken = (candidate: string): boolean => {
         const c = artifactPath(collectionDir, a.type, candidate);
         const p = artifactPath(rootDir, a.type, candidate);
-        return fs.existsSync(c.absPath) || fs.existsSync(p.absPath) || ctx.claimed.has(c.absPath) || ctx.claimed.has(p.absPath) || !!findView(rootDir, { type: a.type, relPath: p.relPath });
+        return fs.existsSync(c.absPath) || fs.existsSync(p.absPath) || ctx.claimed.has(c.absPath) || ctx.claimed.has(p.absPath) || !!findView(rootDir, { type: a.type, relPath: p.relPath }, ctx.views);
       };
       const forkName = freeForkName(a.name, taken);
       const inColl = artifactPath(collectionDir, a.type, forkName);
@@ -440,6 +453,12 @@ async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: CollectionResolv
 }
 
 // ---- execution ----
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const t of items) { const k = key(t); const g = m.get(k); if (g) g.push(t); else m.set(k, [t]); }
+  return m;
+}
 
 function newJournalId(at: Date): string {
   return `${at.getTime().toString(36)}-${crypto.randomBytes(4).toString('hex')}`;
@@ -504,9 +523,16 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
         txn.replacePath({ side: w.side, path: w.path, kind: w.content.kind, beforeTree: w.beforeTree, afterTree: w.hashes.treeHash, artifactKey: w.artifactKey }, w.content);
         ctx.hasher.invalidate(w.path);
       }
-      ctx.faults?.afterFiles?.(index, p.ref);
-      for (const r of p.records) {
-        txn.changeRecord(r.rootDir, r.type, r.relPath, (prev) => {
+      ctx.faults?.afterArtifact?.(index, p.ref);
+    }
+    index = -1;
+    // Records and lock entries are written once per file for the whole sync: each write re-reads and
+    // re-parses the file under its lock, which per artifact would make a large sync quadratic.
+    ctx.faults?.beforeRecords?.();
+    for (const [rootDir, recs] of groupBy(active.flatMap((p) => p.records), (r) => r.rootDir)) {
+      txn.changeRecords(rootDir, recs.map((r) => ({
+        type: r.type, relPath: r.relPath,
+        build: (prev) => {
           if (!r.isNew && !prev) throw new SyncFailure('record-missing', `${path.join(r.rootDir, RECORDS_FILE)}: the record of ${r.type} "${r.name}" disappeared during the sync (undeployed by another writer?). Nothing was changed; check drift and sync again.`);
           if (r.isNew && prev) throw new SyncFailure('fork-taken', `${path.join(r.rootDir, RECORDS_FILE)}: a record for ${r.type} "${r.name}" appeared during the sync. Nothing was changed; sync again to fork under another name.`);
           const rec = buildRecord(prev, {
@@ -517,13 +543,13 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
           if (r.mergeBase) rec.fields.merge_base_snapshot = r.mergeBase;
           rec.fields.local_modifications = r.localModifications;
           return rec;
-        });
-      }
-      for (const l of p.locks) {
-        const hash = skillmeatHash(l.path);
-        if (hash) txn.setLockEntry(l.collectionDir, l.name, l.type, hash);
-      }
-      ctx.faults?.afterArtifact?.(index, p.ref);
+        },
+      })));
+    }
+    ctx.faults?.afterRecords?.();
+    for (const [collectionDir, locks] of groupBy(active.flatMap((p) => p.locks), (l) => l.collectionDir)) {
+      const entries = locks.map((l) => ({ name: l.name, type: l.type, contentHash: skillmeatHash(l.path) ?? null })).filter((e) => e.contentHash !== null);
+      txn.setLockEntries(collectionDir, entries);
     }
     const journal = txn.journal(journalMeta);
     await ctx.store.transact((s) => {
@@ -565,7 +591,7 @@ function makeCtx(o: { project: string; store: VersionStore; hasher?: ArtifactHas
   const hasher = o.hasher ?? new ArtifactHasher();
   return {
     project: path.resolve(o.project), store: o.store, hasher, exclusions: hasher.exclusions, at: o.now?.() ?? new Date(),
-    lock: o.lock, faults: o.faults, dryRun: !!o.dryRun, warnings: [], claimed: new Set(),
+    lock: o.lock, faults: o.faults, dryRun: !!o.dryRun, warnings: [], claimed: new Set(), views: new Map(),
   };
 }
 

@@ -14,7 +14,7 @@ import {
   parseRecords, serializeRecord, serializeRecords, viewRecord, RECORDS_FILE, type DeploymentRecord, type RecordsFile,
 } from '../deploymentRecords';
 import { writeFileAtomic, withFileLockSync, siblingTemp, type LockOptions } from '../fsutil';
-import { editLockText, lockEntryHash, updateCollectionLock, CollectionLockError, type LockEditOutcome } from '../collectionLock';
+import { COLLECTION_LOCK_FILE, editLockText, lockEntryHash, updateCollectionLock, CollectionLockError, type LockEditOutcome } from '../collectionLock';
 import type { ArtifactType } from '../model';
 import type { ExclusionMatcher } from '../hashing';
 import { stageContent, type ArtifactContent } from './content';
@@ -137,6 +137,13 @@ function restoreShared(change: SharedFileChange, current: string | null, fetched
 
 interface Move { path: string; aside?: string; placed: boolean }
 
+/** One record change for {@link SyncTransaction.changeRecords}. */
+export interface RecordEdit {
+  type: ArtifactType;
+  relPath: string;
+  build: (prev: DeploymentRecord | undefined) => DeploymentRecord | null;
+}
+
 /** Options shared by every transaction. */
 export interface TransactionOptions {
   exclusions: ExclusionMatcher;
@@ -194,56 +201,66 @@ export class SyncTransaction {
   }
 
   /**
-   * Changes one record of `<rootDir>/.skillmeat-deployed.toml` under the file's lock, on a fresh read:
-   * `build` gets the current record (if any) and returns the new one (or null to remove it).
+   * Changes records of `<rootDir>/.skillmeat-deployed.toml` in one write, under the file's lock and on a
+   * fresh read (so another writer's records are kept): each `build` gets the current record (if any) and
+   * returns the new one, or null to remove it.
    */
-  changeRecord(rootDir: string, type: ArtifactType, relPath: string, build: (prev: DeploymentRecord | undefined) => DeploymentRecord | null): void {
+  changeRecords(rootDir: string, changes: readonly RecordEdit[]): void {
+    if (changes.length === 0) return;
     const file = path.join(rootDir, RECORDS_FILE);
     withFileLockSync(file, () => {
       const current = readText(file);
       const rf = parseRecords(current ?? '', file);
       const change = this.touch('records', file, current);
-      const i = recordIndex(rf, type, relPath);
-      const prev = i >= 0 ? rf.records[i] : undefined;
-      const next = build(prev);
-      if (next) { if (i >= 0) rf.records[i] = next; else rf.records.push(next); }
-      else if (i >= 0) rf.records.splice(i, 1);
+      const done: RecordChange[] = [];
+      for (const c of changes) {
+        const i = recordIndex(rf, c.type, c.relPath);
+        const prev = i >= 0 ? rf.records[i] : undefined;
+        const next = c.build(prev);
+        if (next) { if (i >= 0) rf.records[i] = next; else rf.records.push(next); }
+        else if (i >= 0) rf.records.splice(i, 1);
+        done.push({ type: c.type, relPath: c.relPath, beforeText: prev ? recordText(prev) : null, afterText: next ? recordText(next) : null });
+      }
       const text = serializeRecords(rf);
       writeFileAtomic(file, text);
       change.after = text;
-      change.records.push({ type, relPath, beforeText: prev ? recordText(prev) : null, afterText: next ? recordText(next) : null });
+      change.records.push(...done);
     }, this.o.lock);
   }
 
   /**
-   * Sets an artifact's `content_hash` in `<collectionDir>/collection.lock` (adding the entry when missing).
-   * A collection without a lock file is left without one; a lock that cannot be parsed or edited safely is
-   * left unchanged with a warning — the artifacts and records are what matter, and the warning says how to fix it.
+   * Sets artifacts' `content_hash` in `<collectionDir>/collection.lock` in one write (adding missing
+   * entries). A collection without a lock file is left without one; a lock that cannot be parsed or edited
+   * safely is left unchanged with a warning — the artifacts and records are what matter, and the warning
+   * says how to fix it.
    */
-  setLockEntry(collectionDir: string, name: string, type: ArtifactType, contentHash: string | null): void {
-    let beforeHash: string | null = null;
+  setLockEntries(collectionDir: string, entries: readonly { name: string; type: ArtifactType; contentHash: string | null }[]): void {
+    if (entries.length === 0) return;
+    const file = path.join(collectionDir, COLLECTION_LOCK_FILE);
+    let before: (string | null)[] = [];
     let change: SharedFileChange | undefined;
     let result;
     try {
-      result = updateCollectionLock(collectionDir, [{ name, type, contentHash, fetched: this.o.fetched }], {
+      result = updateCollectionLock(collectionDir, entries.map((e) => ({ ...e, fetched: this.o.fetched })), {
         lock: this.o.lock,
         guard: (current) => {
-          change = this.touch('lock', path.join(collectionDir, 'collection.lock'), current);
-          beforeHash = lockEntryHash(current, change.file, name, type) ?? null;
+          change = this.touch('lock', file, current);
+          before = entries.map((e) => lockEntryHash(current, file, e.name, e.type) ?? null);
           return undefined;
         },
       });
     } catch (e) {
       if (!(e instanceof CollectionLockError)) throw e;
-      this.warnings.push({ file: e.file, message: `${e.message} Its entry for ${type} "${name}" was not updated.` });
+      this.warnings.push({ file: e.file, message: `${e.message} Its entries for ${entries.map((x) => `${x.type} "${x.name}"`).join(', ')} were not updated.` });
       return;
     }
     if (!result.exists || !change) return;
     change.after = result.after ?? change.after;
-    for (const o of result.outcomes) {
-      if (o.kind === 'skipped') this.warnings.push({ file: result.file, message: `${result.file}: the entry "${o.key}" was not updated (${o.reason}); set its content_hash to ${contentHash} by hand, or let SkillMeat rewrite the lock.` });
-      else if (o.kind !== 'unchanged') change.locks.push({ name, type, beforeHash, afterHash: contentHash });
-    }
+    result.outcomes.forEach((o, i) => {
+      const e = entries[i];
+      if (o.kind === 'skipped') this.warnings.push({ file, message: `${file}: the entry "${o.key}" was not updated (${o.reason}); set its content_hash to ${e.contentHash} by hand, or let SkillMeat rewrite the lock.` });
+      else if (o.kind !== 'unchanged') change!.locks.push({ name: e.name, type: e.type, beforeHash: before[i], afterHash: e.contentHash });
+    });
   }
 
   /**

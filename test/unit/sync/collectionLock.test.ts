@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'smol-toml';
-import { editLockText, lockEntryHash, pythonUtcTimestamp, updateCollectionLock, CollectionLockError } from '../../../src/core/collectionLock';
+import { editLockText, editLockTextMany, lockEntryHash, pythonUtcTimestamp, updateCollectionLock, CollectionLockError } from '../../../src/core/collectionLock';
 import { useTempDirs } from '../helpers';
 
 const H1 = '1'.repeat(64);
@@ -81,6 +81,28 @@ describe('collection.lock updater', () => {
     assert.deepEqual([o2.kind, o2.text], ['skipped', inline]);
     const multiline = `[lock.entries."review::skill"]\ncontent_hash = """\n${H1}"""\nfetched = "x"\n`;
     assert.equal(editLockText(multiline, FILE, { name: 'review', type: 'skill', contentHash: NEW }).kind, 'skipped');
+  });
+
+  it('applies many changes in one pass with the same result as one at a time', () => {
+    const changes = [
+      { name: 'review', type: 'skill' as const, contentHash: NEW, fetched: 'F' },
+      { name: 'new-one', type: 'agent' as const, contentHash: H1, fetched: 'F' },
+      { name: 'deploy', type: 'command' as const, contentHash: H1, fetched: 'F' },
+      { name: 'new-two', type: 'skill' as const, contentHash: H2, fetched: 'F' },
+    ];
+    let one = SKILLMEAT_LOCK;
+    for (const c of changes) one = editLockText(one, FILE, c).text;
+    const many = editLockTextMany(SKILLMEAT_LOCK, FILE, changes);
+    assert.equal(many.text, one);
+    assert.deepEqual(many.outcomes.map((o) => o.kind), ['updated', 'added', 'updated', 'added']);
+  });
+
+  it('in a batch, an entry it cannot edit is skipped and the others are still updated', () => {
+    const text = `${SKILLMEAT_LOCK}\n[lock.entries."odd::skill"]\ncontent_hash = """\n${H1}"""\nfetched = "x"\n`;
+    const many = editLockTextMany(text, FILE, [{ name: 'odd', type: 'skill', contentHash: NEW }, { name: 'review', type: 'skill', contentHash: NEW }]);
+    assert.deepEqual(many.outcomes.map((o) => o.kind), ['skipped', 'updated']);
+    assert.equal(lockEntryHash(many.text, FILE, 'review', 'skill'), NEW);
+    assert.equal(lockEntryHash(many.text, FILE, 'odd', 'skill'), `${H1}`);
   });
 
   it('refuses a lock that does not parse, naming the file and line', () => {

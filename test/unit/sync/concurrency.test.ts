@@ -53,31 +53,32 @@ describe('sync with real processes', () => {
     for (const n of names) assert.match(fs.readFileSync(path.join(w.collection, 'skills', n, 'notes.md'), 'utf8'), new RegExp(`${n} edited in the project`));
   });
 
-  it('undo finishes a sync that was killed part-way, putting both sides and the records back', async function () {
-    this.timeout(60_000);
-    w = await makeSyncWorld(tmp);
-    for (const n of ['a', 'b', 'c']) {
-      addSkill(w.collection, n, { 'notes.md': lines() });
-      await deploy(w, 'skill', n);
-      editLine(path.join(w.claude, 'skills', n, 'notes.md'), 2, `${n}: mine`);
-      editLine(path.join(w.collection, 'skills', n, 'notes.md'), 9, `${n}: theirs`);
-    }
-    const before = { project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) };
-    const script = `
-      const { runSync } = require(${JSON.stringify(SYNC)});
-      const { VersionStore } = require(${JSON.stringify(STORE)});
-      (async () => {
-        const store = await VersionStore.open(${JSON.stringify(w.storeDir)});
-        await runSync({ project: ${JSON.stringify(w.project)}, env: process.env, store, direction: 'pull', strategy: 'merge',
-          faults: { afterFiles: (i) => { if (i === 1) process.kill(process.pid, 'SIGKILL'); } } });
-      })();`;
-    const r = await run(['-e', script], w.env);
-    assert.equal(r.signal, 'SIGKILL', r.stderr);
-    assert.notDeepEqual({ project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) }, before);
-    const u = await undoLastSync({ project: w.project, store: w.store });
-    assert.equal(u.status, 'undone', JSON.stringify(u));
-    assert.equal(u.interrupted, true);
-    assert.deepEqual({ project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) }, before);
-    assert.equal((await undoLastSync({ project: w.project, store: w.store })).status, 'nothing');
-  });
+  for (const [where, hook] of [['between two artifacts', "afterArtifact: (i) => { if (i === 1) process.kill(process.pid, 'SIGKILL'); }"], ['after the records, before the journal', "afterRecords: () => process.kill(process.pid, 'SIGKILL')"]] as const) {
+    it(`undo finishes a sync that was killed ${where}, putting both sides and the records back`, async function () {
+      this.timeout(60_000);
+      w = await makeSyncWorld(tmp);
+      for (const n of ['a', 'b', 'c']) {
+        addSkill(w.collection, n, { 'notes.md': lines() });
+        await deploy(w, 'skill', n);
+        editLine(path.join(w.claude, 'skills', n, 'notes.md'), 2, `${n}: mine`);
+        editLine(path.join(w.collection, 'skills', n, 'notes.md'), 9, `${n}: theirs`);
+      }
+      const before = { project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) };
+      const script = `
+        const { runSync } = require(${JSON.stringify(SYNC)});
+        const { VersionStore } = require(${JSON.stringify(STORE)});
+        (async () => {
+          const store = await VersionStore.open(${JSON.stringify(w.storeDir)});
+          await runSync({ project: ${JSON.stringify(w.project)}, env: process.env, store, direction: 'pull', strategy: 'merge', faults: { ${hook} } });
+        })();`;
+      const r = await run(['-e', script], w.env);
+      assert.equal(r.signal, 'SIGKILL', r.stderr);
+      assert.notDeepEqual({ project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) }, before);
+      const u = await undoLastSync({ project: w.project, store: w.store });
+      assert.equal(u.status, 'undone', JSON.stringify(u));
+      assert.equal(u.interrupted, true);
+      assert.deepEqual({ project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) }, before);
+      assert.equal((await undoLastSync({ project: w.project, store: w.store })).status, 'nothing');
+    });
+  }
 });

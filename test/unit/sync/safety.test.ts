@@ -62,10 +62,10 @@ describe('sync safety', () => {
       assert.equal((await undoLastSync({ project: w.project, store: w.store })).status, 'nothing');
     });
 
-    it('a failure between the files and the record of a fork removes the forks and their records again', async () => {
+    it('a failure after the forks are written, before their records, removes them again', async () => {
       w = await threeWayWorld(tmp);
       const before = both(w);
-      const r = await update(w, 'fork', [], { faults: { afterFiles: (i) => { if (i === 2) throw new Error('killed (injected)'); } } });
+      const r = await update(w, 'fork', [], { faults: { beforeRecords: () => { throw new Error('killed (injected)'); } } });
       assert.equal(r.status, 'failed');
       assert.deepEqual(both(w), before);
     });
@@ -75,11 +75,9 @@ describe('sync safety', () => {
       const beforeViews = readRecords(w.claude).records.map((r) => serializeRecord(r));
       const r = await pull(w, 'merge', [], {
         faults: {
-          afterArtifact: (i) => {
-            if (i === 0) {
-              updateRecords(w.claude, (f) => { f.records.push({ fields: { artifact_name: 'other', artifact_type: 'agent', from_collection: 'default', deployed_at: '2026-01-01T00:00:00', artifact_path: 'agents/other.md', content_hash: 'cd'.repeat(32), local_modifications: false } }); });
-            }
-            if (i === 1) throw new Error('boom');
+          afterRecords: () => {
+            updateRecords(w.claude, (f) => { f.records.push({ fields: { artifact_name: 'other', artifact_type: 'agent', from_collection: 'default', deployed_at: '2026-01-01T00:00:00', artifact_path: 'agents/other.md', content_hash: 'cd'.repeat(32), local_modifications: false } }); });
+            throw new Error('boom');
           },
         },
       });
