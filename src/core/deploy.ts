@@ -125,7 +125,9 @@ export async function deployArtifact(o: DeployOptions): Promise<DeployResult> {
   const current = hasher.hash(dst.absPath);
   if (current && current.tree !== srcHash.tree && !o.force) {
     const baselineTree = prev?.treeHash;
-    const pristine = prev && (baselineTree ? baselineTree === current.tree : [hasher.hash(dst.absPath, { skillmeat: true })?.skillmeat?.all].includes(prev.contentHash));
+    // As in the drift check, a SkillMeat-form baseline matches exactly, without junk, or without junk and CRLF.
+    const sm = prev && !baselineTree ? hasher.hash(dst.absPath, { skillmeat: true })?.skillmeat : undefined;
+    const pristine = prev && (baselineTree ? baselineTree === current.tree : !!sm && [sm.all, sm.clean, sm.cleanLf].includes((prev.contentHash ?? '').toLowerCase()));
     if (!pristine) {
       throw new SyncError('local-changes', `${dst.absPath} exists and differs from the collection${prev ? ' and from what was deployed (local edits)' : ''}. Pull it into the collection first, or deploy with --force to replace it (the current copy is kept in the version store).`);
     }
