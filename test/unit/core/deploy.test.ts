@@ -177,6 +177,19 @@ describe('deploy', () => {
       assert.deepEqual(store.readFile(pre.treeHash, 'SKILL.md'), mine);
     });
 
+    it('updates an outdated copy recorded by SkillMeat when the project differs from the baseline only by CRLF and junk', async () => {
+      addSkill(w.collection, 'review');
+      const base = fs.readFileSync(path.join(skillDir(w.collection, 'review'), 'SKILL.md'), 'utf8');
+      const hash = independentSkillmeatHash(skillDir(w.collection, 'review'));
+      writeTree(skillDir(w.claude, 'review'), { 'SKILL.md': base.replace(/\n/g, '\r\n'), '.DS_Store': 'junk' });
+      writeRecordsFile(w.claude, [skillmeatRecordText({ name: 'review', type: 'skill', path: 'skills/review', hash: hash.toUpperCase() })]);
+      edit(path.join(skillDir(w.collection, 'review'), 'SKILL.md'), '\nv2\n');
+      assert.equal(stateOf(check(w), 'skill', 'review'), 'outdated');
+      const r = await deploy(w, 'skill', 'review');
+      assert.equal(r.action, 'redeployed');
+      assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
+    });
+
     it('re-baselines a record SkillMeat wrote when the copy is unchanged, adding our tree hash', async () => {
       addAgent(w.collection, 'x');
       addAgent(w.claude, 'x');
