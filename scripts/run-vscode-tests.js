@@ -9,7 +9,7 @@
 //
 // Sessions: VS Code opens one workspace per session, so each folder of tests is one session with its own
 // fixture. test/integration/*.test.ts run on the default fixture (--fixture, else SKILLMEAT_TEST_FIXTURE, else
-// test/fixtures/workspace/ if present, else test/fixtures/integration-ws/); test/integration/<name>/*.test.ts run
+// examples/ (home/ + project/) if present, else test/fixtures/integration-ws/); test/integration/<name>/*.test.ts run
 // on test/fixtures/<name>/. A fixture is copied to a fresh temp dir for every session. If it holds `home/` and
 // `project/`, project/ is opened and SKILLMEAT_HOME points at home/; otherwise the copy is opened and
 // SKILLMEAT_HOME points at a fresh empty dir, so the user's real ~/.skillmeat is never touched.
@@ -46,8 +46,10 @@ function parseArgs(argv) {
 function defaultFixture(opts) {
   if (opts.fixture) return opts.fixture;
   if (process.env.SKILLMEAT_TEST_FIXTURE) return path.resolve(process.env.SKILLMEAT_TEST_FIXTURE);
-  const rich = path.join(ROOT, 'test/fixtures/workspace');
-  return fs.existsSync(rich) ? rich : path.join(ROOT, 'test/fixtures/integration-ws');
+  // The bundled example is the default fixture: the drift tests assert on its states, and what users see
+  // with `npm start` / `npm run example` is then what the tests check.
+  const example = path.join(ROOT, 'examples');
+  return fs.existsSync(path.join(example, 'project')) ? example : path.join(ROOT, 'test/fixtures/integration-ws');
 }
 
 /** One session per folder of bundled tests: '' is the top level, otherwise a sub-folder name. */
