@@ -268,20 +268,30 @@ describe('deployment records', () => {
 
   describe('two writers', () => {
     it('lose none of each other\'s records when two processes append at once', async () => {
-      const root = path.join(tmp(), '.claude');
+      const base = tmp();
+      const root = path.join(base, '.claude');
       fs.mkdirSync(root, { recursive: true });
-      const N = 25;
+      const go = path.join(base, 'go');
+      const N = 100;
       const moduleFile = path.resolve(__dirname, '../../../src/core/deploymentRecords.ts');
-      const child = (tag: string) => new Promise<void>((resolve, reject) => {
-        const code = `const { updateRecords } = require(${JSON.stringify(moduleFile)});
+      // Each writer says when it is loaded, then spins until the go file exists, so both really write at once.
+      const child = (tag: string, ready: () => void) => new Promise<void>((resolve, reject) => {
+        const code = `const fs = require('node:fs');
+const { updateRecords } = require(${JSON.stringify(moduleFile)});
+process.stdout.write('ready\\n');
+const deadline = Date.now() + 20000;
+while (!fs.existsSync(${JSON.stringify(go)})) if (Date.now() > deadline) process.exit(3);
 for (let i = 0; i < ${N}; i++) updateRecords(${JSON.stringify(root)}, (f) => { f.records.push({ fields: { artifact_name: '${tag}-' + i, artifact_type: 'skill', content_hash: '${A}' } }); });`;
-        const p = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', code], { cwd: path.resolve(__dirname, '../../..'), stdio: ['ignore', 'ignore', 'pipe'] });
+        const p = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', code], { cwd: path.resolve(__dirname, '../../..'), stdio: ['ignore', 'pipe', 'pipe'] });
         let err = '';
+        p.stdout.once('data', ready);
         p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
         p.on('error', reject);
         p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`writer ${tag} exited ${c}: ${err}`))));
       });
-      await Promise.all([child('one'), child('two')]);
+      let readyCount = 0;
+      const onReady = () => { if (++readyCount === 2) fs.writeFileSync(go, ''); };
+      await Promise.all([child('one', onReady), child('two', onReady)]);
       const names = readRecords(root).records.map((r) => String(r.fields.artifact_name)).sort();
       const expected = ['one', 'two'].flatMap((t) => Array.from({ length: N }, (_, i) => `${t}-${i}`)).sort();
       assert.deepEqual(names, expected);
