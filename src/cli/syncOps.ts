@@ -98,7 +98,7 @@ function describe(a: ArtifactSyncResult, dryRun: boolean): string {
     case 'fork': return `${verb} ${what} → ${a.forkName} in ${a.writes.map((x) => x.side).join(' and ')}`;
     case 'keep': return `${verb} ${what}: the target keeps its version; the other side's becomes the baseline`;
     case 'rebaseline': return `${verb} ${what}: both sides already agree`;
-    case 'prompt': return `${verb}      ${what}: ${a.reason}`;
+    case 'prompt': return `${verb} ${what}: ${a.reason}`;
     default: return `${verb} ${what}: ${writes}${a.choice ? ` (you chose ${a.choice})` : ''}`;
   }
 }

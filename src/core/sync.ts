@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { checkDrift } from './drift';
-import { artifactKey, type ArtifactDrift, type ArtifactType, type DriftState, type FileChange } from './model';
+import { artifactKey, PROFILE_ROOTS, type ArtifactDrift, type ArtifactType, type DriftState, type FileChange } from './model';
 import { readRecords, viewRecord, RECORDS_FILE, type RecordView } from './deploymentRecords';
 import { ArtifactHasher, hashNormalised, skillmeatHash, type ExclusionMatcher } from './hashing';
 import { buildRecord, SyncError } from './deploy';
@@ -150,6 +150,14 @@ export interface SyncResult {
   rollbackProblems?: string[];
 }
 
+/** Where a running sync is: planning artifact `index` of `total`, writing it, or finishing the records. */
+export interface SyncProgress {
+  phase: 'plan' | 'write' | 'records' | 'done';
+  index: number;
+  total: number;
+  artifact?: ArtifactRef;
+}
+
 /** Why a sync or a merge completion stopped; nothing it started is left half done. */
 export class SyncFailure extends Error {
   constructor(readonly code: 'changed-during-sync' | 'record-missing' | 'fork-taken' | 'unresolved' | 'markers-left' | 'stale-merge' | 'bad-resolution' | 'sync-running' | 'version-missing', message: string) {
@@ -177,8 +185,14 @@ export interface SyncOptions {
   dryRun?: boolean;
   /** Required for the `prompt` strategy. */
   choose?: ChooseFn;
-  /** Pull-fork only: also deploy `<name>-fork` into the project, with its own record (default: no — see README). */
+  /**
+   * Pull-fork only: also deploy `<name>-fork` into the project, with its own record. Default: no — the
+   * project already holds that content as `<name>`, and a second copy would make Claude Code load the
+   * same skill twice; the fork shows as "available in collection" and can be deployed later.
+   */
   deployFork?: boolean;
+  /** Called as the sync moves on, for a progress indicator. */
+  onProgress?: (p: SyncProgress) => void;
   hasher?: ArtifactHasher;
   now?: () => Date;
   lock?: LockOptions;
@@ -235,6 +249,7 @@ interface Ctx {
   claimed: Set<string>;
   /** Records files parsed during planning, by profile-root directory. */
   views: Map<string, RecordView[]>;
+  onProgress?: (p: SyncProgress) => void;
 }
 
 function fileChanges(before: ArtifactContent | undefined, after: ArtifactContent): FileChange[] {
@@ -371,7 +386,7 @@ async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: CollectionResolv
   result.action = action;
 
   switch (action) {
-    case 'rebaseline': // decided above, from the drift state
+    case 'rebaseline': // never reached: decided above from the drift state, whatever the strategy
     case 'skip':
       result.reason = 'skipped (your choice)';
       return plan;
@@ -430,8 +445,13 @@ async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: CollectionResolv
       const inProj = artifactPath(rootDir, a.type, forkName);
       result.forkName = forkName;
       const content = side[incoming].content;
-      // The fork always lands in the collection: a deployment record has to point at a collection
-      // artifact, and in a pull the collection is the target anyway.
+      // Fork keeps both versions as separate artifacts and leaves the original untouched on both sides.
+      // pull: the project's version becomes the collection artifact <name>-fork (with a collection.lock
+      //   entry); the project keeps <name> as it is — still modified — since a second copy of the same
+      //   content would have Claude Code load it twice. `deployFork` deploys the fork too, recorded.
+      // update: the collection's version is deployed into the project as <name>-fork, recorded; a record
+      //   must point at a collection artifact, so <name>-fork is also created in the collection (a copy of
+      //   <name>) and the fork starts in sync instead of showing as "removed".
       const sides: Side[] = direction === 'update' || o.deployFork ? ['collection', 'project'] : ['collection'];
       let h: ContentHashes | undefined;
       for (const s of sides) {
@@ -510,6 +530,7 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
   try {
     for (const p of active) {
       index++;
+      ctx.onProgress?.({ phase: 'write', index, total: active.length, artifact: p.ref });
       for (const v of p.verify) {
         ctx.hasher.invalidate(v.path);
         const now = ctx.hasher.hash(v.path)?.tree ?? null;
@@ -526,6 +547,7 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
       ctx.faults?.afterArtifact?.(index, p.ref);
     }
     index = -1;
+    ctx.onProgress?.({ phase: 'records', index: active.length, total: active.length });
     // Records and lock entries are written once per file for the whole sync: each write re-reads and
     // re-parses the file under its lock, which per artifact would make a large sync quadratic.
     ctx.faults?.beforeRecords?.();
@@ -567,6 +589,7 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
   }
   txn.commit();
   ctx.warnings.push(...txn.warnings);
+  ctx.onProgress?.({ phase: 'done', index: active.length, total: active.length });
   return { journalId: id };
 }
 
@@ -587,11 +610,11 @@ function finish(ctx: Ctx, base: Omit<SyncResult, 'status' | 'warnings' | 'journa
   return { ...base, artifacts, status, warnings: ctx.warnings, ...(exec.journalId ? { journalId: exec.journalId } : {}) };
 }
 
-function makeCtx(o: { project: string; store: VersionStore; hasher?: ArtifactHasher; now?: () => Date; lock?: LockOptions; faults?: SyncFaults; dryRun?: boolean }): Ctx {
+function makeCtx(o: { project: string; store: VersionStore; hasher?: ArtifactHasher; now?: () => Date; lock?: LockOptions; faults?: SyncFaults; dryRun?: boolean; onProgress?: (p: SyncProgress) => void }): Ctx {
   const hasher = o.hasher ?? new ArtifactHasher();
   return {
     project: path.resolve(o.project), store: o.store, hasher, exclusions: hasher.exclusions, at: o.now?.() ?? new Date(),
-    lock: o.lock, faults: o.faults, dryRun: !!o.dryRun, warnings: [], claimed: new Set(), views: new Map(),
+    lock: o.lock, faults: o.faults, dryRun: !!o.dryRun, warnings: [], claimed: new Set(), views: new Map(), onProgress: o.onProgress,
   };
 }
 
@@ -616,14 +639,17 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
   const base = { project: ctx.project, direction: o.direction, strategy: o.strategy, dryRun: ctx.dryRun, unknownNames } as const;
   if (unknownNames.length) {
     // A name that matches nothing is a typo or a stale selection: sync none rather than some.
-    const where = (o.roots ?? ['.claude', '.codex', '.gemini', '.cursor']).filter((r) => !o.root || r === o.root).map((r) => path.join(ctx.project, r, RECORDS_FILE)).join(', ');
+    const where = (o.roots ?? PROFILE_ROOTS).filter((r) => !o.root || r === o.root).map((r) => path.join(ctx.project, r, RECORDS_FILE)).join(', ');
     return {
       ...base, artifacts: [], status: 'failed', warnings: ctx.warnings,
       error: { code: 'not-found', message: `no deployed ${o.type ?? 'artifact'} named ${unknownNames.map((n) => `"${n}"`).join(', ')} in ${where}. Check the name (and --type / --root); nothing was synced.` },
     };
   }
   const plans: ArtifactPlan[] = [];
+  const eligible = candidates.filter((a) => ELIGIBLE[o.direction].has(a.state)).length;
+  let planned = 0;
   for (const a of candidates) {
+    if (ELIGIBLE[o.direction].has(a.state)) o.onProgress?.({ phase: 'plan', index: planned++, total: eligible, artifact: { type: a.type, name: a.name, root: a.root } });
     if (!ELIGIBLE[o.direction].has(a.state)) {
       if (names) {
         plans.push({
@@ -660,6 +686,7 @@ export interface CompleteMergeOptions {
   now?: () => Date;
   lock?: LockOptions;
   faults?: SyncFaults;
+  onProgress?: (p: SyncProgress) => void;
 }
 
 /**

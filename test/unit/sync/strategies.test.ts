@@ -409,6 +409,14 @@ describe('sync strategies', () => {
       assert.deepEqual(check(w).artifacts.map((a) => a.state), ['in-sync', 'in-sync', 'in-sync']);
     });
 
+    it('reports progress: each artifact planned, then written, then the records', async () => {
+      w = await makeSyncWorld(tmp);
+      for (const n of ['a', 'b']) { addSkill(w.collection, n); await deploy(w, 'skill', n); fs.appendFileSync(path.join(w.claude, 'skills', n, 'SKILL.md'), 'mine\n'); }
+      const seen: string[] = [];
+      await pull(w, 'merge', [], { onProgress: (p) => seen.push(`${p.phase} ${p.index}/${p.total}${p.artifact ? ` ${p.artifact.name}` : ''}`) });
+      assert.deepEqual(seen, ['plan 0/2 a', 'plan 1/2 b', 'write 0/2 a', 'write 1/2 b', 'records 2/2', 'done 2/2']);
+    });
+
     it('works with a store opened from the same directory by another instance', async () => {
       w = await makeSyncWorld(tmp);
       addSkill(w.collection, 'review');
