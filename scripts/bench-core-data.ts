@@ -5,8 +5,7 @@
 //   npx tsx scripts/bench-core-data.ts DIR     (keeps the data, e.g. to profile a check with --cpu-prof)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRecord } from '../src/core/deploy';
-import { copyArtifact } from '../src/core/deploy';
+import { buildRecord, copyArtifact } from '../src/core/deploy';
 import { updateRecords, type DeploymentRecord } from '../src/core/deploymentRecords';
 import { ArtifactHasher } from '../src/core/hashing';
 import { artifactPath } from '../src/core/discovery';
