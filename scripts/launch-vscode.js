@@ -63,7 +63,8 @@ function freePort(wanted = 0) {
 /**
  * The HTTP service tests inside the extension host call to look at the workbench they run in
  * (the extension host has no access to the DOM): GET /eval?sel=CSS[&attr=NAME] returns a JSON array of
- * the matching elements' trimmed textContent (or attribute); GET /shot?name=N saves <shotsDir>/N.png.
+ * the matching elements' trimmed textContent (or attribute); GET /shot?name=N saves <shotsDir>/N.png;
+ * GET /type?text=T, /press?key=K and /click?sel=CSS send real keyboard and mouse input to the page.
  * `getPage` returns the playwright Page (a promise is fine), so desktop runs can attach lazily over CDP.
  */
 async function startHarnessService(getPage, shotsDir) {
@@ -85,9 +86,19 @@ async function startHarnessService(getPage, shotsDir) {
         const file = path.join(shotsDir, `${name}.png`);
         await page.screenshot({ path: file });
         res.end(file);
+      } else if (u.pathname === '/type') {
+        // Real keyboard input, as a user types into the focused element (e.g. a quick pick's filter box).
+        await page.keyboard.type(u.searchParams.get('text') ?? '');
+        res.end('ok');
+      } else if (u.pathname === '/press') {
+        await page.keyboard.press(u.searchParams.get('key') ?? 'Enter');
+        res.end('ok');
+      } else if (u.pathname === '/click') {
+        await page.locator(u.searchParams.get('sel')).first().click({ timeout: 5000 });
+        res.end('ok');
       } else {
         res.statusCode = 404;
-        res.end(`unknown harness endpoint ${u.pathname}; use /eval?sel= or /shot?name=`);
+        res.end(`unknown harness endpoint ${u.pathname}; use /eval?sel=, /shot?name=, /type?text=, /press?key= or /click?sel=`);
       }
     } catch (e) {
       res.statusCode = 500;

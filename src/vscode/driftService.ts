@@ -19,6 +19,8 @@ export interface FolderReport {
 
 /** Debounce for watcher bursts: a `git checkout` of 1 000 files becomes one re-check. */
 export const REFRESH_DEBOUNCE_MS = 50;
+/** Debounce after an editor save (a save is one event; only "Save All" bursts). */
+export const SAVE_DEBOUNCE_MS = 10;
 
 export class DriftService implements vscode.Disposable {
   private readonly _onDidChangeReport = new vscode.EventEmitter<readonly FolderReport[]>();
@@ -44,6 +46,12 @@ export class DriftService implements vscode.Disposable {
     this.disposables.push(
       this._onDidChangeReport, this._onDidChangeBusy,
       vscode.workspace.onDidChangeWorkspaceFolders(() => { this.rewatch(); this.schedule(); }),
+      // A save in the editor is known at once; waiting for the file watcher would add its latency.
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (doc.uri.scheme !== 'file' || !this.isWatchedPath(doc.uri.fsPath)) return;
+        this.invalidate(doc.uri.fsPath);
+        this.schedule(SAVE_DEBOUNCE_MS);
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('skillmeatSync')) { this.hashers.clear(); this.rewatch(); this.schedule(); }
       }),
@@ -99,6 +107,15 @@ export class DriftService implements vscode.Disposable {
       collections.add(r.resolve(undefined).path);
     }
     for (const c of collections) add(new vscode.RelativePattern(vscode.Uri.file(c), '**'));
+  }
+
+  /** True for a path inside a profile root of a workspace folder or inside a collection in use. */
+  private isWatchedPath(fsPath: string): boolean {
+    for (const f of this.reports) {
+      if (f.settings.profileRoots.some((r) => fsPath.startsWith(path.join(f.folder.uri.fsPath, r) + path.sep))) return true;
+      if (f.report.collections.some((c) => fsPath.startsWith(c.path + path.sep))) return true;
+    }
+    return false;
   }
 
   /** Schedules a debounced re-check. */

@@ -4,12 +4,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { getApi, screenshot, waitFor, waitForDom, domTexts } from './util';
+import { getApi, screenshot, waitFor, waitForDom, pressKey, typeText, click } from './util';
 import type { SkillMeatSyncApi } from '../../src/extension';
 import type { DriftReport } from '../../src/core/model';
 
 const SIDEBAR_ROWS = '.part.sidebar .monaco-list-row';
 const STATUS = '.part.statusbar .statusbar-item';
+const QUICK_ROWS = '.quick-input-widget .monaco-list-row';
 
 function project(): string {
   return vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -40,6 +41,12 @@ describe('drift view', () => {
     // expanded groups show their artifacts with a short description of the drift
     assert.ok(rows.some((r) => r.includes('commit') && r.includes('changed on both sides')), 'the conflicting command is listed');
     assert.ok(rows.some((r) => r.includes('code-review') && r.includes('edited locally')), 'the modified skill is listed');
+    // Widen the side bar (and give the Drift view the whole of it) so the README's screenshot shows whole rows.
+    // (with nothing focused in the side bar, "decrease view width" shrinks the editor area, growing the side bar)
+    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+    for (let i = 0; i < 6; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
+    const commands = await vscode.commands.getCommands(true);
+    if (commands.includes('skillmeatSync.generators.removeView')) await vscode.commands.executeCommand('skillmeatSync.generators.removeView');
     await screenshot('drift-tree');
   });
 
@@ -91,18 +98,25 @@ describe('drift view', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('deploys an artifact that is only in the collection: files land and the record is written', async () => {
-    const reports = api.getReports();
-    const artifact = reports[0].artifacts.find((a) => a.name === 'data-migration');
-    assert.equal(artifact?.state, 'added');
-    const node = { kind: 'artifact', folder: { folder: vscode.workspace.workspaceFolders![0], report: reports[0], settings: { profileRoots: ['.claude'], exclude: [], autoRefresh: true } }, artifact };
-    await vscode.commands.executeCommand('skillmeatSync.deploy', node);
-    const skillMd = path.join(project(), '.claude/skills/data-migration/SKILL.md');
-    assert.ok(fs.existsSync(skillMd), 'SKILL.md was copied into the project');
+  it('deploys from the command palette: files land and the record is written', async () => {
+    assert.equal(stateOf(api.getReports(), 'data-migration'), 'added');
+    // A user's path: F1, "SkillMeat: Deploy…", tick data-migration in the quick pick, Enter.
+    await pressKey('F1');
+    await waitForDom('.quick-input-widget input', () => true);
+    await typeText('SkillMeat: Deploy');
+    await waitForDom(QUICK_ROWS, (t) => t.some((x) => x.includes('SkillMeat: Deploy…')));
+    await pressKey('Enter');
+    await waitForDom(QUICK_ROWS, (t) => t.some((x) => x.includes('data-migration')));
+    await typeText('data-migration');
+    await waitForDom(QUICK_ROWS, (t) => t.length === 1 && t[0].includes('data-migration'));
+    await screenshot('deploy-quick-pick');
+    await click(QUICK_ROWS); // in a multi-select quick pick a click ticks the row
+    await waitForDom('.quick-input-widget .quick-input-count', (t) => t.some((x) => x.includes('1')));
+    await click('.quick-input-widget .quick-input-action .monaco-button'); // OK
+    await waitForState(api, 'data-migration', 'in-sync');
+    assert.ok(fs.existsSync(path.join(project(), '.claude/skills/data-migration/SKILL.md')), 'SKILL.md was copied into the project');
     const toml = fs.readFileSync(path.join(project(), '.claude/.skillmeat-deployed.toml'), 'utf8');
     assert.match(toml, /artifact_name = "data-migration"\nartifact_type = "skill"\nfrom_collection = "default"/);
-    await waitForState(api, 'data-migration', 'in-sync');
-    const rows = await domTexts(SIDEBAR_ROWS);
-    assert.ok(!rows.some((r) => r.startsWith('data-migration') && r.includes('not deployed')));
+    await waitForDom(SIDEBAR_ROWS, (t) => !t.some((r) => r.startsWith('data-migration') && r.includes('not deployed')));
   });
 });

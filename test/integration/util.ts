@@ -85,6 +85,21 @@ export async function screenshot(name: string): Promise<string> {
   return harness('/shot', { name });
 }
 
+/** Types text with the real keyboard into whatever has focus in the workbench (e.g. a quick pick). */
+export async function typeText(text: string): Promise<void> {
+  await harness('/type', { text });
+}
+
+/** Presses a key (Playwright key name: 'Enter', 'Space', 'ArrowDown', …) in the workbench. */
+export async function pressKey(key: string): Promise<void> {
+  await harness('/press', { key });
+}
+
+/** Clicks the first element matching a CSS selector in the workbench. */
+export async function click(selector: string): Promise<void> {
+  await harness('/click', { sel: selector });
+}
+
 /** Activates the extension under test and returns the API its activate() exported. */
 export async function getApi<T = unknown>(): Promise<T> {
   const ext = vscode.extensions.getExtension<T>(EXTENSION_ID);

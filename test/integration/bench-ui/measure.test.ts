@@ -1,0 +1,72 @@
+// Not part of `npm test`: `npm run bench` runs this session (bench-* sessions run only on request) and
+// reads the figures it writes. It measures; the assertions only check that every save was observed.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import { getApi } from '../util';
+import type { SkillMeatSyncApi } from '../../../src/extension';
+import { REFRESH_DEBOUNCE_MS, SAVE_DEBOUNCE_MS } from '../../../src/vscode/driftService';
+
+describe('bench: the extension in a real VS Code', () => {
+  it('measures activation and the time from a file save to the updated drift report', async () => {
+    const api = await getApi<SkillMeatSyncApi>();
+    await api.refresh();
+    const file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.claude/skills/sql-explain/SKILL.md');
+    const original = fs.readFileSync(file, 'utf8');
+    const samples: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const wantModified = i % 2 === 0;
+      const seen = new Promise<number>((resolve) => {
+        const sub = api.onDidChangeReport((reports) => {
+          const a = reports.flatMap((r) => r.artifacts).find((x) => x.name === 'sql-explain');
+          if ((a?.state === 'modified') === wantModified) { sub.dispose(); resolve(performance.now()); }
+        });
+      });
+      const t0 = performance.now();
+      fs.writeFileSync(file, wantModified ? original + `\nedit ${i}\n` : original);
+      samples.push((await seen) - t0);
+    }
+    samples.sort((a, b) => a - b);
+    const median = samples[Math.floor(samples.length / 2)];
+
+    // The same through the editor: edit the open document and save it (what a user does).
+    const doc = await vscode.workspace.openTextDocument(file);
+    const editor = await vscode.window.showTextDocument(doc);
+    const saves: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const wantModified = i % 2 === 0;
+      const seen = new Promise<number>((resolve) => {
+        const sub = api.onDidChangeReport((reports) => {
+          const a = reports.flatMap((r) => r.artifacts).find((x) => x.name === 'sql-explain');
+          if ((a?.state === 'modified') === wantModified) { sub.dispose(); resolve(performance.now()); }
+        });
+      });
+      await editor.edit((e) => e.replace(new vscode.Range(0, 0, doc.lineCount, 0), wantModified ? original + `\nsaved ${i}\n` : original));
+      // From the moment VS Code reports the save done (the file is on disk) to the updated report.
+      const saved = new Promise<number>((resolve) => {
+        const sub = vscode.workspace.onDidSaveTextDocument(() => { sub.dispose(); resolve(performance.now()); });
+      });
+      await doc.save();
+      const [t0, t1] = await Promise.all([saved, seen]);
+      saves.push(Math.max(0, t1 - t0));
+    }
+    saves.sort((a, b) => a - b);
+    const out = process.env.SKILLMEAT_BENCH_OUT;
+    const figures = {
+      activationMs: api.activationMs,
+      saveToReportMedianMs: median,
+      saveToReportMinMs: samples[0],
+      saveToReportMaxMs: samples[samples.length - 1],
+      debounceMs: REFRESH_DEBOUNCE_MS,
+      editorSaveMedianMs: saves[Math.floor(saves.length / 2)],
+      editorSaveMaxMs: saves[saves.length - 1],
+      saveDebounceMs: SAVE_DEBOUNCE_MS,
+      samples: samples.length,
+    };
+    if (out) fs.writeFileSync(out, JSON.stringify(figures, null, 2));
+    assert.equal(samples.length, 15);
+    assert.equal(saves.length, 15);
+  });
+});
