@@ -278,24 +278,60 @@ function sameEntries(a: readonly FileEntry[], b: readonly FileEntry[]): boolean 
  * Hashes artifacts, caching per file by (path, size, mtime, inode) and per artifact by the signature of
  * all its files, so an unchanged tree costs only stats. One instance lives as long as its caller wants.
  */
+export interface HasherOptions {
+  /**
+   * Trust a file watcher: once hashed, an artifact's cached hash is reused without even a stat until
+   * {@link ArtifactHasher.invalidate} names a path in it (or {@link ArtifactHasher.distrustAll}, the
+   * periodic re-scan). Only for callers whose watcher reports every change (the extension).
+   */
+  trustWatcher?: boolean;
+}
+
 export class ArtifactHasher {
   private readonly files = new Map<string, CachedFile>();
   private readonly artifacts = new Map<string, CachedArtifact>();
+  /** Artifacts whose cached hash the watcher vouches for (only with `trustWatcher`). */
+  private readonly trusted = new Set<string>();
   /** Files read during the hasher's life (for tests and benchmarks). */
   filesRead = 0;
 
-  constructor(readonly exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS) {}
+  constructor(readonly exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS, readonly options: HasherOptions = {}) {}
 
-  /** Drops cached hashes under a path (after the product writes there, or on a watcher event). */
+  /**
+   * Drops cached hashes for a changed path (after the product writes there, or on a watcher event): the
+   * path itself, anything under it, and the trust of the artifact containing it.
+   */
   invalidate(absPrefix?: string): void {
-    if (absPrefix === undefined) { this.files.clear(); this.artifacts.clear(); return; }
-    for (const m of [this.files, this.artifacts] as Map<string, unknown>[]) {
-      for (const k of m.keys()) if (k === absPrefix || k.startsWith(absPrefix + path.sep)) m.delete(k);
+    if (absPrefix === undefined) { this.files.clear(); this.artifacts.clear(); this.trusted.clear(); return; }
+    for (const k of this.trusted) {
+      if (k === absPrefix || k.startsWith(absPrefix + path.sep) || absPrefix.startsWith(k + path.sep)) this.trusted.delete(k);
     }
+    this.artifacts.delete(absPrefix);
+    // A watcher event names one file: drop it directly; only a directory needs the scan.
+    if (this.files.delete(absPrefix)) return;
+    for (const m of [this.files, this.artifacts] as Map<string, unknown>[]) {
+      for (const k of m.keys()) if (k.startsWith(absPrefix + path.sep)) m.delete(k);
+    }
+  }
+
+  /** Makes the next check verify every artifact by stats again (the periodic re-scan behind a watcher). */
+  distrustAll(): void {
+    this.trusted.clear();
   }
 
   /** Hashes the artifact at `absPath`; undefined when it does not exist. */
   hash(absPath: string, opts: { skillmeat?: boolean } = {}): ArtifactHash | undefined {
+    if (this.options.trustWatcher) {
+      const c = this.trusted.has(absPath) ? this.artifacts.get(absPath) : undefined;
+      if (c && (!opts.skillmeat || c.hash.skillmeat)) return c.hash;
+      const h = this.hashVerified(absPath, opts);
+      if (h) this.trusted.add(absPath);
+      return h;
+    }
+    return this.hashVerified(absPath, opts);
+  }
+
+  private hashVerified(absPath: string, opts: { skillmeat?: boolean }): ArtifactHash | undefined {
     const problems: WalkProblem[] = [];
     const entries = walkArtifact(absPath, this.exclusions, problems);
     if (!entries) return undefined;

@@ -19,6 +19,8 @@ export interface FolderReport {
 
 /** Debounce for watcher bursts: a `git checkout` of 1 000 files becomes one re-check. */
 export const REFRESH_DEBOUNCE_MS = 50;
+/** How often the watcher-trusted cache is re-verified by stats. */
+export const RESCAN_INTERVAL_MS = 5 * 60_000;
 /** Debounce after an editor save (a save is one event; only "Save All" bursts). */
 export const SAVE_DEBOUNCE_MS = 10;
 
@@ -43,7 +45,12 @@ export class DriftService implements vscode.Disposable {
   syncing = false;
 
   constructor(private readonly log: vscode.LogOutputChannel, private readonly env: NodeJS.ProcessEnv = process.env) {
+    // Safety net behind the watcher (network drives, changes it missed): verify everything by stats
+    // every few minutes and whenever the window regains focus.
+    const rescan = setInterval(() => void this.refresh(), RESCAN_INTERVAL_MS);
     this.disposables.push(
+      { dispose: () => clearInterval(rescan) },
+      vscode.window.onDidChangeWindowState((w) => { if (w.focused && this.reports.length) void this.refresh(); }),
       this._onDidChangeReport, this._onDidChangeBusy,
       vscode.workspace.onDidChangeWorkspaceFolders(() => { this.rewatch(); this.schedule(); }),
       // A save in the editor is known at once; waiting for the file watcher would add its latency.
@@ -73,7 +80,8 @@ export class DriftService implements vscode.Disposable {
     const key = JSON.stringify(s.exclude);
     let h = this.hashers.get(folder.uri.toString());
     if (!h || h.key !== key) {
-      h = { key, hasher: new ArtifactHasher(new ExclusionMatcher(s.exclude)) };
+      // With live refresh the watcher reports every change, so unchanged artifacts need not even be stat'ed.
+      h = { key, hasher: new ArtifactHasher(new ExclusionMatcher(s.exclude), { trustWatcher: s.autoRefresh }) };
       this.hashers.set(folder.uri.toString(), h);
     }
     return h.hasher;
@@ -121,11 +129,20 @@ export class DriftService implements vscode.Disposable {
   /** Schedules a debounced re-check. */
   schedule(delay = REFRESH_DEBOUNCE_MS): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.timer = undefined; void this.refresh(); }, delay);
+    this.timer = setTimeout(() => { this.timer = undefined; void this.run(); }, delay);
   }
 
-  /** Checks every workspace folder now; concurrent calls share one run, and a call during a run queues one more. */
+  /**
+   * Checks every workspace folder now, verifying every artifact by stats (not trusting the watcher):
+   * what callers use after their own writes and on "Refresh".
+   */
   refresh(): Promise<readonly FolderReport[]> {
+    for (const { hasher } of this.hashers.values()) hasher.distrustAll();
+    return this.run();
+  }
+
+  /** Runs a check; concurrent calls share one run, and a call during a run queues one more. */
+  private run(): Promise<readonly FolderReport[]> {
     if (this.running) { this.again = true; return this.running; }
     this.running = (async () => {
       try {
