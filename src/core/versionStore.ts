@@ -33,6 +33,10 @@ export interface VersionEntry {
   pinned: boolean;
   supersedes?: number;
   note?: string;
+  /** The project folder a capture came from; absent for versions shared by every project (deploy, sync). */
+  project?: string;
+  /** The capture policy's id of the entry (links rate-limited entries to the capture that superseded them). */
+  captureId?: string;
 }
 
 /** A store that cannot be used (corrupt index, unreadable blob). Names the file and the way out. */
@@ -50,6 +54,28 @@ CREATE TABLE IF NOT EXISTS versions (id INTEGER PRIMARY KEY AUTOINCREMENT, artif
 CREATE INDEX IF NOT EXISTS versions_key ON versions(artifact_key, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
+
+// Columns added after the first release: an index written by an older build gets them on open. Existing rows
+// keep NULL, which readers treat as "shared by every project".
+const ADDED_VERSION_COLUMNS: readonly [string, string][] = [['project', 'TEXT'], ['capture_id', 'TEXT']];
+
+function migrate(db: Database): void {
+  const have = new Set((db.exec('PRAGMA table_info(versions)')[0]?.values ?? []).map((r) => String(r[1])));
+  for (const [name, type] of ADDED_VERSION_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE versions ADD COLUMN ${name} ${type}`);
+}
+
+const VERSION_COLUMNS = 'id, artifact_key, tree_hash, origin, status, at, pinned, supersedes, note, project, capture_id';
+
+function rowToVersion(r: unknown[]): VersionEntry {
+  return {
+    id: Number(r[0]), artifactKey: String(r[1]), treeHash: String(r[2]), origin: String(r[3]), status: String(r[4]), at: String(r[5]),
+    pinned: Number(r[6]) === 1, ...(r[7] !== null ? { supersedes: Number(r[7]) } : {}), ...(r[8] !== null ? { note: String(r[8]) } : {}),
+    ...(r[9] !== null ? { project: String(r[9]) } : {}), ...(r[10] !== null ? { captureId: String(r[10]) } : {}),
+  };
+}
+
+/** What {@link VersionStore.deleteVersions} removed. */
+export interface DeletedVersions { versions: number; trees: number; blobs: number; blobBytes: number }
 
 /** Default store location: `<SkillMeat home>/sync`. */
 export function defaultStoreDir(home: string): string {
@@ -83,6 +109,7 @@ export class VersionStore implements BaselineLookup {
       }
     } else db = new SQL.Database();
     db.exec(SCHEMA);
+    migrate(db);
     const store = new VersionStore(dir, db, opts.lock ?? {});
     store.loadedMtime = mtime;
     return store;
@@ -106,9 +133,15 @@ export class VersionStore implements BaselineLookup {
     const SQL = await loadSqlJs();
     const next = new SQL.Database(fs.readFileSync(this.indexFile));
     next.exec(SCHEMA);
+    migrate(next);
     this.db.close();
     this.db = next;
     this.loadedMtime = st.mtimeMs;
+  }
+
+  /** Re-reads the index if another process changed it, without writing (for read-only listings such as a dry run). */
+  async reload(): Promise<void> {
+    await this.reloadIfChanged();
   }
 
   private flush(): void {
@@ -203,20 +236,104 @@ export class VersionStore implements BaselineLookup {
   }
 
   /** Records that `artifactKey` had content `treeHash`; returns the new version id. */
-  addVersion(v: { artifactKey: string; treeHash: string; origin: string; status?: string; at?: string; pinned?: boolean; supersedes?: number; note?: string }): number {
-    this.db.run('INSERT INTO versions (artifact_key, tree_hash, origin, status, at, pinned, supersedes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+  addVersion(v: { artifactKey: string; treeHash: string; origin: string; status?: string; at?: string; pinned?: boolean; supersedes?: number; note?: string; project?: string; captureId?: string }): number {
+    this.db.run('INSERT INTO versions (artifact_key, tree_hash, origin, status, at, pinned, supersedes, note, project, capture_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
       v.artifactKey, v.treeHash, v.origin, v.status ?? 'captured', v.at ?? new Date().toISOString(), v.pinned ? 1 : 0, v.supersedes ?? null, v.note ?? null,
+      v.project ?? null, v.captureId ?? null,
     ]);
     return Number(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
   }
 
-  /** Versions of an artifact, newest first. */
-  history(artifactKey: string): VersionEntry[] {
-    const res = this.db.exec('SELECT id, artifact_key, tree_hash, origin, status, at, pinned, supersedes, note FROM versions WHERE artifact_key = ? ORDER BY id DESC', [artifactKey]);
-    return (res[0]?.values ?? []).map((r) => ({
-      id: Number(r[0]), artifactKey: String(r[1]), treeHash: String(r[2]), origin: String(r[3]), status: String(r[4]), at: String(r[5]),
-      pinned: Number(r[6]) === 1, ...(r[7] !== null ? { supersedes: Number(r[7]) } : {}), ...(r[8] !== null ? { note: String(r[8]) } : {}),
-    }));
+  /**
+   * Versions of an artifact, newest first. With `project`, only that project's captures and the versions
+   * shared by every project (deploy, sync); `limit` keeps a long history cheap to list.
+   */
+  history(artifactKey: string, opts: { project?: string; limit?: number } = {}): VersionEntry[] {
+    const where = opts.project !== undefined ? 'artifact_key = ? AND (project IS NULL OR project = ?)' : 'artifact_key = ?';
+    const params: (string | number)[] = opts.project !== undefined ? [artifactKey, opts.project] : [artifactKey];
+    const limit = opts.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(opts.limit))}` : '';
+    const res = this.db.exec(`SELECT ${VERSION_COLUMNS} FROM versions WHERE ${where} ORDER BY id DESC${limit}`, params);
+    return (res[0]?.values ?? []).map(rowToVersion);
+  }
+
+  /** One version by id. */
+  version(id: number): VersionEntry | undefined {
+    const res = this.db.exec(`SELECT ${VERSION_COLUMNS} FROM versions WHERE id = ?`, [id]);
+    return res[0] ? rowToVersion(res[0].values[0]) : undefined;
+  }
+
+  /** Every version recorded for one project (captures), oldest first. */
+  projectVersions(project: string): VersionEntry[] {
+    const res = this.db.exec(`SELECT ${VERSION_COLUMNS} FROM versions WHERE project = ? ORDER BY id`, [project]);
+    return (res[0]?.values ?? []).map(rowToVersion);
+  }
+
+  /** The version id of a capture policy entry, if it was stored. */
+  versionIdByCaptureId(captureId: string): number | undefined {
+    const res = this.db.exec('SELECT id FROM versions WHERE capture_id = ? ORDER BY id DESC LIMIT 1', [captureId]);
+    return res[0] ? Number(res[0].values[0][0]) : undefined;
+  }
+
+  /** Tree hashes of pinned versions and of versions with one of `origins` (snapshots that must outlive pruning). */
+  treeHashesOf(opts: { origins: readonly string[]; pinned: boolean }): Set<string> {
+    const marks = opts.origins.map(() => '?').join(', ');
+    const where = [opts.origins.length ? `origin IN (${marks})` : '', opts.pinned ? 'pinned = 1' : ''].filter(Boolean).join(' OR ') || '0';
+    const res = this.db.exec(`SELECT DISTINCT tree_hash FROM versions WHERE ${where}`, [...opts.origins]);
+    return new Set((res[0]?.values ?? []).map((r) => String(r[0])));
+  }
+
+  /** Pins or unpins a version (pinned versions are never pruned); false when there is no such version. */
+  setPinned(id: number, pinned: boolean): boolean {
+    this.db.run('UPDATE versions SET pinned = ? WHERE id = ?', [pinned ? 1 : 0, id]);
+    return this.db.getRowsModified() > 0;
+  }
+
+  /**
+   * Deletes versions, then the trees only they referenced and the blobs no remaining tree uses. Call inside
+   * {@link transact}: the lock is what makes the "no longer referenced" check safe against another writer.
+   */
+  deleteVersions(ids: readonly number[]): DeletedVersions {
+    const out: DeletedVersions = { versions: 0, trees: 0, blobs: 0, blobBytes: 0 };
+    if (ids.length === 0) return out;
+    const candidates = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const marks = chunk.map(() => '?').join(', ');
+      for (const r of this.db.exec(`SELECT DISTINCT tree_hash FROM versions WHERE id IN (${marks})`, [...chunk])[0]?.values ?? []) candidates.add(String(r[0]));
+      this.db.run(`DELETE FROM versions WHERE id IN (${marks})`, [...chunk]);
+      out.versions += this.db.getRowsModified();
+    }
+    // A tree still named by any version (another artifact, a deploy, a sync snapshot) stays.
+    const named = new Set((this.db.exec('SELECT DISTINCT tree_hash FROM versions')[0]?.values ?? []).map((r) => String(r[0])));
+    const orphanBlobs = new Set<string>();
+    for (const tree of candidates) {
+      if (named.has(tree)) continue;
+      const t = this.getTree(tree);
+      if (!t) continue;
+      this.db.run('DELETE FROM trees WHERE tree_hash = ?', [tree]);
+      out.trees++;
+      for (const f of t.files) orphanBlobs.add(f.blob);
+    }
+    if (orphanBlobs.size === 0) return out;
+    const used = new Set<string>();
+    for (const r of this.db.exec('SELECT files FROM trees')[0]?.values ?? []) {
+      for (const f of JSON.parse(String(r[0])) as [string, string][]) used.add(f[1]);
+    }
+    for (const blob of orphanBlobs) {
+      if (used.has(blob)) continue;
+      const p = this.blobPath(blob);
+      try {
+        out.blobBytes += fs.statSync(p).size;
+        fs.rmSync(p, { force: true });
+        out.blobs++;
+      } catch { /* already gone */ }
+    }
+    return out;
+  }
+
+  /** Rewrites the index without free pages (sql.js exports the whole file, free pages included). */
+  compact(): void {
+    this.db.exec('VACUUM');
   }
 
   /** A key-value slot for small bookkeeping (e.g. the last sync for undo). */
