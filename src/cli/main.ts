@@ -11,6 +11,7 @@ import { parseArgs, flagString, UsageError, type ParsedArgs } from './args';
 import { colours, table, STATE_COLOUR, type CliIO } from './output';
 import * as syncOps from './syncOps';
 import { syncCommand, stateCommand } from './syncCommands';
+import * as historyOps from './historyCommands';
 
 const COMMON_VALUES = ['project', 'collection', 'root', 'type', 'store'] as const;
 const COMMON_BOOLEANS = ['json', 'help'] as const;
@@ -32,6 +33,12 @@ Commands:
                                    bring project changes into the collection (modified,
                                    conflict); exit 1 when conflicts are left unresolved
   undo [--force]                   restore the last update/pull of the project, both sides
+  history NAME [--type T]          versions of an artifact, newest first (captures, deploys, syncs)
+  restore NAME VERSION             put a version back (what it replaces is kept, so it can be undone)
+  capture [NAME...]                capture artifacts now (all of the project without NAME)
+  prune [--dry-run] [--retention-days N]
+                                   drop capture records older than N days (default 7); baselines,
+                                   sync snapshots, pinned and newest versions are kept
   sync list | validate [--skill X] | generate --skill X|--all|--stale [--force]
                                    SYNC.json generators (skill state rendered to markdown)
   state list [--pattern P] [--json] | get KEY | set KEY VALUE | delete KEY
@@ -203,6 +210,10 @@ export const COMMANDS: Record<string, { run: Handler; values?: string[]; boolean
   update: { run: syncOps.update, values: ['strategy'], booleans: ['dry-run'] },
   pull: { run: syncOps.pull, values: ['strategy'], booleans: ['dry-run', 'deploy-fork'] },
   undo: { run: syncOps.undo, booleans: ['force'] },
+  history: { run: historyOps.history },
+  restore: { run: historyOps.restore },
+  capture: { run: historyOps.capture },
+  prune: { run: historyOps.prune, values: ['retention-days'], booleans: ['dry-run'] },
 };
 
 /** Runs the CLI; returns the exit code. */
