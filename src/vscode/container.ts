@@ -6,6 +6,7 @@ import { DriftDecorations } from './decorations';
 import { SyncStatusBar } from './statusBar';
 import { VersionContentProvider } from './versionContent';
 import { registerCommands } from './commands';
+import { GeneratorsFeature, type GeneratorsApi } from './generators';
 import { createLog } from './log';
 import { CONTENT_SCHEME, VIEWS } from './ids';
 import type { DriftReport } from '../core/model';
@@ -21,6 +22,8 @@ export interface SkillMeatSyncApi {
   refresh(): Promise<DriftReport[]>;
   /** The drift tree view (tests inspect it). */
   readonly treeView: vscode.TreeView<unknown>;
+  /** SYNC.json generators: list, generate, and the Generators view. */
+  readonly generators: GeneratorsApi;
 }
 
 export class Container implements vscode.Disposable {
@@ -29,6 +32,7 @@ export class Container implements vscode.Disposable {
   readonly service: DriftService;
   readonly tree: DriftTreeProvider;
   readonly treeView: vscode.TreeView<unknown>;
+  readonly generators: GeneratorsFeature;
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.log = this.add(createLog());
@@ -45,6 +49,7 @@ export class Container implements vscode.Disposable {
     this.add(new SyncStatusBar(this.service));
     for (const d of registerCommands(this.service, this.log)) this.add(d);
     this.service.rewatch();
+    this.generators = this.add(new GeneratorsFeature(context, this.log));
   }
 
   add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }
@@ -59,6 +64,7 @@ export class Container implements vscode.Disposable {
       onDidChangeReport: emitter.event,
       refresh: async () => { await this.service.refresh(); return reports(); },
       treeView: this.treeView,
+      generators: this.generators.api(),
     };
   }
 

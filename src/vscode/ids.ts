@@ -35,3 +35,37 @@ export const SETTINGS = {
 export const CONTENT_SCHEME = 'skillmeat-sync';
 /** URI scheme used only to hang colour decorations on tree items. */
 export const DECORATION_SCHEME = 'skillmeat-sync-state';
+
+// SYNC.json generators (issue 5). A table of their own, so the drift commands' typed handler table in
+// commands.ts does not have to know about them.
+export const GENERATOR_VIEW = 'skillmeatSync.generators';
+
+export const GENERATOR_COMMANDS = {
+  refresh: 'skillmeatSync.generators.refresh',
+  list: 'skillmeatSync.generators.list',
+  validate: 'skillmeatSync.generators.validate',
+  generate: 'skillmeatSync.generators.generate',
+  generateItem: 'skillmeatSync.generators.generateItem',
+  openOutput: 'skillmeatSync.generators.openOutput',
+  openManifest: 'skillmeatSync.generators.openManifest',
+  showLastLog: 'skillmeatSync.generators.showLastLog',
+} as const;
+export type GeneratorCommandId = (typeof GENERATOR_COMMANDS)[keyof typeof GENERATOR_COMMANDS];
+
+export const GENERATOR_CONTEXT = {
+  checked: 'skillmeatSync.generators.checked',
+} as const;
+
+export const GENERATOR_SETTINGS = {
+  section: 'skillmeatSync.generators',
+  extraSkillDirs: 'extraSkillDirs',
+  allowedOutputDirs: 'allowedOutputDirs',
+  timeoutSeconds: 'timeoutSeconds',
+  autoRegenerate: 'autoRegenerate',
+  stateDatabase: 'stateDatabase',
+} as const;
+
+/** Task type of the generator tasks (`tasks.json`: `{ "type": "skillmeat-sync", "skill": "…" }`). */
+export const GENERATOR_TASK_TYPE = 'skillmeat-sync';
+/** URI scheme of the read-only "last log" documents of generators. */
+export const GENERATOR_LOG_SCHEME = 'skillmeat-sync-generator-log';
