@@ -73,6 +73,11 @@ function prepareFixture(fixture, tmp) {
   if (!fs.existsSync(fixture)) throw new Error(`fixture ${fixture} does not exist: create it or choose another with --fixture`);
   const copy = path.join(tmp, 'fixture');
   fs.cpSync(fixture, copy, { recursive: true });
+  // A fixture with a .code-workspace file at its top opens as a multi-root workspace.
+  const workspaceFile = fs.readdirSync(copy).find((f) => f.endsWith('.code-workspace'));
+  if (workspaceFile && fs.existsSync(path.join(copy, 'home'))) {
+    return { workspace: path.join(copy, workspaceFile), home: path.join(copy, 'home'), copy };
+  }
   if (fs.existsSync(path.join(copy, 'home')) && fs.existsSync(path.join(copy, 'project'))) {
     return { workspace: path.join(copy, 'project'), home: path.join(copy, 'home'), copy };
   }

@@ -69,9 +69,17 @@ describe('drift view', () => {
     fs.appendFileSync(path.join(project(), '.claude/skills/sql-explain/SKILL.md'), '\nAlso check missing indexes.\n');
     await Promise.race([changed, waitForState(api, 'sql-explain', 'modified')]);
     await waitForState(api, 'sql-explain', 'modified');
-    assert.equal(api.treeView.badge?.value, 6);
+    await waitFor(() => api.treeView.badge?.value === 6, { what: 'the badge to count 6' });
     await waitForDom(STATUS, (t) => t.some((x) => /6 drifted/.test(x)));
     await waitForDom(SIDEBAR_ROWS, (t) => t.some((x) => x.includes('sql-explain') && x.includes('edited locally')));
+  });
+
+  it('follows the collection too: a command edited there becomes Outdated', async () => {
+    assert.equal(stateOf(api.getReports(), 'git/sync-branch'), 'in-sync');
+    const home = process.env.SKILLMEAT_HOME!;
+    fs.appendFileSync(path.join(home, 'collections/default/commands/git/sync-branch.md'), '\nPush with --force-with-lease only.\n');
+    await waitForState(api, 'git/sync-branch', 'outdated');
+    await waitForDom(SIDEBAR_ROWS, (t) => t.some((x) => x.includes('git/sync-branch') && x.includes('collection has a newer version')));
   });
 
   it('shows a project skill deleted on disk under Deleted', async () => {
