@@ -8,8 +8,9 @@ export function activate(context: vscode.ExtensionContext): SkillMeatSyncApi {
   const started = Date.now();
   const container = new Container(context);
   context.subscriptions.push(container);
-  const api = container.api();
-  container.log.info(`activated in ${Date.now() - started} ms`);
+  const activationMs = Date.now() - started;
+  const api = container.api(activationMs);
+  container.log.info(`activated in ${activationMs} ms`);
   // The first check runs after activation returns, so activation stays cheap.
   setImmediate(() => void container.service.refresh());
   return api;

@@ -24,6 +24,8 @@ export interface SkillMeatSyncApi {
   readonly treeView: vscode.TreeView<unknown>;
   /** SYNC.json generators: list, generate, and the Generators view. */
   readonly generators: GeneratorsApi;
+  /** How long activate() took, in ms (for the benchmark). */
+  readonly activationMs: number;
 }
 
 export class Container implements vscode.Disposable {
@@ -54,7 +56,7 @@ export class Container implements vscode.Disposable {
 
   add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }
 
-  api(): SkillMeatSyncApi {
+  api(activationMs = 0): SkillMeatSyncApi {
     const reports = () => this.service.current.map((r) => r.report);
     const emitter = this.add(new vscode.EventEmitter<DriftReport[]>());
     this.add(this.service.onDidChangeReport(() => emitter.fire(reports())));
@@ -65,6 +67,7 @@ export class Container implements vscode.Disposable {
       refresh: async () => { await this.service.refresh(); return reports(); },
       treeView: this.treeView,
       generators: this.generators.api(),
+      activationMs,
     };
   }
 
