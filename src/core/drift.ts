@@ -194,7 +194,10 @@ export function checkDrift(opts: CheckOptions): DriftReport {
         else state = cP ? 'converged' : 'conflict';
       }
       let files: FileChange[] | undefined;
-      if (p.hash?.kind === 'dir' && state !== 'in-sync') {
+      if (state === 'outdated' && c.hash?.kind === 'dir') {
+        // Nothing changed locally: show what the collection changed since the baseline.
+        files = fileChanges(c.hash.files, stored?.files ?? p.hash?.files ?? []);
+      } else if (p.hash?.kind === 'dir' && state !== 'in-sync') {
         if (stored) files = fileChanges(p.hash.files, stored.files);
         else if (c.hash) files = fileChanges(p.hash.files, c.hash.files);
       }

@@ -64,7 +64,10 @@ export interface ArtifactDrift {
   recordContentHash?: string;
   /** True when the baseline could not be compared (e.g. an enterprise version string). */
   baselineUnknown?: boolean;
-  /** Files that differ, project vs baseline (or vs collection when the baseline's files are unknown). */
+  /**
+   * Files that differ: project vs baseline (or vs collection when the baseline's files are unknown); for
+   * an outdated artifact, collection vs baseline.
+   */
   files?: FileChange[];
   /** Why the artifact is invalid, or another note for the user. */
   detail?: string;
