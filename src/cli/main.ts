@@ -147,59 +147,54 @@ async function withStore<T>(ctx: Context, fn: (store: VersionStore) => Promise<T
   try { return await fn(store); } finally { store.close(); }
 }
 
-const deploy: Handler = async (ctx) => {
+/**
+ * Runs `op` for each NAME with the version store open: a refused name is reported and counted, the others
+ * still run. Prints the JSON results at the end with --json. Exit 1 when any name failed.
+ */
+async function forEachName(ctx: Context, verb: string, op: (name: string, store: VersionStore) => Promise<{ json: Record<string, unknown>; line: string }>): Promise<number> {
   const names = ctx.args.positionals;
-  if (names.length === 0) throw new UsageError('deploy needs at least one artifact NAME');
-  const resolver = collectionResolver({ env: ctx.io.env, collection: flagString(ctx.args, 'collection') });
-  const coll = resolver.resolve(undefined);
+  if (names.length === 0) throw new UsageError(`${verb} needs at least one artifact NAME`);
+  const results: unknown[] = [];
+  let failed = 0;
+  await withStore(ctx, async (store) => {
+    for (const name of names) {
+      try {
+        const r = await op(name, store);
+        results.push({ name, ...r.json });
+        if (!ctx.json) ctx.io.out(r.line);
+      } catch (e) {
+        if (!(e instanceof SyncError)) throw e;
+        failed++;
+        results.push({ name, error: e.message, code: e.code });
+        ctx.io.err(`error: ${e.message}`);
+      }
+    }
+  });
+  if (ctx.json) ctx.io.out(JSON.stringify({ project: ctx.project, results }, null, 2));
+  return failed ? 1 : 0;
+}
+
+const deploy: Handler = async (ctx) => {
+  const coll = collectionResolver({ env: ctx.io.env, collection: flagString(ctx.args, 'collection') }).resolve(undefined);
   const root = rootFlag(ctx);
   const type = typeFlag(ctx);
   const found = discoverArtifacts(coll.path);
-  const results: unknown[] = [];
-  let failed = 0;
-  await withStore(ctx, async (store) => {
-    for (const name of names) {
-      try {
-        const candidates = found.filter((a) => a.name === name && (!type || a.type === type));
-        if (candidates.length > 1 && !type) throw new SyncError('bad-name', `"${name}" exists as several types in the collection (${candidates.map((a) => a.type).join(', ')}); choose one with --type.`);
-        const t = type ?? candidates[0]?.type ?? 'skill';
-        const r = await deployArtifact({ project: ctx.project, root, collectionPath: coll.path, collectionName: coll.name, type: t, name, force: ctx.args.flags.has('force'), store });
-        results.push({ name, type: t, action: r.action, path: r.projectPath, contentHash: r.contentHash });
-        if (!ctx.json) ctx.io.out(`${r.action} ${t} ${name} → ${r.projectPath}`);
-      } catch (e) {
-        if (!(e instanceof SyncError)) throw e;
-        failed++;
-        results.push({ name, error: e.message, code: e.code });
-        ctx.io.err(`error: ${e.message}`);
-      }
-    }
+  return forEachName(ctx, 'deploy', async (name, store) => {
+    const candidates = found.filter((a) => a.name === name && (!type || a.type === type));
+    if (candidates.length > 1 && !type) throw new SyncError('bad-name', `"${name}" exists as several types in the collection (${candidates.map((a) => a.type).join(', ')}); choose one with --type.`);
+    const t = type ?? candidates[0]?.type ?? 'skill';
+    const r = await deployArtifact({ project: ctx.project, root, collectionPath: coll.path, collectionName: coll.name, type: t, name, force: ctx.args.flags.has('force'), store });
+    return { json: { type: t, action: r.action, path: r.projectPath, contentHash: r.contentHash }, line: `${r.action} ${t} ${name} → ${r.projectPath}` };
   });
-  if (ctx.json) ctx.io.out(JSON.stringify({ project: ctx.project, results }, null, 2));
-  return failed ? 1 : 0;
 };
 
-const undeploy: Handler = async (ctx) => {
-  const names = ctx.args.positionals;
-  if (names.length === 0) throw new UsageError('undeploy needs at least one artifact NAME');
-  const results: unknown[] = [];
-  let failed = 0;
-  await withStore(ctx, async (store) => {
-    for (const name of names) {
-      try {
-        const r = await undeployArtifact({ project: ctx.project, root: rootFlag(ctx), type: typeFlag(ctx), name, store });
-        results.push({ name, type: r.type, removed: r.removedPath, keptAs: r.treeHash ?? null });
-        if (!ctx.json) ctx.io.out(`undeployed ${r.type} ${name} (removed ${r.removedPath}${r.treeHash ? `; kept in the version store as ${r.treeHash.slice(0, 12)}` : ''})`);
-      } catch (e) {
-        if (!(e instanceof SyncError)) throw e;
-        failed++;
-        results.push({ name, error: e.message, code: e.code });
-        ctx.io.err(`error: ${e.message}`);
-      }
-    }
-  });
-  if (ctx.json) ctx.io.out(JSON.stringify({ project: ctx.project, results }, null, 2));
-  return failed ? 1 : 0;
-};
+const undeploy: Handler = async (ctx) => forEachName(ctx, 'undeploy', async (name, store) => {
+  const r = await undeployArtifact({ project: ctx.project, root: rootFlag(ctx), type: typeFlag(ctx), name, store });
+  return {
+    json: { type: r.type, removed: r.removedPath, keptAs: r.treeHash ?? null },
+    line: `undeployed ${r.type} ${name} (removed ${r.removedPath}${r.treeHash ? `; kept in the version store as ${r.treeHash.slice(0, 12)}` : ''})`,
+  };
+});
 
 /** The CLI's commands: name → handler and the options it accepts beyond the common ones. */
 export const COMMANDS: Record<string, { run: Handler; values?: string[]; booleans?: string[] }> = {

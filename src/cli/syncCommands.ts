@@ -12,18 +12,9 @@ import {
 import type {
   BatchItem, DiscoveredGenerator, GeneratorRunResult, GeneratorStatus, ManifestError, ShimCommand, StateConfig, StateEntry, StateSource,
 } from '../core/generators';
+import type { CliIO } from './output';
 
-/**
- * The terminal the commands talk to. `out` and `err` each print one line (the implementation adds the
- * newline), as the main CLI's `CliIO` in output.ts does, so the main CLI can pass its own io as is.
- */
-export interface CliIO {
-  out(s: string): void;
-  err(s: string): void;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  isTTY: boolean;
-}
+export type { CliIO };
 
 /** Effects the sync commands take from outside, so tests and the extension can supply them. */
 export interface SyncCommandDeps {

@@ -9,6 +9,16 @@ import { getApi } from '../util';
 import type { SkillMeatSyncApi } from '../../../src/extension';
 import { REFRESH_DEBOUNCE_MS, SAVE_DEBOUNCE_MS } from '../../../src/vscode/driftService';
 
+/** Resolves with the time of the first report in which sql-explain is (or is no longer) modified. */
+function reportShows(api: SkillMeatSyncApi, modified: boolean): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const sub = api.onDidChangeReport((reports) => {
+      const a = reports.flatMap((r) => r.artifacts).find((x) => x.name === 'sql-explain');
+      if ((a?.state === 'modified') === modified) { sub.dispose(); resolve(performance.now()); }
+    });
+  });
+}
+
 describe('bench: the extension in a real VS Code', () => {
   it('measures activation and the time from a file save to the updated drift report', async () => {
     const api = await getApi<SkillMeatSyncApi>();
@@ -18,12 +28,7 @@ describe('bench: the extension in a real VS Code', () => {
     const samples: number[] = [];
     for (let i = 0; i < 15; i++) {
       const wantModified = i % 2 === 0;
-      const seen = new Promise<number>((resolve) => {
-        const sub = api.onDidChangeReport((reports) => {
-          const a = reports.flatMap((r) => r.artifacts).find((x) => x.name === 'sql-explain');
-          if ((a?.state === 'modified') === wantModified) { sub.dispose(); resolve(performance.now()); }
-        });
-      });
+      const seen = reportShows(api, wantModified);
       const t0 = performance.now();
       fs.writeFileSync(file, wantModified ? original + `\nedit ${i}\n` : original);
       samples.push((await seen) - t0);
@@ -37,12 +42,7 @@ describe('bench: the extension in a real VS Code', () => {
     const saves: number[] = [];
     for (let i = 0; i < 15; i++) {
       const wantModified = i % 2 === 0;
-      const seen = new Promise<number>((resolve) => {
-        const sub = api.onDidChangeReport((reports) => {
-          const a = reports.flatMap((r) => r.artifacts).find((x) => x.name === 'sql-explain');
-          if ((a?.state === 'modified') === wantModified) { sub.dispose(); resolve(performance.now()); }
-        });
-      });
+      const seen = reportShows(api, wantModified);
       await editor.edit((e) => e.replace(new vscode.Range(0, 0, doc.lineCount, 0), wantModified ? original + `\nsaved ${i}\n` : original));
       // From the moment VS Code reports the save done (the file is on disk) to the updated report.
       const saved = new Promise<number>((resolve) => {
