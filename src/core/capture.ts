@@ -14,7 +14,7 @@ import {
   CapturePolicy, DEFAULT_CAPTURE_SETTINGS, isOwnWriteOrigin, selectPrunableEntries,
   type CaptureAction, type CaptureEntry, type CaptureOrigin, type CaptureSettings, type CaptureStatus, type OwnWriteOrigin, type PendingCapture,
 } from './capturePolicy';
-import { ArtifactHasher, walkArtifact, type ExclusionMatcher } from './hashing';
+import { ArtifactHasher, walkArtifact, type ArtifactHash, type ExclusionMatcher } from './hashing';
 import { artifactKey, ARTIFACT_TYPES, PROFILE_ROOTS, TYPE_DIRS, type ArtifactType } from './model';
 import { artifactPath, discoverArtifacts } from './discovery';
 import { readRecords, viewRecord, RecordsParseError, RECORDS_FILE } from './deploymentRecords';
@@ -159,7 +159,12 @@ const DEFAULT_PRUNE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 // setTimeout fires at once for delays above 2^31-1 ms.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-interface PersistedState { rev: string; state: unknown }
+/**
+ * The policy state in store meta: a small head (`stateKey`) written by every commit, and one entry per
+ * artifact (`artifactStateKey`) written only when that artifact's state changed, so a capture logs a few
+ * hundred bytes however many artifacts the project has.
+ */
+interface PersistedHead { rev?: string; seq?: unknown; lastRescanAt?: unknown }
 
 /** Capture, history, restore and retention for the artifacts of one project. */
 export class CaptureService {
@@ -178,6 +183,8 @@ export class CaptureService {
   private retryNotBefore = 0;
   private lastPruneAt: number | undefined;
   private rev: string | undefined;
+  /** The per-artifact state last written (or read), so a commit writes only what changed. */
+  private readonly savedArtifacts = new Map<string, string>();
   private dirty = false;
   private disposed = false;
   private readonly listeners = new Set<(keys: string[]) => void>();
@@ -198,6 +205,9 @@ export class CaptureService {
 
   /** Store meta key of this project's policy state. */
   get stateKey(): string { return `capture.policy:${this.project}`; }
+
+  /** Prefix of the store meta keys of this project's per-artifact policy state. */
+  private get artifactStatePrefix(): string { return `capture.artifact:${this.project}|`; }
 
   /** Subscribes to history changes (captures, restores, pins, prunes); returns an unsubscribe function. */
   onDidChange(listener: (keys: string[]) => void): () => void {
@@ -334,23 +344,36 @@ export class CaptureService {
   private adopt(store: VersionStore): void {
     const raw = store.getMeta(this.stateKey);
     if (!raw) return;
-    let parsed: PersistedState;
-    try { parsed = JSON.parse(raw) as PersistedState; } catch { return; } // unreadable: start afresh, like fromJSON does
-    if (parsed.rev === this.rev) return;
+    let head: PersistedHead;
+    try { head = JSON.parse(raw) as PersistedHead; } catch { return; } // unreadable: start afresh, like fromJSON does
+    if (!head.rev || head.rev === this.rev) return;
+    const artifacts: Record<string, unknown> = {};
+    this.savedArtifacts.clear();
+    for (const [k, v] of store.metaWithPrefix(this.artifactStatePrefix)) {
+      const key = k.slice(this.artifactStatePrefix.length);
+      try { artifacts[key] = JSON.parse(v); this.savedArtifacts.set(key, v); } catch { /* one unreadable artifact state: forgotten */ }
+    }
     const pending = this.policy.pendingCaptures();
-    const next = this.newPolicy(parsed.state);
+    const next = this.newPolicy({ v: 1, seq: head.seq, lastRescanAt: head.lastRescanAt, artifacts });
     const now = this.now();
     for (const p of pending) {
       if (p.origin === 'edit' || p.origin === 'rescan') next.noteChange(p.artifactKey, Math.min(now, p.dueAt - this.settings.quietWindowMs));
       else next.noteOwnWrite(p.artifactKey, now, p.origin as OwnWriteOrigin);
     }
     this.policy = next;
-    this.rev = parsed.rev;
+    this.rev = head.rev;
   }
 
   private saveState(s: VersionStore): void {
     this.rev = `${this.now().toString(36)}-${crypto.randomBytes(4).toString('hex')}`;
-    s.setMeta(this.stateKey, JSON.stringify({ rev: this.rev, state: this.policy.toJSON() } satisfies PersistedState));
+    const state = this.policy.toJSON();
+    s.setMeta(this.stateKey, JSON.stringify({ rev: this.rev, seq: state.seq, lastRescanAt: state.lastRescanAt } satisfies PersistedHead));
+    for (const [key, a] of Object.entries(state.artifacts)) {
+      const json = JSON.stringify(a);
+      if (this.savedArtifacts.get(key) === json) continue;
+      s.setMeta(this.artifactStatePrefix + key, json);
+      this.savedArtifacts.set(key, json);
+    }
     this.dirty = false;
   }
 
@@ -387,7 +410,13 @@ export class CaptureService {
       if (this.disposed) return [];
       const store = await this.ensureLoaded();
       const now = this.now();
+      const pendingEdits = () => new Set(this.policy.pendingCaptures().filter((p) => p.origin === 'edit').map((p) => p.artifactKey));
       let actions = this.policy.tick(now);
+      // An own write's echo is captured once its grace has been processed. A user change that arrived between
+      // the end of the grace and this wake is waiting for its own quiet window: capturing now would store the
+      // user's edit under the writer's origin. The edit's capture will hold both.
+      const edited = pendingEdits();
+      actions = actions.filter((a) => a.origin === 'edit' || a.origin === 'rescan' || !edited.has(a.artifactKey));
       if (this.policy.rescanDue(now)) {
         const current = this.currentHashes();
         this.seedFromStore(store, current, now);
@@ -405,7 +434,8 @@ export class CaptureService {
         this.reschedule();
         throw e;
       }
-      this.fire(recorded.map((r) => r.artifact.key));
+      // Every artifact acted on, recorded or not: a view showing it as pending must drop that row.
+      this.fire([...recorded.map((r) => r.artifact.key), ...actions.map((a) => a.artifactKey)]);
       if (this.lastPruneAt === undefined || now - this.lastPruneAt >= (this.opts.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS)) {
         this.lastPruneAt = now;
         try { await this.pruneNow(store, false, now, true); } catch (e) { this.opts.onError?.(e); }
@@ -460,7 +490,7 @@ export class CaptureService {
       });
     } catch (e) {
       // The policy must not believe in entries the store never kept (they would be skipped as duplicates).
-      if (snapshot !== undefined) { this.policy = this.newPolicy(snapshot); this.rev = undefined; }
+      if (snapshot !== undefined) { this.policy = this.newPolicy(snapshot); this.rev = undefined; this.savedArtifacts.clear(); }
       throw e;
     }
   }
@@ -513,6 +543,17 @@ export class CaptureService {
   /** A capture scheduled for the artifact but not yet due (shown as `pending`). */
   pending(key: string): PendingCapture | undefined {
     return this.policy.pendingCaptures().find((p) => p.artifactKey === key);
+  }
+
+  /** True while a write of the product to the artifact is settling: its grace has not ended or not yet been processed. */
+  ownWriteActive(key: string): boolean {
+    return !!this.policy.toJSON().artifacts[key]?.own;
+  }
+
+  /** The artifact's content now (files and tree hash), as captures see it; undefined when it does not exist. */
+  currentHash(key: string): ArtifactHash | undefined {
+    const loc = this.locate(key);
+    return loc ? this.hasher.hash(loc.absPath) : undefined;
   }
 
   /** The store, once loaded (for reading versions' files). */

@@ -1,6 +1,14 @@
 // The version store (SPEC §1): every artifact version this product has seen, content-addressed.
 // Blobs are files keyed by the SHA-256 of their bytes (write-once, deduplicated, atomic); an index in
 // SQLite (sql.js) maps tree hashes to file lists and records each version's history.
+//
+// On disk the index is a snapshot (`index.sqlite`) plus an append-only log (`index.log`) of the statements
+// of every transaction since that snapshot. sql.js can only export the whole database, and capture commits
+// a few hundred bytes every few seconds: rewriting a multi-megabyte snapshot each time wrote gigabytes a day.
+// A transaction appends one line (fsync'ed) instead; the snapshot is rewritten when the log outgrows
+// `checkpointBytes`, a VACUUM asked for it, or the log cannot be trusted. Each snapshot carries a generation
+// that the log's first line repeats, so a crash between writing the snapshot and resetting the log leaves a
+// log that is recognised as already folded in and ignored.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
@@ -59,10 +67,36 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 // keep NULL, which readers treat as "shared by every project".
 const ADDED_VERSION_COLUMNS: readonly [string, string][] = [['project', 'TEXT'], ['capture_id', 'TEXT']];
 
-function migrate(db: Database): void {
+/** Adds missing columns; true when the schema changed (the next write then rewrites the snapshot). */
+function migrate(db: Database): boolean {
   const have = new Set((db.exec('PRAGMA table_info(versions)')[0]?.values ?? []).map((r) => String(r[1])));
-  for (const [name, type] of ADDED_VERSION_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE versions ADD COLUMN ${name} ${type}`);
+  let changed = false;
+  for (const [name, type] of ADDED_VERSION_COLUMNS) {
+    if (!have.has(name)) { db.exec(`ALTER TABLE versions ADD COLUMN ${name} ${type}`); changed = true; }
+  }
+  return changed;
 }
+
+const LOG_FILE = 'index.log';
+const GENERATION_KEY = 'store.generation';
+/** Default size past which the log is folded into a new snapshot. */
+export const DEFAULT_CHECKPOINT_BYTES = 1 << 20;
+
+type SqlParam = string | number | null;
+type Statement = [sql: string, params: SqlParam[]];
+
+/** Identity of a snapshot file as loaded: a rename (atomic rewrite) changes the inode. */
+function fileSignature(st: fs.Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}`;
+}
+
+function generationOf(db: Database): string | undefined {
+  const res = db.exec('SELECT value FROM meta WHERE key = ?', [GENERATION_KEY]);
+  return res[0] ? String(res[0].values[0][0]) : undefined;
+}
+
+/** The state of an index loaded from disk: the database and how much of the log it holds. */
+interface LoadedIndex { db: Database; snapshot: string; logApplied: number; logIno: number; logValid: boolean; migrated: boolean }
 
 const VERSION_COLUMNS = 'id, artifact_key, tree_hash, origin, status, at, pinned, supersedes, note, project, capture_id';
 
@@ -87,21 +121,45 @@ export function defaultStoreDir(home: string): string {
  * which takes the store lock, reloads the index if another process changed it, and writes it atomically.
  */
 export class VersionStore implements BaselineLookup {
-  private loadedMtime = 0;
-  private constructor(readonly dir: string, private db: Database, private readonly lock: LockOptions) {}
+  private db: Database;
+  /** Signature of the snapshot the loaded index came from ('' when there is none yet). */
+  private snapshot: string;
+  /** Bytes of the log applied to the loaded index (header included). */
+  private logApplied: number;
+  private logIno: number;
+  /** False when the log on disk belongs to another generation (or is missing): the next write checkpoints. */
+  private logValid: boolean;
+  private checkpointWanted: boolean;
+  /** Statements of the running transaction, appended to the log when it commits. */
+  private tx: Statement[] | undefined;
+
+  private constructor(readonly dir: string, loaded: LoadedIndex, private readonly lock: LockOptions, private readonly checkpointBytes: number) {
+    this.db = loaded.db;
+    this.snapshot = loaded.snapshot;
+    this.logApplied = loaded.logApplied;
+    this.logIno = loaded.logIno;
+    this.logValid = loaded.logValid;
+    this.checkpointWanted = loaded.migrated;
+  }
 
   get indexFile(): string { return path.join(this.dir, 'index.sqlite'); }
+  get logFile(): string { return path.join(this.dir, LOG_FILE); }
   get blobDir(): string { return path.join(this.dir, 'blobs'); }
 
   /** Opens (creating if needed) the store in `dir`. A corrupt index is a {@link StoreError}, never overwritten. */
-  static async open(dir: string, opts: { lock?: LockOptions } = {}): Promise<VersionStore> {
+  static async open(dir: string, opts: { lock?: LockOptions; checkpointBytes?: number } = {}): Promise<VersionStore> {
+    return new VersionStore(dir, await VersionStore.load(dir), opts.lock ?? {}, opts.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES);
+  }
+
+  /** Reads the snapshot and replays the log on top of it. */
+  private static async load(dir: string): Promise<LoadedIndex> {
     const SQL = await loadSqlJs();
     const file = path.join(dir, 'index.sqlite');
     let db: Database;
-    let mtime = 0;
+    let snapshot = '';
     if (fs.existsSync(file)) {
       try {
-        mtime = fs.statSync(file).mtimeMs;
+        snapshot = fileSignature(fs.statSync(file));
         db = new SQL.Database(fs.readFileSync(file));
         db.exec('SELECT count(*) FROM sqlite_master');
       } catch (e) {
@@ -109,34 +167,105 @@ export class VersionStore implements BaselineLookup {
       }
     } else db = new SQL.Database();
     db.exec(SCHEMA);
-    migrate(db);
-    const store = new VersionStore(dir, db, opts.lock ?? {});
-    store.loadedMtime = mtime;
-    return store;
+    const migrated = migrate(db);
+    const loaded: LoadedIndex = { db, snapshot, logApplied: 0, logIno: 0, logValid: false, migrated };
+    if (snapshot) VersionStore.replay(loaded, path.join(dir, LOG_FILE), 0);
+    return loaded;
   }
 
-  /** Runs `fn` under the store lock on a fresh copy of the index, then persists it atomically. */
+  /**
+   * Applies the complete transactions of the log from byte `from` (0: check the header's generation first).
+   * An incomplete last line is a write in progress or torn by a crash: not applied, and cut off before the
+   * next append. A broken line with complete lines after it is corruption, reported rather than skipped.
+   */
+  private static replay(into: LoadedIndex, logFile: string, from: number): void {
+    let buf: Buffer;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(logFile);
+      buf = fs.readFileSync(logFile);
+    } catch { into.logValid = false; return; } // no log: everything is in the snapshot
+    into.logIno = st.ino;
+    let pos = from;
+    if (from === 0) {
+      const nl = buf.indexOf(0x0a);
+      let gen: unknown;
+      try { gen = nl > 0 ? (JSON.parse(buf.subarray(0, nl).toString('utf8')) as { gen?: unknown }).gen : undefined; } catch { gen = undefined; }
+      // Another generation: a crash hit between a snapshot and its new log; the snapshot already holds it.
+      if (gen === undefined || gen !== generationOf(into.db)) { into.logValid = false; return; }
+      pos = nl + 1;
+    }
+    into.logValid = true;
+    while (pos < buf.length) {
+      const nl = buf.indexOf(0x0a, pos);
+      if (nl < 0) break; // incomplete: not committed (yet)
+      let tx: Statement[];
+      try {
+        tx = (JSON.parse(buf.subarray(pos, nl).toString('utf8')) as { tx: Statement[] }).tx;
+        if (!Array.isArray(tx)) throw new Error('no statements');
+      } catch (e) {
+        throw new StoreError(logFile, `the version store log is corrupt at byte ${pos} (${(e as Error).message}). Move index.log aside: the versions it recorded since the last snapshot are lost, index.sqlite and the blobs are kept.`);
+      }
+      for (const [sql, params] of tx) into.db.run(sql, params);
+      pos = nl + 1;
+    }
+    into.logApplied = pos;
+  }
+
+  /** Runs `fn` under the store lock on a fresh copy of the index, then persists what it changed. */
   async transact<T>(fn: (store: VersionStore) => T | Promise<T>): Promise<T> {
     fs.mkdirSync(this.dir, { recursive: true });
     return withFileLock(this.indexFile, async () => {
       await this.reloadIfChanged();
-      const result = await fn(this);
-      this.flush();
-      return result;
+      this.tx = [];
+      try {
+        const result = await fn(this);
+        this.flush();
+        return result;
+      } catch (e) {
+        // Nothing of a failed transaction may survive, not even in memory (a later commit would persist it).
+        this.tx = undefined;
+        this.snapshot = '\0';
+        await this.reloadIfChanged();
+        throw e;
+      } finally {
+        this.tx = undefined;
+      }
     }, this.lock);
   }
 
   private async reloadIfChanged(): Promise<void> {
-    let st: fs.Stats;
-    try { st = fs.statSync(this.indexFile); } catch { return; }
-    if (st.mtimeMs === this.loadedMtime) return;
-    const SQL = await loadSqlJs();
-    const next = new SQL.Database(fs.readFileSync(this.indexFile));
-    next.exec(SCHEMA);
-    migrate(next);
+    let st: fs.Stats | undefined;
+    try { st = fs.statSync(this.indexFile); } catch { st = undefined; }
+    if (!st) {
+      if (this.snapshot === '') return; // nothing on disk yet, and nothing loaded from it
+      // The loaded index must be dropped (a failed first transaction): start from an empty one again.
+      await this.replaceWith(await VersionStore.load(this.dir));
+      return;
+    }
+    if (fileSignature(st) !== this.snapshot) {
+      await this.replaceWith(await VersionStore.load(this.dir));
+      return;
+    }
+    // Same snapshot: another process may have appended transactions, or started a new log.
+    let ls: fs.Stats;
+    try { ls = fs.statSync(this.logFile); } catch { return; }
+    if (ls.ino !== this.logIno || ls.size < this.logApplied) { await this.replaceWith(await VersionStore.load(this.dir)); return; }
+    if (ls.size > this.logApplied && this.logValid) {
+      const loaded: LoadedIndex = { db: this.db, snapshot: this.snapshot, logApplied: this.logApplied, logIno: this.logIno, logValid: true, migrated: false };
+      VersionStore.replay(loaded, this.logFile, this.logApplied);
+      this.logApplied = loaded.logApplied;
+    }
+  }
+
+  private async replaceWith(loaded: LoadedIndex): Promise<void> {
     this.db.close();
-    this.db = next;
-    this.loadedMtime = st.mtimeMs;
+    this.db = loaded.db;
+    this.snapshot = loaded.snapshot;
+    this.logApplied = loaded.logApplied;
+    this.logIno = loaded.logIno;
+    this.logValid = loaded.logValid;
+    this.checkpointWanted ||= loaded.migrated;
   }
 
   /** Re-reads the index if another process changed it, without writing (for read-only listings such as a dry run). */
@@ -144,9 +273,43 @@ export class VersionStore implements BaselineLookup {
     await this.reloadIfChanged();
   }
 
+  /** Runs a statement that changes the index, and records it for the transaction's log line. */
+  private write(sql: string, params: SqlParam[]): void {
+    this.db.run(sql, params);
+    this.tx?.push([sql, params]);
+  }
+
+  /** Commits the running transaction: one appended log line, or a new snapshot when one is due. */
   private flush(): void {
+    const stmts = this.tx ?? [];
+    const hasSnapshot = this.snapshot !== '' && fs.existsSync(this.indexFile);
+    if (stmts.length === 0 && !this.checkpointWanted && hasSnapshot) return; // read-only: nothing to write
+    const line = Buffer.from(JSON.stringify({ tx: stmts }) + '\n');
+    if (!hasSnapshot || this.checkpointWanted || !this.logValid || this.logApplied + line.length > this.checkpointBytes) {
+      this.checkpoint();
+      return;
+    }
+    const fd = fs.openSync(this.logFile, 'r+');
+    try {
+      fs.ftruncateSync(fd, this.logApplied); // drop a tail a crashed writer left half-written
+      fs.writeSync(fd, line, 0, line.length, this.logApplied);
+      fs.fsyncSync(fd);
+    } finally { fs.closeSync(fd); }
+    this.logApplied += line.length;
+  }
+
+  /** Writes the whole index as a new snapshot and starts an empty log of the new generation. */
+  private checkpoint(): void {
+    const gen = `${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
+    this.db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [GENERATION_KEY, gen]);
     writeFileAtomic(this.indexFile, this.db.export());
-    this.loadedMtime = fs.statSync(this.indexFile).mtimeMs;
+    this.snapshot = fileSignature(fs.statSync(this.indexFile));
+    const header = Buffer.from(JSON.stringify({ gen }) + '\n');
+    writeFileAtomic(this.logFile, header);
+    this.logIno = fs.statSync(this.logFile).ino;
+    this.logApplied = header.length;
+    this.logValid = true;
+    this.checkpointWanted = false;
   }
 
   private blobPath(hash: string): string {
@@ -202,7 +365,7 @@ export class VersionStore implements BaselineLookup {
 
   private putTree(kind: 'dir' | 'file', files: StoredFile[], contentHash: string): StoredTree {
     const treeHash = treeHashOf(files);
-    this.db.run('INSERT OR IGNORE INTO trees (tree_hash, content_hash, kind, files, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+    this.write('INSERT OR IGNORE INTO trees (tree_hash, content_hash, kind, files, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
       treeHash, contentHash, kind, JSON.stringify(files.map((f) => [f.rel, f.blob, f.norm, f.mode, f.size])),
       files.reduce((n, f) => n + f.size, 0), new Date().toISOString(),
     ]);
@@ -237,11 +400,15 @@ export class VersionStore implements BaselineLookup {
 
   /** Records that `artifactKey` had content `treeHash`; returns the new version id. */
   addVersion(v: { artifactKey: string; treeHash: string; origin: string; status?: string; at?: string; pinned?: boolean; supersedes?: number; note?: string; project?: string; captureId?: string }): number {
-    this.db.run('INSERT INTO versions (artifact_key, tree_hash, origin, status, at, pinned, supersedes, note, project, capture_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+    const values: SqlParam[] = [
       v.artifactKey, v.treeHash, v.origin, v.status ?? 'captured', v.at ?? new Date().toISOString(), v.pinned ? 1 : 0, v.supersedes ?? null, v.note ?? null,
       v.project ?? null, v.captureId ?? null,
-    ]);
-    return Number(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
+    ];
+    this.db.run('INSERT INTO versions (artifact_key, tree_hash, origin, status, at, pinned, supersedes, note, project, capture_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', values);
+    const id = Number(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
+    // The log names the id, so a replay gives every version the id its writer saw.
+    this.tx?.push(['INSERT INTO versions (id, artifact_key, tree_hash, origin, status, at, pinned, supersedes, note, project, capture_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [id, ...values]]);
+    return id;
   }
 
   /**
@@ -284,7 +451,7 @@ export class VersionStore implements BaselineLookup {
 
   /** Pins or unpins a version (pinned versions are never pruned); false when there is no such version. */
   setPinned(id: number, pinned: boolean): boolean {
-    this.db.run('UPDATE versions SET pinned = ? WHERE id = ?', [pinned ? 1 : 0, id]);
+    this.write('UPDATE versions SET pinned = ? WHERE id = ?', [pinned ? 1 : 0, id]);
     return this.db.getRowsModified() > 0;
   }
 
@@ -300,7 +467,7 @@ export class VersionStore implements BaselineLookup {
       const chunk = ids.slice(i, i + 500);
       const marks = chunk.map(() => '?').join(', ');
       for (const r of this.db.exec(`SELECT DISTINCT tree_hash FROM versions WHERE id IN (${marks})`, [...chunk])[0]?.values ?? []) candidates.add(String(r[0]));
-      this.db.run(`DELETE FROM versions WHERE id IN (${marks})`, [...chunk]);
+      this.write(`DELETE FROM versions WHERE id IN (${marks})`, [...chunk]);
       out.versions += this.db.getRowsModified();
     }
     // A tree still named by any version (another artifact, a deploy, a sync snapshot) stays.
@@ -310,7 +477,7 @@ export class VersionStore implements BaselineLookup {
       if (named.has(tree)) continue;
       const t = this.getTree(tree);
       if (!t) continue;
-      this.db.run('DELETE FROM trees WHERE tree_hash = ?', [tree]);
+      this.write('DELETE FROM trees WHERE tree_hash = ?', [tree]);
       out.trees++;
       for (const f of t.files) orphanBlobs.add(f.blob);
     }
@@ -331,9 +498,10 @@ export class VersionStore implements BaselineLookup {
     return out;
   }
 
-  /** Rewrites the index without free pages (sql.js exports the whole file, free pages included). */
+  /** Rewrites the index without free pages (sql.js exports the whole file, free pages included); a new snapshot follows. */
   compact(): void {
     this.db.exec('VACUUM');
+    this.checkpointWanted = true;
   }
 
   /** A key-value slot for small bookkeeping (e.g. the last sync for undo). */
@@ -342,8 +510,15 @@ export class VersionStore implements BaselineLookup {
     return res[0] ? String(res[0].values[0][0]) : undefined;
   }
 
+  /** Every bookkeeping value whose key starts with `prefix`. */
+  metaWithPrefix(prefix: string): Map<string, string> {
+    // A range instead of LIKE: keys hold paths, and `%` or `_` in a path must not match anything else.
+    const res = this.db.exec('SELECT key, value FROM meta WHERE key >= ? AND key < ? ORDER BY key', [prefix, prefix + '\uffff']);
+    return new Map((res[0]?.values ?? []).map((r) => [String(r[0]), String(r[1])]));
+  }
+
   setMeta(key: string, value: string): void {
-    this.db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
+    this.write('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
   }
 
   /** Writes a stored tree out to `dest` (a directory, or a file for single-file artifacts). */
@@ -365,7 +540,7 @@ export class VersionStore implements BaselineLookup {
     return f ? this.readBlob(f.blob) : undefined;
   }
 
-  /** Size of the store on disk: blobs and index, in bytes. */
+  /** Size of the store on disk: blobs, and the index (snapshot and log), in bytes. */
   diskUsage(): { blobs: number; index: number; blobCount: number } {
     let blobs = 0;
     let blobCount = 0;
@@ -376,7 +551,8 @@ export class VersionStore implements BaselineLookup {
       }
     };
     if (fs.existsSync(this.blobDir)) walk(this.blobDir);
-    return { blobs, blobCount, index: fs.existsSync(this.indexFile) ? fs.statSync(this.indexFile).size : 0 };
+    const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+    return { blobs, blobCount, index: size(this.indexFile) + size(this.logFile) };
   }
 
   close(): void { this.db.close(); }

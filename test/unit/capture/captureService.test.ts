@@ -173,6 +173,21 @@ describe('capture service', () => {
       assert.deepEqual((await rows(w)).map((r) => `${r.origin}:${r.status}`), ['edit:captured', 'rescan:captured']);
     });
 
+    it('labels a user edit made just after an own write\'s grace as an edit, not as the writer\'s', async () => {
+      const w = await makeCaptureWorld(tmp());
+      await startAt(w, T0);
+      await w.service.ownWrite([w.skillDir('review')], 'restore', () => w.write('skills/review/SKILL.md', skillMd('review', 'restored')));
+      w.write('skills/review/SKILL.md', skillMd('review', 'restored')); // the watcher's echo, within the grace
+      w.time.t = T0 + 2 * S + 100; // the grace (2 s) has ended, but the wake that settles it has not run yet
+      assert.ok(w.service.ownWriteActive(REVIEW));
+      w.write('skills/review/SKILL.md', skillMd('review', 'typed by the user'));
+      await w.time.advanceTo(T0 + 2 * MIN, w.service);
+      assert.ok(!w.service.ownWriteActive(REVIEW));
+      const h = await rows(w);
+      assert.deepEqual(h.map((r) => `${r.origin}:${r.status}`), ['edit:captured', 'rescan:captured']);
+      assert.match(w.store.readFile(h[0].treeHash, 'SKILL.md')!.toString(), /typed by the user/);
+    });
+
     it('captures a generator\'s output with its own origin when the writer does not store it', async () => {
       const w = await makeCaptureWorld(tmp());
       await startAt(w, T0);
