@@ -12,6 +12,7 @@ import type { DriftNode } from './driftTree';
 import { versionUri, type Side } from './versionContent';
 import { COMMANDS, SETTINGS, type CommandId } from './ids';
 import { reportFailure } from './log';
+import type { OwnWrites } from './captureController';
 
 type ArtifactRef = { folder: FolderReport; artifact: ArtifactDrift; file?: string };
 type Handler = (...args: unknown[]) => unknown;
@@ -52,7 +53,9 @@ export async function openDiff(ref: ArtifactRef, side: Side): Promise<void> {
   await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
 }
 
-export function registerCommands(service: DriftService, log: vscode.LogOutputChannel, extraHandlers: Partial<Record<string, Handler>> = {}): vscode.Disposable[] {
+export function registerCommands(service: DriftService, log: vscode.LogOutputChannel, extraHandlers: Partial<Record<string, Handler>> = {}, ownWrites?: OwnWrites): vscode.Disposable[] {
+  // Deploy and undeploy store their own versions; the capture service must not record their writes as edits.
+  const ownWrite = <T>(absPath: string, fn: () => Promise<T>): Promise<T> => (ownWrites ? ownWrites.ownWrite(absPath, 'deploy', fn) : fn());
   const withRef = (placeHolder: string, filter: (a: ArtifactDrift) => boolean, fn: (ref: ArtifactRef) => Promise<unknown>): Handler =>
     async (arg: unknown) => {
       const ref = asRef(arg) ?? await pickArtifact(service, placeHolder, filter);
@@ -64,7 +67,7 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
     const settings = ref.folder.settings;
     const coll = collectionResolver({ env: process.env, collection: settings.collectionPath }).resolve(a.collectionName ?? undefined);
     const store = await service.versionStore();
-    const run = (force: boolean) => deployArtifact({ project: ref.folder.folder.uri.fsPath, root: a.root || DEFAULT_ROOT, collectionPath: coll.path, collectionName: coll.name, type: a.type, name: a.name, force, store });
+    const run = (force: boolean) => ownWrite(a.projectPath, () => deployArtifact({ project: ref.folder.folder.uri.fsPath, root: a.root || DEFAULT_ROOT, collectionPath: coll.path, collectionName: coll.name, type: a.type, name: a.name, force, store }));
     try {
       const r = await run(false);
       log.info(`${r.action} ${a.type} ${a.name} → ${r.projectPath}`);
@@ -115,7 +118,8 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
       const ok = vscode.l10n.t('Undeploy');
       const pick = await vscode.window.showWarningMessage(vscode.l10n.t('Remove {0} from this project? Its content is kept in the version store.', ref.artifact.name), { modal: true }, ok);
       if (pick !== ok) return undefined;
-      const r = await undeployArtifact({ project: ref.folder.folder.uri.fsPath, root: ref.artifact.root, type: ref.artifact.type, name: ref.artifact.name, store: await service.versionStore() });
+      const store = await service.versionStore();
+      const r = await ownWrite(ref.artifact.projectPath, () => undeployArtifact({ project: ref.folder.folder.uri.fsPath, root: ref.artifact.root, type: ref.artifact.type, name: ref.artifact.name, store }));
       log.info(`undeployed ${r.type} ${ref.artifact.name}`);
       await service.refresh();
       return r;

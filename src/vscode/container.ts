@@ -8,7 +8,12 @@ import { VersionContentProvider } from './versionContent';
 import { registerCommands } from './commands';
 import { GeneratorsFeature, type GeneratorsApi } from './generators';
 import { createLog } from './log';
-import { CONTENT_SCHEME, VIEWS } from './ids';
+import { CaptureController } from './captureController';
+import { HistoryView, historyApi, type HistoryApi } from './historyView';
+import { VersionFileContentProvider } from './historyContent';
+import { HistoryDecorations } from './historyDecorations';
+import { registerHistoryCommands } from './historyCommands';
+import { CONTENT_SCHEME, VERSION_SCHEME, VIEWS } from './ids';
 import type { DriftReport } from '../core/model';
 
 /** What `activate()` returns: for other extensions and for the integration tests. */
@@ -26,6 +31,8 @@ export interface SkillMeatSyncApi {
   readonly generators: GeneratorsApi;
   /** How long activate() took, in ms (for the benchmark). */
   readonly activationMs: number;
+  /** Captured versions: the History view, and the own-write hook for the product's other writers. */
+  readonly history: HistoryApi;
 }
 
 export class Container implements vscode.Disposable {
@@ -35,6 +42,9 @@ export class Container implements vscode.Disposable {
   readonly tree: DriftTreeProvider;
   readonly treeView: vscode.TreeView<unknown>;
   readonly generators: GeneratorsFeature;
+  /** Version capture per folder; also the hook deploy, sync and generators call around their writes. */
+  readonly capture: CaptureController;
+  readonly history: HistoryView;
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.log = this.add(createLog());
@@ -49,7 +59,12 @@ export class Container implements vscode.Disposable {
     this.add(vscode.window.registerFileDecorationProvider(new DriftDecorations()));
     this.add(vscode.workspace.registerTextDocumentContentProvider(CONTENT_SCHEME, new VersionContentProvider(this.service)));
     this.add(new SyncStatusBar(this.service));
-    for (const d of registerCommands(this.service, this.log)) this.add(d);
+    this.capture = this.add(new CaptureController(this.service, this.log));
+    this.history = this.add(new HistoryView(this.capture, this.treeView));
+    this.add(vscode.workspace.registerTextDocumentContentProvider(VERSION_SCHEME, new VersionFileContentProvider(this.capture)));
+    this.add(vscode.window.registerFileDecorationProvider(new HistoryDecorations()));
+    for (const d of registerHistoryCommands(this.capture, this.history, this.service, this.log)) this.add(d);
+    for (const d of registerCommands(this.service, this.log, {}, this.capture)) this.add(d);
     this.service.rewatch();
     this.generators = this.add(new GeneratorsFeature(context, this.log));
   }
@@ -68,6 +83,7 @@ export class Container implements vscode.Disposable {
       treeView: this.treeView,
       generators: this.generators.api(),
       activationMs,
+      history: historyApi(this.history, this.capture),
     };
   }
 

@@ -69,3 +69,40 @@ export const GENERATOR_SETTINGS = {
 export const GENERATOR_TASK_TYPE = 'skillmeat-sync';
 /** URI scheme of the read-only "last log" documents of generators. */
 export const GENERATOR_LOG_SCHEME = 'skillmeat-sync-generator-log';
+
+// Capture and history (issue 6). A table of their own, like the generators', so commands.ts's typed table
+// does not have to know about them.
+export const HISTORY_VIEW = 'skillmeatSync.history';
+
+export const HISTORY_COMMANDS = {
+  showHistory: 'skillmeatSync.showHistory',
+  refresh: 'skillmeatSync.history.refresh',
+  captureNow: 'skillmeatSync.history.captureNow',
+  compareWithCurrent: 'skillmeatSync.history.compareWithCurrent',
+  compareWithPrevious: 'skillmeatSync.history.compareWithPrevious',
+  compareWithBaseline: 'skillmeatSync.history.compareWithBaseline',
+  restore: 'skillmeatSync.history.restore',
+  pin: 'skillmeatSync.history.pin',
+  unpin: 'skillmeatSync.history.unpin',
+  prune: 'skillmeatSync.history.prune',
+} as const;
+export type HistoryCommandId = (typeof HISTORY_COMMANDS)[keyof typeof HISTORY_COMMANDS];
+
+export const HISTORY_CONTEXT = {
+  /** True while the History view shows an artifact. */
+  hasArtifact: 'skillmeatSync.history.hasArtifact',
+} as const;
+
+export const CAPTURE_SETTINGS = {
+  section: 'skillmeatSync.capture',
+  enabled: 'enabled',
+  quietWindowSeconds: 'quietWindowSeconds',
+  maxPerHour: 'maxPerHour',
+  rescanMinutes: 'rescanMinutes',
+  retentionDays: 'retentionDays',
+} as const;
+
+/** URI scheme of the read-only documents of stored versions (History view diffs). */
+export const VERSION_SCHEME = 'skillmeat-sync-version';
+/** URI scheme used only to dim History view rows (rate-limited, duplicate, pending). */
+export const HISTORY_DECORATION_SCHEME = 'skillmeat-sync-history';
