@@ -7,6 +7,7 @@ import { SyncStatusBar } from './statusBar';
 import { VersionContentProvider } from './versionContent';
 import { registerCommands } from './commands';
 import { GeneratorsFeature, type GeneratorsApi } from './generators';
+import { SyncFeature, type SyncApi } from './sync';
 import { createLog } from './log';
 import { CaptureController } from './captureController';
 import { HistoryView, historyApi, type HistoryApi } from './historyView';
@@ -29,6 +30,8 @@ export interface SkillMeatSyncApi {
   readonly treeView: vscode.TreeView<unknown>;
   /** SYNC.json generators: list, generate, and the Generators view. */
   readonly generators: GeneratorsApi;
+  /** Update / pull / undo, and the merges waiting in the merge editor. */
+  readonly sync: SyncApi;
   /** How long activate() took, in ms (for the benchmark). */
   readonly activationMs: number;
   /** Captured versions: the History view, and the own-write hook for the product's other writers. */
@@ -42,6 +45,7 @@ export class Container implements vscode.Disposable {
   readonly tree: DriftTreeProvider;
   readonly treeView: vscode.TreeView<unknown>;
   readonly generators: GeneratorsFeature;
+  readonly sync: SyncFeature;
   /** Version capture per folder; also the hook deploy, sync and generators call around their writes. */
   readonly capture: CaptureController;
   readonly history: HistoryView;
@@ -65,6 +69,7 @@ export class Container implements vscode.Disposable {
     this.add(vscode.window.registerFileDecorationProvider(new HistoryDecorations()));
     for (const d of registerHistoryCommands(this.capture, this.history, this.service, this.log)) this.add(d);
     for (const d of registerCommands(this.service, this.log, {}, this.capture)) this.add(d);
+    this.sync = this.add(new SyncFeature(this.service, this.log, this.capture));
     this.service.rewatch();
     this.generators = this.add(new GeneratorsFeature(context, this.log));
   }
@@ -82,6 +87,7 @@ export class Container implements vscode.Disposable {
       refresh: async () => { await this.service.refresh(); return reports(); },
       treeView: this.treeView,
       generators: this.generators.api(),
+      sync: this.sync.api(),
       activationMs,
       history: historyApi(this.history, this.capture),
     };

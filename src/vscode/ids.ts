@@ -106,3 +106,25 @@ export const CAPTURE_SETTINGS = {
 export const VERSION_SCHEME = 'skillmeat-sync-version';
 /** URI scheme used only to dim History view rows (rate-limited, duplicate, pending). */
 export const HISTORY_DECORATION_SCHEME = 'skillmeat-sync-history';
+
+// Sync (issue 4): update / pull / merge / fork / undo and the merge editor. A table of their own, like the
+// generators', so the drift commands' typed handler table in commands.ts stays as it is.
+export const SYNC_COMMANDS = {
+  update: 'skillmeatSync.update',
+  pull: 'skillmeatSync.pull',
+  merge: 'skillmeatSync.merge',
+  fork: 'skillmeatSync.fork',
+  undo: 'skillmeatSync.undoLastSync',
+  acceptMerge: 'skillmeatSync.acceptMerge',
+} as const;
+export type SyncCommandId = (typeof SYNC_COMMANDS)[keyof typeof SYNC_COMMANDS];
+
+export const SYNC_CONTEXT = {
+  /** True while the active editor is a merge editor whose result is one of this extension's pending merges. */
+  mergeResultActive: 'skillmeatSync.mergeResultActive',
+} as const;
+
+/** URI scheme of the read-only sides (base, collection, project) shown in the merge editor. */
+export const MERGE_SIDE_SCHEME = 'skillmeat-sync-merge';
+/** URI scheme of the merge editor's result documents: writable, held in memory until "Accept Merge". */
+export const MERGE_RESULT_SCHEME = 'skillmeat-sync-merge-result';
