@@ -147,6 +147,7 @@ export interface PruneResult {
 }
 
 const RETRY_AFTER_FAILURE_MS = 10_000;
+const COMPACT_FREE_RATIO = 0.25;
 
 /**
  * How late a wake may run so that artifacts whose quiet windows end close together are captured in one
@@ -664,7 +665,8 @@ export class CaptureService {
     const result = await store.transact((s) => {
       const sel = select(s);
       const deleted = s.deleteVersions(sel.map((e) => Number(e.id)));
-      if (deleted.versions > 0) s.compact();
+      // A VACUUM means a new snapshot of the whole index: worth it only once deletions left much free space.
+      if (deleted.versions > 0 && s.freePageRatio() > COMPACT_FREE_RATIO) s.compact();
       return { entries: describe(sel), deleted };
     });
     if (!quiet || result.entries.length) this.fire(result.entries.map((e) => e.artifactKey));

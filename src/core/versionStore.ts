@@ -5,8 +5,9 @@
 // On disk the index is a snapshot (`index.sqlite`) plus an append-only log (`index.log`) of the statements
 // of every transaction since that snapshot. sql.js can only export the whole database, and capture commits
 // a few hundred bytes every few seconds: rewriting a multi-megabyte snapshot each time wrote gigabytes a day.
-// A transaction appends one line (fsync'ed) instead; the snapshot is rewritten when the log outgrows
-// `checkpointBytes`, a VACUUM asked for it, or the log cannot be trusted. Each snapshot carries a generation
+// A transaction appends one line (fsync'ed) instead; the snapshot is rewritten when the log outgrows half the
+// snapshot (at least `checkpointBytes`), a VACUUM asked for it, or the log cannot be trusted. Growing with the
+// snapshot keeps both the bytes written (about three per byte logged) and the replay at open proportional. Each snapshot carries a generation
 // that the log's first line repeats, so a crash between writing the snapshot and resetting the log leaves a
 // log that is recognised as already folded in and ignored.
 import * as fs from 'node:fs';
@@ -79,7 +80,7 @@ function migrate(db: Database): boolean {
 
 const LOG_FILE = 'index.log';
 const GENERATION_KEY = 'store.generation';
-/** Default size past which the log is folded into a new snapshot. */
+/** Default size past which the log is folded into a new snapshot (half the snapshot's size when that is more). */
 export const DEFAULT_CHECKPOINT_BYTES = 1 << 20;
 
 type SqlParam = string | number | null;
@@ -133,7 +134,7 @@ export class VersionStore implements BaselineLookup {
   /** Statements of the running transaction, appended to the log when it commits. */
   private tx: Statement[] | undefined;
 
-  private constructor(readonly dir: string, loaded: LoadedIndex, private readonly lock: LockOptions, private readonly checkpointBytes: number) {
+  private constructor(readonly dir: string, loaded: LoadedIndex, private readonly lock: LockOptions, private readonly logLimit: { bytes: number; grow: boolean }) {
     this.db = loaded.db;
     this.snapshot = loaded.snapshot;
     this.logApplied = loaded.logApplied;
@@ -148,7 +149,9 @@ export class VersionStore implements BaselineLookup {
 
   /** Opens (creating if needed) the store in `dir`. A corrupt index is a {@link StoreError}, never overwritten. */
   static async open(dir: string, opts: { lock?: LockOptions; checkpointBytes?: number } = {}): Promise<VersionStore> {
-    return new VersionStore(dir, await VersionStore.load(dir), opts.lock ?? {}, opts.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES);
+    // An explicit `checkpointBytes` is a fixed limit (tests); the default also grows with the snapshot.
+    const limit = opts.checkpointBytes !== undefined ? { bytes: opts.checkpointBytes, grow: false } : { bytes: DEFAULT_CHECKPOINT_BYTES, grow: true };
+    return new VersionStore(dir, await VersionStore.load(dir), opts.lock ?? {}, limit);
   }
 
   /** Reads the snapshot and replays the log on top of it. */
@@ -285,7 +288,8 @@ export class VersionStore implements BaselineLookup {
     const hasSnapshot = this.snapshot !== '' && fs.existsSync(this.indexFile);
     if (stmts.length === 0 && !this.checkpointWanted && hasSnapshot) return; // read-only: nothing to write
     const line = Buffer.from(JSON.stringify({ tx: stmts }) + '\n');
-    if (!hasSnapshot || this.checkpointWanted || !this.logValid || this.logApplied + line.length > this.checkpointBytes) {
+    const limit = this.logLimit.grow ? Math.max(this.logLimit.bytes, this.snapshotBytes() / 2) : this.logLimit.bytes;
+    if (!hasSnapshot || this.checkpointWanted || !this.logValid || this.logApplied + line.length > limit) {
       this.checkpoint();
       return;
     }
@@ -296,6 +300,11 @@ export class VersionStore implements BaselineLookup {
       fs.fsyncSync(fd);
     } finally { fs.closeSync(fd); }
     this.logApplied += line.length;
+  }
+
+  private snapshotBytes(): number {
+    const size = Number(this.snapshot.split(':')[1]);
+    return Number.isFinite(size) ? size : 0;
   }
 
   /** Writes the whole index as a new snapshot and starts an empty log of the new generation. */
@@ -496,6 +505,13 @@ export class VersionStore implements BaselineLookup {
       } catch { /* already gone */ }
     }
     return out;
+  }
+
+  /** Share of the index's pages that are free (left by deletions); a VACUUM would give them back. */
+  freePageRatio(): number {
+    const n = (pragma: string) => Number(this.db.exec(`PRAGMA ${pragma}`)[0]?.values[0][0] ?? 0);
+    const pages = n('page_count');
+    return pages > 0 ? n('freelist_count') / pages : 0;
   }
 
   /** Rewrites the index without free pages (sql.js exports the whole file, free pages included); a new snapshot follows. */

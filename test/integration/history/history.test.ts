@@ -77,6 +77,27 @@ describe('history view', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('Compare with Previous and with the Deployed Baseline open diffs of two stored versions', async () => {
+    const edit = byOrigin('edit')[0];
+    const diffTab = async (): Promise<vscode.TabInputTextDiff> => waitFor(() => {
+      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+      return input instanceof vscode.TabInputTextDiff ? input : undefined;
+    }, { what: 'a diff editor' });
+    await vscode.commands.executeCommand('skillmeatSync.history.compareWithPrevious', edit);
+    let tab = await diffTab();
+    assert.deepEqual([tab.original.scheme, tab.modified.scheme], ['skillmeat-sync-version', 'skillmeat-sync-version']);
+    assert.equal((await vscode.workspace.openTextDocument(tab.original)).getText(), deployed);
+    assert.ok((await vscode.workspace.openTextDocument(tab.modified)).getText().includes('And the log messages.'));
+    assert.match(vscode.window.tabGroups.activeTabGroup.activeTab!.label, /#1 ↔ #\d+/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    await vscode.commands.executeCommand('skillmeatSync.history.compareWithBaseline', edit);
+    tab = await diffTab();
+    assert.equal((await vscode.workspace.openTextDocument(tab.original)).getText(), deployed, 'the deployed baseline on the left');
+    assert.match(vscode.window.tabGroups.activeTabGroup.activeTab!.label, /deployed baseline ↔ #\d+/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('Restore brings back the old content and adds a restore entry; the edit stays in the history', async () => {
     const before = versions().length;
     const editId = byOrigin('edit')[0].entry.id;
@@ -120,10 +141,8 @@ describe('history view', () => {
     fs.appendFileSync(skillFile(), 'Fourth rule.\n');
     await waitFor(() => versions()[0]?.entry.status === 'rate_limited', { what: 'a rate-limited entry', timeoutMs: 20_000 });
     assert.equal(versions()[0].entry.stored, false);
-    const rows = await waitForDom(HISTORY_ROWS, (t) => t.some((x) => x.includes('rate-limited, not stored')) && t.some((x) => x.includes('unchanged')));
-    // On top: the retry waiting for the hour to free, then the rate-limited change.
-    assert.ok(rows[0].startsWith('Waiting for the hourly limit'), JSON.stringify(rows));
-    assert.ok(rows[1].includes('rate-limited'), `the rate-limited change is the newest version: ${JSON.stringify(rows)}`);
+    // On top: the retry waiting for the hour to free, then the rate-limited change; the duplicate further down.
+    await waitForDom(HISTORY_ROWS, (t) => t[0]?.startsWith('Waiting for the hourly limit') && t[1]?.includes('rate-limited, not stored') && t.some((x) => x.includes('unchanged')), { what: 'the retry and the rate-limited row on top' });
     // Dimmed: those rows' labels carry a decoration colour (disabledForeground); decorations arrive asynchronously.
     let seen = '';
     await waitFor(async () => {
