@@ -140,9 +140,9 @@ export async function deployArtifact(o: DeployOptions): Promise<DeployResult> {
   const at = o.now?.() ?? new Date();
   if (o.store) {
     await o.store.transact((s) => {
-      if (current) s.addVersion({ artifactKey: key, treeHash: s.putArtifact(dst.absPath, hasher.exclusions).treeHash, origin: 'pre-sync', at: at.toISOString(), note: 'replaced by deploy' });
+      if (current) s.addVersion({ artifactKey: key, treeHash: s.putArtifact(dst.absPath, hasher.exclusions).treeHash, origin: 'pre-sync', at: at.toISOString(), note: 'replaced by deploy', project: path.resolve(o.project) });
       s.putArtifact(staged, hasher.exclusions);
-      s.addVersion({ artifactKey: key, treeHash: stagedHash.tree, origin: 'deploy', at: at.toISOString() });
+      s.addVersion({ artifactKey: key, treeHash: stagedHash.tree, origin: 'deploy', at: at.toISOString(), project: path.resolve(o.project) });
     });
   }
   if (prev && current && prev.contentHash === contentHash && current.tree === stagedHash.tree) {
@@ -199,7 +199,7 @@ export async function undeployArtifact(o: UndeployOptions): Promise<{ removedPat
   if (o.store && fs.existsSync(abs)) {
     treeHash = await o.store.transact((s) => {
       const t = s.putArtifact(abs, o.hasher?.exclusions);
-      s.addVersion({ artifactKey: artifactKey(root, type, v.name), treeHash: t.treeHash, origin: 'undeploy', at: (o.now?.() ?? new Date()).toISOString() });
+      s.addVersion({ artifactKey: artifactKey(root, type, v.name), treeHash: t.treeHash, origin: 'undeploy', at: (o.now?.() ?? new Date()).toISOString(), project: path.resolve(o.project) });
       return t.treeHash;
     });
   }

@@ -516,7 +516,7 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
       for (const p of active) {
         for (const st of p.stores) {
           const t = s.putContent(st.content.kind, st.content.files);
-          s.addVersion({ artifactKey: st.artifactKey, treeHash: t.treeHash, origin: st.origin, at, note: st.note });
+          s.addVersion({ artifactKey: st.artifactKey, treeHash: t.treeHash, origin: st.origin, at, note: st.note, project: ctx.project });
         }
       }
       addPendingJournal(s, plannedJournal(journalMeta, active));
@@ -824,7 +824,7 @@ export async function undoLastSync(o: UndoOptions): Promise<UndoResult> {
     for (const { change, current } of todo) {
       if (current === null) continue;
       const t = s.putArtifact(change.path, ctx.exclusions);
-      s.addVersion({ artifactKey: change.artifactKey, treeHash: t.treeHash, origin: 'pre-sync', at: ctx.at.toISOString(), note: `${change.side} copy at ${change.path}, replaced by undo` });
+      s.addVersion({ artifactKey: change.artifactKey, treeHash: t.treeHash, origin: 'pre-sync', at: ctx.at.toISOString(), note: `${change.side} copy at ${change.path}, replaced by undo`, project: ctx.project });
     }
   });
   const txn = new SyncTransaction({ exclusions: ctx.exclusions, lock: o.lock, fetched: pythonUtcTimestamp(ctx.at) });

@@ -71,7 +71,7 @@ export class Container implements vscode.Disposable {
     for (const d of registerCommands(this.service, this.log, {}, this.capture)) this.add(d);
     this.sync = this.add(new SyncFeature(this.service, this.log, this.capture));
     this.service.rewatch();
-    this.generators = this.add(new GeneratorsFeature(context, this.log));
+    this.generators = this.add(new GeneratorsFeature(context, this.log, this.capture));
   }
 
   add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }

@@ -15,6 +15,7 @@ import type {
 } from '../core/generators';
 import { PROFILE_ROOTS } from '../core/model';
 import { GENERATOR_CONTEXT, GENERATOR_SETTINGS } from './ids';
+import type { OwnWrites } from './captureController';
 
 /** Window-wide generator settings (`skillmeatSync.generators.*`). */
 export interface GeneratorSettings {
@@ -114,6 +115,7 @@ export class GeneratorsService implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly shim: ShimCommand,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly ownWrites?: OwnWrites,
   ) {
     this.disposables.push(
       this._onDidChange, this._onDidChangeState,
@@ -294,6 +296,14 @@ export class GeneratorsService implements vscode.Disposable {
     this._onDidChange.fire(this.list);
   }
 
+  /**
+   * An output written inside an artifact (e.g. a skill's own MEMORY.md) is the product's write: History
+   * records it with the origin "generator", never as a user edit.
+   */
+  private asOwnWrite<T>(gen: DiscoveredGenerator, fn: () => Promise<T>): Promise<T> {
+    return gen.outputPath && this.ownWrites ? this.ownWrites.ownWrite(gen.outputPath, 'generator', fn, { stored: false }) : fn();
+  }
+
   /** Runs one generator (never throws for the generator's own failure); refreshes every surface after. */
   async run(entry: GeneratorEntry, req: RunRequest = {}): Promise<GeneratorRunResult> {
     const settings = readGeneratorSettings();
@@ -301,7 +311,7 @@ export class GeneratorsService implements vscode.Disposable {
     const { sink, done } = this.logSinkFor(entry.gen, req.onLog);
     this.setRunning(entry.gen, true);
     try {
-      const result = await runGenerator(entry.gen, this.runOptions(st, settings, req, sink));
+      const result = await this.asOwnWrite(entry.gen, () => runGenerator(entry.gen, this.runOptions(st, settings, req, sink)));
       this.logResult(entry.gen, result);
       return result;
     } finally {
@@ -329,7 +339,7 @@ export class GeneratorsService implements vscode.Disposable {
         let ran = false;
         this.setRunning(entry.gen, true);
         try {
-          const batch = await runGenerators([entry.gen], selection, this.runOptions(st, settings, req, sink));
+          const batch = await this.asOwnWrite(entry.gen, () => runGenerators([entry.gen], selection, this.runOptions(st, settings, req, sink)));
           for (const item of batch.items) if (item.result) { ran = true; this.logResult(item.generator, item.result); }
           items.push(...batch.items);
         } finally {
