@@ -71,7 +71,9 @@ export class CaptureController implements OwnWrites, vscode.Disposable {
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.sync()),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration(SETTINGS.section)) this.sync(); }),
     );
-    this.sync();
+    // Built right after activation returns (watchers, stores): activation stays cheap.
+    const start = setImmediate(() => this.sync());
+    this.disposables.push({ dispose: () => clearImmediate(start) });
   }
 
   /** The services of every folder where capture is on. */

@@ -51,11 +51,16 @@ export class Container implements vscode.Disposable {
   readonly history: HistoryView;
 
   constructor(readonly context: vscode.ExtensionContext) {
+    const t: [string, number][] = [['start', performance.now()]];
     this.log = this.add(createLog());
+    t.push(['log', performance.now()]);
     this.service = this.add(new DriftService(this.log));
+    t.push(['service', performance.now()]);
     this.tree = this.add(new DriftTreeProvider(this.service));
+    t.push(['tree', performance.now()]);
     const view = vscode.window.createTreeView(VIEWS.drift, { treeDataProvider: this.tree, showCollapseAll: true, canSelectMany: true });
     this.treeView = this.add(view) as vscode.TreeView<unknown>;
+    t.push(['treeView', performance.now()]);
     this.add(this.service.onDidChangeReport(() => {
       const n = this.tree.attentionCount();
       view.badge = n > 0 ? { value: n, tooltip: vscode.l10n.t('{0} artifacts need attention', n) } : undefined;
@@ -63,15 +68,26 @@ export class Container implements vscode.Disposable {
     this.add(vscode.window.registerFileDecorationProvider(new DriftDecorations()));
     this.add(vscode.workspace.registerTextDocumentContentProvider(CONTENT_SCHEME, new VersionContentProvider(this.service)));
     this.add(new SyncStatusBar(this.service));
+    t.push(['SyncStatusBar', performance.now()]);
     this.capture = this.add(new CaptureController(this.service, this.log));
+    t.push(['capture', performance.now()]);
     this.history = this.add(new HistoryView(this.capture, this.treeView));
+    t.push(['history', performance.now()]);
     this.add(vscode.workspace.registerTextDocumentContentProvider(VERSION_SCHEME, new VersionFileContentProvider(this.capture)));
     this.add(vscode.window.registerFileDecorationProvider(new HistoryDecorations()));
     for (const d of registerHistoryCommands(this.capture, this.history, this.service, this.log)) this.add(d);
+    t.push(['registerHistoryCommands', performance.now()]);
     for (const d of registerCommands(this.service, this.log, {}, this.capture)) this.add(d);
+    t.push(['registerCommands', performance.now()]);
     this.sync = this.add(new SyncFeature(this.service, this.log, this.capture));
-    this.service.rewatch();
+    t.push(['sync', performance.now()]);
+    // File watchers start right after activation returns.
+    const watch = setImmediate(() => this.service.rewatch());
+    this.add({ dispose: () => clearImmediate(watch) });
     this.generators = this.add(new GeneratorsFeature(context, this.log, this.capture));
+    t.push(['generators', performance.now()]);
+    // Where activation time goes, for whoever tunes it (debug level: Output → SkillMeat Sync → Trace/Debug).
+    this.log.debug(`activation: ${t.slice(1).map(([name, at], i) => `${name} ${(at - t[i][1]).toFixed(1)} ms`).join(', ')}`);
   }
 
   add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }
