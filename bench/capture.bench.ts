@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { CapturePolicy, type CaptureEntry, type CaptureAction } from '../src/core/capturePolicy';
 import { artifactKey } from '../src/core/model';
+import { prng } from './prng';
 
 const S = 1_000;
 const MIN = 60 * S;
@@ -15,17 +16,6 @@ const SAVES_PER_DAY = 40;
 const DAYS = 30;
 const SYNCED_PER_DAY = 5; // artifacts touched by one sync (update / pull) each afternoon
 
-/** Small deterministic PRNG (mulberry32) so every run simulates the same month. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type SimEvent =
   | { at: number; kind: 'save'; key: string; files: number; changesContent: boolean }

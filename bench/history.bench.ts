@@ -13,6 +13,7 @@ import { CaptureService, type CaptureScheduler } from '../src/core/capture';
 import { DEFAULT_CAPTURE_SETTINGS } from '../src/core/capturePolicy';
 import { artifactKey } from '../src/core/model';
 import { VersionStore } from '../src/core/versionStore';
+import { prng } from './prng';
 
 const S = 1_000;
 const MIN = 60 * S;
@@ -26,17 +27,6 @@ const SYNCED_PER_DAY = 5;
 
 type Report = (label: string, value: number, unit: string) => void;
 
-/** Small deterministic PRNG (mulberry32) so every run simulates the same month. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A fake clock and timer queue: the month runs as fast as the disk allows. */
 class FakeTime implements CaptureScheduler {

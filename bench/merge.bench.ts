@@ -1,22 +1,12 @@
 // Three-way merge speed: our mergeText against plain node-diff3 on generated files with scattered
 // edits on both sides. Inputs come from a seeded PRNG so every run measures the same merges.
 import { mergeText } from '../src/core/merge3';
+import { prng } from './prng';
 
 // node-diff3 publishes its types only through package.json "exports", which this repo's
 // moduleResolution ("node") does not read, so the one function used here is typed locally.
 const { diff3Merge } = require('node-diff3') as { diff3Merge(a: string[], o: string[], b: string[]): unknown[] };
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A base file of `lines` lines; `repeatedShare` of them are blank lines or closing braces, as in real code. */
 function baseFile(lines: number, repeatedShare: number, random: () => number): string[] {

@@ -10,6 +10,7 @@ import { updateRecords, type DeploymentRecord } from '../src/core/deploymentReco
 import { ArtifactHasher } from '../src/core/hashing';
 import { artifactPath } from '../src/core/discovery';
 import type { ArtifactType } from '../src/core/model';
+import { prng } from '../bench/prng';
 
 export const SKILLS = 600;
 export const FILES_PER_SKILL = 16;
@@ -29,17 +30,6 @@ export interface CoreBenchData {
   bytes: number;
 }
 
-/** Deterministic PRNG (mulberry32), so every run generates the same trees. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = 'the skill reads a diff and lists bugs risks tests naming for each change check error paths then write a short summary with links'.split(' ');
 
