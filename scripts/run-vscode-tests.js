@@ -73,6 +73,15 @@ function prepareFixture(fixture, tmp) {
   if (!fs.existsSync(fixture)) throw new Error(`fixture ${fixture} does not exist: create it or choose another with --fixture`);
   const copy = path.join(tmp, 'fixture');
   fs.cpSync(fixture, copy, { recursive: true });
+  // fixture-includes.json: { "dest/in/fixture": "path/in/repository" } — a fixture reuses files the
+  // repository already has (e.g. the example generator skill) instead of keeping a copy that drifts.
+  const includes = path.join(copy, 'fixture-includes.json');
+  if (fs.existsSync(includes)) {
+    for (const [dest, src] of Object.entries(JSON.parse(fs.readFileSync(includes, 'utf8')))) {
+      fs.cpSync(path.join(ROOT, src), path.join(copy, dest), { recursive: true });
+    }
+    fs.rmSync(includes);
+  }
   // A fixture with a .code-workspace file at its top opens as a multi-root workspace.
   const workspaceFile = fs.readdirSync(copy).find((f) => f.endsWith('.code-workspace'));
   if (workspaceFile && fs.existsSync(path.join(copy, 'home'))) {
