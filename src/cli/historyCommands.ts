@@ -7,17 +7,14 @@ import { validateCaptureSettings, DEFAULT_CAPTURE_SETTINGS } from '../core/captu
 import { formatChange } from '../core/history';
 import { discoverArtifacts } from '../core/discovery';
 import { artifactKey, ARTIFACT_TYPES, PROFILE_ROOTS, type ArtifactType } from '../core/model';
-import { collectionResolver } from '../core/skillmeatHome';
-import { defaultStoreDir, VersionStore, StoreError } from '../core/versionStore';
-import { flagString, UsageError, type ParsedArgs } from './args';
-import { colours, table, type CliIO } from './output';
+import { VersionStore, StoreError } from '../core/versionStore';
+import { flagString, UsageError } from './args';
+import { colours, table } from './output';
+import { storeDir, type CommandContext } from './context';
 
 /** The context main.ts gives every command handler. */
-export interface HistoryContext { io: CliIO; args: ParsedArgs; project: string; json: boolean }
+export type HistoryContext = CommandContext;
 
-function storeDir(ctx: HistoryContext): string {
-  return flagString(ctx.args, 'store') ?? defaultStoreDir(collectionResolver({ env: ctx.io.env }).home);
-}
 
 function roots(ctx: HistoryContext): readonly string[] {
   const r = flagString(ctx.args, 'root');

@@ -3,15 +3,16 @@ import * as path from 'node:path';
 import { checkDrift } from '../core/drift';
 import { divergedCount, isDiverged, countStates, DRIFT_STATES, ARTIFACT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport } from '../core/model';
 import { collectionResolver } from '../core/skillmeatHome';
-import { defaultStoreDir, openStoreForCheck, VersionStore } from '../core/versionStore';
+import { openStoreForCheck, VersionStore } from '../core/versionStore';
 import { deployArtifact, undeployArtifact, SyncError } from '../core/deploy';
 import { readRecords, viewRecord, RecordsParseError } from '../core/deploymentRecords';
 import { discoverArtifacts } from '../core/discovery';
-import { parseArgs, flagString, UsageError, type ParsedArgs } from './args';
+import { parseArgs, flagString, UsageError } from './args';
 import { colours, table, STATE_COLOUR, type CliIO } from './output';
 import * as syncOps from './syncOps';
 import { syncCommand, stateCommand } from './syncCommands';
 import * as historyOps from './historyCommands';
+import { storeDir, type CommandContext } from './context';
 
 const COMMON_VALUES = ['project', 'collection', 'root', 'type', 'store'] as const;
 const COMMON_BOOLEANS = ['json', 'help'] as const;
@@ -54,13 +55,10 @@ Options (all commands):
   --json             machine-readable output on stdout
 `;
 
-interface Context { io: CliIO; args: ParsedArgs; project: string; json: boolean }
+type Context = CommandContext;
 
 type Handler = (ctx: Context) => Promise<number>;
 
-function storeDir(ctx: Context): string {
-  return flagString(ctx.args, 'store') ?? defaultStoreDir(collectionResolver({ env: ctx.io.env }).home);
-}
 
 function typeFlag(ctx: Context): ArtifactType | undefined {
   const t = flagString(ctx.args, 'type');
@@ -226,6 +224,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const args = parseArgs(rest, { values: [...COMMON_VALUES, ...(spec.values ?? [])], booleans: [...COMMON_BOOLEANS, ...(spec.booleans ?? [])] });
     if (args.flags.has('help')) { io.out(USAGE); return 0; }
     const project = path.resolve(io.cwd, flagString(args, 'project') ?? '.');
+    // Paths on the command line are relative to the caller's directory, whichever process runs the CLI.
+    for (const f of ['collection', 'store']) { const v = flagString(args, f); if (v !== undefined) args.flags.set(f, path.resolve(io.cwd, v)); }
     return await spec.run({ io, args, project, json: args.flags.has('json') });
   } catch (e) {
     if (e instanceof UsageError) { io.err(`error: ${e.message}\n\nRun "skillmeat-sync --help" for usage.`); return 2; }

@@ -5,13 +5,13 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { runSync, undoLastSync, type ArtifactSyncResult, type PromptChoice, type SyncDirection, type SyncResult, type SyncStrategy, type UndoResult } from '../core/sync';
 import { ARTIFACT_TYPES, PROFILE_ROOTS, type ArtifactDrift, type ArtifactType, type FileChange } from '../core/model';
-import { collectionResolver } from '../core/skillmeatHome';
-import { defaultStoreDir, VersionStore } from '../core/versionStore';
-import { flagString, UsageError, type ParsedArgs } from './args';
+import { VersionStore } from '../core/versionStore';
+import { flagString, UsageError } from './args';
 import { colours, type CliIO } from './output';
+import { storeDir, type CommandContext } from './context';
 
 /** What a handler gets from `main` (the same shape as its own context). */
-export interface SyncOpsContext { io: CliIO; args: ParsedArgs; project: string; json: boolean }
+export type SyncOpsContext = CommandContext;
 
 /**
  * Input for `--strategy prompt`. An IO may carry it (tests do); otherwise the process's stdin is used,
@@ -25,9 +25,6 @@ export interface PromptIO {
 
 const STRATEGIES: readonly SyncStrategy[] = ['overwrite', 'merge', 'fork', 'prompt'];
 
-function storeDir(ctx: SyncOpsContext): string {
-  return flagString(ctx.args, 'store') ?? defaultStoreDir(collectionResolver({ env: ctx.io.env }).home);
-}
 
 function strategyFlag(ctx: SyncOpsContext): SyncStrategy {
   const s = flagString(ctx.args, 'strategy') ?? 'merge';
