@@ -1,6 +1,7 @@
 // File-system primitives every writer in the product goes through: atomic writes, directory swaps,
 // and an advisory lock so the extension and the CLI never lose each other's writes.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 
@@ -104,24 +105,31 @@ export function acquireLockSync(file: string, opts: LockOptions = {}): () => voi
   const lockPath = file + '.lock';
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   const staleMs = opts.staleMs ?? 60_000;
+  const token = crypto.randomBytes(8).toString('hex');
   fs.mkdirSync(path.dirname(lockPath), { recursive: true });
   let delay = 5;
   for (;;) {
     try {
       const fd = fs.openSync(lockPath, 'wx');
-      fs.writeFileSync(fd, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+      fs.writeFileSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString(), token }));
       fs.closeSync(fd);
-      return () => fs.rmSync(lockPath, { force: true });
+      // Release only our own lock: if it was ever taken over, the file now belongs to someone else.
+      return () => {
+        try { if (fs.readFileSync(lockPath, 'utf8').includes(token)) fs.rmSync(lockPath, { force: true }); } catch { /* already gone */ }
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       let holder = 'unknown';
       try {
         const txt = fs.readFileSync(lockPath, 'utf8');
         holder = txt;
-        const info = JSON.parse(txt) as { pid?: number; at?: string };
+        const info = JSON.parse(txt) as { pid?: number; host?: string; at?: string };
         const age = info.at ? Date.now() - Date.parse(info.at) : 0;
-        if ((info.pid && info.pid !== process.pid && !pidAlive(info.pid)) || age > staleMs) {
-          fs.rmSync(lockPath, { force: true });
+        // On this machine the holder's pid tells whether it is alive; from elsewhere only the age can.
+        const local = !info.host || info.host === os.hostname();
+        const stale = local && info.pid ? info.pid !== process.pid && !pidAlive(info.pid) : age > staleMs;
+        if (stale) {
+          takeOverStale(lockPath, txt);
           continue;
         }
       } catch { /* lock vanished or is being written: retry */ }
@@ -129,6 +137,22 @@ export function acquireLockSync(file: string, opts: LockOptions = {}): () => voi
       sleepSync(delay);
       delay = Math.min(delay * 2, 100);
     }
+  }
+}
+
+/**
+ * Removes a stale lock without racing another process doing the same: the lock is renamed aside (atomic),
+ * and if what was moved is not the stale lock we judged (someone else already replaced it), it is put back.
+ */
+function takeOverStale(lockPath: string, staleText: string): void {
+  const aside = `${lockPath}.stale-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  try { fs.renameSync(lockPath, aside); } catch { return; }
+  try {
+    if (fs.readFileSync(aside, 'utf8') !== staleText) {
+      try { fs.linkSync(aside, lockPath); } catch { /* the slot was taken again: that holder wins */ }
+    }
+  } finally {
+    fs.rmSync(aside, { force: true });
   }
 }
 

@@ -1,6 +1,7 @@
 // File-system primitives: atomic writes (old or new, never half), directory swaps, and the writers' lock.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   writeFileAtomic, swapIntoPlace, removeAtomic, acquireLockSync, withFileLockSync, LockTimeoutError, isInside, readIfExists,
@@ -118,10 +119,25 @@ describe('fsutil', () => {
       assert.equal(withFileLockSync(file, () => 'ran', { timeoutMs: 200 }), 'ran');
     });
 
-    it('takes over a lock older than the stale limit', () => {
+    it('takes over a lock from another machine older than the stale limit', () => {
       const file = path.join(tmp(), 'f');
-      fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.ppid, at: new Date(Date.now() - 120_000).toISOString() }));
+      fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.ppid, host: 'another-machine', at: new Date(Date.now() - 120_000).toISOString() }));
       assert.equal(withFileLockSync(file, () => 'ran', { timeoutMs: 200, staleMs: 60_000 }), 'ran');
+    });
+
+    it('leaves a lock held by a live process on this machine, however old (a long sync keeps its lock)', () => {
+      const file = path.join(tmp(), 'f');
+      fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.ppid, host: os.hostname(), at: new Date(Date.now() - 120_000).toISOString() }));
+      assert.throws(() => withFileLockSync(file, () => 'ran', { timeoutMs: 100, staleMs: 60_000 }), (e: Error & { code?: string }) => e.code === 'ELOCKED');
+    });
+
+    it('does not release a lock that is no longer its own', () => {
+      const file = path.join(tmp(), 'f');
+      withFileLockSync(file, () => {
+        // another writer took the lock over meanwhile
+        fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.ppid, host: os.hostname(), at: new Date().toISOString(), token: 'theirs' }));
+      });
+      assert.equal(fs.existsSync(`${file}.lock`), true, "the other writer's lock survives our release");
     });
 
     it('is released when the locked function throws', () => {
