@@ -11,7 +11,7 @@ import type { DriftService, FolderReport } from './driftService';
 import type { DriftNode } from './driftTree';
 import { versionUri, type Side } from './versionContent';
 import { COMMANDS, SETTINGS, type CommandId } from './ids';
-import { reportFailure } from './log';
+import { registerCommandTable } from './log';
 import type { OwnWrites } from './captureController';
 
 type ArtifactRef = { folder: FolderReport; artifact: ArtifactDrift; file?: string };
@@ -53,7 +53,7 @@ export async function openDiff(ref: ArtifactRef, side: Side): Promise<void> {
   await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
 }
 
-export function registerCommands(service: DriftService, log: vscode.LogOutputChannel, extraHandlers: Partial<Record<string, Handler>> = {}, ownWrites?: OwnWrites): vscode.Disposable[] {
+export function registerCommands(service: DriftService, log: vscode.LogOutputChannel, ownWrites?: OwnWrites): vscode.Disposable[] {
   // Deploy and undeploy store their own versions; the capture service must not record their writes as edits.
   const ownWrite = <T>(absPath: string, fn: () => Promise<T>): Promise<T> => (ownWrites ? ownWrites.ownWrite(absPath, 'deploy', fn) : fn());
   const withRef = (placeHolder: string, filter: (a: ArtifactDrift) => boolean, fn: (ref: ArtifactRef) => Promise<unknown>): Handler =>
@@ -85,7 +85,8 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
     }
   };
 
-  const handlers: Record<CommandId, Handler> = {
+  // focusView is VS Code's own `<view>.focus` command: listed in COMMANDS for the status bar, not registered.
+  const handlers: Record<Exclude<CommandId, typeof COMMANDS.focusView>, Handler> = {
     [COMMANDS.refresh]: () => service.refresh(),
     [COMMANDS.checkDrift]: async () => {
       const reports = await service.refresh();
@@ -141,15 +142,6 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
       await vscode.env.clipboard.writeText(p);
       return p;
     }),
-    [COMMANDS.focusView]: () => vscode.commands.executeCommand('workbench.view.extension.skillmeatSync'),
   };
-  const all: Record<string, Handler> = { ...handlers, ...extraHandlers } as Record<string, Handler>;
-  return Object.entries(all).filter(([id]) => id !== COMMANDS.focusView).map(([id, fn]) => vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    try {
-      return await fn!(...args);
-    } catch (e) {
-      await reportFailure(log, id.replace('skillmeatSync.', ''), e);
-      return undefined;
-    }
-  }));
+  return registerCommandTable(log, handlers);
 }

@@ -77,7 +77,7 @@ export class Container implements vscode.Disposable {
     this.add(vscode.window.registerFileDecorationProvider(new HistoryDecorations()));
     for (const d of registerHistoryCommands(this.capture, this.history, this.service, this.log)) this.add(d);
     t.push(['registerHistoryCommands', performance.now()]);
-    for (const d of registerCommands(this.service, this.log, {}, this.capture)) this.add(d);
+    for (const d of registerCommands(this.service, this.log, this.capture)) this.add(d);
     t.push(['registerCommands', performance.now()]);
     this.sync = this.add(new SyncFeature(this.service, this.log, this.capture));
     t.push(['sync', performance.now()]);

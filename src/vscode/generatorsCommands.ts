@@ -9,7 +9,7 @@ import type { GeneratorEntry, GeneratorsService } from './generatorsService';
 import { formatManifestError, outputLabel, statusParts } from './generatorsView';
 import { lastLogUri } from './generatorsLastLog';
 import { GENERATOR_COMMANDS, type GeneratorCommandId } from './ids';
-import { reportFailure } from './log';
+import { registerCommandTable } from './log';
 
 type Handler = (...args: unknown[]) => unknown;
 
@@ -273,12 +273,5 @@ export function registerGeneratorCommands(service: GeneratorsService, log: vscod
     },
   };
 
-  return Object.entries(handlers).map(([id, fn]) => vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    try {
-      return await fn(...args);
-    } catch (e) {
-      await reportFailure(log, id.replace('skillmeatSync.', ''), e);
-      return undefined;
-    }
-  }));
+  return registerCommandTable(log, handlers);
 }

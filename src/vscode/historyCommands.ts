@@ -10,7 +10,7 @@ import type { DriftNode } from './driftTree';
 import { versionFileUri } from './historyContent';
 import { shortTime, type HistoryNode, type HistoryTarget, type HistoryView } from './historyView';
 import { HISTORY_COMMANDS, HISTORY_VIEW, type HistoryCommandId } from './ids';
-import { reportFailure } from './log';
+import { registerCommandTable, reportFailure } from './log';
 
 type Handler = (...args: unknown[]) => unknown;
 type VersionNode = Extract<HistoryNode, { kind: 'version' }>;
@@ -199,12 +199,5 @@ export function registerHistoryCommands(capture: CaptureController, history: His
       return versions;
     },
   };
-  return Object.entries(handlers).map(([id, fn]) => vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    try {
-      return await fn(...args);
-    } catch (e) {
-      await reportFailure(log, id.replace('skillmeatSync.', ''), e);
-      return undefined;
-    }
-  }));
+  return registerCommandTable(log, handlers);
 }

@@ -13,3 +13,18 @@ export async function reportFailure(log: vscode.LogOutputChannel, what: string, 
   const pick = await vscode.window.showErrorMessage(vscode.l10n.t('SkillMeat Sync: {0} failed: {1}', what, msg), show);
   if (pick === show) log.show();
 }
+
+/**
+ * Registers a table of command handlers; a handler that throws is reported to the user with "Show Log"
+ * (and resolves to undefined) instead of failing silently.
+ */
+export function registerCommandTable(log: vscode.LogOutputChannel, handlers: Record<string, (...args: never[]) => unknown>): vscode.Disposable[] {
+  return Object.entries(handlers).map(([id, fn]) => vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await (fn as (...a: unknown[]) => unknown)(...args);
+    } catch (e) {
+      await reportFailure(log, id.replace('skillmeatSync.', ''), e);
+      return undefined;
+    }
+  }));
+}

@@ -13,7 +13,7 @@ import type { DriftNode } from './driftTree';
 import type { AcceptOutcome, MergeSessions } from './mergeEditor';
 import type { OwnWrites } from './captureController';
 import { asOwnWrite } from './syncOwnWrites';
-import { reportFailure } from './log';
+import { registerCommandTable } from './log';
 import { SYNC_COMMANDS, VIEWS, type SyncCommandId } from './ids';
 
 /** An artifact of a workspace folder, as the tree shows it. */
@@ -414,12 +414,5 @@ export function registerSyncCommands(service: DriftService, log: vscode.LogOutpu
       // From the editor title VS Code passes the editor's resource (the result); from the palette nothing.
       merges.accept(arg instanceof vscode.Uri ? arg : undefined),
   };
-  return Object.entries(handlers).map(([id, fn]) => vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    try {
-      return await fn(...args);
-    } catch (e) {
-      await reportFailure(log, id.replace('skillmeatSync.', ''), e);
-      return undefined;
-    }
-  }));
+  return registerCommandTable(log, handlers);
 }
