@@ -5,48 +5,21 @@ import { performance } from 'node:perf_hooks';
 import { CapturePolicy, type CaptureEntry, type CaptureAction } from '../src/core/capturePolicy';
 import { artifactKey } from '../src/core/model';
 import { prng } from './prng';
+import { ARTIFACTS, DAY, HOUR, editingMonth } from './month';
 
-const S = 1_000;
-const MIN = 60 * S;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-
-const ARTIFACTS = 50;
-const SAVES_PER_DAY = 40;
 const DAYS = 30;
-const SYNCED_PER_DAY = 5; // artifacts touched by one sync (update / pull) each afternoon
-
 
 type SimEvent =
   | { at: number; kind: 'save'; key: string; files: number; changesContent: boolean }
   | { at: number; kind: 'sync'; key: string }
   | { at: number; kind: 'prune' };
 
-/** The month's events: saves in 1–4 sessions per artifact per working day, one sync a day, a nightly prune. */
+/** The shared editing month (bench/month.ts) on these keys, plus a nightly prune. */
 function simulateMonth(start: number, keys: string[], rand: () => number): SimEvent[] {
-  const events: SimEvent[] = [];
-  for (let day = 0; day < DAYS; day++) {
-    const dayStart = start + day * DAY;
-    for (const key of keys) {
-      const sessions = 1 + Math.floor(rand() * 4);
-      let left = SAVES_PER_DAY;
-      for (let s = 0; s < sessions; s++) {
-        const n = s === sessions - 1 ? left : Math.floor(SAVES_PER_DAY / sessions);
-        left -= n;
-        let t = dayStart + 9 * HOUR + Math.floor(rand() * 7 * HOUR);
-        for (let i = 0; i < n; i++) {
-          // Gaps from 5 s to ~6 min: short ones coalesce in the quiet window, long sessions hit the hourly limit.
-          t += 5 * S + Math.floor(rand() * rand() * 6 * MIN);
-          events.push({ at: t, kind: 'save', key, files: 1 + Math.floor(rand() * 3), changesContent: rand() < 0.9 });
-        }
-      }
-    }
-    for (let i = 0; i < SYNCED_PER_DAY; i++) {
-      events.push({ at: dayStart + 15 * HOUR + i * MIN, kind: 'sync', key: keys[Math.floor(rand() * keys.length)] });
-    }
-    events.push({ at: dayStart + 27 * HOUR, kind: 'prune' }); // 03:00 the next night
-  }
-  return events.sort((a, b) => a.at - b.at);
+  const events: SimEvent[] = editingMonth({ start, days: DAYS, rand, maxFilesPerSave: 3 }).map((e) =>
+    e.kind === 'save' ? { at: e.at, kind: 'save', key: keys[e.a], files: e.files, changesContent: e.changes } : { at: e.at, kind: 'sync', key: keys[e.a] });
+  for (let day = 0; day < DAYS; day++) events.push({ at: start + day * DAY + 27 * HOUR, kind: 'prune' }); // 03:00 the next night
+  return events.sort((x, y) => x.at - y.at);
 }
 
 /** Runs the month; `report(label, value, unit)` receives each figure. */

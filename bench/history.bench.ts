@@ -14,16 +14,9 @@ import { DEFAULT_CAPTURE_SETTINGS } from '../src/core/capturePolicy';
 import { artifactKey } from '../src/core/model';
 import { VersionStore } from '../src/core/versionStore';
 import { prng } from './prng';
+import { ARTIFACTS, DAY, MIN, editingMonth } from './month';
 
-const S = 1_000;
-const MIN = 60 * S;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-
-const ARTIFACTS = 50;
-const SAVES_PER_DAY = 40;
 const DAYS = Number(process.env.HISTORY_BENCH_DAYS ?? 30);
-const SYNCED_PER_DAY = 5;
 
 type Report = (label: string, value: number, unit: string) => void;
 
@@ -54,31 +47,6 @@ class FakeTime implements CaptureScheduler {
 }
 
 interface Artifact { key: string; files: string[]; lines: string[][] }
-
-type SimEvent = { at: number; kind: 'save'; a: number; files: number; changes: boolean } | { at: number; kind: 'sync'; a: number };
-
-/** The month's events, as bench/capture.bench.ts simulates them: saves in 1–4 sessions a day, a sync each afternoon. */
-function simulate(start: number, rand: () => number): SimEvent[] {
-  const events: SimEvent[] = [];
-  for (let day = 0; day < DAYS; day++) {
-    const dayStart = start + day * DAY;
-    for (let a = 0; a < ARTIFACTS; a++) {
-      const sessions = 1 + Math.floor(rand() * 4);
-      let left = SAVES_PER_DAY;
-      for (let s = 0; s < sessions; s++) {
-        const n = s === sessions - 1 ? left : Math.floor(SAVES_PER_DAY / sessions);
-        left -= n;
-        let t = dayStart + 9 * HOUR + Math.floor(rand() * 7 * HOUR);
-        for (let i = 0; i < n; i++) {
-          t += 5 * S + Math.floor(rand() * rand() * 6 * MIN);
-          events.push({ at: t, kind: 'save', a, files: 1 + Math.floor(rand() * 2), changes: rand() < 0.9 });
-        }
-      }
-    }
-    for (let i = 0; i < SYNCED_PER_DAY; i++) events.push({ at: dayStart + 15 * HOUR + i * MIN, kind: 'sync', a: Math.floor(rand() * ARTIFACTS) });
-  }
-  return events.sort((x, y) => x.at - y.at);
-}
 
 function dirSize(dir: string): number {
   let n = 0;
@@ -139,7 +107,7 @@ export async function run(report: Report): Promise<void> {
     let edits = 0;
     let serial = 0;
     const t0 = performance.now();
-    for (const ev of simulate(start + MIN, rand)) {
+    for (const ev of editingMonth({ start: start + MIN, days: DAYS, rand, maxFilesPerSave: 2 })) {
       await time.advanceTo(ev.at, service);
       const a = artifacts[ev.a];
       if (ev.kind === 'save') {
