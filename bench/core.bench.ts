@@ -134,7 +134,7 @@ export async function run(report: Report): Promise<void> {
 
     // The same project as SkillMeat itself would have recorded it: no tree hash of ours, so both sides are
     // hashed in SkillMeat's form too (exact, without junk, without junk and CRLF).
-    updateRecords(path.join(data.project, '.claude'), (f) => {
+    await updateRecords(path.join(data.project, '.claude'), (f) => {
       for (const r of f.records) { delete r.fields[TREE_HASH_KEY]; r.sourceText = undefined; }
     });
     const smCold = timeRuns(3, () => {

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRecord, copyArtifact } from '../src/core/deploy';
-import { updateRecords, type DeploymentRecord } from '../src/core/deploymentRecords';
+import { serializeRecords, RECORDS_FILE, type DeploymentRecord } from '../src/core/deploymentRecords';
+import { writeFileAtomic } from '../src/core/fsutil';
 import { ArtifactHasher } from '../src/core/hashing';
 import { artifactPath } from '../src/core/discovery';
 import type { ArtifactType } from '../src/core/model';
@@ -114,7 +115,8 @@ export function generateCoreBenchData(dir: string): CoreBenchData {
     const h = hasher.hash(dst.absPath, { skillmeat: true })!;
     records.push(buildRecord(undefined, { type: a.type, name: a.name, relPath: dst.relPath, root: '.claude', collectionName: 'default', contentHash: h.skillmeat!.all, treeHash: h.tree, at }));
   }
-  updateRecords(rootDir, (f) => { f.records.push(...records); });
+  // A fresh project: its records file is written whole (the product's writers re-read it under its lock).
+  writeFileAtomic(path.join(rootDir, RECORDS_FILE), serializeRecords({ path: path.join(rootDir, RECORDS_FILE), exists: false, preamble: '', records, chunked: true }));
 
   const bigSkill = path.join(dir, 'big', 'skills', 'huge-dataset');
   fs.mkdirSync(bigSkill, { recursive: true });

@@ -58,7 +58,7 @@ w(path.join(coll, 'agents/docs-writer.md'), '---\nname: docs-writer\ndescription
   store.close();
   // in sync, but recorded by SkillMeat itself (no tree hash of ours) and with editor junk on one side only
   w(path.join(project, '.claude/skills/sql-explain/.DS_Store'), '\0\0\0\x01Bud1');
-  updateRecords(path.join(project, '.claude'), (f) => {
+  await updateRecords(path.join(project, '.claude'), (f) => {
     for (const r of f.records) if (r.fields.artifact_name === 'sql-explain') { delete r.fields.skillmeat_sync_tree_hash; delete r.fields.artifact_uuid; delete r.fields.deployment_profile_id; delete r.fields.platform; delete r.fields.profile_root_dir; r.sourceText = undefined; }
     // a hook record SkillMeat wrote: kept and reported, never synced
     f.records.push({ fields: { artifact_name: 'pre-commit-format', artifact_type: 'hook', from_collection: 'default', deployed_at: '2026-11-01T09:30:00.000000', artifact_path: 'hooks/pre-commit-format.json', content_hash: '0'.repeat(64), local_modifications: false, collection_sha: '0'.repeat(64) } });

@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, TomlError, TomlDate } from 'smol-toml';
-import { writeFileAtomic, withFileLockSync, type LockOptions } from './fsutil';
+import { writeFileAtomic, withFileLock, type LockOptions } from './fsutil';
 import type { ArtifactType } from './model';
 
 export const COLLECTION_LOCK_FILE = 'collection.lock';
@@ -277,11 +277,11 @@ export interface LockUpdateResult {
  * `guard` (optional) sees the current text first and may return replacement text instead of the edits
  * (used to restore a whole file byte for byte when nobody else touched it).
  */
-export function updateCollectionLock(
+export async function updateCollectionLock(
   collectionDir: string, changes: readonly LockEntryChange[], opts: { lock?: LockOptions; guard?: (current: string) => string | undefined } = {},
-): LockUpdateResult {
+): Promise<LockUpdateResult> {
   const file = path.join(collectionDir, COLLECTION_LOCK_FILE);
-  return withFileLockSync(file, () => {
+  return withFileLock(file, (): LockUpdateResult => {
     let text: string;
     try { text = fs.readFileSync(file, 'utf8'); } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, outcomes: [] };

@@ -160,7 +160,7 @@ export async function deployArtifact(o: DeployOptions): Promise<DeployResult> {
   }
   let record!: DeploymentRecord;
   try {
-    updateRecords(rootDir, (file) => {
+    await updateRecords(rootDir, (file) => {
       const i = file.records.findIndex((r) => { const v = viewRecord(r, 0); return !v.invalid && v.type === o.type && v.relPath === dst.relPath; });
       record = buildRecord(i >= 0 ? file.records[i] : undefined, { type: o.type, name: o.name, relPath: dst.relPath, root, collectionName: o.collectionName, contentHash, treeHash: stagedHash.tree, at });
       if (i >= 0) file.records[i] = record; else file.records.push(record);
@@ -206,7 +206,7 @@ export async function undeployArtifact(o: UndeployOptions): Promise<{ removedPat
   let aside: string | undefined;
   if (fs.existsSync(abs)) { aside = siblingTemp(abs, 'undeploy'); fs.renameSync(abs, aside); }
   try {
-    updateRecords(rootDir, (file) => {
+    await updateRecords(rootDir, (file) => {
       file.records = file.records.filter((r, i) => { const x = viewRecord(r, i); return x.invalid || !(x.type === type && x.relPath === v.relPath); });
     });
   } catch (e) {

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, TomlError, TomlDate } from 'smol-toml';
-import { writeFileAtomic, withFileLockSync, type AtomicWriteHooks, type LockOptions } from './fsutil';
+import { writeFileAtomic, withFileLock, type AtomicWriteHooks, type LockOptions } from './fsutil';
 import { ARTIFACT_TYPES, TYPE_DIRS, type ArtifactType } from './model';
 
 export const RECORDS_FILE = '.skillmeat-deployed.toml';
@@ -200,11 +200,12 @@ export function serializeRecords(file: RecordsFile): string {
 
 /**
  * Re-reads the records file under its lock, applies `change`, and writes it atomically. The lock and the
- * fresh read are what keep two writers (extension and CLI) from losing each other's records.
+ * fresh read are what keep two writers (extension and CLI) from losing each other's records; the lock is
+ * taken without blocking the event loop, and writers of one process queue in memory.
  */
-export function updateRecords(rootDir: string, change: (file: RecordsFile) => void, opts: { lock?: LockOptions; hooks?: AtomicWriteHooks } = {}): RecordsFile {
+export async function updateRecords(rootDir: string, change: (file: RecordsFile) => void, opts: { lock?: LockOptions; hooks?: AtomicWriteHooks } = {}): Promise<RecordsFile> {
   const file = path.join(rootDir, RECORDS_FILE);
-  return withFileLockSync(file, () => {
+  return withFileLock(file, () => {
     const current = readRecords(rootDir);
     change(current);
     writeFileAtomic(file, serializeRecords(current), opts.hooks);

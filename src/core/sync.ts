@@ -63,11 +63,11 @@ export type ChooseFn = (artifact: ArtifactDrift, preview: PromptPreview) => Prom
  */
 export interface SyncFaults {
   /** After artifact `index`'s files are in place (in the order of the result's artifacts that write). */
-  afterArtifact?(index: number, artifact: ArtifactRef): void;
+  afterArtifact?(index: number, artifact: ArtifactRef): void | Promise<void>;
   /** After every artifact's files, before the records are written. */
-  beforeRecords?(): void;
+  beforeRecords?(): void | Promise<void>;
   /** After the records, before collection.lock is updated. */
-  afterRecords?(): void;
+  afterRecords?(): void | Promise<void>;
 }
 
 /** A write a sync makes (or, in a dry run, would make). */
@@ -544,15 +544,15 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
         txn.replacePath({ side: w.side, path: w.path, kind: w.content.kind, beforeTree: w.beforeTree, afterTree: w.hashes.treeHash, artifactKey: w.artifactKey }, w.content);
         ctx.hasher.invalidate(w.path);
       }
-      ctx.faults?.afterArtifact?.(index, p.ref);
+      await ctx.faults?.afterArtifact?.(index, p.ref);
     }
     index = -1;
     ctx.onProgress?.({ phase: 'records', index: active.length, total: active.length });
     // Records and lock entries are written once per file for the whole sync: each write re-reads and
     // re-parses the file under its lock, which per artifact would make a large sync quadratic.
-    ctx.faults?.beforeRecords?.();
+    await ctx.faults?.beforeRecords?.();
     for (const [rootDir, recs] of groupBy(active.flatMap((p) => p.records), (r) => r.rootDir)) {
-      txn.changeRecords(rootDir, recs.map((r) => ({
+      await txn.changeRecords(rootDir, recs.map((r) => ({
         type: r.type, relPath: r.relPath,
         build: (prev) => {
           if (!r.isNew && !prev) throw new SyncFailure('record-missing', `${path.join(r.rootDir, RECORDS_FILE)}: the record of ${r.type} "${r.name}" disappeared during the sync (undeployed by another writer?). Nothing was changed; check drift and sync again.`);
@@ -568,10 +568,10 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
         },
       })));
     }
-    ctx.faults?.afterRecords?.();
+    await ctx.faults?.afterRecords?.();
     for (const [collectionDir, locks] of groupBy(active.flatMap((p) => p.locks), (l) => l.collectionDir)) {
       const entries = locks.map((l) => ({ name: l.name, type: l.type, contentHash: skillmeatHash(l.path) ?? null })).filter((e) => e.contentHash !== null);
-      txn.setLockEntries(collectionDir, entries);
+      await txn.setLockEntries(collectionDir, entries);
     }
     const journal = txn.journal(journalMeta);
     await ctx.store.transact((s) => {
@@ -579,7 +579,7 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
       dropPendingJournal(s, ctx.project, id);
     });
   } catch (e) {
-    const rollbackProblems = txn.rollback();
+    const rollbackProblems = await txn.rollback();
     for (const p of active) for (const w of p.writes) ctx.hasher.invalidate(w.path);
     try { await ctx.store.transact((s) => dropPendingJournal(s, ctx.project, id)); } catch (e2) {
       rollbackProblems.push(`the version store could not forget the interrupted sync (${(e2 as Error).message}); "undo" may offer to restore it`);
@@ -835,13 +835,13 @@ export async function undoLastSync(o: UndoOptions): Promise<UndoResult> {
       ctx.hasher.invalidate(change.path);
       out.restored.push({ side: change.side, path: change.path, action: tree ? 'restored' : 'removed' });
     }
-    for (const shared of [...j.shared].reverse()) txn.restoreFromJournal(shared);
+    for (const shared of [...j.shared].reverse()) await txn.restoreFromJournal(shared);
     await o.store.transact((s) => {
       if (j.status === 'pending') dropPendingJournal(s, ctx.project, j.id);
       else setLastJournal(s, ctx.project, undefined);
     });
   } catch (e) {
-    const problems = txn.rollback();
+    const problems = await txn.rollback();
     for (const { change } of todo) ctx.hasher.invalidate(change.path);
     return {
       ...out, status: 'failed', restored: [],

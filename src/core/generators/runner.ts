@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockTimeoutError, acquireLockSync, siblingTemp } from '../fsutil';
+import { LockTimeoutError, acquireLock, siblingTemp } from '../fsutil';
 import { realpathOfNearestAncestor, validateManifest } from './manifest';
 import type { ValidatedManifest } from './manifest';
 import { shortHash, skillmeatHome } from './paths';
@@ -92,19 +92,13 @@ function enqueue<T>(key: string, task: () => Promise<T>): Promise<T> {
   return next;
 }
 
+/** The output's cross-process lock, waited for without blocking the event loop; undefined when still held after `waitMs`. */
 async function acquireOutputLock(lockBase: string, waitMs: number, staleMs: number): Promise<(() => void) | undefined> {
-  const deadline = Date.now() + waitMs;
-  let delay = 10;
-  for (;;) {
-    try {
-      return acquireLockSync(lockBase, { timeoutMs: 0, staleMs });
-    } catch (e) {
-      if (!(e instanceof LockTimeoutError)) throw e;
-      if (Date.now() > deadline) return undefined;
-      // the holder is another process running a generator: yield the event loop while waiting
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 250);
-    }
+  try {
+    return await acquireLock(lockBase, { timeoutMs: waitMs, staleMs });
+  } catch (e) {
+    if (e instanceof LockTimeoutError) return undefined;
+    throw e;
   }
 }
 

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import {
   parseRecords, serializeRecord, serializeRecords, viewRecord, RECORDS_FILE, type DeploymentRecord, type RecordsFile,
 } from '../deploymentRecords';
-import { writeFileAtomic, withFileLockSync, siblingTemp, type LockOptions } from '../fsutil';
+import { writeFileAtomic, withFileLock, siblingTemp, type LockOptions } from '../fsutil';
 import { COLLECTION_LOCK_FILE, editLockText, lockEntryHash, updateCollectionLock, CollectionLockError, type LockEditOutcome } from '../collectionLock';
 import type { ArtifactType } from '../model';
 import type { ExclusionMatcher } from '../hashing';
@@ -205,10 +205,10 @@ export class SyncTransaction {
    * fresh read (so another writer's records are kept): each `build` gets the current record (if any) and
    * returns the new one, or null to remove it.
    */
-  changeRecords(rootDir: string, changes: readonly RecordEdit[]): void {
+  async changeRecords(rootDir: string, changes: readonly RecordEdit[]): Promise<void> {
     if (changes.length === 0) return;
     const file = path.join(rootDir, RECORDS_FILE);
-    withFileLockSync(file, () => {
+    await withFileLock(file, () => {
       const current = readText(file);
       const rf = parseRecords(current ?? '', file);
       const change = this.touch('records', file, current);
@@ -234,14 +234,14 @@ export class SyncTransaction {
    * safely is left unchanged with a warning — the artifacts and records are what matter, and the warning
    * says how to fix it.
    */
-  setLockEntries(collectionDir: string, entries: readonly { name: string; type: ArtifactType; contentHash: string | null }[]): void {
+  async setLockEntries(collectionDir: string, entries: readonly { name: string; type: ArtifactType; contentHash: string | null }[]): Promise<void> {
     if (entries.length === 0) return;
     const file = path.join(collectionDir, COLLECTION_LOCK_FILE);
     let before: (string | null)[] = [];
     let change: SharedFileChange | undefined;
     let result;
     try {
-      result = updateCollectionLock(collectionDir, entries.map((e) => ({ ...e, fetched: this.o.fetched })), {
+      result = await updateCollectionLock(collectionDir, entries.map((e) => ({ ...e, fetched: this.o.fetched })), {
         lock: this.o.lock,
         guard: (current) => {
           change = this.touch('lock', file, current);
@@ -267,8 +267,8 @@ export class SyncTransaction {
    * Restores a shared file from an earlier sync's journal entry (for undo), itself journalled so that a
    * failing undo can be rolled back too.
    */
-  restoreFromJournal(prior: SharedFileChange): void {
-    withFileLockSync(prior.file, () => {
+  async restoreFromJournal(prior: SharedFileChange): Promise<void> {
+    await withFileLock(prior.file, () => {
       const current = readText(prior.file);
       const target = restoreShared(prior, current, this.o.fetched);
       if (target === current) return;
@@ -289,11 +289,11 @@ export class SyncTransaction {
   }
 
   /** Puts back everything this transaction changed, newest first. Returns problems it could not fix. */
-  rollback(): string[] {
+  async rollback(): Promise<string[]> {
     const problems: string[] = [];
     for (const change of [...this.shared.values()].reverse()) {
       try {
-        withFileLockSync(change.file, () => {
+        await withFileLock(change.file, () => {
           const current = readText(change.file);
           const target = restoreShared(change, current, this.o.fetched);
           if (target !== current) writeOrRemove(change.file, target);

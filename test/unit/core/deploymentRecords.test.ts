@@ -81,9 +81,9 @@ describe('deployment records', () => {
       assert.equal(serializeRecords(parseRecords(SKILLMEAT_FILE, 'f')), SKILLMEAT_FILE);
     });
 
-    it('leaves the file byte-identical when an update changes nothing', () => {
+    it('leaves the file byte-identical when an update changes nothing', async () => {
       const { root, file } = rootWith(SKILLMEAT_FILE);
-      updateRecords(root, () => { /* nothing */ });
+      await updateRecords(root, () => { /* nothing */ });
       assert.equal(fs.readFileSync(file, 'utf8'), SKILLMEAT_FILE);
     });
 
@@ -92,9 +92,9 @@ describe('deployment records', () => {
       assert.equal(serializeRecords(parseRecords(crlf, 'f')), crlf);
     });
 
-    it('leaves the other records byte-identical when one changes', () => {
+    it('leaves the other records byte-identical when one changes', async () => {
       const { root, file } = rootWith(SKILLMEAT_FILE);
-      updateRecords(root, (f) => {
+      await updateRecords(root, (f) => {
         const r = f.records[1];
         f.records[1] = { fields: { ...r.fields, local_modifications: false } };
       });
@@ -136,35 +136,35 @@ describe('deployment records', () => {
       assert.deepEqual(JSON.parse(JSON.stringify(back.deployed[0])), fields); // smol-toml builds null-prototype objects
     });
 
-    it('separates an appended record with a blank line, also when the file had no final newline', () => {
+    it('separates an appended record with a blank line, also when the file had no final newline', async () => {
       const { root, file } = rootWith(SKILLMEAT_FILE.trimEnd());
-      updateRecords(root, (f) => { f.records.push({ fields: { artifact_name: 'new', artifact_type: 'skill', content_hash: A } }); });
+      await updateRecords(root, (f) => { f.records.push({ fields: { artifact_name: 'new', artifact_type: 'skill', content_hash: A } }); });
       const text = fs.readFileSync(file, 'utf8');
       assert.ok(text.startsWith(SKILLMEAT_FILE.trimEnd() + '\n\n[[deployed]]\nartifact_name = "new"\n'));
       assert.equal(readRecords(root).records.length, 4);
     });
 
-    it('keeps its neighbours byte-identical when a record in the middle is removed', () => {
+    it('keeps its neighbours byte-identical when a record in the middle is removed', async () => {
       const { root, file } = rootWith(SKILLMEAT_FILE);
-      updateRecords(root, (f) => { f.records.splice(1, 1); });
+      await updateRecords(root, (f) => { f.records.splice(1, 1); });
       const [pre, first, third] = chunksOf(SKILLMEAT_FILE).filter((_, i) => i !== 2);
       assert.equal(fs.readFileSync(file, 'utf8'), pre + first + third);
     });
 
-    it('loses no top-level content when the file cannot be split per record', () => {
+    it('loses no top-level content when the file cannot be split per record', async () => {
       // A hand-edited file: a top-level key before the records and a table after them.
       const text = `schema = 1\n\n[[deployed]]\nartifact_name = "a"\nartifact_type = "skill"\nartifact_path = "skills/a"\ncontent_hash = "${A}"\n\n[meta]\nowner = "me"\n`;
       const { root, file } = rootWith(text);
-      updateRecords(root, (f) => { f.records.push({ fields: { artifact_name: 'b', artifact_type: 'skill', content_hash: B } }); });
+      await updateRecords(root, (f) => { f.records.push({ fields: { artifact_name: 'b', artifact_type: 'skill', content_hash: B } }); });
       const doc = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
       assert.equal(doc.schema, 1);
       assert.deepEqual({ ...(doc.meta as object) }, { owner: 'me' });
       assert.deepEqual((doc.deployed as { artifact_name: string }[]).map((r) => r.artifact_name), ['a', 'b']);
     });
 
-    it('creates the file when the root has none', () => {
+    it('creates the file when the root has none', async () => {
       const root = path.join(tmp(), '.claude');
-      updateRecords(root, (f) => { f.records.push({ fields: { artifact_name: 'a', artifact_type: 'skill', content_hash: A, collection_sha: A } }); });
+      await updateRecords(root, (f) => { f.records.push({ fields: { artifact_name: 'a', artifact_type: 'skill', content_hash: A, collection_sha: A } }); });
       assert.equal(fs.readFileSync(path.join(root, RECORDS_FILE), 'utf8'), `[[deployed]]\nartifact_name = "a"\nartifact_type = "skill"\ncontent_hash = "${A}"\ncollection_sha = "${A}"\n`);
     });
   });
@@ -184,10 +184,10 @@ describe('deployment records', () => {
       assert.throws(() => parseRecords('deployed = "x"\n', 'f'), RecordsParseError);
     });
 
-    it('leave the file untouched when an update is attempted', () => {
+    it('leave the file untouched when an update is attempted', async () => {
       const broken = SKILLMEAT_FILE.replace('local_modifications = true', 'local_modifications = ');
       const { root, file } = rootWith(broken);
-      assert.throws(() => updateRecords(root, (f) => { f.records.length = 0; }), RecordsParseError);
+      await assert.rejects(updateRecords(root, (f) => { f.records.length = 0; }), RecordsParseError);
       assert.equal(fs.readFileSync(file, 'utf8'), broken);
       assert.deepEqual(leftoverTemps(root), []);
     });
@@ -281,7 +281,7 @@ const { updateRecords } = require(${JSON.stringify(moduleFile)});
 process.stdout.write('ready\\n');
 const deadline = Date.now() + 20000;
 while (!fs.existsSync(${JSON.stringify(go)})) if (Date.now() > deadline) process.exit(3);
-for (let i = 0; i < ${N}; i++) updateRecords(${JSON.stringify(root)}, (f) => { f.records.push({ fields: { artifact_name: '${tag}-' + i, artifact_type: 'skill', content_hash: '${A}' } }); });`;
+(async () => { for (let i = 0; i < ${N}; i++) await updateRecords(${JSON.stringify(root)}, (f) => { f.records.push({ fields: { artifact_name: '${tag}-' + i, artifact_type: 'skill', content_hash: '${A}' } }); }); })().catch((e) => { console.error(e); process.exit(1); });`;
         const p = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', code], { cwd: path.resolve(__dirname, '../../..'), stdio: ['ignore', 'pipe', 'pipe'] });
         let err = '';
         p.stdout.once('data', ready);

@@ -390,7 +390,7 @@ describe('drift', () => {
       await deploy(w, 'skill', 'review');
       const hasher = new ArtifactHasher();
       assert.equal(stateOf(check(w, { hasher }), 'skill', 'review'), 'in-sync');
-      updateRecords(w.claude, (f) => { f.records.length = 0; });
+      await updateRecords(w.claude, (f) => { f.records.length = 0; });
       assert.equal(stateOf(check(w, { hasher }), 'skill', 'review'), 'untracked');
     });
 
@@ -409,7 +409,7 @@ describe('drift', () => {
   it('writes records readable by SkillMeat: POSIX paths and its own hash form', async () => {
     addCommand(w.collection, 'git/sync');
     await deploy(w, 'command', 'git/sync');
-    updateRecords(w.claude, () => undefined);
+    await updateRecords(w.claude, () => undefined);
     const rec = readRecords(w.claude).records[0].fields;
     assert.equal(rec.artifact_path, 'commands/git/sync.md');
     assert.equal(rec.content_hash, independentSkillmeatHash(path.join(w.claude, 'commands', 'git', 'sync.md')));

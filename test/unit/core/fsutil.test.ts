@@ -51,14 +51,14 @@ describe('fsutil', () => {
       assert.equal(fs.readFileSync(file, 'utf8'), 'x');
     });
 
-    it('leaves the old records file when an update is interrupted before the rename, and frees the lock', () => {
+    it('leaves the old records file when an update is interrupted before the rename, and frees the lock', async () => {
       const root = path.join(tmp(), '.claude');
       const old = '[[deployed]]\nartifact_name = "a"\nartifact_type = "skill"\ncontent_hash = "v1"\n';
       writeTree(root, { [RECORDS_FILE]: old });
-      assert.throws(() => updateRecords(root, (f) => { f.records.length = 0; }, { hooks: { beforeRename: () => { throw new Error('killed'); } } }), /killed/);
+      await assert.rejects(updateRecords(root, (f) => { f.records.length = 0; }, { hooks: { beforeRename: () => { throw new Error('killed'); } } }), /killed/);
       assert.equal(fs.readFileSync(path.join(root, RECORDS_FILE), 'utf8'), old);
       assert.deepEqual(fs.readdirSync(root), [RECORDS_FILE]);
-      updateRecords(root, (f) => { f.records.length = 0; });
+      await updateRecords(root, (f) => { f.records.length = 0; });
       assert.equal(fs.readFileSync(path.join(root, RECORDS_FILE), 'utf8'), '');
     });
   });

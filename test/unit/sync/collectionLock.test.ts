@@ -110,13 +110,13 @@ describe('collection.lock updater', () => {
       (e: unknown) => e instanceof CollectionLockError && /^\/c\/collection\.lock:2: invalid TOML/.test(e.message) && /does not write it while it cannot be parsed/.test(e.message));
   });
 
-  it('writes atomically under the lock, and never creates a missing collection.lock', () => {
+  it('writes atomically under the lock, and never creates a missing collection.lock', async () => {
     const dir = tmp();
-    const r0 = updateCollectionLock(dir, [{ name: 'review', type: 'skill', contentHash: NEW }]);
+    const r0 = await updateCollectionLock(dir, [{ name: 'review', type: 'skill', contentHash: NEW }]);
     assert.equal(r0.exists, false);
     assert.ok(!fs.existsSync(path.join(dir, 'collection.lock')));
     fs.writeFileSync(path.join(dir, 'collection.lock'), SKILLMEAT_LOCK);
-    const r1 = updateCollectionLock(dir, [{ name: 'review', type: 'skill', contentHash: NEW }]);
+    const r1 = await updateCollectionLock(dir, [{ name: 'review', type: 'skill', contentHash: NEW }]);
     assert.deepEqual(r1.outcomes.map((o) => o.kind), ['updated']);
     assert.equal(fs.readFileSync(path.join(dir, 'collection.lock'), 'utf8'), r1.after);
     assert.deepEqual(fs.readdirSync(dir), ['collection.lock']);

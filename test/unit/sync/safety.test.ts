@@ -75,8 +75,8 @@ describe('sync safety', () => {
       const beforeViews = readRecords(w.claude).records.map((r) => serializeRecord(r));
       const r = await pull(w, 'merge', [], {
         faults: {
-          afterRecords: () => {
-            updateRecords(w.claude, (f) => { f.records.push({ fields: { artifact_name: 'other', artifact_type: 'agent', from_collection: 'default', deployed_at: '2026-01-01T00:00:00', artifact_path: 'agents/other.md', content_hash: 'cd'.repeat(32), local_modifications: false } }); });
+          afterRecords: async () => {
+            await updateRecords(w.claude, (f) => { f.records.push({ fields: { artifact_name: 'other', artifact_type: 'agent', from_collection: 'default', deployed_at: '2026-01-01T00:00:00', artifact_path: 'agents/other.md', content_hash: 'cd'.repeat(32), local_modifications: false } }); });
             throw new Error('boom');
           },
         },
