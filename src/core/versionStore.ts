@@ -580,8 +580,8 @@ function rowToTree(r: unknown[]): StoredTree {
 }
 
 /** Opens the store for a read-only check: a missing or broken store is reported, never fatal. */
-export async function openStoreForCheck(dir: string): Promise<{ store?: VersionStore; problem?: string }> {
+export async function openStoreForCheck(dir: string, opts: { lock?: LockOptions } = {}): Promise<{ store?: VersionStore; problem?: string }> {
   if (!fs.existsSync(path.join(dir, 'index.sqlite'))) return {};
-  try { return { store: await VersionStore.open(dir) }; } catch (e) { return { problem: (e as Error).message }; }
+  try { return { store: await VersionStore.open(dir, opts) }; } catch (e) { return { problem: (e as Error).message }; }
 }
 

@@ -12,7 +12,7 @@ import type { DriftNode } from './driftTree';
 import { versionUri, type Side } from './versionContent';
 import { COMMANDS, SETTINGS, type CommandId } from './ids';
 import { registerCommandTable } from './log';
-import type { OwnWrites } from './captureController';
+import type { Operations } from './operations';
 
 type ArtifactRef = { folder: FolderReport; artifact: ArtifactDrift; file?: string };
 type Handler = (...args: unknown[]) => unknown;
@@ -53,9 +53,7 @@ export async function openDiff(ref: ArtifactRef, side: Side): Promise<void> {
   await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
 }
 
-export function registerCommands(service: DriftService, log: vscode.LogOutputChannel, ownWrites?: OwnWrites): vscode.Disposable[] {
-  // Deploy and undeploy store their own versions; the capture service must not record their writes as edits.
-  const ownWrite = <T>(absPath: string, fn: () => Promise<T>): Promise<T> => (ownWrites ? ownWrites.ownWrite(absPath, 'deploy', fn) : fn());
+export function registerCommands(service: DriftService, log: vscode.LogOutputChannel, operations: Operations): vscode.Disposable[] {
   const withRef = (placeHolder: string, filter: (a: ArtifactDrift) => boolean, fn: (ref: ArtifactRef) => Promise<unknown>): Handler =>
     async (arg: unknown) => {
       const ref = asRef(arg) ?? await pickArtifact(service, placeHolder, filter);
@@ -67,22 +65,26 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
     const settings = ref.folder.settings;
     const coll = collectionResolver({ env: process.env, collection: settings.collectionPath }).resolve(a.collectionName ?? undefined);
     const store = await service.versionStore();
-    const run = (force: boolean) => ownWrite(a.projectPath, () => deployArtifact({ project: ref.folder.folder.uri.fsPath, root: a.root || DEFAULT_ROOT, collectionPath: coll.path, collectionName: coll.name, type: a.type, name: a.name, force, store }));
-    try {
-      const r = await run(false);
+    // Local changes are a question for the user, not a failed operation: the write returns them instead of throwing.
+    const run = (force: boolean) => operations.run('deploy', [a.projectPath], async () => {
+      try {
+        return await deployArtifact({ project: ref.folder.folder.uri.fsPath, root: a.root || DEFAULT_ROOT, collectionPath: coll.path, collectionName: coll.name, type: a.type, name: a.name, force, store });
+      } catch (e) {
+        if (!force && e instanceof SyncError && e.code === 'local-changes') return 'local-changes' as const;
+        throw e;
+      }
+    }, { title: vscode.l10n.t('Deploying {0}', a.name) });
+    const r = await run(false);
+    if (r !== 'local-changes') {
       log.info(`${r.action} ${a.type} ${a.name} → ${r.projectPath}`);
-      await service.refresh();
-      return r;
-    } catch (e) {
-      if (!(e instanceof SyncError) || e.code !== 'local-changes') throw e;
-      const replace = vscode.l10n.t('Replace Local Copy');
-      const pick = await vscode.window.showWarningMessage(vscode.l10n.t('{0} has local changes. Replace it with the collection version? The local copy is kept in the version store.', a.name), { modal: true }, replace);
-      if (pick !== replace) return undefined;
-      const r = await run(true);
-      log.info(`${r.action} ${a.type} ${a.name} (forced) → ${r.projectPath}`);
-      await service.refresh();
       return r;
     }
+    const replace = vscode.l10n.t('Replace Local Copy');
+    const pick = await vscode.window.showWarningMessage(vscode.l10n.t('{0} has local changes. Replace it with the collection version? The local copy is kept in the version store.', a.name), { modal: true }, replace);
+    if (pick !== replace) return undefined;
+    const forced = await run(true);
+    if (forced !== 'local-changes') log.info(`${forced.action} ${a.type} ${a.name} (forced) → ${forced.projectPath}`);
+    return forced;
   };
 
   // focusView is VS Code's own `<view>.focus` command: listed in COMMANDS for the status bar, not registered.
@@ -120,9 +122,9 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
       const pick = await vscode.window.showWarningMessage(vscode.l10n.t('Remove {0} from this project? Its content is kept in the version store.', ref.artifact.name), { modal: true }, ok);
       if (pick !== ok) return undefined;
       const store = await service.versionStore();
-      const r = await ownWrite(ref.artifact.projectPath, () => undeployArtifact({ project: ref.folder.folder.uri.fsPath, root: ref.artifact.root, type: ref.artifact.type, name: ref.artifact.name, store }));
+      const r = await operations.run('undeploy', [ref.artifact.projectPath], () => undeployArtifact({ project: ref.folder.folder.uri.fsPath, root: ref.artifact.root, type: ref.artifact.type, name: ref.artifact.name, store }),
+        { title: vscode.l10n.t('Undeploying {0}', ref.artifact.name) });
       log.info(`undeployed ${r.type} ${ref.artifact.name}`);
-      await service.refresh();
       return r;
     }),
     [COMMANDS.openDiff]: withRef(vscode.l10n.t('Artifact to compare with its deployed baseline'), (a) => !!a.baselineHash && a.state !== 'in-sync', (ref) => openDiff(ref, 'baseline')),
@@ -135,6 +137,7 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
       return service.refresh();
     },
     [COMMANDS.showLog]: () => log.show(),
+    [COMMANDS.retry]: () => operations.retry(),
     [COMMANDS.revealInExplorer]: withRef(vscode.l10n.t('Artifact to reveal'), (a) => fs.existsSync(a.projectPath), async (ref) =>
       vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(ref.file ? path.join(ref.artifact.projectPath, ref.file) : ref.artifact.projectPath))),
     [COMMANDS.copyPath]: withRef(vscode.l10n.t('Artifact whose path to copy'), () => true, async (ref) => {

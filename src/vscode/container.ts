@@ -10,6 +10,7 @@ import { GeneratorsFeature, type GeneratorsApi } from './generators';
 import { SyncFeature, type SyncApi } from './sync';
 import { createLog } from './log';
 import { CaptureController } from './captureController';
+import { Operations } from './operations';
 import { HistoryView, historyApi, type HistoryApi } from './historyView';
 import { VersionFileContentProvider } from './historyContent';
 import { HistoryDecorations } from './historyDecorations';
@@ -46,15 +47,19 @@ export class Container implements vscode.Disposable {
   readonly treeView: vscode.TreeView<unknown>;
   readonly generators: GeneratorsFeature;
   readonly sync: SyncFeature;
-  /** Version capture per folder; also the hook deploy, sync and generators call around their writes. */
+  /** Version capture per folder (the operations service marks the product's own writes through it). */
   readonly capture: CaptureController;
+  /** Every product write runs through it; the status bar's Syncing and Error derive from it. */
+  readonly operations: Operations;
   readonly history: HistoryView;
 
   constructor(readonly context: vscode.ExtensionContext) {
     const t: [string, number][] = [['start', performance.now()]];
     this.log = this.add(createLog());
     t.push(['log', performance.now()]);
-    this.service = this.add(new DriftService(this.log));
+    // The store's lock tells the operations service when a write waits for another process (progress).
+    let operations: Operations | undefined;
+    this.service = this.add(new DriftService(this.log, process.env, { onWait: (holder) => operations?.noteLockWait(holder) }));
     t.push(['service', performance.now()]);
     this.tree = this.add(new DriftTreeProvider(this.service));
     t.push(['tree', performance.now()]);
@@ -67,24 +72,25 @@ export class Container implements vscode.Disposable {
     }));
     this.add(vscode.window.registerFileDecorationProvider(new DriftDecorations()));
     this.add(vscode.workspace.registerTextDocumentContentProvider(CONTENT_SCHEME, new VersionContentProvider(this.service)));
-    this.add(new SyncStatusBar(this.service));
-    t.push(['SyncStatusBar', performance.now()]);
     this.capture = this.add(new CaptureController(this.service, this.log));
     t.push(['capture', performance.now()]);
+    this.operations = operations = this.add(new Operations(this.service, this.capture));
+    this.add(new SyncStatusBar(this.service, this.operations));
+    t.push(['SyncStatusBar', performance.now()]);
     this.history = this.add(new HistoryView(this.capture, this.treeView));
     t.push(['history', performance.now()]);
     this.add(vscode.workspace.registerTextDocumentContentProvider(VERSION_SCHEME, new VersionFileContentProvider(this.capture)));
     this.add(vscode.window.registerFileDecorationProvider(new HistoryDecorations()));
-    for (const d of registerHistoryCommands(this.capture, this.history, this.service, this.log)) this.add(d);
+    for (const d of registerHistoryCommands(this.capture, this.history, this.service, this.operations, this.log)) this.add(d);
     t.push(['registerHistoryCommands', performance.now()]);
-    for (const d of registerCommands(this.service, this.log, this.capture)) this.add(d);
+    for (const d of registerCommands(this.service, this.log, this.operations)) this.add(d);
     t.push(['registerCommands', performance.now()]);
-    this.sync = this.add(new SyncFeature(this.service, this.log, this.capture));
+    this.sync = this.add(new SyncFeature(this.service, this.log, this.operations));
     t.push(['sync', performance.now()]);
     // File watchers start right after activation returns.
     const watch = setImmediate(() => this.service.rewatch());
     this.add({ dispose: () => clearImmediate(watch) });
-    this.generators = this.add(new GeneratorsFeature(context, this.log, this.capture));
+    this.generators = this.add(new GeneratorsFeature(context, this.log, this.operations));
     t.push(['generators', performance.now()]);
     // Where activation time goes, for whoever tunes it (debug level: Output → SkillMeat Sync → Trace/Debug).
     this.log.debug(`activation: ${t.slice(1).map(([name, at], i) => `${name} ${(at - t[i][1]).toFixed(1)} ms`).join(', ')}`);

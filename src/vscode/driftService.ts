@@ -7,6 +7,7 @@ import { checkDrift } from '../core/drift';
 import { ArtifactHasher, ExclusionMatcher } from '../core/hashing';
 import { collectionResolver } from '../core/skillmeatHome';
 import { defaultStoreDir, openStoreForCheck, VersionStore } from '../core/versionStore';
+import type { LockOptions } from '../core/fsutil';
 import type { DriftReport } from '../core/model';
 import { folderSettings, type FolderSettings } from './settings';
 import { CONTEXT } from './ids';
@@ -40,11 +41,13 @@ export class DriftService implements vscode.Disposable {
   private again = false;
   private store: VersionStore | undefined;
   private storeChecked = false;
-  lastError: string | undefined;
-  /** True while a sync operation writes; shown as Syncing. */
-  syncing = false;
+  private error: string | undefined;
 
-  constructor(private readonly log: vscode.LogOutputChannel, private readonly env: NodeJS.ProcessEnv = process.env) {
+  /**
+   * `storeLock`: lock options of the version store the product's writers share (the operations service
+   * hears through `onWait` when a write has to wait for another process).
+   */
+  constructor(private readonly log: vscode.LogOutputChannel, private readonly env: NodeJS.ProcessEnv = process.env, private readonly storeLock: LockOptions = {}) {
     // Safety net behind the watcher (network drives, changes it missed): verify everything by stats
     // every few minutes and whenever the window regains focus.
     const rescan = setInterval(() => void this.refresh(), RESCAN_INTERVAL_MS);
@@ -67,12 +70,15 @@ export class DriftService implements vscode.Disposable {
 
   get current(): readonly FolderReport[] { return this.reports; }
 
+  /** Why the last check failed outright (undefined when it completed). */
+  get checkError(): string | undefined { return this.error; }
+
   /** SkillMeat home used by this window (SKILLMEAT_HOME or ~/.skillmeat). */
   get home(): string { return collectionResolver({ env: this.env }).home; }
 
   /** The version store, opened lazily (sql.js loads only when something needs it). */
   async versionStore(): Promise<VersionStore> {
-    if (!this.store) this.store = await VersionStore.open(defaultStoreDir(this.home));
+    if (!this.store) this.store = await VersionStore.open(defaultStoreDir(this.home), { lock: this.storeLock });
     return this.store;
   }
 
@@ -141,6 +147,12 @@ export class DriftService implements vscode.Disposable {
     return this.run();
   }
 
+  /** Checks now, re-hashing only what was invalidated (or changed by stats): what an operation runs after its writes. */
+  check(): Promise<readonly FolderReport[]> {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    return this.run();
+  }
+
   /** Runs a check; concurrent calls share one run, and a call during a run queues one more. */
   private run(): Promise<readonly FolderReport[]> {
     if (this.running) { this.again = true; return this.running; }
@@ -150,10 +162,10 @@ export class DriftService implements vscode.Disposable {
           this.again = false;
           this._onDidChangeBusy.fire(true);
           this.reports = await this.checkAll();
-          this.lastError = undefined;
+          this.error = undefined;
         } while (this.again);
       } catch (e) {
-        this.lastError = (e as Error).message;
+        this.error = (e as Error).message;
         this.log.error(`drift check failed: ${(e as Error).stack ?? e}`);
       } finally {
         this.running = undefined;
@@ -172,7 +184,7 @@ export class DriftService implements vscode.Disposable {
     if (!this.storeChecked) {
       // Drift checks use the store only to list changed files against the true baseline; never required.
       this.storeChecked = true;
-      const { store, problem } = await openStoreForCheck(defaultStoreDir(this.home));
+      const { store, problem } = await openStoreForCheck(defaultStoreDir(this.home), { lock: this.storeLock });
       if (problem) this.log.warn(problem);
       this.store ??= store;
     }

@@ -15,7 +15,7 @@ import type {
 } from '../core/generators';
 import { PROFILE_ROOTS } from '../core/model';
 import { GENERATOR_CONTEXT, GENERATOR_SETTINGS } from './ids';
-import type { OwnWrites } from './captureController';
+import type { Operations } from './operations';
 
 /** Window-wide generator settings (`skillmeatSync.generators.*`). */
 export interface GeneratorSettings {
@@ -115,7 +115,7 @@ export class GeneratorsService implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly shim: ShimCommand,
     private readonly env: NodeJS.ProcessEnv = process.env,
-    private readonly ownWrites?: OwnWrites,
+    private readonly operations?: Operations,
   ) {
     this.disposables.push(
       this._onDidChange, this._onDidChangeState,
@@ -297,11 +297,13 @@ export class GeneratorsService implements vscode.Disposable {
   }
 
   /**
-   * An output written inside an artifact (e.g. a skill's own MEMORY.md) is the product's write: History
-   * records it with the origin "generator", never as a user edit.
+   * A generator's output is a product write: an output inside an artifact (e.g. a skill's own MEMORY.md) is
+   * recorded by History with the origin "generator", never as a user edit. Generators do not write the
+   * version store, so they do not wait for the store's other writers, and show their own progress.
    */
   private asOwnWrite<T>(gen: DiscoveredGenerator, fn: () => Promise<T>): Promise<T> {
-    return gen.outputPath && this.ownWrites ? this.ownWrites.ownWrite(gen.outputPath, 'generator', fn, { stored: false }) : fn();
+    if (!this.operations) return fn();
+    return this.operations.run('generate', gen.outputPath ? [gen.outputPath] : [], fn, { title: vscode.l10n.t('Generating {0}', gen.name), progress: false, exclusive: false });
   }
 
   /** Runs one generator (never throws for the generator's own failure); refreshes every surface after. */

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { StoredTree } from '../core/versionStore';
 import type { CaptureController } from './captureController';
 import type { DriftService } from './driftService';
+import type { Operations } from './operations';
 import type { DriftNode } from './driftTree';
 import { versionFileUri } from './historyContent';
 import { shortTime, type HistoryNode, type HistoryTarget, type HistoryView } from './historyView';
@@ -31,7 +32,7 @@ function differingFiles(a: readonly { rel: string; norm: string }[], b: readonly
   return [...all].filter((rel) => x.get(rel) !== y.get(rel)).sort();
 }
 
-export function registerHistoryCommands(capture: CaptureController, history: HistoryView, drift: DriftService, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerHistoryCommands(capture: CaptureController, history: HistoryView, drift: DriftService, operations: Operations, log: vscode.LogOutputChannel): vscode.Disposable[] {
   const serviceOf = (t: HistoryTarget) => {
     const s = capture.forFolder(t.folder);
     if (!s) throw new Error(vscode.l10n.t('version capture is turned off for {0} (skillmeatSync.capture.enabled)', t.folder.name));
@@ -107,6 +108,10 @@ export function registerHistoryCommands(capture: CaptureController, history: His
       (rel) => vscode.l10n.t('{0} (deployed baseline ↔ #{1})', label(t, rel), node.entry.id));
   };
 
+  // The capture service marks a restore's own writes itself; the operation serialises it and re-checks drift.
+  const restoreVersion = (t: HistoryTarget, id: number) => operations.run('restore', [t.artifact.absPath], () => serviceOf(t).restore(t.artifact.key, id),
+    { title: vscode.l10n.t('Restoring {0} to #{1}', t.artifact.name, id) });
+
   const restore = async (node: VersionNode, opts: RestoreOptions = {}): Promise<unknown> => {
     const t = node.target;
     const dirty = vscode.workspace.textDocuments.filter((d) => d.isDirty && d.uri.scheme === 'file' && (d.uri.fsPath === t.artifact.absPath || d.uri.fsPath.startsWith(t.artifact.absPath + path.sep)));
@@ -121,9 +126,8 @@ export function registerHistoryCommands(capture: CaptureController, history: His
         { modal: true, detail: vscode.l10n.t('The current content is kept in its history first, so you can undo this by restoring that version.') }, ok);
       if (pick !== ok) return undefined;
     }
-    const r = await serviceOf(t).restore(t.artifact.key, node.entry.id);
+    const r = await restoreVersion(t, node.entry.id);
     log.info(`restored ${t.artifact.key} in ${t.folder.name} to #${node.entry.id}${r.previousVersion !== undefined ? ` (previous content: #${r.previousVersion})` : ''}${r.unchanged ? ' (already that content)' : ''}`);
-    await drift.refresh();
     await history.reload();
     if (r.unchanged) {
       void vscode.window.showInformationMessage(vscode.l10n.t('{0} already has the content of #{1}.', t.artifact.name, node.entry.id));
@@ -131,14 +135,15 @@ export function registerHistoryCommands(capture: CaptureController, history: His
       const undo = vscode.l10n.t('Undo');
       void vscode.window.showInformationMessage(vscode.l10n.t('Restored {0} to #{1}. The content it replaced is #{2}.', t.artifact.name, node.entry.id, r.previousVersion), undo).then(async (pick) => {
         if (pick !== undo) return;
-        try { await serviceOf(t).restore(t.artifact.key, r.previousVersion!); await drift.refresh(); } catch (e) { await reportFailure(log, 'undo restore', e); }
+        try { await restoreVersion(t, r.previousVersion!); } catch (e) { await reportFailure(log, 'undo restore', e); }
       });
     }
     return r;
   };
 
   const setPinned = async (node: VersionNode, pinned: boolean): Promise<void> => {
-    await serviceOf(node.target).setPinned(node.entry.id, pinned);
+    await operations.run('pin', [], () => serviceOf(node.target).setPinned(node.entry.id, pinned),
+      { title: pinned ? vscode.l10n.t('Pinning #{0}', node.entry.id) : vscode.l10n.t('Unpinning #{0}', node.entry.id), progress: false });
     await history.reload();
   };
 
@@ -172,8 +177,11 @@ export function registerHistoryCommands(capture: CaptureController, history: His
     [HISTORY_COMMANDS.captureNow]: async () => {
       const t = history.current;
       const targets = t ? [{ service: serviceOf(t), keys: [t.artifact.key] }] : capture.all().map(({ service }) => ({ service, keys: [] as string[] }));
-      let n = 0;
-      for (const x of targets) n += (await x.service.captureNow(x.keys)).filter((r) => r.entry.status === 'captured').length;
+      const n = await operations.run('capture', [], async () => {
+        let captured = 0;
+        for (const x of targets) captured += (await x.service.captureNow(x.keys)).filter((r) => r.entry.status === 'captured').length;
+        return captured;
+      }, { title: vscode.l10n.t('Capturing versions') });
       await history.reload();
       void vscode.window.setStatusBarMessage(n ? vscode.l10n.t('SkillMeat Sync: {0} new version(s) captured', n) : vscode.l10n.t('SkillMeat Sync: nothing new to capture'), 4000);
       return n;
@@ -185,13 +193,15 @@ export function registerHistoryCommands(capture: CaptureController, history: His
     [HISTORY_COMMANDS.pin]: withVersion((n) => setPinned(n, true)),
     [HISTORY_COMMANDS.unpin]: withVersion((n) => setPinned(n, false)),
     [HISTORY_COMMANDS.prune]: async () => {
-      let versions = 0;
-      let bytes = 0;
-      for (const { service } of capture.all()) {
-        const r = await service.prune();
-        versions += r.deleted?.versions ?? 0;
-        bytes += r.deleted?.blobBytes ?? 0;
-      }
+      const { versions, bytes } = await operations.run('prune', [], async () => {
+        const total = { versions: 0, bytes: 0 };
+        for (const { service } of capture.all()) {
+          const r = await service.prune();
+          total.versions += r.deleted?.versions ?? 0;
+          total.bytes += r.deleted?.blobBytes ?? 0;
+        }
+        return total;
+      }, { title: vscode.l10n.t('Pruning old history') });
       await history.reload();
       void vscode.window.showInformationMessage(versions
         ? vscode.l10n.t('SkillMeat Sync pruned {0} old history entries ({1} KB of stored content no longer used).', versions, Math.round(bytes / 1024))

@@ -13,6 +13,7 @@ export const COMMANDS = {
   showLog: 'skillmeatSync.showLog',
   revealInExplorer: 'skillmeatSync.revealInExplorer',
   copyPath: 'skillmeatSync.copyPath',
+  retry: 'skillmeatSync.retryLastOperation',
   focusView: 'skillmeatSync.drift.focus',
 } as const;
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -21,6 +22,8 @@ export const CONTEXT = {
   hasRoots: 'skillmeatSync.hasProfileRoots',
   hasCollection: 'skillmeatSync.hasCollection',
   checked: 'skillmeatSync.checked',
+  /** An operation failed and can be retried (the status bar shows Error). */
+  operationFailed: 'skillmeatSync.operationFailed',
 } as const;
 
 export const SETTINGS = {

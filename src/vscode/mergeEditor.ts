@@ -8,8 +8,7 @@ import * as vscode from 'vscode';
 import { completeMerge, hasConflictMarkers, SyncFailure, type ConflictFile, type PendingMerge, type SyncResult } from '../core/sync';
 import { artifactKey } from '../core/model';
 import type { DriftService } from './driftService';
-import type { OwnWrites } from './captureController';
-import { asOwnWrite } from './syncOwnWrites';
+import type { Operations } from './operations';
 import { MergeResultFileSystem, MergeSideDocuments } from './mergeEditorDocuments';
 import { conflictsLeftAtBase } from './mergeEditorResolution';
 import { MERGE_RESULT_SCHEME, SYNC_COMMANDS, SYNC_CONTEXT } from './ids';
@@ -98,7 +97,7 @@ export class MergeSessions implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly sides: MergeSideDocuments,
     private readonly results: MergeResultFileSystem,
-    private readonly ownWrites?: OwnWrites,
+    private readonly operations: Operations,
   ) {
     this.subs.push(
       this._onDidChange,
@@ -222,19 +221,17 @@ export class MergeSessions implements vscode.Disposable {
     const resolved: Record<string, Buffer | string | null> = {};
     for (const s of session.steps) resolved[s.conflict.path] = s.resolved!.value;
     let result: SyncResult;
-    this.service.syncing = true;
     try {
       const store = await this.service.versionStore();
-      result = await asOwnWrite(this.ownWrites, [pm.projectPath], () => completeMerge({ pending: pm, resolved, store }));
+      result = await this.operations.run('merge', [pm.projectPath, pm.collectionPath], () => completeMerge({ pending: pm, resolved, store }), {
+        title: vscode.l10n.t('Writing the merge of {0}', pm.artifact.name),
+        failure: (r) => (r.status === 'failed' ? r.error?.message ?? vscode.l10n.t('unknown error') : undefined),
+      });
     } catch (e) {
       const message = e instanceof SyncFailure ? e.message : (e as Error).message;
       this.log.error(`merge of ${pm.artifact.type} ${pm.artifact.name} not written: ${e instanceof Error && e.stack ? e.stack : message}`);
       void this.showMergeAgain(vscode.l10n.t('The merge of {0} was not written: {1}', pm.artifact.name, message), pm, 'error');
       return { status: 'failed', file, message };
-    } finally {
-      this.service.syncing = false;
-      for (const p of [pm.projectPath, pm.collectionPath]) this.service.invalidate(p);
-      await this.service.refresh();
     }
     if (result.status === 'failed') {
       const message = result.error?.message ?? vscode.l10n.t('unknown error');

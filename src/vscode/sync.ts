@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { ChooseFn, SyncDirection, SyncResult, SyncStrategy, UndoResult } from '../core/sync';
 import type { ArtifactType } from '../core/model';
 import type { DriftService } from './driftService';
-import type { OwnWrites } from './captureController';
+import type { Operations } from './operations';
 import { MergeResultFileSystem, MergeSideDocuments } from './mergeEditorDocuments';
 import { MergeSessions, type AcceptOutcome, type PendingMergeInfo } from './mergeEditor';
 import { ELIGIBLE, registerSyncCommands, SyncRunner, type SyncTarget } from './syncCommands';
@@ -36,14 +36,14 @@ export class SyncFeature implements vscode.Disposable {
   readonly merges: MergeSessions;
   readonly runner: SyncRunner;
 
-  /** `ownWrites`: the History capture's hook, so the sync's writes are not recorded as user edits. */
-  constructor(private readonly service: DriftService, log: vscode.LogOutputChannel, ownWrites?: OwnWrites) {
+  /** Every write (a sync, an undo, an accepted merge) runs through `operations`. */
+  constructor(private readonly service: DriftService, log: vscode.LogOutputChannel, operations: Operations) {
     const sides = this.add(new MergeSideDocuments());
     const results = this.add(new MergeResultFileSystem());
     this.add(vscode.workspace.registerTextDocumentContentProvider(MERGE_SIDE_SCHEME, sides));
     this.add(vscode.workspace.registerFileSystemProvider(MERGE_RESULT_SCHEME, results, { isCaseSensitive: true }));
-    this.merges = this.add(new MergeSessions(service, log, sides, results, ownWrites));
-    this.runner = new SyncRunner(service, log, this.merges, ownWrites);
+    this.merges = this.add(new MergeSessions(service, log, sides, results, operations));
+    this.runner = new SyncRunner(service, log, this.merges, operations);
     for (const d of registerSyncCommands(service, log, this.runner, this.merges)) this.add(d);
   }
 

@@ -11,10 +11,9 @@ import type { ArtifactDrift, DriftState } from '../core/model';
 import type { DriftService, FolderReport } from './driftService';
 import type { DriftNode } from './driftTree';
 import type { AcceptOutcome, MergeSessions } from './mergeEditor';
-import type { OwnWrites } from './captureController';
-import { asOwnWrite } from './syncOwnWrites';
+import type { Operations } from './operations';
 import { registerCommandTable } from './log';
-import { SYNC_COMMANDS, VIEWS, type SyncCommandId } from './ids';
+import { SYNC_COMMANDS, type SyncCommandId } from './ids';
 
 /** An artifact of a workspace folder, as the tree shows it. */
 export interface SyncTarget { folder: FolderReport; artifact: ArtifactDrift }
@@ -171,7 +170,7 @@ export class SyncRunner {
     private readonly service: DriftService,
     private readonly log: vscode.LogOutputChannel,
     private readonly merges: MergeSessions,
-    private readonly ownWrites?: OwnWrites,
+    private readonly operations: Operations,
   ) {}
 
   /** One `runSync` per workspace folder (per type and root when names alone would be ambiguous). */
@@ -188,35 +187,32 @@ export class SyncRunner {
       return [];
     }
     this.running = true;
-    this.service.syncing = true;
-    void this.service.refresh(); // repaints the status bar as Syncing (its busy event reads the flag)
     const results: SyncResult[] = [];
     try {
       const title = req.direction === 'update' ? vscode.l10n.t('Updating from the collection') : vscode.l10n.t('Pulling into the collection');
-      await vscode.window.withProgress({ location: { viewId: VIEWS.drift }, title }, async (progress) => {
+      const paths = targets.flatMap((t) => [t.artifact.projectPath, ...(t.artifact.collectionPath ? [t.artifact.collectionPath] : [])]);
+      await this.operations.run(req.direction, paths, async (op) => {
         for (const batch of batches(targets)) {
           const f = batch.folder;
           const store = await this.service.versionStore();
           const choose = req.strategy === 'prompt' ? (req.choose ?? quickPickChooser(req.direction)) : undefined;
-          const r = await asOwnWrite(this.ownWrites, batch.targets.map((t) => t.artifact.projectPath), () => runSync({
+          const r = await runSync({
             project: f.folder.uri.fsPath, direction: req.direction, strategy: req.strategy, store,
             names: batch.names, ...(batch.type ? { type: batch.type } : {}), ...(batch.root ? { root: batch.root } : {}),
             ...(f.settings.collectionPath ? { collection: f.settings.collectionPath } : {}), roots: f.settings.profileRoots,
             hasher: new ArtifactHasher(new ExclusionMatcher(f.settings.exclude)),
             ...(choose ? { choose } : {}),
-            onProgress: (p) => progress.report({ message: progressText(req.direction, p) }),
-          }));
+            onProgress: (p) => op.report(progressText(req.direction, p)),
+          });
           // Forks land at paths nobody knew before the sync.
-          await asOwnWrite(this.ownWrites, r.artifacts.flatMap((a) => a.writes.filter((w) => w.side === 'project').map((w) => w.path)), async () => undefined);
+          op.wrote(r.artifacts.flatMap((a) => a.writes.map((w) => w.path)));
           results.push(r);
           this.logResult(r);
-          for (const a of r.artifacts) for (const w of a.writes) this.service.invalidate(w.path);
         }
-      });
+        return results;
+      }, { title, failure: (rs) => { const f = rs.find((r) => r.status === 'failed'); return f && (f.error?.message ?? vscode.l10n.t('the sync failed')); } });
     } finally {
       this.running = false;
-      this.service.syncing = false;
-      await this.service.refresh();
     }
     this.report(req.direction, results);
     const pendings = results.flatMap((r) => r.artifacts.flatMap((a) => (a.pendingMerge ? [a.pendingMerge] : [])));
@@ -270,17 +266,11 @@ export class SyncRunner {
     if (!f) return undefined;
     const project = f.folder.uri.fsPath;
     const store = await this.service.versionStore();
-    this.service.syncing = true;
-    void this.service.refresh();
-    let u: UndoResult;
-    try {
-      u = await vscode.window.withProgress({ location: { viewId: VIEWS.drift }, title: vscode.l10n.t('Undoing the last sync') }, () => undoLastSync({ project, store, force }));
-      for (const r of u.restored) this.service.invalidate(r.path);
-      await asOwnWrite(this.ownWrites, u.restored.filter((r) => r.side === 'project' && r.action !== 'unchanged').map((r) => r.path), async () => undefined);
-    } finally {
-      this.service.syncing = false;
-      await this.service.refresh();
-    }
+    const u = await this.operations.run('undo', [], async (op) => {
+      const r = await undoLastSync({ project, store, force });
+      op.wrote(r.restored.filter((x) => x.action !== 'unchanged').map((x) => x.path));
+      return r;
+    }, { title: vscode.l10n.t('Undoing the last sync'), failure: (r) => (r.status === 'failed' ? r.error?.message ?? '' : undefined) });
     for (const w of u.warnings) this.log.warn(w.message);
     const what = u.operation ? `${u.operation} ${u.syncedAt ?? ''}`.trim() : '';
     switch (u.status) {
