@@ -38,6 +38,19 @@ export function writeFileAtomic(finalPath: string, data: string | Uint8Array, ho
   }
 }
 
+/**
+ * True for a path the product's own writers create and remove around a write — {@link writeFileAtomic}'s
+ * temp files, {@link siblingTemp}'s staged and set-aside trees (and anything inside them), lock files and
+ * stale locks being taken over — never a change of content. Every file watcher uses this one predicate.
+ */
+export function isStagingPath(p: string): boolean {
+  return p.split(/[\\/]/).some((segment) => STAGING_NAME.test(segment));
+}
+
+// The names tempNameFor, siblingTemp and the lock functions below create, in that order. SkillMeat's own
+// `collection.lock` is content (its entries' hashes), not one of our locks.
+const STAGING_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$|^\..+\.[a-z]+-\d+-[0-9a-f]{8}$|^(?!collection\.lock$).+\.lock$|\.lock\.stale-\d+-[0-9a-f]{8}$/;
+
 /** A unique sibling path (same file system) for staging a directory or file before a rename. */
 export function siblingTemp(finalPath: string, tag = 'tmp'): string {
   return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${tag}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);

@@ -10,6 +10,7 @@ import { ArtifactHasher, ExclusionMatcher } from '../core/hashing';
 import type { DriftService } from './driftService';
 import { folderSettings } from './settings';
 import { CAPTURE_SETTINGS, SETTINGS } from './ids';
+import type { ArtifactWatcher } from './watcher';
 
 /** The hook other features call around their writes to project artifacts. */
 export interface OwnWrites {
@@ -65,7 +66,7 @@ export class CaptureController implements OwnWrites, vscode.Disposable {
   // Each distinct settings problem is shown once per window, not on every settings event.
   private readonly shownProblems = new Set<string>();
 
-  constructor(private readonly drift: DriftService, private readonly log: vscode.LogOutputChannel) {
+  constructor(private readonly drift: DriftService, private readonly watcher: ArtifactWatcher, private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
       this._onDidChangeHistory,
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.sync()),
@@ -153,15 +154,13 @@ export class CaptureController implements OwnWrites, vscode.Disposable {
       this.log.debug(`history changed in ${folder.name}: ${keys.join(', ')}`);
       this._onDidChangeHistory.fire({ folder, keys });
     });
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, `{${roots.join(',')}}/**`));
-    const onEvent = (uri: vscode.Uri) => {
-      const loc = service.noteFileChange(uri.fsPath);
+    const id = folder.uri.toString();
+    const watcher = this.watcher.onDidChange((c) => {
+      if (c.folder?.uri.toString() !== id) return;
+      const loc = service.noteFileChange(c.uri.fsPath);
       // The view shows the capture as pending right away.
       if (loc) this._onDidChangeHistory.fire({ folder, keys: [loc.key] });
-    };
-    watcher.onDidChange(onEvent);
-    watcher.onDidCreate(onEvent);
-    watcher.onDidDelete(onEvent);
+    });
     service.start();
     this.log.info(`capturing artifact versions in ${folder.name} (${roots.join(', ')}; quiet window ${settings.quietWindowMs / 1000} s, at most ${settings.maxCapturesPerHour} per hour, re-scan every ${settings.rescanIntervalMs / 60_000} min, kept ${settings.retentionMs / 86_400_000} days)`);
     return { folder, service, watcher, shape };

@@ -11,6 +11,7 @@ import { SyncFeature, type SyncApi } from './sync';
 import { createLog } from './log';
 import { CaptureController } from './captureController';
 import { Operations } from './operations';
+import { ArtifactWatcher } from './watcher';
 import { HistoryView, historyApi, type HistoryApi } from './historyView';
 import { VersionFileContentProvider } from './historyContent';
 import { HistoryDecorations } from './historyDecorations';
@@ -42,6 +43,8 @@ export interface SkillMeatSyncApi {
 export class Container implements vscode.Disposable {
   private readonly parts: vscode.Disposable[] = [];
   readonly log: vscode.LogOutputChannel;
+  /** The one watcher of the profile roots and collections; drift, capture and generators subscribe. */
+  readonly watcher: ArtifactWatcher;
   readonly service: DriftService;
   readonly tree: DriftTreeProvider;
   readonly treeView: vscode.TreeView<unknown>;
@@ -59,7 +62,8 @@ export class Container implements vscode.Disposable {
     t.push(['log', performance.now()]);
     // The store's lock tells the operations service when a write waits for another process (progress).
     let operations: Operations | undefined;
-    this.service = this.add(new DriftService(this.log, process.env, { onWait: (holder) => operations?.noteLockWait(holder) }));
+    this.watcher = this.add(new ArtifactWatcher());
+    this.service = this.add(new DriftService(this.log, this.watcher, process.env, { onWait: (holder) => operations?.noteLockWait(holder) }));
     t.push(['service', performance.now()]);
     this.tree = this.add(new DriftTreeProvider(this.service));
     t.push(['tree', performance.now()]);
@@ -72,7 +76,7 @@ export class Container implements vscode.Disposable {
     }));
     this.add(vscode.window.registerFileDecorationProvider(new DriftDecorations()));
     this.add(vscode.workspace.registerTextDocumentContentProvider(CONTENT_SCHEME, new VersionContentProvider(this.service)));
-    this.capture = this.add(new CaptureController(this.service, this.log));
+    this.capture = this.add(new CaptureController(this.service, this.watcher, this.log));
     t.push(['capture', performance.now()]);
     this.operations = operations = this.add(new Operations(this.service, this.capture));
     this.add(new SyncStatusBar(this.service, this.operations));
@@ -90,7 +94,7 @@ export class Container implements vscode.Disposable {
     // File watchers start right after activation returns.
     const watch = setImmediate(() => this.service.rewatch());
     this.add({ dispose: () => clearImmediate(watch) });
-    this.generators = this.add(new GeneratorsFeature(context, this.log, this.operations));
+    this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations));
     t.push(['generators', performance.now()]);
     // Where activation time goes, for whoever tunes it (debug level: Output → SkillMeat Sync → Trace/Debug).
     this.log.debug(`activation: ${t.slice(1).map(([name, at], i) => `${name} ${(at - t[i][1]).toFixed(1)} ms`).join(', ')}`);

@@ -11,6 +11,7 @@ import type { LockOptions } from '../core/fsutil';
 import type { DriftReport } from '../core/model';
 import { folderSettings, type FolderSettings } from './settings';
 import { CONTEXT } from './ids';
+import type { ArtifactWatcher, WatchedChange } from './watcher';
 
 export interface FolderReport {
   folder: vscode.WorkspaceFolder;
@@ -35,7 +36,8 @@ export class DriftService implements vscode.Disposable {
   private reports: FolderReport[] = [];
   private readonly hashers = new Map<string, { key: string; hasher: ArtifactHasher }>();
   private readonly disposables: vscode.Disposable[] = [];
-  private watchers: vscode.Disposable[] = [];
+  /** Profile-root prefixes (with a trailing separator) of each folder whose changes refresh the drift live. */
+  private readonly live = new Map<string, string[]>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<readonly FolderReport[]> | undefined;
   private again = false;
@@ -47,7 +49,10 @@ export class DriftService implements vscode.Disposable {
    * `storeLock`: lock options of the version store the product's writers share (the operations service
    * hears through `onWait` when a write has to wait for another process).
    */
-  constructor(private readonly log: vscode.LogOutputChannel, private readonly env: NodeJS.ProcessEnv = process.env, private readonly storeLock: LockOptions = {}) {
+  constructor(
+    private readonly log: vscode.LogOutputChannel, private readonly watcher: ArtifactWatcher,
+    private readonly env: NodeJS.ProcessEnv = process.env, private readonly storeLock: LockOptions = {},
+  ) {
     // Safety net behind the watcher (network drives, changes it missed): verify everything by stats
     // every few minutes and whenever the window regains focus.
     const rescan = setInterval(() => void this.refresh(), RESCAN_INTERVAL_MS);
@@ -55,6 +60,7 @@ export class DriftService implements vscode.Disposable {
       { dispose: () => clearInterval(rescan) },
       vscode.window.onDidChangeWindowState((w) => { if (w.focused && this.reports.length) void this.refresh(); }),
       this._onDidChangeReport, this._onDidChangeBusy,
+      watcher.onDidChange((c) => this.onWatched(c)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => { this.rewatch(); this.schedule(); }),
       // A save in the editor is known at once; waiting for the file watcher would add its latency.
       vscode.workspace.onDidSaveTextDocument((doc) => {
@@ -98,29 +104,28 @@ export class DriftService implements vscode.Disposable {
     for (const { hasher } of this.hashers.values()) hasher.invalidate(fsPath);
   }
 
-  /** Starts watching the profile roots of every folder and every collection in use. */
+  /** Follows the profile roots of every folder with live refresh on, and every collection in use, through the shared watcher. */
   rewatch(): void {
-    for (const w of this.watchers) w.dispose();
-    this.watchers = [];
-    const onEvent = (uri: vscode.Uri) => {
-      if (/\.(tmp|lock)$|\.tmp-|\.deploy-|\.prev-|\.old-|\.del-/.test(uri.fsPath)) return; // our own staging files
-      this.invalidate(uri.fsPath); // stats catch most changes; this also covers same-size, same-mtime saves
-      this.schedule();
-    };
-    const add = (pattern: vscode.GlobPattern) => {
-      const w = vscode.workspace.createFileSystemWatcher(pattern);
-      w.onDidChange(onEvent); w.onDidCreate(onEvent); w.onDidDelete(onEvent);
-      this.watchers.push(w);
-    };
+    this.watcher.watchFolders();
+    this.live.clear();
     const collections = new Set<string>();
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       const s = folderSettings(folder);
       if (!s.autoRefresh) continue;
-      add(new vscode.RelativePattern(folder, `{${s.profileRoots.join(',')}}/**`));
+      this.live.set(folder.uri.toString(), s.profileRoots.map((r) => path.join(folder.uri.fsPath, r) + path.sep));
       const r = collectionResolver({ env: this.env, collection: s.collectionPath });
       collections.add(r.resolve(undefined).path);
     }
-    for (const c of collections) add(new vscode.RelativePattern(vscode.Uri.file(c), '**'));
+    this.watcher.watchCollections(collections);
+  }
+
+  private onWatched(c: WatchedChange): void {
+    if (c.folder) {
+      const roots = this.live.get(c.folder.uri.toString());
+      if (!roots?.some((r) => c.uri.fsPath.startsWith(r))) return;
+    }
+    this.invalidate(c.uri.fsPath); // stats catch most changes; this also covers same-size, same-mtime saves
+    this.schedule();
   }
 
   /** True for a path inside a profile root of a workspace folder or inside a collection in use. */
@@ -211,7 +216,6 @@ export class DriftService implements vscode.Disposable {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
-    for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();
     this.store?.close();
   }

@@ -13,6 +13,7 @@ import { GeneratorTaskProvider } from './generatorsTasks';
 import { GeneratorsTreeProvider, bindViewMessage } from './generatorsView';
 import { GENERATOR_LOG_SCHEME, GENERATOR_TASK_TYPE, GENERATOR_VIEW } from './ids';
 import type { Operations } from './operations';
+import type { ArtifactWatcher } from './watcher';
 
 /** One generator as the API reports it: plain data, safe to keep. */
 export interface GeneratorInfo {
@@ -70,8 +71,8 @@ export class GeneratorsFeature implements vscode.Disposable {
   readonly service: GeneratorsService;
   readonly treeView: vscode.TreeView<GeneratorEntry>;
 
-  constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, operations?: Operations) {
-    this.service = this.add(new GeneratorsService(log, extensionShim(context.extensionPath), process.env, operations));
+  constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, watcher: ArtifactWatcher, operations?: Operations) {
+    this.service = this.add(new GeneratorsService(log, extensionShim(context.extensionPath), process.env, operations, watcher));
     const tree = this.add(new GeneratorsTreeProvider(this.service));
     this.treeView = this.add(vscode.window.createTreeView(GENERATOR_VIEW, { treeDataProvider: tree }));
     this.add(bindViewMessage(this.treeView, this.service));

@@ -13,9 +13,10 @@ import type {
   BatchItem, DiscoveredGenerator, GenerateSelection, GeneratorRunResult, GeneratorStatus, LastRun, RunGeneratorOptions, ShimCommand,
   StateKind, StateSource,
 } from '../core/generators';
-import { PROFILE_ROOTS } from '../core/model';
 import { GENERATOR_CONTEXT, GENERATOR_SETTINGS } from './ids';
 import type { Operations } from './operations';
+import type { ArtifactWatcher } from './watcher';
+import { isStagingPath } from '../core/fsutil';
 
 /** Window-wide generator settings (`skillmeatSync.generators.*`). */
 export interface GeneratorSettings {
@@ -116,8 +117,11 @@ export class GeneratorsService implements vscode.Disposable {
     private readonly shim: ShimCommand,
     private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly operations?: Operations,
+    watcher?: ArtifactWatcher,
   ) {
     this.disposables.push(
+      // Skills under a folder's profile roots come from the shared watcher (staging files already dropped).
+      ...(watcher ? [watcher.onDidChange((c) => { if (c.folder && /[\\/]skills[\\/]/.test(c.uri.fsPath)) this.schedule(); })] : []),
       this._onDidChange, this._onDidChangeState,
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.schedule()),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration(GENERATOR_SETTINGS.section)) this.schedule(); }),
@@ -219,7 +223,6 @@ export class GeneratorsService implements vscode.Disposable {
   /** Watches manifests and generator scripts, outputs, state databases (and WAL) and run records. */
   private rewatch(entries: readonly GeneratorEntry[], folderPaths: readonly string[], settings: GeneratorSettings): void {
     const patterns: { base: string; glob: string; stateOf?: string }[] = [];
-    for (const f of folderPaths) patterns.push({ base: f, glob: `{${PROFILE_ROOTS.join(',')}}/skills/**` });
     for (const d of settings.extraSkillDirs) patterns.push({ base: d, glob: '**' });
     for (const e of entries) if (e.gen.outputPath) patterns.push({ base: path.dirname(e.gen.outputPath), glob: path.basename(e.gen.outputPath) });
     for (const st of this.folders.values()) {
@@ -236,8 +239,8 @@ export class GeneratorsService implements vscode.Disposable {
     for (const p of patterns) {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(p.base), p.glob));
       const on = (uri: vscode.Uri): void => {
-        // the runner's and the store's own staging files (".NOTES.md.gen-…", "*.tmp", "*.lock") are not changes
-        if (/\.(tmp|lock)$|\.gen-\d+-|\.tmp-/.test(path.basename(uri.fsPath))) return;
+        // the runner's and the store's own staging files (".NOTES.md.gen-…", temp files, locks) are not changes
+        if (isStagingPath(uri.fsPath)) return;
         if (p.stateOf) this._onDidChangeState.fire(p.stateOf);
         this.schedule();
       };

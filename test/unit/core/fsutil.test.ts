@@ -4,13 +4,35 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  writeFileAtomic, swapIntoPlace, removeAtomic, acquireLockSync, withFileLockSync, LockTimeoutError, isInside, readIfExists,
+  writeFileAtomic, swapIntoPlace, removeAtomic, acquireLockSync, withFileLockSync, LockTimeoutError, isInside, readIfExists, isStagingPath, siblingTemp,
 } from '../../../src/core/fsutil';
 import { updateRecords, RECORDS_FILE } from '../../../src/core/deploymentRecords';
 import { useTempDirs, writeTree, snapshotDir } from '../helpers';
 
 describe('fsutil', () => {
   const tmp = useTempDirs();
+
+  describe('isStagingPath', () => {
+    it('knows every name the writers stage with, and what is inside a staged tree', () => {
+      const skill = path.join(tmp(), '.claude', 'skills', 'review');
+      let temp = '';
+      writeFileAtomic(path.join(skill, 'SKILL.md'), 'x', { beforeRename: (t) => { temp = t; } });
+      assert.ok(isStagingPath(temp), temp);
+      for (const tag of ['tmp', 'old', 'del', 'deploy', 'prev', 'undeploy', 'presync', 'restore', 'gen', 'sync']) {
+        const staged = siblingTemp(skill, tag);
+        assert.ok(isStagingPath(staged), staged);
+        assert.ok(isStagingPath(path.join(staged, 'SKILL.md')), `inside ${staged}`);
+      }
+      assert.ok(isStagingPath(path.join(skill, '..', '..', '.skillmeat-deployed.toml.lock')));
+      assert.ok(isStagingPath(path.join(tmp(), 'index.sqlite.lock.stale-123-0a1b2c3d')));
+    });
+
+    it("leaves the user's files alone, SkillMeat's collection.lock included", () => {
+      for (const p of ['SKILL.md', '.hidden/notes.md', 'notes.tmp.md', 'collection.lock', 'run.tmp-notes', '.env.local']) {
+        assert.equal(isStagingPath(path.join('/p/.claude/skills/review', p)), false, p);
+      }
+    });
+  });
 
   describe('writeFileAtomic', () => {
     it('leaves the old file byte-identical and no temp file when interrupted before the rename', () => {
