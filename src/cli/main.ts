@@ -198,7 +198,7 @@ export const COMMANDS: CommandGroup<Handler> = {
     },
     history: { synopsis: 'NAME [--type T]', summary: 'versions of an artifact, newest first (captures, deploys, syncs)', run: historyOps.history },
     restore: {
-      synopsis: 'NAME VERSION', summary: 'put a version back (what it replaces is kept, so it can be undone)', run: historyOps.restore,
+      synopsis: 'NAME VERSION', summary: 'put a version back (what it replaces is kept, to undo it)', run: historyOps.restore,
       details: 'VERSION: an id from "skillmeat-sync history NAME" (12 or #12), or a tree hash prefix of at least 7 hex digits.',
     },
     capture: { synopsis: '[NAME...]', summary: 'capture artifacts now (all of the project without NAME)', run: historyOps.capture },
