@@ -133,9 +133,9 @@ type Token = ReturnType<typeof parseNodeArgs>['tokens'] extends (infer T)[] | un
 function explain(group: CommandGroup<unknown>, name: string, table: OptionTable, tokens: Token[] | undefined, reveal: (s: string) => string): UsageError | undefined {
   for (const t of tokens ?? []) {
     if (t.kind !== 'option') continue;
-    const o = table[t.name] as OptionSpec | undefined;
+    const o = Object.hasOwn(table, t.name) ? table[t.name] : undefined;
     if (!o) {
-      const elsewhere = Object.values(group.commands).some((c) => c.options && t.name in c.options);
+      const elsewhere = Object.values(group.commands).some((c) => c.options && Object.hasOwn(c.options, t.name));
       return new UsageError(elsewhere ? `${commandName(group, name)} does not take --${t.name}` : `unknown option ${t.rawName}`);
     }
     if (o.type === 'boolean' && t.value !== undefined) return new UsageError(`${t.rawName} takes no value`);

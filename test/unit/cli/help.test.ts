@@ -115,6 +115,7 @@ describe('cli help and parser', () => {
   describe('parser', () => {
     const usageErrors: [string[], string, string][] = [
       [['check', '--bogus'], 'unknown option --bogus', 'check'],
+      [['check', '--constructor'], 'unknown option --constructor', 'check'],
       [['deploy', 'x', '--strict'], 'deploy does not take --strict', 'deploy'],
       [['check', '--project'], '--project needs a value', 'check'],
       [['check', '--project', '--json'], '--project needs a value', 'check'],
