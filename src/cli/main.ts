@@ -7,53 +7,12 @@ import { openStoreForCheck, VersionStore } from '../core/versionStore';
 import { deployArtifact, undeployArtifact, SyncError } from '../core/deploy';
 import { readRecords, viewRecord, RecordsParseError } from '../core/deploymentRecords';
 import { discoverArtifacts } from '../core/discovery';
-import { parseArgs, flagString, UsageError } from './args';
+import { PROGRAM, UsageError, commandHelp, commandList, commonOptionList, findCommand, flagString, parseCommandArgs, usageHint, type CommandGroup, type OptionSpec } from './args';
 import { colours, table, STATE_COLOUR, type CliIO } from './output';
 import * as syncOps from './syncOps';
-import { syncCommand, stateCommand } from './syncCommands';
+import { syncCommand, stateCommand, SYNC_GROUP, STATE_GROUP } from './syncCommands';
 import * as historyOps from './historyCommands';
 import { storeDir, type CommandContext } from './context';
-
-const COMMON_VALUES = ['project', 'collection', 'root', 'type', 'store'] as const;
-const COMMON_BOOLEANS = ['json', 'help'] as const;
-
-export const USAGE = `skillmeat-sync — keep Claude Code skills, commands and agents in sync with your collection
-
-Usage: skillmeat-sync <command> [options]
-
-Commands:
-  check [--strict]                 drift report (exit 0 nothing diverged, 1 drift, 2 error)
-  status                           deployment records with their paths and dates
-  deploy NAME... [--type T] [--force]
-                                   copy artifacts from the collection into the project
-  undeploy NAME... [--type T]      remove deployed artifacts (kept in the version store)
-  update [NAME...] [--strategy S] [--dry-run]
-                                   bring collection changes into the project (outdated,
-                                   conflict); S: merge (default), overwrite, fork, prompt
-  pull [NAME...] [--strategy S] [--dry-run] [--deploy-fork]
-                                   bring project changes into the collection (modified,
-                                   conflict); exit 1 when conflicts are left unresolved
-  undo [--force]                   restore the last update/pull of the project, both sides
-  history NAME [--type T]          versions of an artifact, newest first (captures, deploys, syncs)
-  restore NAME VERSION             put a version back (what it replaces is kept, so it can be undone)
-  capture [NAME...]                capture artifacts now (all of the project without NAME)
-  prune [--dry-run] [--retention-days N]
-                                   drop capture records older than N days (default 7); baselines,
-                                   sync snapshots, pinned and newest versions are kept
-  sync list | validate [--skill X] | generate --skill X|--all|--stale [--force]
-                                   SYNC.json generators (skill state rendered to markdown)
-  state list [--pattern P] [--json] | get KEY | set KEY VALUE | delete KEY
-                                   the key-value state generators read
-
-Options (all commands):
-  --project DIR      the project (default: current directory)
-  --collection PATH  collection directory (default: each record's collection, or the
-                     default collection from $SKILLMEAT_HOME/config.toml)
-  --root R           profile root for deploy/undeploy (default .claude); limits
-                     update/pull to that root
-  --store DIR        version store (default: $SKILLMEAT_HOME/sync)
-  --json             machine-readable output on stdout
-`;
 
 type Context = CommandContext;
 
@@ -194,41 +153,99 @@ const undeploy: Handler = async (ctx) => forEachName(ctx, 'undeploy', async (nam
   };
 });
 
-/** The CLI's commands: name → handler and the options it accepts beyond the common ones. */
-export const COMMANDS: Record<string, { run: Handler; values?: string[]; booleans?: string[] }> = {
-  check: { run: check, booleans: ['strict'] },
-  status: { run: status },
-  deploy: { run: deploy, booleans: ['force'] },
-  undeploy: { run: undeploy },
-  update: { run: syncOps.update, values: ['strategy'], booleans: ['dry-run'] },
-  pull: { run: syncOps.pull, values: ['strategy'], booleans: ['dry-run', 'deploy-fork'] },
-  undo: { run: syncOps.undo, booleans: ['force'] },
-  history: { run: historyOps.history },
-  restore: { run: historyOps.restore },
-  capture: { run: historyOps.capture },
-  prune: { run: historyOps.prune, values: ['retention-days'], booleans: ['dry-run'] },
+const DRY_RUN: OptionSpec = { type: 'boolean', help: 'print the plan; write nothing' };
+const STRATEGY: OptionSpec = { type: 'string', value: 'S', help: 'merge (default), overwrite, fork, or prompt (asks per artifact; on a terminal only)' };
+const SYNC_EXIT = 'Exit: 0 done (or nothing to do), 1 conflicts left unresolved (listed; nothing written for those artifacts), 2 error (nothing changed).';
+
+/** The top-level commands: their synopsis and options (for parsing and --help) and their handlers. `sync` and `state` are groups of their own. */
+export const COMMANDS: CommandGroup<Handler> = {
+  prefix: '',
+  summary: 'keep Claude Code skills, commands and agents in sync with your collection',
+  common: {
+    project: { type: 'string', value: 'DIR', help: 'the project (default: current directory)' },
+    collection: { type: 'string', value: 'PATH', help: "collection directory (default: each record's collection, or the default one in $SKILLMEAT_HOME/config.toml)" },
+    root: { type: 'string', value: 'R', help: `profile root (${PROFILE_ROOTS.join(', ')}): where deploy/undeploy work (default ${DEFAULT_ROOT}); limits the other commands to it` },
+    type: { type: 'string', value: 'T', help: `artifact type: ${ARTIFACT_TYPES.join(', ')}` },
+    store: { type: 'string', value: 'DIR', help: 'version store (default: $SKILLMEAT_HOME/sync)' },
+    json: { type: 'boolean', help: 'machine-readable output on stdout' },
+  },
+  commands: {
+    check: {
+      synopsis: '[--strict]', summary: 'drift report (exit 0 nothing diverged, 1 drift, 2 error)', run: check,
+      options: { strict: { type: 'boolean', help: 'also count added, untracked and converged artifacts as drift' } },
+      details: 'Exit: 0 nothing diverged, 1 anything diverged, 2 error. Nothing is written, anywhere.',
+    },
+    status: { synopsis: '', summary: 'deployment records with their paths and dates', run: status },
+    deploy: {
+      synopsis: 'NAME... [--type T] [--force]', summary: 'copy artifacts from the collection into the project', run: deploy,
+      options: { force: { type: 'boolean', help: 'replace a project copy with local changes (it is kept in the version store)' } },
+      details: 'Exit: 0 deployed, 1 a NAME was refused (the others are still deployed), 2 error.',
+    },
+    undeploy: { synopsis: 'NAME... [--type T]', summary: 'remove deployed artifacts (kept in the version store)', run: undeploy },
+    update: {
+      synopsis: '[NAME...] [--strategy S] [--dry-run]', summary: 'bring collection changes into the project (outdated, conflict)', run: syncOps.update,
+      options: { strategy: STRATEGY, 'dry-run': DRY_RUN }, details: SYNC_EXIT,
+    },
+    pull: {
+      synopsis: '[NAME...] [--strategy S] [--dry-run] [--deploy-fork]', summary: 'bring project changes into the collection (modified, conflict)', run: syncOps.pull,
+      options: { strategy: STRATEGY, 'dry-run': DRY_RUN, 'deploy-fork': { type: 'boolean', help: 'with --strategy fork, deploy the fork into the project too' } },
+      details: SYNC_EXIT,
+    },
+    undo: {
+      synopsis: '[--force]', summary: 'restore the last update/pull of the project, both sides', run: syncOps.undo,
+      options: { force: { type: 'boolean', help: 'undo even what changed since (the current versions are kept in the version store)' } },
+      details: 'Exit: 0 undone (or nothing to undo), 1 refused because something changed since, 2 error.',
+    },
+    history: { synopsis: 'NAME [--type T]', summary: 'versions of an artifact, newest first (captures, deploys, syncs)', run: historyOps.history },
+    restore: {
+      synopsis: 'NAME VERSION', summary: 'put a version back (what it replaces is kept, to undo it)', run: historyOps.restore,
+      details: 'VERSION: an id from "skillmeat-sync history NAME" (12 or #12), or a tree hash prefix of at least 7 hex digits.',
+    },
+    capture: { synopsis: '[NAME...]', summary: 'capture artifacts now (all of the project without NAME)', run: historyOps.capture },
+    prune: {
+      synopsis: '[--dry-run] [--retention-days N]', summary: 'drop capture records older than N days (default 7)', run: historyOps.prune,
+      options: { 'dry-run': { type: 'boolean', help: 'list what would be pruned; change nothing' }, 'retention-days': { type: 'string', value: 'N', help: 'keep capture records this many days (default 7)' } },
+      details: 'Baselines, sync snapshots, pinned and newest versions are always kept.',
+    },
+  },
 };
+
+/** `skillmeat-sync --help`: every command of every group, from the same tables as each command's --help. */
+export function globalHelp(): string {
+  return `${PROGRAM} — ${COMMANDS.summary}
+
+Usage: ${PROGRAM} <command> [options]
+       ${PROGRAM} <command> --help      the options of one command
+
+Commands:
+${commandList([COMMANDS, SYNC_GROUP, STATE_GROUP])}
+
+Options of every command but sync and state (see their --help):
+${commonOptionList(COMMANDS)}`;
+}
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { io.out(USAGE); return cmd ? 0 : 2; }
+  if (!cmd) { io.err(globalHelp()); return 2; }
+  if (cmd === '--help' || cmd === '-h' || (cmd === 'help' && rest.length === 0)) { io.out(globalHelp()); return 0; }
+  if (cmd === 'help') return main([...rest, '--help'], io);
   if (cmd === '--version') { io.out(require('../../package.json').version); return 0; }
   // SYNC.json generators and their key-value state have their own sub-commands (src/cli/syncCommands.ts);
   // `state` is also what the ambrogioctl shim on a generator's PATH calls.
   if (cmd === 'sync') return syncCommand(rest, io);
   if (cmd === 'state') return stateCommand(rest, io);
-  const spec = COMMANDS[cmd];
-  if (!spec) { io.err(`error: unknown command "${cmd}"\n\n${USAGE}`); return 2; }
+  const spec = findCommand(COMMANDS, cmd);
+  if (!spec) { io.err(`error: unknown command "${cmd}"\n\nRun "${PROGRAM} --help" for the list of commands.`); return 2; }
   try {
-    const args = parseArgs(rest, { values: [...COMMON_VALUES, ...(spec.values ?? [])], booleans: [...COMMON_BOOLEANS, ...(spec.booleans ?? [])] });
-    if (args.flags.has('help')) { io.out(USAGE); return 0; }
+    const args = parseCommandArgs(COMMANDS, cmd, rest);
+    if (args.flags.has('help')) { io.out(commandHelp(COMMANDS, cmd)); return 0; }
     const project = path.resolve(io.cwd, flagString(args, 'project') ?? '.');
     // Paths on the command line are relative to the caller's directory, whichever process runs the CLI.
     for (const f of ['collection', 'store']) { const v = flagString(args, f); if (v !== undefined) args.flags.set(f, path.resolve(io.cwd, v)); }
     return await spec.run({ io, args, project, json: args.flags.has('json') });
   } catch (e) {
-    if (e instanceof UsageError) { io.err(`error: ${e.message}\n\nRun "skillmeat-sync --help" for usage.`); return 2; }
+    if (e instanceof UsageError) { io.err(`error: ${e.message}\n\n${usageHint(COMMANDS, cmd)}`); return 2; }
     io.err(`error: ${(e as Error).message}`);
     return 2;
   }

@@ -10,9 +10,10 @@ import {
   openStateSource, parseSkillsDirs, parseStateKind, runGenerator, runGenerators, runRecordFileFor, selectGenerators, splitPatternList,
 } from '../core/generators';
 import type {
-  BatchItem, DiscoveredGenerator, GeneratorRunResult, GeneratorStatus, ManifestError, ShimCommand, StateConfig, StateEntry, StateSource,
+  BatchItem, DiscoveredGenerator, WritableStateSource, GeneratorRunResult, GeneratorStatus, ManifestError, ShimCommand, StateConfig, StateEntry, StateSource,
 } from '../core/generators';
 import type { CliIO } from './output';
+import { UsageError, flagList, flagString, resolveCommand, usageHint, type CommandGroup, type OptionTable, type ParsedArgs } from './args';
 
 export type { CliIO };
 
@@ -27,57 +28,11 @@ export interface SyncCommandDeps {
 /** Exit codes of the `sync` and `state` commands. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, missingKey: 3 } as const;
 
-class UsageError extends Error {}
-
-interface ParsedArgs {
-  positionals: string[];
-  values: Map<string, string[]>;
-  flags: Set<string>;
-}
-
-const VALUE_OPTIONS = new Set(['project', 'state-db', 'state-kind', 'skill', 'timeout', 'pattern', 'skills-dir', 'allow-output']);
-const BOOLEAN_OPTIONS = new Set(['json', 'all', 'stale', 'force', 'help']);
-
-function parseArgs(argv: readonly string[]): ParsedArgs {
-  const parsed: ParsedArgs = { positionals: [], values: new Map(), flags: new Set() };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') { parsed.positionals.push(...argv.slice(i + 1)); break; }
-    if (a === '-h') { parsed.flags.add('help'); continue; }
-    if (!a.startsWith('--') || a === '-') { parsed.positionals.push(a); continue; }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq === -1 ? undefined : eq);
-    if (BOOLEAN_OPTIONS.has(name)) {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
-      parsed.flags.add(name);
-    } else if (VALUE_OPTIONS.has(name)) {
-      let value: string | undefined;
-      if (eq !== -1) value = a.slice(eq + 1);
-      else if (i + 1 < argv.length) value = argv[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      parsed.values.set(name, [...(parsed.values.get(name) ?? []), value]);
-    } else {
-      throw new UsageError(`unknown option ${a}`);
-    }
-  }
-  return parsed;
-}
-
-function one(args: ParsedArgs, name: string): string | undefined {
-  const v = args.values.get(name);
-  if (v && v.length > 1) throw new UsageError(`--${name} given more than once`);
-  return v?.[0];
-}
-
-function allowOnly(args: ParsedArgs, command: string, allowed: readonly string[]): void {
-  const ok = new Set([...allowed, 'json', 'help', 'project', 'state-db', 'state-kind']);
-  for (const name of [...args.flags, ...args.values.keys()]) {
-    if (!ok.has(name)) throw new UsageError(`${command} does not take --${name}`);
-  }
-}
+/** A `sync …` or `state …` command. */
+type SyncHandler = (args: ParsedArgs, io: CliIO, deps: SyncCommandDeps) => Promise<number> | number;
 
 function projectOf(args: ParsedArgs, io: CliIO): string {
-  const dir = path.resolve(io.cwd, one(args, 'project') ?? '.');
+  const dir = path.resolve(io.cwd, flagString(args, 'project') ?? '.');
   let st: fs.Stats | undefined;
   try { st = fs.statSync(dir); } catch { /* reported below */ }
   if (!st?.isDirectory()) throw new UsageError(`project folder ${dir} does not exist or is not a directory; pass --project DIR`);
@@ -86,9 +41,9 @@ function projectOf(args: ParsedArgs, io: CliIO): string {
 
 /** The state database of a command: --state-db, SKILLMEAT_SYNC_STATE_DB, else the workspace default. */
 function stateConfigOf(args: ParsedArgs, io: CliIO, project: string): Required<StateConfig> {
-  const explicit = one(args, 'state-db') ?? (io.env.SKILLMEAT_SYNC_STATE_DB || undefined);
+  const explicit = flagString(args, 'state-db') ?? (io.env.SKILLMEAT_SYNC_STATE_DB || undefined);
   const file = explicit ? path.resolve(io.cwd, explicit) : defaultStateDbPath(project, io.env);
-  const kindText = one(args, 'state-kind') ?? (io.env.SKILLMEAT_SYNC_STATE_KIND || undefined);
+  const kindText = flagString(args, 'state-kind') ?? (io.env.SKILLMEAT_SYNC_STATE_KIND || undefined);
   const kind = kindText === undefined ? detectStateKind(file) : parseStateKind(kindText);
   if (!kind) throw new UsageError(`unknown state kind "${kindText}"; use --state-kind own (the product's store) or ambrogio (a runtime/state.db, read-only)`);
   return { path: file, kind };
@@ -97,7 +52,7 @@ function stateConfigOf(args: ParsedArgs, io: CliIO, project: string): Required<S
 /** Skills and outputs beyond the workspace: flags first-class, environment (ambrogio's SKILLS_DIRS) too. */
 function discover(args: ParsedArgs, io: CliIO, project: string): { gens: DiscoveredGenerator[]; allowedOutputDirs: string[] } {
   const fromEnvAndFlag = (envValue: string | undefined, flag: string): string[] =>
-    [...parseSkillsDirs(envValue), ...(args.values.get(flag) ?? [])].map((d) => path.resolve(io.cwd, d));
+    [...parseSkillsDirs(envValue), ...flagList(args, flag)].map((d) => path.resolve(io.cwd, d));
   const extraSkillDirs = fromEnvAndFlag(io.env.SKILLS_DIRS, 'skills-dir');
   const allowedOutputDirs = fromEnvAndFlag(io.env.SKILLMEAT_SYNC_OUTPUT_DIRS, 'allow-output');
   return { gens: discoverGenerators([project], { extraSkillDirs, allowedOutputDirs }), allowedOutputDirs };
@@ -131,35 +86,26 @@ function defaultShim(): ShimCommand {
   return { nodePath: process.execPath, cliPath, nodeArgs: process.execArgv };
 }
 
-function reportError(e: unknown, io: CliIO, json: boolean): number {
+/** Reports an error of a `group` command (exit 2); a usage error gets the command's synopsis and a pointer to its --help. */
+function reportError(e: unknown, io: CliIO, json: boolean, group: CommandGroup<SyncHandler>, command: string | undefined): number {
   const usage = e instanceof UsageError;
   const message = e instanceof StateError || usage ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
   io.err(`skillmeat-sync: ${message}`);
+  if (usage && !json) io.err(usageHint(group, command));
   if (json) io.out(JSON.stringify({ error: message }));
   return EXIT.usage;
 }
 
-const SYNC_USAGE = `Usage: skillmeat-sync sync <command> [options]
-
-  list                                   skills with a SYNC.json, their output and status
-  validate [--skill X]                   check SYNC.json files; prints every error
-  generate --skill X | --all | --stale   run generators [--force] [--timeout SECONDS]
-
-Options: --project DIR (default: cwd)  --json  --state-db PATH  --state-kind own|ambrogio
-         --skills-dir DIR (also SKILLS_DIRS, colon-separated)  --allow-output DIR (also SKILLMEAT_SYNC_OUTPUT_DIRS)
-Exit: 0 ok, 1 a generator or validation failed, 2 usage or other error.
-`;
-
-const STATE_USAGE = `Usage: skillmeat-sync state <command> [options]
-
-  list [--pattern P]   rows whose key matches P (* any run, ? one char, ASCII-case-insensitive;
-                       several patterns comma-separated); --json → {"entries":[{"key","value","updatedAt"}]}
-  get KEY              the value of KEY (exit 3 when missing)
-  set KEY VALUE        store a value (the product's own store only)
-  delete KEY           remove a key (exit 3 when missing)
-
-Options: --project DIR  --json  --state-db PATH (also SKILLMEAT_SYNC_STATE_DB)  --state-kind own|ambrogio
-`;
+/** Runs a `sync …` or `state …` command line; `json` is whether errors go to stdout as JSON too. */
+async function runGroup(group: CommandGroup<SyncHandler>, argv: string[], io: CliIO, deps: SyncCommandDeps, json: boolean): Promise<number> {
+  try {
+    const r = resolveCommand(group, argv);
+    if ('text' in r) { io[r.stream](r.text); return r.code; }
+    return await r.run(r.args, io, deps);
+  } catch (e) {
+    return reportError(e, io, json, group, argv[0]);
+  }
+}
 
 interface ListedGenerator {
   id: string;
@@ -217,31 +163,7 @@ function resultJson(id: string, r: GeneratorRunResult): Record<string, unknown> 
   };
 }
 
-/** `skillmeat-sync sync list | validate | generate`; returns the exit code. */
-export async function syncCommand(argv: string[], io: CliIO, deps: SyncCommandDeps = {}): Promise<number> {
-  const json = argv.includes('--json');
-  try {
-    const [sub, ...rest] = argv;
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      (sub === undefined ? io.err : io.out)(SYNC_USAGE.trimEnd());
-      return sub === undefined ? EXIT.usage : EXIT.ok;
-    }
-    const args = parseArgs(rest);
-    if (args.flags.has('help')) { io.out(SYNC_USAGE.trimEnd()); return EXIT.ok; }
-    switch (sub) {
-      case 'list': return await syncList(args, io);
-      case 'validate': return syncValidate(args, io);
-      case 'generate': return await syncGenerate(args, io, deps);
-      default: throw new UsageError(`unknown command "sync ${sub}"; use list, validate or generate`);
-    }
-  } catch (e) {
-    if (e instanceof UsageError && !json) io.err(SYNC_USAGE.trimEnd());
-    return reportError(e, io, json);
-  }
-}
-
 async function syncList(args: ParsedArgs, io: CliIO): Promise<number> {
-  allowOnly(args, 'sync list', ['skills-dir', 'allow-output']);
   if (args.positionals.length) throw new UsageError(`sync list takes no arguments (got ${args.positionals.join(' ')})`);
   const project = projectOf(args, io);
   const config = stateConfigOf(args, io, project);
@@ -253,7 +175,7 @@ async function syncList(args: ParsedArgs, io: CliIO): Promise<number> {
     return EXIT.ok;
   }
   if (listed.length === 0) {
-    io.out(`No SYNC.json found in the skills of ${project} (${['.claude', '.codex', '.gemini', '.cursor'].map((r) => `${r}/skills/*`).join(', ')}${args.values.get('skills-dir') || io.env.SKILLS_DIRS ? ', extra skill directories' : ''}).`);
+    io.out(`No SYNC.json found in the skills of ${project} (${['.claude', '.codex', '.gemini', '.cursor'].map((r) => `${r}/skills/*`).join(', ')}${flagList(args, 'skills-dir').length || io.env.SKILLS_DIRS ? ', extra skill directories' : ''}).`);
     return EXIT.ok;
   }
   for (const l of listed) {
@@ -263,11 +185,10 @@ async function syncList(args: ParsedArgs, io: CliIO): Promise<number> {
 }
 
 function syncValidate(args: ParsedArgs, io: CliIO): number {
-  allowOnly(args, 'sync validate', ['skill', 'skills-dir', 'allow-output']);
   if (args.positionals.length) throw new UsageError(`sync validate takes no arguments (got ${args.positionals.join(' ')}); use --skill X`);
   const project = projectOf(args, io);
   const { gens: all } = discover(args, io, project);
-  const skill = one(args, 'skill');
+  const skill = flagString(args, 'skill');
   const gens = skill === undefined ? all : selectGenerators(all, skill);
   if (skill !== undefined && gens.length === 0) throw new UsageError(`no skill "${skill}" with a SYNC.json in ${project}${all.length ? ` (found: ${all.map((g) => g.id).join(', ')})` : ''}`);
   const invalid = gens.filter((g) => !g.valid);
@@ -288,13 +209,12 @@ function syncValidate(args: ParsedArgs, io: CliIO): number {
 }
 
 async function syncGenerate(args: ParsedArgs, io: CliIO, deps: SyncCommandDeps): Promise<number> {
-  allowOnly(args, 'sync generate', ['skill', 'all', 'stale', 'force', 'timeout', 'skills-dir', 'allow-output']);
   if (args.positionals.length) throw new UsageError(`sync generate takes no arguments (got ${args.positionals.join(' ')}); use --skill X, --all or --stale`);
-  const skill = one(args, 'skill');
+  const skill = flagString(args, 'skill');
   const modes = [skill !== undefined, args.flags.has('all'), args.flags.has('stale')].filter(Boolean).length;
   if (modes !== 1) throw new UsageError('sync generate needs exactly one of --skill X, --all, --stale');
   let timeoutMs = DEFAULT_TIMEOUT_MS;
-  const timeoutText = one(args, 'timeout');
+  const timeoutText = flagString(args, 'timeout');
   if (timeoutText !== undefined) {
     const s = Number(timeoutText);
     if (!Number.isFinite(s) || s <= 0) throw new UsageError(`--timeout takes a positive number of seconds (got "${timeoutText}")`);
@@ -372,61 +292,122 @@ function preferFastWasmStartup(): void {
   try { v8.setFlagsFromString('--liftoff-only'); } catch { /* an engine without the flag: only slower */ }
 }
 
+/** `state list|get|set|delete` after their positionals are checked: the state database is open. */
+async function withState(args: ParsedArgs, io: CliIO, command: string, positionals: readonly string[], fn: (state: StateSource) => number): Promise<number> {
+  if (args.positionals.length !== positionals.length) {
+    throw new UsageError(`state ${command} takes ${positionals.length ? positionals.join(' ') : 'no arguments'} (got ${args.positionals.length})`);
+  }
+  const project = projectOf(args, io);
+  return fn(await openStateSource(stateConfigOf(args, io, project)));
+}
+
+function missingKey(io: CliIO, state: StateSource, key: string): number {
+  io.err(`skillmeat-sync: no state key "${key}" in ${state.path}`);
+  return EXIT.missingKey;
+}
+
+function writable(state: StateSource): WritableStateSource {
+  if (!isWritable(state)) {
+    throw new StateError('read-only', state.path, `${state.path} is ambrogio's state database, which SkillMeat Sync only reads`, 'change it with ambrogio itself, or point --state-db at the product\'s own store');
+  }
+  return state;
+}
+
+const entryJson = (e: StateEntry): string => JSON.stringify({ key: e.key, value: e.value, updatedAt: e.updatedAt });
+
+const stateList: SyncHandler = (args, io) => withState(args, io, 'list', [], (state) => {
+  // several --pattern flags and comma-joined lists (SYNC_PATTERNS) both mean "any of these"
+  const patterns = flagList(args, 'pattern').flatMap(splitPatternList);
+  const entries = state.list(patterns.length ? patterns : ['*']);
+  if (args.flags.has('json')) io.out(JSON.stringify({ entries: entries.map((e) => ({ key: e.key, value: e.value, updatedAt: e.updatedAt })) }));
+  else if (entries.length) io.out(entries.map((e) => `${e.key}\t${e.value}`).join('\n'));
+  return EXIT.ok;
+});
+
+const stateGet: SyncHandler = (args, io) => withState(args, io, 'get', ['KEY'], (state) => {
+  const entry = state.get(args.positionals[0]);
+  if (!entry) return missingKey(io, state, args.positionals[0]);
+  io.out(args.flags.has('json') ? entryJson(entry) : entry.value);
+  return EXIT.ok;
+});
+
+const stateSet: SyncHandler = (args, io) => withState(args, io, 'set', ['KEY', 'VALUE'], (state) => {
+  const entry = writable(state).set(args.positionals[0], args.positionals[1]);
+  if (args.flags.has('json')) io.out(entryJson(entry));
+  return EXIT.ok;
+});
+
+const stateDelete: SyncHandler = (args, io) => withState(args, io, 'delete', ['KEY'], (state) => {
+  if (!writable(state).delete(args.positionals[0])) return missingKey(io, state, args.positionals[0]);
+  if (args.flags.has('json')) io.out(JSON.stringify({ deleted: args.positionals[0] }));
+  return EXIT.ok;
+});
+
+/** Options of every `sync` and `state` command. */
+const STATE_DB_OPTIONS: OptionTable = {
+  project: { type: 'string', value: 'DIR', help: 'the workspace folder (default: current directory)' },
+  json: { type: 'boolean', help: 'machine-readable output on stdout' },
+  'state-db': { type: 'string', value: 'PATH', help: "state database (also SKILLMEAT_SYNC_STATE_DB; default: the workspace's own store)" },
+  'state-kind': { type: 'string', value: 'K', help: "own (the product's store) or ambrogio (a runtime/state.db, read-only); default: detected" },
+};
+
+const SKILL_DIRS: OptionTable = {
+  'skills-dir': { type: 'string', value: 'DIR', multiple: true, help: 'more skills to look in (also SKILLS_DIRS, colon-separated)' },
+  'allow-output': { type: 'string', value: 'DIR', multiple: true, help: 'a folder outside the workspace generators may write to (also SKILLMEAT_SYNC_OUTPUT_DIRS)' },
+};
+
+/** `skillmeat-sync sync …`: the SYNC.json generator commands. */
+export const SYNC_GROUP: CommandGroup<SyncHandler> = {
+  prefix: 'sync',
+  summary: 'SYNC.json generators: skill state rendered to markdown',
+  common: STATE_DB_OPTIONS,
+  details: 'Exit: 0 ok, 1 a generator or validation failed, 2 usage or other error.',
+  commands: {
+    list: { synopsis: '', summary: 'skills with a SYNC.json, their output and status', options: SKILL_DIRS, run: syncList },
+    validate: {
+      synopsis: '[--skill X]', summary: 'check SYNC.json files; prints every error', run: syncValidate,
+      options: { skill: { type: 'string', value: 'X', help: 'only this skill (its name or id)' }, ...SKILL_DIRS },
+    },
+    generate: {
+      synopsis: '--skill X | --all | --stale [--force]', summary: 'run generators, writing their outputs', run: syncGenerate,
+      options: {
+        skill: { type: 'string', value: 'X', help: "run this skill's generator (its name or id)" },
+        all: { type: 'boolean', help: 'run every generator' },
+        stale: { type: 'boolean', help: 'run the generators whose output is stale' },
+        force: { type: 'boolean', help: 'overwrite an output edited by hand or not generated here' },
+        timeout: { type: 'string', value: 'SECONDS', help: `stop a generator after this long (default ${DEFAULT_TIMEOUT_MS / 1000})` },
+        ...SKILL_DIRS,
+      },
+    },
+  },
+};
+
+/** `skillmeat-sync state …`: the key-value state generators read (also `ambrogioctl state …` through the shim). */
+export const STATE_GROUP: CommandGroup<SyncHandler> = {
+  prefix: 'state',
+  summary: 'the key-value state SYNC.json generators read',
+  common: STATE_DB_OPTIONS,
+  details: 'Exit: 0 ok, 2 usage or other error, 3 missing key.',
+  commands: {
+    list: {
+      synopsis: '[--pattern P]', summary: 'rows whose key matches P (default: all)', run: stateList,
+      options: { pattern: { type: 'string', value: 'P', multiple: true, help: '* any run, ? one char, ASCII-case-insensitive; several comma-separated' } },
+      details: '--json prints {"entries":[{"key","value","updatedAt"}]}.',
+    },
+    get: { synopsis: 'KEY', summary: 'the value of KEY (exit 3 when missing)', run: stateGet },
+    set: { synopsis: 'KEY VALUE', summary: "store a value (the product's own store only)", run: stateSet },
+    delete: { synopsis: 'KEY', summary: 'remove a key (exit 3 when missing)', run: stateDelete },
+  },
+};
+
+/** `skillmeat-sync sync list | validate | generate`; returns the exit code. */
+export async function syncCommand(argv: string[], io: CliIO, deps: SyncCommandDeps = {}): Promise<number> {
+  return runGroup(SYNC_GROUP, argv, io, deps, argv.includes('--json'));
+}
+
 /** `skillmeat-sync state list | get | set | delete` (also `ambrogioctl state …` through the shim); returns the exit code. */
 export async function stateCommand(argv: string[], io: CliIO): Promise<number> {
   preferFastWasmStartup();
-  try {
-    const [sub, ...rest] = argv;
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      (sub === undefined ? io.err : io.out)(STATE_USAGE.trimEnd());
-      return sub === undefined ? EXIT.usage : EXIT.ok;
-    }
-    const args = parseArgs(rest);
-    if (args.flags.has('help')) { io.out(STATE_USAGE.trimEnd()); return EXIT.ok; }
-    const json = args.flags.has('json');
-    const arity: Record<string, number> = { list: 0, get: 1, set: 2, delete: 1 };
-    if (!(sub in arity)) throw new UsageError(`unknown command "state ${sub}"; use list, get, set or delete`);
-    allowOnly(args, `state ${sub}`, sub === 'list' ? ['pattern'] : []);
-    if (args.positionals.length !== arity[sub]) {
-      throw new UsageError(`state ${sub} takes ${['no arguments', 'KEY', 'KEY VALUE'][arity[sub]]} (got ${args.positionals.length})`);
-    }
-    const project = projectOf(args, io);
-    const config = stateConfigOf(args, io, project);
-    const state = await openStateSource(config);
-    const entryJson = (e: StateEntry): string => JSON.stringify({ key: e.key, value: e.value, updatedAt: e.updatedAt });
-    switch (sub) {
-      case 'list': {
-        // several --pattern flags and comma-joined lists (SYNC_PATTERNS) both mean "any of these"
-        const given = args.values.get('pattern');
-        const patterns = given === undefined ? ['*'] : given.flatMap(splitPatternList);
-        const entries = state.list(patterns.length ? patterns : ['*']);
-        if (json) io.out(JSON.stringify({ entries: entries.map((e) => ({ key: e.key, value: e.value, updatedAt: e.updatedAt })) }));
-        else if (entries.length) io.out(entries.map((e) => `${e.key}\t${e.value}`).join('\n'));
-        return EXIT.ok;
-      }
-      case 'get': {
-        const entry = state.get(args.positionals[0]);
-        if (!entry) { io.err(`skillmeat-sync: no state key "${args.positionals[0]}" in ${state.path}`); return EXIT.missingKey; }
-        io.out(json ? entryJson(entry) : entry.value);
-        return EXIT.ok;
-      }
-      default: {
-        if (!isWritable(state)) {
-          throw new StateError('read-only', state.path, `${state.path} is ambrogio's state database, which SkillMeat Sync only reads`, 'change it with ambrogio itself, or point --state-db at the product\'s own store');
-        }
-        if (sub === 'set') {
-          const entry = state.set(args.positionals[0], args.positionals[1]);
-          if (json) io.out(entryJson(entry));
-          return EXIT.ok;
-        }
-        if (!state.delete(args.positionals[0])) { io.err(`skillmeat-sync: no state key "${args.positionals[0]}" in ${state.path}`); return EXIT.missingKey; }
-        if (json) io.out(JSON.stringify({ deleted: args.positionals[0] }));
-        return EXIT.ok;
-      }
-    }
-  } catch (e) {
-    if (e instanceof UsageError) io.err(STATE_USAGE.trimEnd());
-    // state commands keep stdout for data only: a generator parsing it must never read an error as a row
-    return reportError(e, io, false);
-  }
+  // state commands keep stdout for data only: a generator parsing it must never read an error as a row
+  return runGroup(STATE_GROUP, argv, io, {}, false);
 }
