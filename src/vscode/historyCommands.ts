@@ -131,7 +131,7 @@ export function registerHistoryCommands(capture: CaptureController, history: His
       const undo = vscode.l10n.t('Undo');
       void vscode.window.showInformationMessage(vscode.l10n.t('Restored {0} to #{1}. The content it replaced is #{2}.', t.artifact.name, node.entry.id, r.previousVersion), undo).then(async (pick) => {
         if (pick !== undo) return;
-        try { await serviceOf(t).restore(t.artifact.key, r.previousVersion!); await drift.refresh(); } catch (e) { await reportFailure(log, 'undo restore', e); }
+        try { await serviceOf(t).restore(t.artifact.key, r.previousVersion!); await drift.refresh(); } catch (e) { await reportFailure(log, vscode.l10n.t('undo restore'), e); }
       });
     }
     return r;
