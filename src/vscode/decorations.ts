@@ -4,15 +4,17 @@ import * as vscode from 'vscode';
 import type { DriftState } from '../core/model';
 import { DECORATION_SCHEME } from './ids';
 
-const DECORATIONS: Partial<Record<DriftState, { badge: string; color: string; tooltip: string }>> = {
-  conflict: { badge: 'C', color: 'skillmeatSync.conflictForeground', tooltip: 'Conflict' },
-  modified: { badge: 'M', color: 'skillmeatSync.modifiedForeground', tooltip: 'Modified locally' },
-  outdated: { badge: 'O', color: 'skillmeatSync.outdatedForeground', tooltip: 'Outdated' },
-  deleted: { badge: 'D', color: 'skillmeatSync.deletedForeground', tooltip: 'Deleted locally' },
-  removed: { badge: 'R', color: 'skillmeatSync.removedForeground', tooltip: 'Removed from collection' },
-  converged: { badge: '=', color: 'skillmeatSync.convergedForeground', tooltip: 'Converged' },
-  untracked: { badge: 'U', color: 'skillmeatSync.untrackedForeground', tooltip: 'Untracked' },
-  invalid: { badge: '!', color: 'skillmeatSync.invalidForeground', tooltip: 'Invalid record' },
+// Tooltips are thunks, each a literal vscode.l10n.t call: a string extractor finds them, and they are
+// translated when shown (after VS Code has loaded the bundle), not when the module loads.
+const DECORATIONS: Partial<Record<DriftState, { badge: string; color: string; tooltip: () => string }>> = {
+  conflict: { badge: 'C', color: 'skillmeatSync.conflictForeground', tooltip: () => vscode.l10n.t('Conflict') },
+  modified: { badge: 'M', color: 'skillmeatSync.modifiedForeground', tooltip: () => vscode.l10n.t('Modified locally') },
+  outdated: { badge: 'O', color: 'skillmeatSync.outdatedForeground', tooltip: () => vscode.l10n.t('Outdated') },
+  deleted: { badge: 'D', color: 'skillmeatSync.deletedForeground', tooltip: () => vscode.l10n.t('Deleted locally') },
+  removed: { badge: 'R', color: 'skillmeatSync.removedForeground', tooltip: () => vscode.l10n.t('Removed from collection') },
+  converged: { badge: '=', color: 'skillmeatSync.convergedForeground', tooltip: () => vscode.l10n.t('Converged') },
+  untracked: { badge: 'U', color: 'skillmeatSync.untrackedForeground', tooltip: () => vscode.l10n.t('Untracked') },
+  invalid: { badge: '!', color: 'skillmeatSync.invalidForeground', tooltip: () => vscode.l10n.t('Invalid record') },
 };
 
 export class DriftDecorations implements vscode.FileDecorationProvider {
@@ -22,6 +24,6 @@ export class DriftDecorations implements vscode.FileDecorationProvider {
     const d = DECORATIONS[state];
     if (!d) return undefined;
     const isGroup = uri.path.endsWith('/group');
-    return new vscode.FileDecoration(isGroup ? undefined : d.badge, vscode.l10n.t(d.tooltip), new vscode.ThemeColor(d.color));
+    return new vscode.FileDecoration(isGroup ? undefined : d.badge, d.tooltip(), new vscode.ThemeColor(d.color));
   }
 }

@@ -5,16 +5,84 @@ import { DRIFT_STATES, isDiverged, type ArtifactDrift, type DriftState, type Fil
 import type { DriftService, FolderReport } from './driftService';
 import { DECORATION_SCHEME } from './ids';
 
-export const GROUP_LABELS: Record<DriftState, string> = {
-  conflict: 'Conflicts', modified: 'Modified', outdated: 'Outdated', deleted: 'Deleted', removed: 'Removed',
-  converged: 'Converged', added: 'Available in collection', untracked: 'Untracked', invalid: 'Invalid', 'in-sync': 'In sync',
-};
+// Each label is its own literal vscode.l10n.t call, so a string extractor (`@vscode/l10n-dev export`) finds it.
 
-const STATE_DESCRIPTIONS: Record<DriftState, string> = {
-  conflict: 'changed on both sides', modified: 'edited locally', outdated: 'collection has a newer version',
-  deleted: 'deleted locally', removed: 'gone from collection', converged: 'same change on both sides',
-  added: 'not deployed', untracked: 'not in a deployment record', invalid: 'bad record', 'in-sync': '',
-};
+/** The drift tree's group heading of a state: "Conflicts", "Available in collection"… */
+export function groupLabel(state: DriftState): string {
+  switch (state) {
+    case 'conflict': return vscode.l10n.t('Conflicts');
+    case 'modified': return vscode.l10n.t('Modified');
+    case 'outdated': return vscode.l10n.t('Outdated');
+    case 'deleted': return vscode.l10n.t('Deleted');
+    case 'removed': return vscode.l10n.t('Removed');
+    case 'converged': return vscode.l10n.t('Converged');
+    case 'added': return vscode.l10n.t('Available in collection');
+    case 'untracked': return vscode.l10n.t('Untracked');
+    case 'invalid': return vscode.l10n.t('Invalid');
+    case 'in-sync': return vscode.l10n.t('In sync');
+  }
+}
+
+/** The short description after an artifact's name: what the state means ("edited locally"). */
+function stateDescription(state: DriftState): string {
+  switch (state) {
+    case 'conflict': return vscode.l10n.t('changed on both sides');
+    case 'modified': return vscode.l10n.t('edited locally');
+    case 'outdated': return vscode.l10n.t('collection has a newer version');
+    case 'deleted': return vscode.l10n.t('deleted locally');
+    case 'removed': return vscode.l10n.t('gone from collection');
+    case 'converged': return vscode.l10n.t('same change on both sides');
+    case 'added': return vscode.l10n.t('not deployed');
+    case 'untracked': return vscode.l10n.t('not in a deployment record');
+    case 'invalid': return vscode.l10n.t('bad record');
+    case 'in-sync': return '';
+  }
+}
+
+/** The state's name in the tooltip. */
+function stateName(state: DriftState): string {
+  switch (state) {
+    case 'conflict': return vscode.l10n.t('conflict');
+    case 'modified': return vscode.l10n.t('modified');
+    case 'outdated': return vscode.l10n.t('outdated');
+    case 'deleted': return vscode.l10n.t('deleted');
+    case 'removed': return vscode.l10n.t('removed');
+    case 'converged': return vscode.l10n.t('converged');
+    case 'added': return vscode.l10n.t('added');
+    case 'untracked': return vscode.l10n.t('untracked');
+    case 'invalid': return vscode.l10n.t('invalid');
+    case 'in-sync': return vscode.l10n.t('in-sync');
+  }
+}
+
+/**
+ * What to do about an artifact, in the user's language. The core's `recommendation` carries the same advice
+ * in English for the CLI and the JSON report; the tree renders its own from the state.
+ */
+export function recommendationText(a: Pick<ArtifactDrift, 'state' | 'baselineUnknown'>): string {
+  if (a.baselineUnknown) return vscode.l10n.t('two-way merge (the baseline is unknown)');
+  switch (a.state) {
+    case 'conflict': return vscode.l10n.t('three-way merge');
+    case 'modified': return vscode.l10n.t('pull into the collection, or keep the local version');
+    case 'outdated': return vscode.l10n.t('update the project from the collection');
+    case 'deleted': return vscode.l10n.t('restore from the collection, or undeploy');
+    case 'removed': return vscode.l10n.t('remove from the project, or push back into the collection');
+    case 'converged': return vscode.l10n.t('re-baseline only (both sides made the same change)');
+    case 'added': return vscode.l10n.t('deploy');
+    case 'untracked': return vscode.l10n.t('add to the collection');
+    case 'invalid': return vscode.l10n.t('fix the record');
+    case 'in-sync': return '';
+  }
+}
+
+/** How a file of a skill differs ("modified", "added", "deleted"). */
+function fileChangeLabel(change: FileChange['change']): string {
+  switch (change) {
+    case 'modified': return vscode.l10n.t('modified');
+    case 'added': return vscode.l10n.t('added');
+    case 'deleted': return vscode.l10n.t('deleted');
+  }
+}
 
 const TYPE_ICONS = { skill: 'symbol-class', command: 'terminal', agent: 'person' } as const;
 
@@ -75,7 +143,7 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
 
   getTreeItem(node: DriftNode): vscode.TreeItem {
     if (node.kind === 'group') {
-      const item = new vscode.TreeItem(vscode.l10n.t(GROUP_LABELS[node.state]),
+      const item = new vscode.TreeItem(groupLabel(node.state),
         node.state === 'added' || node.state === 'in-sync' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
       item.id = `group:${node.state}`;
       item.description = String(node.items.length);
@@ -88,7 +156,7 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     if (node.kind === 'file') {
       const item = new vscode.TreeItem(node.file.path, vscode.TreeItemCollapsibleState.None);
       item.id = `${artifactNodeId(node.folder, a)}|${node.file.path}`;
-      item.description = vscode.l10n.t(node.file.change);
+      item.description = fileChangeLabel(node.file.change);
       item.iconPath = new vscode.ThemeIcon(node.file.change === 'added' ? 'diff-added' : node.file.change === 'deleted' ? 'diff-removed' : 'diff-modified');
       item.contextValue = `file.${node.file.change}`;
       item.resourceUri = vscode.Uri.from({ scheme: DECORATION_SCHEME, path: `/${a.state}/${a.relPath}/${node.file.path}` });
@@ -100,16 +168,19 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     const hasFiles = (a.files?.length ?? 0) > 0;
     const item = new vscode.TreeItem(a.name, hasFiles ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = artifactNodeId(node.folder, a);
-    const desc = [a.type, a.root !== '.claude' ? a.root : '', multiRoot ? node.folder.folder.name : '', STATE_DESCRIPTIONS[a.state]].filter(Boolean);
+    const desc = [a.type, a.root !== '.claude' ? a.root : '', multiRoot ? node.folder.folder.name : '', stateDescription(a.state)].filter(Boolean);
     item.description = desc.join(' · ');
     item.iconPath = new vscode.ThemeIcon(TYPE_ICONS[a.type]);
     item.contextValue = `artifact.${a.state}`;
     item.resourceUri = vscode.Uri.from({ scheme: DECORATION_SCHEME, path: `/${a.state}/${a.root}/${a.relPath}` });
     const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendMarkdown(`**${a.name}** — ${a.type} in \`${a.root}\` (${node.folder.folder.name})\n\n`);
-    tip.appendMarkdown(`State: **${a.state}**${a.recommendation ? ` — ${a.recommendation}` : ''}\n\n`);
-    tip.appendMarkdown(`| | hash |\n|---|---|\n| collection | \`${shortHash(a.collectionHash)}\` |\n| project | \`${shortHash(a.projectHash)}\` |\n| baseline | \`${shortHash(a.baselineHash)}\` |\n\n`);
-    if (a.deployedAt) tip.appendMarkdown(`Deployed ${a.deployedAt} from collection "${a.collectionName ?? '?'}"\n\n`);
+    tip.appendMarkdown(`${vscode.l10n.t('**{0}** — {1} in `{2}` ({3})', a.name, a.type, a.root, node.folder.folder.name)}\n\n`);
+    const advice = recommendationText(a);
+    tip.appendMarkdown(`${advice ? vscode.l10n.t('State: **{0}** — {1}', stateName(a.state), advice) : vscode.l10n.t('State: **{0}**', stateName(a.state))}\n\n`);
+    const hashRow = (side: string, h: string | null) => `| ${side} | \`${shortHash(h)}\` |\n`;
+    tip.appendMarkdown(`| | ${vscode.l10n.t('hash')} |\n|---|---|\n${hashRow(vscode.l10n.t('collection'), a.collectionHash)}${hashRow(vscode.l10n.t('project'), a.projectHash)}${hashRow(vscode.l10n.t('baseline'), a.baselineHash)}\n`);
+    if (a.deployedAt) tip.appendMarkdown(`${vscode.l10n.t('Deployed {0} from collection "{1}"', a.deployedAt, a.collectionName ?? '?')}\n\n`);
+    // `detail` is the core's note (an invalid record's parse error, an unreachable collection's path); it names files.
     if (a.detail) tip.appendMarkdown(`${a.detail}\n\n`);
     tip.appendMarkdown(`\`${path.relative(node.folder.folder.uri.fsPath, a.projectPath) || a.projectPath}\``);
     item.tooltip = tip;

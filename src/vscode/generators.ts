@@ -97,7 +97,7 @@ export class GeneratorsFeature implements vscode.Disposable {
       generate: async (id, opts = {}) => {
         await this.service.refresh();
         const e = this.service.find(id);
-        if (!e) throw new Error(`no skill with a SYNC.json matches "${id}" (found: ${this.service.entries.map((x) => x.gen.id).join(', ') || 'none'})`);
+        if (!e) throw new Error(vscode.l10n.t('no skill with a SYNC.json matches "{0}" (found: {1})', id, this.service.entries.map((x) => x.gen.id).join(', ') || vscode.l10n.t('none')));
         return this.service.run(e, { force: opts.force });
       },
       onDidChange: emitter.event,

@@ -34,7 +34,7 @@ export class GeneratorLastLogProvider implements vscode.TextDocumentContentProvi
     const r = entry?.lastRun;
     if (!r) return vscode.l10n.t('{0} has not run yet. Run it with "SkillMeat: Generate…".', skill);
     return [
-      vscode.l10n.t('# Last run of {0} at {1}: {2} in {3} ms (exit code {4})', entry.gen.id, r.at, r.ok ? 'ok' : r.outcome, r.durationMs, String(r.exitCode ?? r.signal ?? '—')),
+      vscode.l10n.t('# Last run of {0} at {1}: {2} in {3} ms (exit code {4})', entry.gen.id, r.at, r.ok ? vscode.l10n.t('ok') : r.outcome, r.durationMs, String(r.exitCode ?? r.signal ?? '—')),
       vscode.l10n.t('# Only the end of the output is kept between sessions; run it again for the full log.'),
       '',
       r.logTail,

@@ -68,7 +68,7 @@ export function registerHistoryCommands(capture: CaptureController, history: His
     if (rel === undefined) return;
     const left = versionFileUri(t.folder, tree.treeHash, rel, `#${node.entry.id}`, fileName(t, rel));
     const onDisk = rel ? path.join(t.artifact.absPath, ...rel.split('/')) : t.artifact.absPath;
-    const right = fs.existsSync(onDisk) ? vscode.Uri.file(onDisk) : versionFileUri(t.folder, '', rel, 'deleted', fileName(t, rel));
+    const right = fs.existsSync(onDisk) ? vscode.Uri.file(onDisk) : versionFileUri(t.folder, '', rel, vscode.l10n.t('deleted'), fileName(t, rel));
     const title = vscode.l10n.t('{0} (#{1}, {2}) ↔ Current', label(t, rel), node.entry.id, shortTime(node.entry.at));
     await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
   };
@@ -135,7 +135,7 @@ export function registerHistoryCommands(capture: CaptureController, history: His
       const undo = vscode.l10n.t('Undo');
       void vscode.window.showInformationMessage(vscode.l10n.t('Restored {0} to #{1}. The content it replaced is #{2}.', t.artifact.name, node.entry.id, r.previousVersion), undo).then(async (pick) => {
         if (pick !== undo) return;
-        try { await restoreVersion(t, r.previousVersion!); } catch (e) { await reportFailure(log, 'undo restore', e); }
+        try { await restoreVersion(t, r.previousVersion!); } catch (e) { await reportFailure(log, vscode.l10n.t('undo restore'), e); }
       });
     }
     return r;

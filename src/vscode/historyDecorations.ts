@@ -3,11 +3,15 @@
 import * as vscode from 'vscode';
 import { HISTORY_DECORATION_SCHEME } from './ids';
 
-const DIMMED: Record<string, string> = {
-  rate_limited: 'Rate-limited: the change was recorded, its content was not stored',
-  'skipped-duplicate': 'Same content as the version before',
-  pending: 'Waiting for the quiet window to end',
-};
+/** Why a row of this status is dimmed; undefined for rows shown normally. */
+function dimmedTooltip(status: string): string | undefined {
+  switch (status) {
+    case 'rate_limited': return vscode.l10n.t('Rate-limited: the change was recorded, its content was not stored');
+    case 'skipped-duplicate': return vscode.l10n.t('Same content as the version before');
+    case 'pending': return vscode.l10n.t('Waiting for the quiet window to end');
+    default: return undefined;
+  }
+}
 
 /** The decoration URI of a history row with this status. */
 export function historyDecorationUri(status: string, id: string | number): vscode.Uri {
@@ -17,7 +21,7 @@ export function historyDecorationUri(status: string, id: string | number): vscod
 export class HistoryDecorations implements vscode.FileDecorationProvider {
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
     if (uri.scheme !== HISTORY_DECORATION_SCHEME) return undefined;
-    const tip = DIMMED[uri.path.split('/')[1]];
-    return tip ? new vscode.FileDecoration(undefined, vscode.l10n.t(tip), new vscode.ThemeColor('disabledForeground')) : undefined;
+    const tip = dimmedTooltip(uri.path.split('/')[1]);
+    return tip ? new vscode.FileDecoration(undefined, tip, new vscode.ThemeColor('disabledForeground')) : undefined;
   }
 }

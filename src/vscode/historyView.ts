@@ -28,10 +28,31 @@ const ORIGIN_ICONS: Record<string, string> = {
   restore: 'discard', generator: 'gear', import: 'cloud-upload',
 };
 
-const ORIGIN_LABELS: Record<string, string> = {
-  edit: 'edit', rescan: 'found by re-scan', deploy: 'deploy', undeploy: 'before undeploy', sync: 'sync', 'pre-sync': 'before sync',
-  restore: 'restore', generator: 'generator', import: 'import',
-};
+/** Why a version was recorded, in the user's words; an origin this version does not know is shown as stored. */
+function originLabel(origin: string): string {
+  switch (origin) {
+    case 'edit': return vscode.l10n.t('edit');
+    case 'rescan': return vscode.l10n.t('found by re-scan');
+    case 'deploy': return vscode.l10n.t('deploy');
+    case 'undeploy': return vscode.l10n.t('before undeploy');
+    case 'sync': return vscode.l10n.t('sync');
+    case 'pre-sync': return vscode.l10n.t('before sync');
+    case 'restore': return vscode.l10n.t('restore');
+    case 'generator': return vscode.l10n.t('generator');
+    case 'import': return vscode.l10n.t('import');
+    default: return origin;
+  }
+}
+
+/** What became of a capture, for the tooltip. */
+function statusLabel(status: string): string {
+  switch (status) {
+    case 'captured': return vscode.l10n.t('captured');
+    case 'skipped-duplicate': return vscode.l10n.t('same as the version before');
+    case 'rate_limited': return vscode.l10n.t('rate-limited');
+    default: return status;
+  }
+}
 
 /** "+3 −1", "±120 bytes", "1 file added"… through l10n. */
 export function describeChange(e: HistoryEntry): string {
@@ -186,7 +207,7 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
     const e = node.entry;
     const item = new vscode.TreeItem(shortTime(e.at), vscode.TreeItemCollapsibleState.None);
     item.id = `version:${node.target.folder.uri.toString()}:${e.id}`;
-    const origin = vscode.l10n.t(ORIGIN_LABELS[e.origin] ?? e.origin);
+    const origin = originLabel(e.origin);
     const restoredFrom = e.origin === 'restore' ? /^restored from #(\d+)$/.exec(e.note ?? '')?.[1] : undefined;
     item.description = [restoredFrom ? vscode.l10n.t('restore of #{0}', restoredFrom) : origin, describeChange(e), `#${e.id}`].filter(Boolean).join(' · ');
     const dimmed = e.status === 'rate_limited' || e.status === 'skipped-duplicate' || !e.stored;
@@ -195,7 +216,7 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
     item.resourceUri = historyDecorationUri(dimmed ? (e.stored ? e.status : 'rate_limited') : 'stored', e.id);
     item.contextValue = e.stored ? `version.stored${e.pinned ? '.pinned' : ''}${e.status === 'captured' ? '' : '.dup'}` : 'version.notStored';
     const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendMarkdown(`**#${e.id}** — ${origin}, ${e.status}${e.pinned ? `, ${vscode.l10n.t('pinned')}` : ''}\n\n`);
+    tip.appendMarkdown(`${e.pinned ? vscode.l10n.t('**#{0}** — {1}, {2}, pinned', e.id, origin, statusLabel(e.status)) : vscode.l10n.t('**#{0}** — {1}, {2}', e.id, origin, statusLabel(e.status))}\n\n`);
     tip.appendMarkdown(`${new Date(e.at).toLocaleString(vscode.env.language)}\n\n`);
     if (e.note) tip.appendMarkdown(`${e.note}\n\n`);
     if (e.supersedes) tip.appendMarkdown(vscode.l10n.t('Also holds the change rate-limited as #{0}.', e.supersedes) + '\n\n');

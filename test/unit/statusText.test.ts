@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { statusView } from '../../src/core/statusText';
+import { syncStatus } from '../../src/core/statusText';
 import type { ArtifactDrift, DriftState } from '../../src/core/model';
 
 const art = (state: DriftState, name: string = state): ArtifactDrift => ({
@@ -8,53 +8,74 @@ const art = (state: DriftState, name: string = state): ArtifactDrift => ({
 });
 const report = (states: DriftState[], reachable = true) => ({ artifacts: states.map((s, i) => art(s, `${s}${i}`)), errors: [], collections: [{ name: 'default', path: '/c', reachable }] });
 
-describe('status bar text', () => {
-  it('says in sync when nothing diverged, ignoring added and untracked artifacts', () => {
-    const v = statusView({ reports: [report(['in-sync', 'added', 'untracked', 'converged'])] });
-    assert.equal(v.state, 'up-to-date');
-    assert.equal(v.text, '$(check) SkillMeat: in sync');
-    assert.equal(v.severity, undefined);
+describe('status bar state', () => {
+  it('is up to date when nothing diverged, ignoring added and untracked artifacts', () => {
+    const s = syncStatus({ reports: [report(['in-sync', 'added', 'untracked', 'converged'])] });
+    assert.equal(s.state, 'up-to-date');
+    assert.equal(s.diverged, 0);
+    assert.equal(s.severity, undefined);
+    assert.deepEqual([s.counts['in-sync'], s.counts.added, s.counts.untracked, s.counts.converged], [1, 1, 1, 1]);
   });
 
-  it('counts drifted artifacts with a warning', () => {
-    const v = statusView({ reports: [report(['modified', 'outdated', 'deleted', 'in-sync'])] });
-    assert.equal(v.state, 'drifted');
-    assert.equal(v.text, '$(warning) SkillMeat: 3 drifted');
-    assert.equal(v.severity, 'warning');
-    assert.match(v.tooltip, /1 modified, 1 outdated, 1 deleted, 1 in-sync/);
+  it('counts drifted artifacts per state, with a warning', () => {
+    const s = syncStatus({ reports: [report(['modified', 'outdated', 'deleted', 'in-sync'])] });
+    assert.equal(s.state, 'drifted');
+    assert.equal(s.diverged, 3);
+    assert.equal(s.severity, 'warning');
+    assert.deepEqual(s.counts, { conflict: 0, modified: 1, outdated: 1, deleted: 1, removed: 0, converged: 0, added: 0, untracked: 0, invalid: 0, 'in-sync': 1 });
   });
 
-  it('puts conflicts first, with the total when other artifacts drifted too', () => {
-    assert.equal(statusView({ reports: [report(['conflict', 'conflict'])] }).text, '$(git-merge) SkillMeat: 2 conflicts');
-    const v = statusView({ reports: [report(['conflict', 'modified'])] });
-    assert.equal(v.state, 'conflict');
-    assert.equal(v.text, '$(git-merge) SkillMeat: 1 conflict · 2 drifted');
+  it('puts conflicts first, keeping the total of drifted artifacts', () => {
+    const two = syncStatus({ reports: [report(['conflict', 'conflict'])] });
+    assert.deepEqual([two.state, two.counts.conflict, two.diverged, two.severity], ['conflict', 2, 2, 'error']);
+    const s = syncStatus({ reports: [report(['conflict', 'modified'])] });
+    assert.deepEqual([s.state, s.counts.conflict, s.diverged], ['conflict', 1, 2]);
   });
 
   it('sums several workspace folders', () => {
-    assert.equal(statusView({ reports: [report(['modified']), report(['removed'])] }).text, '$(warning) SkillMeat: 2 drifted');
+    const s = syncStatus({ reports: [report(['modified']), report(['removed'])] });
+    assert.deepEqual([s.state, s.diverged, s.counts.modified, s.counts.removed], ['drifted', 2, 1, 1]);
   });
 
-  it('shows Offline when a collection is unreachable', () => {
-    const v = statusView({ reports: [report(['modified'], false)] });
-    assert.equal(v.state, 'offline');
-    assert.equal(v.text, '$(debug-disconnect) SkillMeat: offline · 1 drifted');
-    assert.match(v.tooltip, /\/c/);
+  it('is offline when a collection is unreachable, naming its path and still counting local drift', () => {
+    const s = syncStatus({ reports: [report(['modified'], false)] });
+    assert.equal(s.state, 'offline');
+    assert.deepEqual(s.unreachable, ['/c']);
+    assert.equal(s.diverged, 1);
+    assert.equal(s.severity, 'warning');
   });
 
-  it('shows Syncing while a sync runs, whatever the report says', () => {
-    assert.equal(statusView({ reports: [report(['conflict'])], syncing: true }).state, 'syncing');
+  it('lists no unreachable collection when every collection answered', () => {
+    assert.deepEqual(syncStatus({ reports: [report(['modified'])] }).unreachable, []);
   });
 
-  it('shows Error with the file named when a records file cannot be parsed', () => {
+  it('is syncing while a sync runs, whatever the report says', () => {
+    const s = syncStatus({ reports: [report(['conflict'])], syncing: true });
+    assert.equal(s.state, 'syncing');
+    assert.equal(s.severity, undefined);
+  });
+
+  it('is an error carrying the message that names the file when a records file cannot be parsed', () => {
     const r = { ...report(['in-sync']), errors: [{ code: 'records-unreadable' as const, message: '/p/.claude/.skillmeat-deployed.toml:3:1: invalid TOML' }] };
-    const v = statusView({ reports: [r] });
-    assert.equal(v.state, 'error');
-    assert.equal(v.text, '$(error) SkillMeat: error');
-    assert.match(v.tooltip, /skillmeat-deployed\.toml:3:1/);
+    const s = syncStatus({ reports: [r] });
+    assert.equal(s.state, 'error');
+    assert.equal(s.severity, 'error');
+    assert.equal(s.error, '/p/.claude/.skillmeat-deployed.toml:3:1: invalid TOML');
   });
 
-  it('hides itself (idle) without any workspace folder', () => {
-    assert.equal(statusView({ reports: [] }).state, 'idle');
+  it('is an error carrying the failed check\'s message', () => {
+    const s = syncStatus({ reports: [report(['in-sync'])], error: 'cannot read /p/.claude' });
+    assert.deepEqual([s.state, s.error], ['error', 'cannot read /p/.claude']);
+  });
+
+  it('is idle (hidden) without any workspace folder', () => {
+    const s = syncStatus({ reports: [] });
+    assert.equal(s.state, 'idle');
+    assert.equal(s.diverged, 0);
+  });
+
+  it('carries no display text: only states, counts, paths and the error message', () => {
+    const s = syncStatus({ reports: [report(['conflict', 'modified'], false)] });
+    assert.deepEqual(Object.keys(s).sort(), ['counts', 'diverged', 'severity', 'state', 'unreachable']);
   });
 });
