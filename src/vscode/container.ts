@@ -10,7 +10,7 @@ import { GeneratorsFeature, type GeneratorsApi } from './generators';
 import { SyncFeature, type SyncApi } from './sync';
 import { createLog } from './log';
 import { CaptureController } from './captureController';
-import { Operations } from './operations';
+import { Operations, type OperationKind } from './operations';
 import { ArtifactWatcher } from './watcher';
 import { HistoryView, historyApi, type HistoryApi } from './historyView';
 import { VersionFileContentProvider } from './historyContent';
@@ -38,6 +38,14 @@ export interface SkillMeatSyncApi {
   readonly activationMs: number;
   /** Captured versions: the History view, and the own-write hook for the product's other writers. */
   readonly history: HistoryApi;
+  /** The product's writes: what runs now, and the last one that failed (the status bar's Syncing and Error). */
+  readonly operations: OperationsApi;
+}
+
+export interface OperationsApi {
+  running(): { kind: OperationKind; title: string; paths: readonly string[]; waitingFor?: string }[];
+  lastFailure(): { kind: OperationKind; title: string; message: string } | undefined;
+  readonly onDidChangeOperations: vscode.Event<void>;
 }
 
 export class Container implements vscode.Disposable {
@@ -116,6 +124,11 @@ export class Container implements vscode.Disposable {
       sync: this.sync.api(),
       activationMs,
       history: historyApi(this.history, this.capture),
+      operations: {
+        running: () => this.operations.running.map(({ kind, title, paths, waitingFor }) => ({ kind, title, paths, ...(waitingFor ? { waitingFor } : {}) })),
+        lastFailure: () => { const f = this.operations.lastFailure; return f && { kind: f.kind, title: f.title, message: f.message }; },
+        onDidChangeOperations: this.operations.onDidChangeOperations,
+      },
     };
   }
 
