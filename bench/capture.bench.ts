@@ -2,7 +2,7 @@
 // × 30 days, on a fake clock, with syncs, background re-scans and daily pruning. Reports how many entries
 // the policy produces (what the version store will hold) and its cost per 1 000 watcher events.
 import { performance } from 'node:perf_hooks';
-import { CapturePolicy, type CaptureEntry, type CaptureAction } from '../src/core/capturePolicy';
+import { CapturePolicy, type CaptureEntry, type CaptureAction } from '../src/core/history/capturePolicy';
 import { artifactKey } from '../src/core/model';
 import { prng } from './prng';
 import { ARTIFACTS, DAY, HOUR, editingMonth } from './month';

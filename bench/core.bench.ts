@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { checkDrift } from '../src/core/drift';
-import { ArtifactHasher } from '../src/core/hashing';
-import { updateRecords, TREE_HASH_KEY } from '../src/core/deploymentRecords';
+import { checkDrift } from '../src/core/drift/drift';
+import { ArtifactHasher } from '../src/core/drift/hashing';
+import { updateRecords, TREE_HASH_KEY } from '../src/core/store/deploymentRecords';
 import { generateCoreBenchData, writeBigText, BIG_BYTES } from '../scripts/bench-core-data';
 
 type Report = (label: string, value: number, unit: string) => void;

@@ -7,8 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as esbuild from 'esbuild';
-import { syncCommand } from '../src/cli/syncCommands';
-import type { CliIO } from '../src/cli/syncCommands';
+import { syncCommand } from '../src/cli/generators';
+import type { CliIO } from '../src/cli/generators';
 import { AmbrogioStateSource, OwnStateStore, generatorStatus, runGenerator, validateManifest } from '../src/core/generators';
 import type { ShimCommand } from '../src/core/generators';
 

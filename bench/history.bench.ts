@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CaptureService, type CaptureScheduler } from '../src/core/capture';
-import { DEFAULT_CAPTURE_SETTINGS } from '../src/core/capturePolicy';
+import { CaptureService, type CaptureScheduler } from '../src/core/history/capture';
+import { DEFAULT_CAPTURE_SETTINGS } from '../src/core/history/capturePolicy';
 import { artifactKey } from '../src/core/model';
-import { VersionStore } from '../src/core/versionStore';
+import { VersionStore } from '../src/core/store/versionStore';
 import { prng } from './prng';
 import { ARTIFACTS, DAY, MIN, editingMonth } from './month';
 

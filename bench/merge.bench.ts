@@ -1,6 +1,6 @@
 // Three-way merge speed: our mergeText against plain node-diff3 on generated files with scattered
 // edits on both sides. Inputs come from a seeded PRNG so every run measures the same merges.
-import { mergeText } from '../src/core/merge3';
+import { mergeText } from '../src/core/sync/merge3';
 import { prng } from './prng';
 
 // node-diff3 publishes its types only through package.json "exports", which this repo's

@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { deployArtifact } from '../src/core/deploy';
-import { VersionStore } from '../src/core/versionStore';
+import { deployArtifact } from '../src/core/sync/deploy';
+import { VersionStore } from '../src/core/store/versionStore';
 import { runSync, undoLastSync } from '../src/core/sync';
-import { skillmeatHash } from '../src/core/hashing';
+import { skillmeatHash } from '../src/core/drift/hashing';
 
 const ARTIFACTS = 100;
 const REFERENCE_LINES = 200;

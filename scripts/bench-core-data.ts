@@ -5,11 +5,11 @@
 //   npx tsx scripts/bench-core-data.ts DIR     (keeps the data, e.g. to profile a check with --cpu-prof)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRecord, copyArtifact } from '../src/core/deploy';
-import { serializeRecords, RECORDS_FILE, type DeploymentRecord } from '../src/core/deploymentRecords';
-import { writeFileAtomic } from '../src/core/fsutil';
-import { ArtifactHasher } from '../src/core/hashing';
-import { artifactPath } from '../src/core/discovery';
+import { buildRecord, copyArtifact } from '../src/core/sync/deploy';
+import { serializeRecords, RECORDS_FILE, type DeploymentRecord } from '../src/core/store/deploymentRecords';
+import { writeFileAtomic } from '../src/core/store/fsutil';
+import { ArtifactHasher } from '../src/core/drift/hashing';
+import { artifactPath } from '../src/core/drift/discovery';
 import type { ArtifactType } from '../src/core/model';
 import { prng } from '../bench/prng';
 

@@ -2,9 +2,9 @@
 // artifacts sit in several drift states. Run: npx tsx scripts/make-example.ts (the output is committed).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { deployArtifact } from '../src/core/deploy';
-import { updateRecords } from '../src/core/deploymentRecords';
-import { VersionStore } from '../src/core/versionStore';
+import { deployArtifact } from '../src/core/sync/deploy';
+import { updateRecords } from '../src/core/store/deploymentRecords';
+import { VersionStore } from '../src/core/store/versionStore';
 
 const ex = path.resolve(__dirname, '..', 'examples');
 const home = path.join(ex, 'home');

@@ -2,8 +2,8 @@
 // deployed from one collection, opened as a multi-root workspace). Run: npx tsx scripts/make-fixtures.ts
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { deployArtifact } from '../src/core/deploy';
-import { VersionStore } from '../src/core/versionStore';
+import { deployArtifact } from '../src/core/sync/deploy';
+import { VersionStore } from '../src/core/store/versionStore';
 
 const root = path.resolve(__dirname, '..', 'test', 'fixtures', 'multiroot');
 fs.rmSync(root, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // Composition root: build the container, push one disposable, start the first check, return the API.
 import * as vscode from 'vscode';
-import { Container, type SkillMeatSyncApi } from './vscode/container';
+import { Container, type SkillMeatSyncApi } from './vscode/platform/container';
 
 export type { SkillMeatSyncApi };
 

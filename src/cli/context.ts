@@ -1,6 +1,6 @@
 // What every CLI command handler receives, and the helpers they all need.
-import { collectionResolver } from '../core/skillmeatHome';
-import { defaultStoreDir } from '../core/versionStore';
+import { collectionResolver } from '../core/store/skillmeatHome';
+import { defaultStoreDir } from '../core/store/versionStore';
 import { flagString, type ParsedArgs } from './args';
 import type { CliIO } from './output';
 

@@ -1,17 +1,17 @@
 // `skillmeat-sync`: the product's core for terminals and CI (SPEC §10).
 import * as path from 'node:path';
-import { checkDrift } from '../core/drift';
+import { checkDrift } from '../core/drift/drift';
 import { divergedCount, isDiverged, countStates, DRIFT_STATES, ARTIFACT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport } from '../core/model';
-import { collectionResolver } from '../core/skillmeatHome';
-import { openStoreForCheck, VersionStore } from '../core/versionStore';
-import { deployArtifact, undeployArtifact, SyncError } from '../core/deploy';
-import { readRecords, viewRecord, RecordsParseError } from '../core/deploymentRecords';
-import { discoverArtifacts } from '../core/discovery';
+import { collectionResolver } from '../core/store/skillmeatHome';
+import { openStoreForCheck, VersionStore } from '../core/store/versionStore';
+import { deployArtifact, undeployArtifact, SyncError } from '../core/sync/deploy';
+import { readRecords, viewRecord, RecordsParseError } from '../core/store/deploymentRecords';
+import { discoverArtifacts } from '../core/drift/discovery';
 import { PROGRAM, UsageError, commandHelp, commandList, commonOptionList, findCommand, flagString, parseCommandArgs, usageHint, type CommandGroup, type OptionSpec } from './args';
 import { colours, table, STATE_COLOUR, type CliIO } from './output';
-import * as syncOps from './syncOps';
-import { syncCommand, stateCommand, SYNC_GROUP, STATE_GROUP } from './syncCommands';
-import * as historyOps from './historyCommands';
+import * as syncOps from './sync';
+import { syncCommand, stateCommand, SYNC_GROUP, STATE_GROUP } from './generators';
+import * as historyOps from './history';
 import { storeDir, type CommandContext } from './context';
 
 type Context = CommandContext;

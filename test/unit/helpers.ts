@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
-import { checkDrift, type CheckOptions } from '../../src/core/drift';
-import { deployArtifact, type DeployResult } from '../../src/core/deploy';
+import { checkDrift, type CheckOptions } from '../../src/core/drift/drift';
+import { deployArtifact, type DeployResult } from '../../src/core/sync/deploy';
 import type { ArtifactDrift, ArtifactType, DriftReport } from '../../src/core/model';
-import type { VersionStore } from '../../src/core/versionStore';
+import type { VersionStore } from '../../src/core/store/versionStore';
 import type { CliIO } from '../../src/cli/output';
 
 /** Registers an `afterEach` that removes every temp dir made through the returned function. */

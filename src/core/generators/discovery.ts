@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROFILE_ROOTS } from '../model';
-import { isInside } from '../fsutil';
+import { isInside } from '../store/fsutil';
 import { validateManifest } from './manifest';
 import type { ManifestValidationOptions, ValidatedManifest } from './manifest';
 

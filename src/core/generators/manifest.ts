@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import syncSchema from '../../../schemas/sync.schema.json';
-import { isInside } from '../fsutil';
+import { isInside } from '../store/fsutil';
 import { findJsonSyntaxError, jsonPointerOffsets, lineColumnAt } from './jsonSyntax';
 
 /** The manifest a skill declares in SYNC.json (schema version "1"). */

@@ -4,7 +4,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { withFileLockSync, writeFileAtomic } from '../fsutil';
+import { withFileLockSync, writeFileAtomic } from '../store/fsutil';
 import type { StateEntry, StateSource } from './state';
 
 /** How a run ended. */

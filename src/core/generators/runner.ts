@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockTimeoutError, acquireLock, siblingTemp } from '../fsutil';
+import { LockTimeoutError, acquireLock, siblingTemp } from '../store/fsutil';
 import { realpathOfNearestAncestor, validateManifest } from './manifest';
 import type { ValidatedManifest } from './manifest';
 import { shortHash, skillmeatHome } from './paths';

@@ -4,7 +4,7 @@
 // baked in, so a generator written for ambrogio runs unchanged.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../fsutil';
+import { writeFileAtomic } from '../store/fsutil';
 import { shortHash, skillmeatHome } from './paths';
 import type { StateKind } from './state';
 

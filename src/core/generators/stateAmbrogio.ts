@@ -4,7 +4,7 @@
 // either file during the copy.
 import * as fs from 'node:fs';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { loadSqlJs } from '../sqlite';
+import { loadSqlJs } from '../store/sqlite';
 import { StateError } from './state';
 import type { StateEntry, StateSource } from './state';
 import { getRow, hasRuntimeKv, listRows } from './stateSql';

@@ -3,8 +3,8 @@
 // atomically — the extension and the CLI (the generator's `ambrogioctl state set`) never lose each other's rows.
 import * as fs from 'node:fs';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { loadSqlJs } from '../sqlite';
-import { withFileLockSync, writeFileAtomic } from '../fsutil';
+import { loadSqlJs } from '../store/sqlite';
+import { withFileLockSync, writeFileAtomic } from '../store/fsutil';
 import { StateError } from './state';
 import type { StateEntry, WritableStateSource } from './state';
 import { RUNTIME_KV_DDL, getRow, hasRuntimeKv, listRows } from './stateSql';

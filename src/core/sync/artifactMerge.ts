@@ -2,10 +2,10 @@
 // file — line-level for text, whole-file for binary files and for files added or deleted inside a skill.
 // SkillMeat merged against the current collection, which silently drops collection edits (§12); here the
 // base is always the baseline, and when it cannot be found every difference is a conflict.
-import { isHexHash, type RecordView } from '../deploymentRecords';
-import { comparePathParts, type ArtifactHasher } from '../hashing';
-import { mergeFile, mergeFileNoBase, isBinary, type FileConflictReason, type MergeLabels } from '../merge3';
-import { StoreError, type VersionStore } from '../versionStore';
+import { isHexHash, type RecordView } from '../store/deploymentRecords';
+import { comparePathParts, type ArtifactHasher } from '../drift/hashing';
+import { mergeFile, mergeFileNoBase, isBinary, type FileConflictReason, type MergeLabels } from './merge3';
+import { StoreError, type VersionStore } from '../store/versionStore';
 import { contentFromStore, hashContent, type ArtifactContent } from './content';
 
 /** Where the merge base came from. `collection` / `project`: that side still equals the recorded baseline. */

@@ -2,10 +2,10 @@
 // version is staged next to the artifact it replaces so that a rename puts it in place.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { comparePathParts, hashNormalised, skillmeatHashOf, treeHashOf, walkArtifact, type ExclusionMatcher } from '../hashing';
-import { siblingTemp } from '../fsutil';
-import { SyncError } from '../deploy';
-import type { StoredTree, VersionStore } from '../versionStore';
+import { comparePathParts, hashNormalised, skillmeatHashOf, treeHashOf, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
+import { siblingTemp } from '../store/fsutil';
+import { SyncError } from './deploy';
+import type { StoredTree, VersionStore } from '../store/versionStore';
 
 /** One file of an artifact; `rel` is '' for a single-file artifact (command, agent). */
 export interface ContentFile { rel: string; data: Buffer; mode: number }

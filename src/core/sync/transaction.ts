@@ -12,11 +12,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   parseRecords, serializeRecord, serializeRecords, viewRecord, RECORDS_FILE, type DeploymentRecord, type RecordsFile,
-} from '../deploymentRecords';
-import { writeFileAtomic, withFileLock, siblingTemp, type LockOptions } from '../fsutil';
-import { COLLECTION_LOCK_FILE, editLockText, lockEntryHash, updateCollectionLock, CollectionLockError, type LockEditOutcome } from '../collectionLock';
+} from '../store/deploymentRecords';
+import { writeFileAtomic, withFileLock, siblingTemp, type LockOptions } from '../store/fsutil';
+import { COLLECTION_LOCK_FILE, editLockText, lockEntryHash, updateCollectionLock, CollectionLockError, type LockEditOutcome } from '../store/collectionLock';
 import type { ArtifactType } from '../model';
-import type { ExclusionMatcher } from '../hashing';
+import type { ExclusionMatcher } from '../drift/hashing';
 import { stageContent, type ArtifactContent } from './content';
 
 /** Which side of the sync a path is on. */

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { getApi } from '../util';
 import type { SkillMeatSyncApi } from '../../../src/extension';
-import { REFRESH_DEBOUNCE_MS, SAVE_DEBOUNCE_MS } from '../../../src/vscode/driftService';
+import { REFRESH_DEBOUNCE_MS, SAVE_DEBOUNCE_MS } from '../../../src/vscode/drift/driftService';
 
 /** Resolves with the time of the first report in which sql-explain is (or is no longer) modified. */
 function reportShows(api: SkillMeatSyncApi, modified: boolean): Promise<number> {

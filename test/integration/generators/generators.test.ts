@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { OwnStateStore, defaultStateDbPath } from '../../../src/core/generators';
 import type { SkillMeatSyncApi } from '../../../src/extension';
-import type { GenerateOutcome } from '../../../src/vscode/generatorsCommands';
+import type { GenerateOutcome } from '../../../src/vscode/generators/commands';
 import { getApi, screenshot, waitFor, waitForDom } from '../util';
 
 const NOTES_ID = '.claude/skills/structured-notes';

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { getApi, screenshot, waitFor, waitForDom, domTexts } from '../util';
 import type { SkillMeatSyncApi } from '../../../src/extension';
-import type { HistoryNode } from '../../../src/vscode/historyView';
+import type { HistoryNode } from '../../../src/vscode/history/view';
 
 type VersionRow = Extract<HistoryNode, { kind: 'version' }>;
 

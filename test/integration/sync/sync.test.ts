@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { getApi, pressKey, screenshot, typeText, waitFor, waitForDom } from '../util';
 import type { SkillMeatSyncApi } from '../../../src/extension';
-import type { AcceptOutcome } from '../../../src/vscode/sync';
+import type { AcceptOutcome } from '../../../src/vscode/sync/sync';
 import type { SyncResult, UndoResult } from '../../../src/core/sync';
 
 const STATUS = '.part.statusbar .statusbar-item';

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main, COMMANDS } from '../../../src/cli/main';
-import { SYNC_GROUP, STATE_GROUP } from '../../../src/cli/syncCommands';
+import { SYNC_GROUP, STATE_GROUP } from '../../../src/cli/generators';
 import { useTempDirs, makeWorld, captureIO, type World } from '../helpers';
 
 const README = path.resolve(__dirname, '../../../README.md');

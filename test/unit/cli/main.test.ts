@@ -4,8 +4,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../../src/cli/main';
-import { RECORDS_FILE, readRecords } from '../../../src/core/deploymentRecords';
-import { VersionStore } from '../../../src/core/versionStore';
+import { RECORDS_FILE, readRecords } from '../../../src/core/store/deploymentRecords';
+import { VersionStore } from '../../../src/core/store/versionStore';
 import {
   useTempDirs, makeWorld, addSkill, addCommand, addAgent, deploy, edit, writeTree, snapshotDir, captureIO, skillmeatRecordText,
   writeRecordsFile, independentSkillmeatHash, type World, type CapturedIO,

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { stateCommand, syncCommand } from '../../../src/cli/syncCommands';
+import { stateCommand, syncCommand } from '../../../src/cli/generators';
 import { OwnStateStore, defaultStateDbPath } from '../../../src/core/generators';
 import { AMBROGIO_DDL, Sqlite3, captureIO, cleanupTemp, makeSkill, manifestOf, tempDir, testCli, testEnv, write } from './helpers';
 

@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { syncCommand } from '../../../src/cli/syncCommands';
+import { syncCommand } from '../../../src/cli/generators';
 import { OwnStateStore, defaultStateDbPath } from '../../../src/core/generators';
 import { AMBROGIO_DDL, EXAMPLE_SKILL, Sqlite3, captureIO, cleanupTemp, copyDir, insertSql, tempDir, testCli, testEnv } from './helpers';
 

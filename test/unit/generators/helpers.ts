@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import type { ShimCommand } from '../../../src/core/generators';
-import type { CliIO } from '../../../src/cli/syncCommands';
+import type { CliIO } from '../../../src/cli/generators';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const EXAMPLE_SKILL = path.join(REPO, 'examples', 'generators', 'structured-notes');

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OwnStateStore, generatorStatus, runGenerator, runGenerators, validateManifest } from '../../../src/core/generators';
 import type { GeneratorRunResult, RunGeneratorOptions } from '../../../src/core/generators';
-import { acquireLockSync } from '../../../src/core/fsutil';
+import { acquireLockSync } from '../../../src/core/store/fsutil';
 import { shortHash } from '../../../src/core/generators/paths';
 import { cleanupTemp, makeSkill, manifestOf, tempDir, testCli, testEnv, waitFor, write } from './helpers';
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import {
   AmbrogioStateSource, StateError, applyWal, detectStateKind, openStateSource, readWalSnapshot,
 } from '../../../src/core/generators';
-import { loadSqlJs } from '../../../src/core/sqlite';
+import { loadSqlJs } from '../../../src/core/store/sqlite';
 import { AMBROGIO_DDL, Sqlite3, cleanupTemp, insertSql, tempDir } from './helpers';
 
 /** An ambrogio-style WAL database whose committed rows are still only in the -wal file. */

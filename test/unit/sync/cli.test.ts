@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../../src/cli/main';
-import type { PromptIO } from '../../../src/cli/syncOps';
+import type { PromptIO } from '../../../src/cli/sync';
 import { useTempDirs, addSkill, addCommand, captureIO, stateOf, snapshotDir, type CapturedIO } from '../helpers';
 import { makeSyncWorld, deploy, check, lines, editLine, contentSnapshot, read, type SyncWorld } from './syncWorld';
 

@@ -4,15 +4,15 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { readRecords, viewRecord } from '../../../src/core/deploymentRecords';
+import { readRecords, viewRecord } from '../../../src/core/store/deploymentRecords';
 import { undoLastSync } from '../../../src/core/sync';
 import { useTempDirs, addSkill } from '../helpers';
 import { makeSyncWorld, deploy, check, lines, editLine, contentSnapshot, type SyncWorld } from './syncWorld';
 
 const TSX = require.resolve('tsx/cjs');
 const CLI = path.resolve(__dirname, '../../../src/cli/main.ts');
-const SYNC = path.resolve(__dirname, '../../../src/core/sync.ts');
-const STORE = path.resolve(__dirname, '../../../src/core/versionStore.ts');
+const SYNC = path.resolve(__dirname, '../../../src/core/sync/index.ts');
+const STORE = path.resolve(__dirname, '../../../src/core/store/versionStore.ts');
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -4,8 +4,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readRecords, updateRecords, viewRecord, serializeRecord } from '../../../src/core/deploymentRecords';
-import { acquireLockSync } from '../../../src/core/fsutil';
+import { readRecords, updateRecords, viewRecord, serializeRecord } from '../../../src/core/store/deploymentRecords';
+import { acquireLockSync } from '../../../src/core/store/fsutil';
 import { artifactKey } from '../../../src/core/model';
 import { completeMerge, undoLastSync } from '../../../src/core/sync';
 import { useTempDirs, addSkill, addCommand, stateOf, snapshotDir, independentSkillmeatHash } from '../helpers';

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readRecords, viewRecord } from '../../../src/core/deploymentRecords';
+import { readRecords, viewRecord } from '../../../src/core/store/deploymentRecords';
 import { useTempDirs, addSkill, find, stateOf } from '../helpers';
 import { makeSyncWorld, deploy, check, pull, read, lines, editLine, contentSnapshot, type SyncWorld } from './syncWorld';
 

@@ -4,10 +4,10 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readRecords, viewRecord, TREE_HASH_KEY } from '../../../src/core/deploymentRecords';
+import { readRecords, viewRecord, TREE_HASH_KEY } from '../../../src/core/store/deploymentRecords';
 import { artifactKey, type ArtifactType } from '../../../src/core/model';
 import { completeMerge, runSync, type PromptChoice, type SyncDirection, type SyncStrategy, type PromptPreview } from '../../../src/core/sync';
-import { VersionStore } from '../../../src/core/versionStore';
+import { VersionStore } from '../../../src/core/store/versionStore';
 import {
   useTempDirs, addSkill, addCommand, addAgent, stateOf, find, writeRecordsFile, skillmeatRecordText, independentSkillmeatHash, writeTree,
 } from '../helpers';

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
-import { VersionStore } from '../../../src/core/versionStore';
+import { VersionStore } from '../../../src/core/store/versionStore';
 import { runSync, type SyncOptions, type SyncResult, type SyncStrategy } from '../../../src/core/sync';
 import type { ArtifactType, DriftReport } from '../../../src/core/model';
 import { makeWorld, deploy as deployHelper, check as checkHelper, type World } from '../helpers';

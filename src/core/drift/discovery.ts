@@ -1,0 +1,66 @@
+// Finds artifacts in a profile root or a collection: skills are directories under skills/, commands are
+// .md files under commands/ (namespaces as sub-directories), agents are .md files under agents/.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ARTIFACT_TYPES, TYPE_DIRS, type ArtifactType } from '../model';
+import { DEFAULT_EXCLUSIONS, type ExclusionMatcher } from './hashing';
+
+export interface FoundArtifact {
+  type: ArtifactType;
+  /** `review`, or `ns/name` for namespaced commands. */
+  name: string;
+  /** Relative to the root: `skills/review`, `commands/ns/name.md`. */
+  relPath: string;
+  absPath: string;
+}
+
+function listDir(dir: string): fs.Dirent[] {
+  try { return fs.readdirSync(dir, { withFileTypes: true }); } catch { return []; }
+}
+
+function isDirEntry(dir: string, d: fs.Dirent): boolean {
+  if (d.isDirectory()) return true;
+  if (!d.isSymbolicLink()) return false;
+  try { return fs.statSync(path.join(dir, d.name)).isDirectory(); } catch { return false; }
+}
+
+function isFileEntry(dir: string, d: fs.Dirent): boolean {
+  if (d.isFile()) return true;
+  if (!d.isSymbolicLink()) return false;
+  try { return fs.statSync(path.join(dir, d.name)).isFile(); } catch { return false; }
+}
+
+/** Lists every skill, command and agent under `baseDir` (a profile root or a collection). */
+export function discoverArtifacts(baseDir: string, exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS): FoundArtifact[] {
+  const out: FoundArtifact[] = [];
+  for (const type of ARTIFACT_TYPES) {
+    const typeDir = path.join(baseDir, TYPE_DIRS[type]);
+    if (type === 'skill') {
+      for (const d of listDir(typeDir)) {
+        if (d.name.startsWith('.') || !isDirEntry(typeDir, d) || exclusions.isJunkDir(d.name, d.name)) continue;
+        out.push({ type, name: d.name, relPath: `${TYPE_DIRS[type]}/${d.name}`, absPath: path.join(typeDir, d.name) });
+      }
+      continue;
+    }
+    // commands may be namespaced (commands/<ns>/<name>.md); agents are read the same way for symmetry
+    const walk = (dir: string, prefix: string, depth: number): void => {
+      for (const d of listDir(dir)) {
+        if (d.name.startsWith('.')) continue;
+        if (isDirEntry(dir, d)) {
+          if (depth < 4 && !exclusions.isJunkDir(d.name, prefix + d.name)) walk(path.join(dir, d.name), `${prefix}${d.name}/`, depth + 1);
+        } else if (d.name.endsWith('.md') && isFileEntry(dir, d) && !exclusions.isJunkFile(d.name, prefix + d.name)) {
+          const name = prefix + d.name.slice(0, -3);
+          out.push({ type, name, relPath: `${TYPE_DIRS[type]}/${name}.md`, absPath: path.join(dir, d.name) });
+        }
+      }
+    };
+    walk(typeDir, '', 0);
+  }
+  return out;
+}
+
+/** Where an artifact of this type and name lives under `baseDir`. */
+export function artifactPath(baseDir: string, type: ArtifactType, name: string): { relPath: string; absPath: string } {
+  const relPath = type === 'skill' ? `${TYPE_DIRS[type]}/${name}` : `${TYPE_DIRS[type]}/${name}.md`;
+  return { relPath, absPath: path.join(baseDir, ...relPath.split('/')) };
+}

@@ -1,0 +1,261 @@
+// The drift engine (SPEC §4): compares collection (C), project (P) and deployed baseline (B) for every
+// artifact of every profile root. Read-only: it never writes anything anywhere.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactDrift, type ArtifactType, type CheckWarning, type DriftReport,
+  type DriftState, type FileChange, type UnmanagedRecord,
+} from '../model';
+import { readRecords, parseRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
+import { ArtifactHasher, type ArtifactHash } from './hashing';
+import { discoverArtifacts, artifactPath, type FoundArtifact } from './discovery';
+import { collectionResolver, type CollectionResolver } from '../store/skillmeatHome';
+
+/** What the version store can tell a check about a baseline (optional: a check works without it). */
+export interface BaselineLookup {
+  /** Per-file normalised hashes of a stored baseline, by our tree hash or SkillMeat content hash. */
+  baselineFiles(ref: { treeHash?: string; contentHash?: string }): { tree: string; files: { rel: string; norm: string }[] } | undefined;
+}
+
+export interface CheckOptions {
+  project: string;
+  /** Collection directory overriding every record's `from_collection`. */
+  collection?: string;
+  env?: NodeJS.ProcessEnv;
+  home?: string;
+  roots?: readonly string[];
+  /** Reused across checks so unchanged trees cost only stats. */
+  hasher?: ArtifactHasher;
+  store?: BaselineLookup;
+  now?: () => Date;
+}
+
+export const RECOMMENDATIONS: Record<DriftState, string> = {
+  'in-sync': '',
+  modified: 'pull into the collection, or keep the local version',
+  outdated: 'update the project from the collection',
+  conflict: 'three-way merge',
+  converged: 're-baseline only (both sides made the same change)',
+  added: 'deploy',
+  removed: 'remove from the project, or push back into the collection',
+  deleted: 'restore from the collection, or undeploy',
+  untracked: 'add to the collection',
+  invalid: 'fix the record',
+};
+
+interface Side { exists: boolean; hash?: ArtifactHash }
+
+// Parsed records per hasher (the object a caller keeps between checks): a warm check re-parses a records
+// file only when its text changed. Parsing 1 000 records was a tenth of a warm check.
+const recordsMemo = new WeakMap<ArtifactHasher, Map<string, { text: string; views: RecordView[] }>>();
+
+function recordViews(rootDir: string, hasher: ArtifactHasher): RecordView[] {
+  const file = path.join(rootDir, RECORDS_FILE);
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch {
+    return readRecords(rootDir).records.map(viewRecord); // missing: no records; unreadable: RecordsParseError
+  }
+  let memo = recordsMemo.get(hasher);
+  if (!memo) recordsMemo.set(hasher, (memo = new Map()));
+  const hit = memo.get(file);
+  if (hit && hit.text === text) return hit.views;
+  const views = parseRecords(text, file).records.map(viewRecord);
+  memo.set(file, { text, views });
+  return views;
+}
+
+function fileChanges(project: { rel: string; norm: string }[], other: { rel: string; norm: string }[]): FileChange[] {
+  const o = new Map(other.map((f) => [f.rel, f.norm]));
+  const p = new Map(project.map((f) => [f.rel, f.norm]));
+  const out: FileChange[] = [];
+  for (const [rel, h] of p) {
+    const oh = o.get(rel);
+    if (oh === undefined) out.push({ path: rel, change: 'added' });
+    else if (oh !== h) out.push({ path: rel, change: 'modified' });
+  }
+  for (const rel of o.keys()) if (!p.has(rel)) out.push({ path: rel, change: 'deleted' });
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Runs a drift check of one project. */
+export function checkDrift(opts: CheckOptions): DriftReport {
+  const started = Date.now();
+  const project = path.resolve(opts.project);
+  const hasher = opts.hasher ?? new ArtifactHasher();
+  const resolver: CollectionResolver = collectionResolver({ env: opts.env, home: opts.home, collection: opts.collection });
+  const roots = opts.roots ?? PROFILE_ROOTS;
+  const warnings: CheckWarning[] = resolver.problems.map((m) => ({ code: 'collection-missing', message: m }));
+  const errors: CheckWarning[] = [];
+  const artifacts: ArtifactDrift[] = [];
+  const unmanaged: UnmanagedRecord[] = [];
+  const collections = new Map<string, { name: string; path: string; reachable: boolean; found?: Map<string, FoundArtifact> }>();
+
+  const collectionFor = (name: string | undefined) => {
+    const r = resolver.resolve(name);
+    let c = collections.get(r.path);
+    if (!c) {
+      const reachable = fs.existsSync(r.path) && fs.statSync(r.path).isDirectory();
+      c = { name: r.name, path: r.path, reachable };
+      if (reachable) c.found = new Map(discoverArtifacts(r.path, hasher.exclusions).map((a) => [a.relPath, a]));
+      else warnings.push({ code: 'collection-missing', file: r.path, message: `Collection "${r.name}" is not reachable at ${r.path}. Mount or create it, or choose another collection.` });
+      collections.set(r.path, c);
+    }
+    return c;
+  };
+
+  const side = (absPath: string | null, wantSkillmeat: boolean): Side => {
+    if (!absPath) return { exists: false };
+    const h = hasher.hash(absPath, { skillmeat: wantSkillmeat });
+    if (h) for (const p of h.problems) warnings.push({ code: p.code, file: p.file, message: p.message });
+    return { exists: !!h, hash: h };
+  };
+
+  const deployedKeys = new Set<string>(); // `${type}:${relPath}` deployed in any root
+  const presentKeys = new Set<string>();  // present in any root of the project
+  const defaultCollection = collectionFor(undefined);
+
+  for (const root of roots) {
+    const rootDir = path.join(project, root);
+    if (!fs.existsSync(rootDir)) continue;
+    let records: RecordView[] = [];
+    try {
+      records = recordViews(rootDir, hasher);
+    } catch (e) {
+      if (!(e instanceof RecordsParseError)) throw e;
+      errors.push({ code: 'records-unreadable', file: e.file, message: e.message });
+      continue; // without its records, nothing in this root can be judged
+    }
+    const found = discoverArtifacts(rootDir, hasher.exclusions);
+    for (const a of found) presentKeys.add(`${a.type}:${a.relPath}`);
+    const recorded = new Set<string>();
+
+    for (const rv of records) {
+      if (rv.type === 'hook' || rv.type === 'mcp' || (!rv.invalid && !['skill', 'command', 'agent'].includes(rv.type))) {
+        unmanaged.push({ type: rv.type, name: rv.name, root, recordFile: path.join(rootDir, '.skillmeat-deployed.toml') });
+        continue;
+      }
+      const type = rv.type as ArtifactType;
+      if (rv.invalid) {
+        // The artifact has a record, even a broken one: it is not also untracked or available to deploy.
+        if (rv.relPath) { recorded.add(rv.relPath); deployedKeys.add(`${type}:${rv.relPath}`); }
+        warnings.push({ code: 'record-invalid', file: path.join(rootDir, '.skillmeat-deployed.toml'), message: `${path.join(rootDir, '.skillmeat-deployed.toml')}: record #${rv.index + 1} (${rv.name || 'unnamed'}): ${rv.invalid}` });
+        artifacts.push({
+          type: (['skill', 'command', 'agent'].includes(type) ? type : 'skill'), name: rv.name || `record #${rv.index + 1}`, root, state: 'invalid',
+          collectionHash: null, projectHash: null, baselineHash: rv.contentHash ?? null, recommendation: RECOMMENDATIONS.invalid,
+          relPath: rv.relPath, projectPath: rootDir, collectionPath: null, collectionName: rv.fromCollection ?? null, detail: rv.invalid,
+        });
+        continue;
+      }
+      recorded.add(rv.relPath);
+      deployedKeys.add(`${type}:${rv.relPath}`);
+      const coll = collectionFor(rv.fromCollection);
+      const projectAbs = path.join(rootDir, ...rv.relPath.split('/'));
+      const collAbs = coll.reachable ? (coll.found?.get(rv.relPath)?.absPath ?? null) : null;
+      const enterprise = !isHexHash(rv.contentHash);
+      const stored = opts.store?.baselineFiles({ treeHash: rv.treeHash, contentHash: rv.contentHash });
+      const baselineTree = rv.treeHash ?? stored?.tree;
+      // Without our own tree hash of the baseline, compare SkillMeat-form hashes (its raw form, and with
+      // junk / CRLF differences removed so they never read as drift).
+      const needSkillmeat = !baselineTree && !enterprise;
+      const p = side(projectAbs, needSkillmeat); // a missing copy hashes to undefined: no separate exists check
+      const c = side(collAbs, needSkillmeat);
+      const equalsBaseline = (s: Side): boolean | undefined => {
+        if (!s.hash) return undefined;
+        if (baselineTree) return s.hash.tree === baselineTree;
+        if (enterprise) return undefined;
+        const sm = s.hash.skillmeat!;
+        return [sm.all, sm.clean, sm.cleanLf].includes(rv.contentHash!.toLowerCase());
+      };
+      const pB = equalsBaseline(p);
+      const cB = equalsBaseline(c);
+      let state: DriftState;
+      let detail: string | undefined;
+      let baselineUnknown = false;
+      if (!p.exists) {
+        state = 'deleted';
+        if (coll.reachable && !c.exists) detail = 'gone from both the project and the collection';
+      } else if (!coll.reachable) {
+        state = pB === false ? 'modified' : 'in-sync';
+        detail = `collection unreachable (${coll.path}); only local changes are shown`;
+      } else if (!c.exists) {
+        state = 'removed';
+      } else {
+        const cP = c.hash!.tree === p.hash!.tree;
+        if (pB === undefined || cB === undefined) {
+          baselineUnknown = true;
+          state = cP ? 'in-sync' : 'conflict';
+          detail = `the baseline "${rv.contentHash}" is not a content hash SkillMeat Sync can compare; differences are treated as conflicts`;
+        } else if ((pB && cB) || (cP && (pB || cB))) {
+          // A SkillMeat-form baseline can match one side byte for byte while the other differs from it only
+          // by junk or CRLF; the two sides being equal under our rules makes both equal to the baseline.
+          state = 'in-sync';
+        } else if (!pB && cB) state = 'modified';
+        else if (pB && !cB) state = 'outdated';
+        else state = cP ? 'converged' : 'conflict';
+      }
+      let files: FileChange[] | undefined;
+      if (state === 'outdated' && c.hash?.kind === 'dir') {
+        // Nothing changed locally: show what the collection changed since the baseline.
+        files = fileChanges(c.hash.files, stored?.files ?? p.hash?.files ?? []);
+      } else if (p.hash?.kind === 'dir' && state !== 'in-sync') {
+        if (stored) files = fileChanges(p.hash.files, stored.files);
+        else if (c.hash) files = fileChanges(p.hash.files, c.hash.files);
+      }
+      artifacts.push({
+        type, name: rv.name, root, state,
+        collectionHash: c.hash?.tree ?? null, projectHash: p.hash?.tree ?? null,
+        baselineHash: baselineTree ?? rv.contentHash ?? null,
+        recommendation: baselineUnknown ? 'two-way merge (the baseline is unknown)' : RECOMMENDATIONS[state],
+        relPath: rv.relPath, projectPath: projectAbs,
+        collectionPath: coll.reachable ? (collAbs ?? artifactPath(coll.path, type, rv.name).absPath) : null,
+        collectionName: coll.name, deployedAt: rv.deployedAt, recordContentHash: rv.contentHash,
+        ...(baselineUnknown ? { baselineUnknown } : {}), ...(files ? { files } : {}), ...(detail ? { detail } : {}),
+      });
+    }
+
+    for (const a of found) {
+      if (recorded.has(a.relPath)) continue;
+      const p = side(a.absPath, false);
+      const collAbs = defaultCollection.found?.get(a.relPath)?.absPath ?? null;
+      artifacts.push({
+        type: a.type, name: a.name, root, state: 'untracked', collectionHash: null, projectHash: p.hash?.tree ?? null,
+        baselineHash: null, recommendation: RECOMMENDATIONS.untracked, relPath: a.relPath, projectPath: a.absPath,
+        collectionPath: collAbs, collectionName: defaultCollection.name,
+        ...(collAbs ? { detail: 'also in the collection, but never deployed by SkillMeat: deploy to start tracking it' } : {}),
+      });
+    }
+
+    // Claude Code resolves a command and a skill of the same name to the skill.
+    const skills = new Set(found.filter((a) => a.type === 'skill').map((a) => a.name));
+    for (const a of found) {
+      if (a.type === 'command' && skills.has(a.name)) {
+        warnings.push({ code: 'name-collision', file: a.absPath, message: `${root}: the command "${a.name}" and the skill "${a.name}" share a name; Claude Code uses the skill. Rename one of them.` });
+      }
+    }
+  }
+
+  if (defaultCollection.found) {
+    for (const a of defaultCollection.found.values()) {
+      const key = `${a.type}:${a.relPath}`;
+      if (deployedKeys.has(key) || presentKeys.has(key)) continue;
+      const target = path.join(project, DEFAULT_ROOT, ...a.relPath.split('/'));
+      artifacts.push({
+        type: a.type, name: a.name, root: DEFAULT_ROOT, state: 'added', collectionHash: null, projectHash: null, baselineHash: null,
+        recommendation: RECOMMENDATIONS.added, relPath: a.relPath, projectPath: target, collectionPath: a.absPath, collectionName: defaultCollection.name,
+      });
+    }
+  }
+
+  return {
+    project,
+    collections: [...collections.values()].map(({ name, path: p, reachable }) => ({ name, path: p, reachable })),
+    artifacts, unmanaged, warnings: dedupeWarnings(warnings), errors,
+    checkedAt: (opts.now?.() ?? new Date()).toISOString(),
+    durationMs: Date.now() - started,
+  };
+}
+
+function dedupeWarnings(ws: CheckWarning[]): CheckWarning[] {
+  const seen = new Set<string>();
+  return ws.filter((w) => { const k = w.code + '\0' + w.message; if (seen.has(k)) return false; seen.add(k); return true; });
+}

@@ -1,0 +1,297 @@
+// File-system primitives every writer in the product goes through: atomic writes, directory swaps,
+// and an advisory lock so the extension and the CLI never lose each other's writes.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+
+/** Test hook: called after the temp file is complete and before it is renamed into place. */
+export interface AtomicWriteHooks {
+  beforeRename?: (tempPath: string, finalPath: string) => void;
+}
+
+function tempNameFor(finalPath: string): string {
+  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Writes a file atomically: temp file in the same directory, fsync, rename. Old or new, never half. */
+export function writeFileAtomic(finalPath: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}, mode?: number): void {
+  fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+  const tmp = tempNameFor(finalPath);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', mode ?? 0o644);
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    if (mode === undefined) {
+      // keep the permissions of the file we replace (an executable generator stays executable)
+      try { fs.chmodSync(tmp, fs.statSync(finalPath).mode & 0o7777); } catch { /* new file */ }
+    }
+    hooks.beforeRename?.(tmp, finalPath);
+    fs.renameSync(tmp, finalPath);
+  } catch (e) {
+    if (fd !== undefined) { try { fs.closeSync(fd); } catch { /* already failing */ } }
+    try { fs.rmSync(tmp, { force: true }); } catch { /* best effort */ }
+    throw e;
+  }
+}
+
+/**
+ * True for a path the product's own writers create and remove around a write — {@link writeFileAtomic}'s
+ * temp files, {@link siblingTemp}'s staged and set-aside trees (and anything inside them), lock files and
+ * stale locks being taken over — never a change of content. Every file watcher uses this one predicate.
+ */
+export function isStagingPath(p: string): boolean {
+  return p.split(/[\\/]/).some((segment) => STAGING_NAME.test(segment));
+}
+
+// The names tempNameFor, siblingTemp and the lock functions below create, in that order. SkillMeat's own
+// `collection.lock` is content (its entries' hashes), not one of our locks.
+const STAGING_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$|^\..+\.[a-z]+-\d+-[0-9a-f]{8}$|^(?!collection\.lock$).+\.lock$|\.lock\.stale-\d+-[0-9a-f]{8}$/;
+
+/** A unique sibling path (same file system) for staging a directory or file before a rename. */
+export function siblingTemp(finalPath: string, tag = 'tmp'): string {
+  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${tag}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Replaces `finalPath` (file or directory, may not exist) with the fully staged `stagedPath` using renames
+ * only, so a reader sees the old tree or the new one. The old tree is removed after the swap.
+ */
+export function swapIntoPlace(stagedPath: string, finalPath: string): void {
+  fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+  let old: string | undefined;
+  if (fs.existsSync(finalPath) || isBrokenLink(finalPath)) {
+    old = siblingTemp(finalPath, 'old');
+    fs.renameSync(finalPath, old);
+  }
+  try {
+    fs.renameSync(stagedPath, finalPath);
+  } catch (e) {
+    if (old) fs.renameSync(old, finalPath);
+    throw e;
+  }
+  if (old) fs.rmSync(old, { recursive: true, force: true });
+}
+
+function isBrokenLink(p: string): boolean {
+  try { return fs.lstatSync(p).isSymbolicLink(); } catch { return false; }
+}
+
+/** Removes a file or directory by renaming it aside first, so a crash never leaves half a skill. */
+export function removeAtomic(target: string): void {
+  if (!fs.existsSync(target) && !isBrokenLink(target)) return;
+  const aside = siblingTemp(target, 'del');
+  fs.renameSync(target, aside);
+  fs.rmSync(aside, { recursive: true, force: true });
+}
+
+/** What the holder of this process's own locks is called in messages. */
+const THIS_PROCESS = 'another operation of this process';
+
+export interface LockOptions {
+  /** How long to wait for another writer, in ms (default 10 000). */
+  timeoutMs?: number;
+  /** A lock older than this is considered abandoned (default 60 000 ms). */
+  staleMs?: number;
+  /**
+   * Called once when the lock is found held and the caller has to wait (async locks only): `holder`
+   * describes who holds it (another process's lock file, or "this process"). For progress messages.
+   */
+  onWait?: (holder: string) => void;
+}
+
+export class LockTimeoutError extends Error {
+  readonly code = 'ELOCKED';
+  constructor(readonly lockPath: string, readonly holder: string) {
+    super(holder === THIS_PROCESS
+      ? `${lockPath} is still held by ${THIS_PROCESS} (a long write). Try again when it has finished.`
+      : `${lockPath} is held by another writer (${describeHolder(holder)}). Wait for it to finish, or delete the lock file if that process is gone.`);
+  }
+}
+
+/** The lock file's content in words: "pid 123 on host, since …" (or the raw text when it is not ours). */
+function describeHolder(text: string): string {
+  try {
+    const i = JSON.parse(text) as { pid?: number; host?: string; at?: string };
+    if (i.pid) return `pid ${i.pid}${i.host ? ` on ${i.host}` : ''}${i.at ? `, since ${i.at}` : ''}`;
+  } catch { /* not JSON */ }
+  return text.trim() || 'unknown';
+}
+
+/** True when a process with this pid runs on this machine. */
+export function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Lock files this process holds right now (a sync taker must not wait for itself: it would wait forever). */
+const heldHere = new Set<string>();
+
+type TryResult = { release: () => void } | { holder: string; ours: boolean };
+
+/**
+ * One attempt at `<file>.lock` (O_EXCL). A lock whose owner died, or older than `staleMs` when its owner
+ * is on another machine, is taken over and the attempt repeated. Never waits.
+ */
+function tryLock(lockPath: string, staleMs: number, token: string): TryResult {
+  for (;;) {
+    try {
+      const fd = fs.openSync(lockPath, 'wx');
+      fs.writeFileSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString(), token }));
+      fs.closeSync(fd);
+      heldHere.add(lockPath);
+      // Release only our own lock: if it was ever taken over, the file now belongs to someone else.
+      return {
+        release: () => {
+          heldHere.delete(lockPath);
+          try { if (fs.readFileSync(lockPath, 'utf8').includes(token)) fs.rmSync(lockPath, { force: true }); } catch { /* already gone */ }
+        },
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let txt: string;
+    try { txt = fs.readFileSync(lockPath, 'utf8'); } catch { continue; /* the lock vanished: try again */ }
+    try {
+      const info = JSON.parse(txt) as { pid?: number; host?: string; at?: string };
+      const age = info.at ? Date.now() - Date.parse(info.at) : 0;
+      // On this machine the holder's pid tells whether it is alive; from elsewhere only the age can.
+      const local = !info.host || info.host === os.hostname();
+      const stale = local && info.pid ? info.pid !== process.pid && !pidAlive(info.pid) : age > staleMs;
+      if (stale) { takeOverStale(lockPath, txt); continue; }
+    } catch { /* being written right now: held */ }
+    return { holder: txt, ours: heldHere.has(lockPath) };
+  }
+}
+
+/**
+ * Takes `<file>.lock` synchronously and returns its release function; another process's writer is waited
+ * for, polling with a deadline. Only for short critical sections of CLI-style callers: a lock this process
+ * already holds fails at once (waiting for ourselves could only time out), and the wait blocks the thread —
+ * the extension host uses {@link acquireLock}.
+ */
+export function acquireLockSync(file: string, opts: LockOptions = {}): () => void {
+  const lockPath = file + '.lock';
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  const token = crypto.randomBytes(8).toString('hex');
+  fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+  let delay = 5;
+  for (;;) {
+    const r = tryLock(lockPath, opts.staleMs ?? 60_000, token);
+    if ('release' in r) return r.release;
+    if (r.ours) throw new LockTimeoutError(lockPath, THIS_PROCESS);
+    if (Date.now() > deadline) throw new LockTimeoutError(lockPath, r.holder);
+    sleepSync(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/** Writers of this process waiting for a lock file, in order: each waits for the one before it in memory. */
+const queues = new Map<string, Promise<void>>();
+
+/**
+ * Takes `<file>.lock` without ever blocking the event loop, and returns its release function. Writers
+ * of this process queue in memory (first come, first served; the lock file is not polled for them);
+ * another process's lock is polled with timers until it is released, found stale, or `timeoutMs` passes
+ * ({@link LockTimeoutError}). `onWait` hears once that the caller is waiting, and for whom.
+ */
+export async function acquireLock(file: string, opts: LockOptions = {}): Promise<() => void> {
+  const lockPath = file + '.lock';
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let told = false;
+  const waiting = (holder: string) => { if (!told) { told = true; opts.onWait?.(holder); } };
+
+  // Our place in this process's queue: `turn` settles when every earlier writer has released.
+  const before = queues.get(lockPath) ?? Promise.resolve();
+  let leave!: () => void;
+  const mine = new Promise<void>((r) => { leave = r; });
+  const tail = before.then(() => mine);
+  queues.set(lockPath, tail);
+  void tail.then(() => { if (queues.get(lockPath) === tail) queues.delete(lockPath); });
+  let inLine = true;
+  void before.then(() => { inLine = false; });
+  await Promise.resolve(); // let an already-settled predecessor clear `inLine`
+  if (inLine) {
+    waiting(THIS_PROCESS);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      before.then(() => false),
+      new Promise<boolean>((r) => { timer = setTimeout(() => r(true), Math.max(0, deadline - Date.now())); }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      // Keep the queue's order: our slot is passed on as soon as the writer ahead of us finishes.
+      void before.then(leave);
+      throw new LockTimeoutError(lockPath, THIS_PROCESS);
+    }
+  }
+
+  try {
+    const token = crypto.randomBytes(8).toString('hex');
+    fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+    let pause = 5;
+    for (;;) {
+      const r = tryLock(lockPath, opts.staleMs ?? 60_000, token);
+      if ('release' in r) return () => { r.release(); leave(); };
+      if (Date.now() > deadline) throw new LockTimeoutError(lockPath, r.holder);
+      waiting(describeHolder(r.holder));
+      await delay(Math.min(pause, Math.max(1, deadline - Date.now() + 1)));
+      pause = Math.min(pause * 2, 100);
+    }
+  } catch (e) {
+    leave();
+    throw e;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
+
+/**
+ * Removes a stale lock without racing another process doing the same: the lock is renamed aside (atomic),
+ * and if what was moved is not the stale lock we judged (someone else already replaced it), it is put back.
+ */
+function takeOverStale(lockPath: string, staleText: string): void {
+  const aside = `${lockPath}.stale-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  try { fs.renameSync(lockPath, aside); } catch { return; }
+  try {
+    if (fs.readFileSync(aside, 'utf8') !== staleText) {
+      try { fs.linkSync(aside, lockPath); } catch { /* the slot was taken again: that holder wins */ }
+    }
+  } finally {
+    fs.rmSync(aside, { force: true });
+  }
+}
+
+/** Runs `fn` while holding the lock of `file` (see {@link acquireLockSync}). */
+export function withFileLockSync<T>(file: string, fn: () => T, opts: LockOptions = {}): T {
+  const release = acquireLockSync(file, opts);
+  try { return fn(); } finally { release(); }
+}
+
+/** Runs `fn` while holding the lock of `file`, taken without blocking the event loop (see {@link acquireLock}). */
+export async function withFileLock<T>(file: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
+  const release = await acquireLock(file, opts);
+  try { return await fn(); } finally { release(); }
+}
+
+/** Reads a file, or returns undefined when it does not exist. */
+export function readIfExists(p: string): Buffer | undefined {
+  try { return fs.readFileSync(p); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** True when `child` (after resolving `..`) stays inside `parent`. */
+export function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(path.resolve(parent), path.resolve(child));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}

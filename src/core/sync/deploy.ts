@@ -1,0 +1,219 @@
+// Deploy (collection → project) and undeploy, with SkillMeat-compatible records (SPEC §2, §5).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { artifactKey, DEFAULT_ROOT, TYPE_DIRS, type ArtifactType } from '../model';
+import { readRecords, updateRecords, viewRecord, TREE_HASH_KEY, type DeploymentRecord, type RecordView } from '../store/deploymentRecords';
+import { ArtifactHasher, DEFAULT_EXCLUSIONS, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
+import { artifactPath } from '../drift/discovery';
+import { siblingTemp, swapIntoPlace, isInside } from '../store/fsutil';
+import type { VersionStore } from '../store/versionStore';
+
+/** An operation refused or failed; `code` lets the CLI and the extension choose what to say. */
+export class SyncError extends Error {
+  constructor(readonly code: 'not-found' | 'local-changes' | 'not-deployed' | 'bad-name' | 'io', message: string) {
+    super(message);
+  }
+}
+
+/** Python's `datetime.now().isoformat()` form, which SkillMeat writes (naive local time, microseconds). */
+export function skillmeatTimestamp(d: Date = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}000`;
+}
+
+const PLATFORM: Record<string, string> = { '.claude': 'claude_code', '.codex': 'codex', '.gemini': 'gemini', '.cursor': 'cursor' };
+
+/** Copies an artifact (file or directory) leaving out junk, into a fresh staging path. */
+export function copyArtifact(src: string, dest: string, exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS): void {
+  const entries = walkArtifact(src, exclusions);
+  if (!entries) throw new SyncError('not-found', `${src} does not exist`);
+  if (entries.length === 1 && entries[0].rel === '') {
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.copyFileSync(src, dest);
+    return;
+  }
+  fs.mkdirSync(dest, { recursive: true });
+  for (const e of entries) {
+    if (e.junk) continue;
+    const to = path.join(dest, ...e.rel.split('/'));
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.copyFileSync(e.abs, to);
+    fs.chmodSync(to, e.mode & 0o777);
+  }
+}
+
+export interface DeployOptions {
+  project: string;
+  root?: string;
+  collectionPath: string;
+  collectionName: string;
+  type: ArtifactType;
+  name: string;
+  force?: boolean;
+  store?: VersionStore;
+  hasher?: ArtifactHasher;
+  now?: () => Date;
+}
+
+export interface DeployResult {
+  action: 'deployed' | 'redeployed' | 'unchanged';
+  projectPath: string;
+  contentHash: string;
+  treeHash: string;
+  record: DeploymentRecord;
+}
+
+function findRecord(rootDir: string, type: ArtifactType, relPath: string): RecordView | undefined {
+  return readRecords(rootDir).records.map(viewRecord).find((v) => !v.invalid && v.type === type && v.relPath === relPath);
+}
+
+function checkName(type: ArtifactType, name: string): void {
+  const parts = name.split('/');
+  if (!name || parts.some((p) => !p || p === '.' || p === '..') || (type !== 'command' && parts.length > 1) || name.includes('\\')) {
+    throw new SyncError('bad-name', `"${name}" is not a valid ${type} name`);
+  }
+}
+
+/** Builds the record SkillMeat would write for this deployment, keeping what the old record had. */
+export function buildRecord(prev: DeploymentRecord | undefined, a: {
+  type: ArtifactType; name: string; relPath: string; root: string; collectionName: string; contentHash: string; treeHash: string; at: Date;
+}): DeploymentRecord {
+  const old = prev?.fields ?? {};
+  const oldHash = (old.content_hash ?? old.collection_sha) as string | undefined;
+  const lineage = Array.isArray(old.version_lineage) ? (old.version_lineage as string[]) : oldHash ? [oldHash] : [];
+  const changed = oldHash !== undefined && oldHash !== a.contentHash;
+  const fields: Record<string, unknown> = {
+    ...old,
+    artifact_name: a.name,
+    artifact_type: a.type,
+    from_collection: a.collectionName,
+    deployed_at: skillmeatTimestamp(a.at),
+    artifact_path: a.relPath,
+    content_hash: a.contentHash,
+    local_modifications: false,
+  };
+  if (changed) {
+    fields.parent_hash = oldHash;
+    fields.version_lineage = [a.contentHash, ...lineage.filter((h) => h !== a.contentHash)].slice(0, 50);
+  }
+  fields.deployment_profile_id ??= PLATFORM[a.root] ?? a.root.replace(/^\./, '');
+  fields.platform ??= PLATFORM[a.root] ?? a.root.replace(/^\./, '');
+  fields.profile_root_dir = a.root;
+  fields.artifact_uuid ??= crypto.randomBytes(16).toString('hex');
+  fields[TREE_HASH_KEY] = a.treeHash;
+  fields.collection_sha = a.contentHash;
+  return { fields };
+}
+
+/**
+ * Deploys a collection artifact into the project. Refuses to replace a project copy that differs from
+ * both the collection and its baseline (local edits) unless `force`. The copy is staged and swapped in
+ * by renames; if writing the record fails the previous project copy is put back.
+ */
+export async function deployArtifact(o: DeployOptions): Promise<DeployResult> {
+  checkName(o.type, o.name);
+  const root = o.root ?? DEFAULT_ROOT;
+  const rootDir = path.join(path.resolve(o.project), root);
+  const hasher = o.hasher ?? new ArtifactHasher();
+  const src = artifactPath(o.collectionPath, o.type, o.name);
+  const dst = artifactPath(rootDir, o.type, o.name);
+  if (!isInside(rootDir, dst.absPath)) throw new SyncError('bad-name', `"${o.name}" escapes ${rootDir}`);
+  const srcHash = hasher.hash(src.absPath);
+  if (!srcHash) throw new SyncError('not-found', `${o.type} "${o.name}" is not in the collection (${src.absPath}). Check the name and type (--type), or the collection path.`);
+  const prev = findRecord(rootDir, o.type, dst.relPath);
+  const current = hasher.hash(dst.absPath);
+  if (current && current.tree !== srcHash.tree && !o.force) {
+    const baselineTree = prev?.treeHash;
+    // As in the drift check, a SkillMeat-form baseline matches exactly, without junk, or without junk and CRLF.
+    const sm = prev && !baselineTree ? hasher.hash(dst.absPath, { skillmeat: true })?.skillmeat : undefined;
+    const pristine = prev && (baselineTree ? baselineTree === current.tree : !!sm && [sm.all, sm.clean, sm.cleanLf].includes((prev.contentHash ?? '').toLowerCase()));
+    if (!pristine) {
+      throw new SyncError('local-changes', `${dst.absPath} exists and differs from the collection${prev ? ' and from what was deployed (local edits)' : ''}. Pull it into the collection first, or deploy with --force to replace it (the current copy is kept in the version store).`);
+    }
+  }
+  const staged = siblingTemp(dst.absPath, 'deploy');
+  copyArtifact(src.absPath, staged, hasher.exclusions);
+  const stagedHash = new ArtifactHasher(hasher.exclusions).hash(staged, { skillmeat: true })!;
+  const contentHash = stagedHash.skillmeat!.all;
+  const key = artifactKey(root, o.type, o.name);
+  const at = o.now?.() ?? new Date();
+  if (o.store) {
+    await o.store.transact((s) => {
+      if (current) s.addVersion({ artifactKey: key, treeHash: s.putArtifact(dst.absPath, hasher.exclusions).treeHash, origin: 'pre-sync', at: at.toISOString(), note: 'replaced by deploy', project: path.resolve(o.project) });
+      s.putArtifact(staged, hasher.exclusions);
+      s.addVersion({ artifactKey: key, treeHash: stagedHash.tree, origin: 'deploy', at: at.toISOString(), project: path.resolve(o.project) });
+    });
+  }
+  if (prev && current && prev.contentHash === contentHash && current.tree === stagedHash.tree) {
+    fs.rmSync(staged, { recursive: true, force: true });
+    if (prev.treeHash === stagedHash.tree) return { action: 'unchanged', projectPath: dst.absPath, contentHash, treeHash: stagedHash.tree, record: prev.record };
+  }
+  // Swap in, keeping the old copy aside until the record is written.
+  let aside: string | undefined;
+  if (fs.existsSync(staged)) {
+    if (fs.existsSync(dst.absPath)) { aside = siblingTemp(dst.absPath, 'prev'); fs.renameSync(dst.absPath, aside); }
+    try { swapIntoPlace(staged, dst.absPath); } catch (e) {
+      if (aside) fs.renameSync(aside, dst.absPath);
+      throw e;
+    }
+  }
+  let record!: DeploymentRecord;
+  try {
+    await updateRecords(rootDir, (file) => {
+      const i = file.records.findIndex((r) => { const v = viewRecord(r, 0); return !v.invalid && v.type === o.type && v.relPath === dst.relPath; });
+      record = buildRecord(i >= 0 ? file.records[i] : undefined, { type: o.type, name: o.name, relPath: dst.relPath, root, collectionName: o.collectionName, contentHash, treeHash: stagedHash.tree, at });
+      if (i >= 0) file.records[i] = record; else file.records.push(record);
+    });
+  } catch (e) {
+    if (aside) { fs.rmSync(dst.absPath, { recursive: true, force: true }); fs.renameSync(aside, dst.absPath); }
+    else fs.rmSync(dst.absPath, { recursive: true, force: true });
+    throw e;
+  }
+  if (aside) fs.rmSync(aside, { recursive: true, force: true });
+  hasher.invalidate(dst.absPath);
+  return { action: prev ? 'redeployed' : 'deployed', projectPath: dst.absPath, contentHash, treeHash: stagedHash.tree, record };
+}
+
+export interface UndeployOptions {
+  project: string;
+  root?: string;
+  type?: ArtifactType;
+  name: string;
+  store?: VersionStore;
+  hasher?: ArtifactHasher;
+  now?: () => Date;
+}
+
+/** Removes a deployed artifact and its record; its last content is kept in the version store. */
+export async function undeployArtifact(o: UndeployOptions): Promise<{ removedPath: string; treeHash?: string; type: ArtifactType }> {
+  const root = o.root ?? DEFAULT_ROOT;
+  const rootDir = path.join(path.resolve(o.project), root);
+  const views = readRecords(rootDir).records.map(viewRecord).filter((v) => !v.invalid && v.name === o.name && (!o.type || v.type === o.type) && v.type in TYPE_DIRS);
+  if (views.length === 0) throw new SyncError('not-deployed', `"${o.name}" has no deployment record in ${path.join(rootDir, '.skillmeat-deployed.toml')}.`);
+  if (views.length > 1) throw new SyncError('bad-name', `"${o.name}" is deployed as several types (${views.map((v) => v.type).join(', ')}); choose one with --type.`);
+  const v = views[0];
+  const type = v.type as ArtifactType;
+  const abs = path.join(rootDir, ...v.relPath.split('/'));
+  let treeHash: string | undefined;
+  if (o.store && fs.existsSync(abs)) {
+    treeHash = await o.store.transact((s) => {
+      const t = s.putArtifact(abs, o.hasher?.exclusions);
+      s.addVersion({ artifactKey: artifactKey(root, type, v.name), treeHash: t.treeHash, origin: 'undeploy', at: (o.now?.() ?? new Date()).toISOString(), project: path.resolve(o.project) });
+      return t.treeHash;
+    });
+  }
+  let aside: string | undefined;
+  if (fs.existsSync(abs)) { aside = siblingTemp(abs, 'undeploy'); fs.renameSync(abs, aside); }
+  try {
+    await updateRecords(rootDir, (file) => {
+      file.records = file.records.filter((r, i) => { const x = viewRecord(r, i); return x.invalid || !(x.type === type && x.relPath === v.relPath); });
+    });
+  } catch (e) {
+    if (aside) fs.renameSync(aside, abs);
+    throw e;
+  }
+  if (aside) fs.rmSync(aside, { recursive: true, force: true });
+  o.hasher?.invalidate(abs);
+  return { removedPath: abs, treeHash, type };
+}

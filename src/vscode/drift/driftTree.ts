@@ -1,0 +1,194 @@
+// The drift tree: groups by state, then artifacts, then (for skills) the files that differ.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { DRIFT_STATES, isDiverged, type ArtifactDrift, type DriftState, type FileChange } from '../../core/model';
+import type { DriftService, FolderReport } from './driftService';
+import { DECORATION_SCHEME } from '../platform/ids';
+
+// Each label is its own literal vscode.l10n.t call, so a string extractor (`@vscode/l10n-dev export`) finds it.
+
+/** The drift tree's group heading of a state: "Conflicts", "Available in collection"… */
+export function groupLabel(state: DriftState): string {
+  switch (state) {
+    case 'conflict': return vscode.l10n.t('Conflicts');
+    case 'modified': return vscode.l10n.t('Modified');
+    case 'outdated': return vscode.l10n.t('Outdated');
+    case 'deleted': return vscode.l10n.t('Deleted');
+    case 'removed': return vscode.l10n.t('Removed');
+    case 'converged': return vscode.l10n.t('Converged');
+    case 'added': return vscode.l10n.t('Available in collection');
+    case 'untracked': return vscode.l10n.t('Untracked');
+    case 'invalid': return vscode.l10n.t('Invalid');
+    case 'in-sync': return vscode.l10n.t('In sync');
+  }
+}
+
+/** The short description after an artifact's name: what the state means ("edited locally"). */
+function stateDescription(state: DriftState): string {
+  switch (state) {
+    case 'conflict': return vscode.l10n.t('changed on both sides');
+    case 'modified': return vscode.l10n.t('edited locally');
+    case 'outdated': return vscode.l10n.t('collection has a newer version');
+    case 'deleted': return vscode.l10n.t('deleted locally');
+    case 'removed': return vscode.l10n.t('gone from collection');
+    case 'converged': return vscode.l10n.t('same change on both sides');
+    case 'added': return vscode.l10n.t('not deployed');
+    case 'untracked': return vscode.l10n.t('not in a deployment record');
+    case 'invalid': return vscode.l10n.t('bad record');
+    case 'in-sync': return '';
+  }
+}
+
+/** The state's name in the tooltip. */
+function stateName(state: DriftState): string {
+  switch (state) {
+    case 'conflict': return vscode.l10n.t('conflict');
+    case 'modified': return vscode.l10n.t('modified');
+    case 'outdated': return vscode.l10n.t('outdated');
+    case 'deleted': return vscode.l10n.t('deleted');
+    case 'removed': return vscode.l10n.t('removed');
+    case 'converged': return vscode.l10n.t('converged');
+    case 'added': return vscode.l10n.t('added');
+    case 'untracked': return vscode.l10n.t('untracked');
+    case 'invalid': return vscode.l10n.t('invalid');
+    case 'in-sync': return vscode.l10n.t('in-sync');
+  }
+}
+
+/**
+ * What to do about an artifact, in the user's language. The core's `recommendation` carries the same advice
+ * in English for the CLI and the JSON report; the tree renders its own from the state.
+ */
+export function recommendationText(a: Pick<ArtifactDrift, 'state' | 'baselineUnknown'>): string {
+  if (a.baselineUnknown) return vscode.l10n.t('two-way merge (the baseline is unknown)');
+  switch (a.state) {
+    case 'conflict': return vscode.l10n.t('three-way merge');
+    case 'modified': return vscode.l10n.t('pull into the collection, or keep the local version');
+    case 'outdated': return vscode.l10n.t('update the project from the collection');
+    case 'deleted': return vscode.l10n.t('restore from the collection, or undeploy');
+    case 'removed': return vscode.l10n.t('remove from the project, or push back into the collection');
+    case 'converged': return vscode.l10n.t('re-baseline only (both sides made the same change)');
+    case 'added': return vscode.l10n.t('deploy');
+    case 'untracked': return vscode.l10n.t('add to the collection');
+    case 'invalid': return vscode.l10n.t('fix the record');
+    case 'in-sync': return '';
+  }
+}
+
+/** How a file of a skill differs ("modified", "added", "deleted"). */
+function fileChangeLabel(change: FileChange['change']): string {
+  switch (change) {
+    case 'modified': return vscode.l10n.t('modified');
+    case 'added': return vscode.l10n.t('added');
+    case 'deleted': return vscode.l10n.t('deleted');
+  }
+}
+
+const TYPE_ICONS = { skill: 'symbol-class', command: 'terminal', agent: 'person' } as const;
+
+export type DriftNode =
+  | { kind: 'group'; state: DriftState; items: { folder: FolderReport; artifact: ArtifactDrift }[] }
+  | { kind: 'artifact'; folder: FolderReport; artifact: ArtifactDrift }
+  | { kind: 'file'; folder: FolderReport; artifact: ArtifactDrift; file: FileChange };
+
+/** A stable id for an artifact node: folder + root + type + name. */
+export function artifactNodeId(folder: FolderReport, a: ArtifactDrift): string {
+  return `${folder.folder.uri.toString()}|${a.root}|${a.type}|${a.name}`;
+}
+
+function shortHash(h: string | null | undefined): string {
+  return h ? h.slice(0, 10) : '—';
+}
+
+export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vscode.Disposable {
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<DriftNode | undefined>();
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+  private groups: DriftNode[] = [];
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly service: DriftService) {
+    this.sub = service.onDidChangeReport((reports) => { this.rebuild(reports); this._onDidChangeTreeData.fire(undefined); });
+  }
+
+  private rebuild(reports: readonly FolderReport[]): void {
+    const by = new Map<DriftState, { folder: FolderReport; artifact: ArtifactDrift }[]>();
+    for (const folder of reports) for (const artifact of folder.report.artifacts) {
+      if (!by.has(artifact.state)) by.set(artifact.state, []);
+      by.get(artifact.state)!.push({ folder, artifact });
+    }
+    this.groups = DRIFT_STATES.filter((s) => by.has(s)).map((state) => ({
+      kind: 'group' as const, state,
+      items: by.get(state)!.sort((a, b) => a.artifact.type.localeCompare(b.artifact.type) || a.artifact.name.localeCompare(b.artifact.name)),
+    }));
+  }
+
+  /** Number of artifacts needing attention (divergence), for the view badge. */
+  attentionCount(): number {
+    return this.groups.reduce((n, g) => n + (g.kind === 'group' && isDiverged(g.state) ? g.items.length : 0), 0);
+  }
+
+  getChildren(node?: DriftNode): DriftNode[] {
+    if (!node) return this.groups;
+    if (node.kind === 'group') return node.items.map(({ folder, artifact }) => ({ kind: 'artifact' as const, folder, artifact }));
+    if (node.kind === 'artifact') return (node.artifact.files ?? []).map((file) => ({ kind: 'file' as const, folder: node.folder, artifact: node.artifact, file }));
+    return [];
+  }
+
+  getParent(node: DriftNode): DriftNode | undefined {
+    if (node.kind === 'group') return undefined;
+    const g = this.groups.find((x) => x.kind === 'group' && x.state === node.artifact.state);
+    if (node.kind === 'artifact') return g;
+    return { kind: 'artifact', folder: node.folder, artifact: node.artifact };
+  }
+
+  getTreeItem(node: DriftNode): vscode.TreeItem {
+    if (node.kind === 'group') {
+      const item = new vscode.TreeItem(groupLabel(node.state),
+        node.state === 'added' || node.state === 'in-sync' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `group:${node.state}`;
+      item.description = String(node.items.length);
+      item.contextValue = `group.${node.state}`;
+      item.resourceUri = vscode.Uri.from({ scheme: DECORATION_SCHEME, path: `/${node.state}/group` });
+      return item;
+    }
+    const a = node.artifact;
+    const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
+    if (node.kind === 'file') {
+      const item = new vscode.TreeItem(node.file.path, vscode.TreeItemCollapsibleState.None);
+      item.id = `${artifactNodeId(node.folder, a)}|${node.file.path}`;
+      item.description = fileChangeLabel(node.file.change);
+      item.iconPath = new vscode.ThemeIcon(node.file.change === 'added' ? 'diff-added' : node.file.change === 'deleted' ? 'diff-removed' : 'diff-modified');
+      item.contextValue = `file.${node.file.change}`;
+      item.resourceUri = vscode.Uri.from({ scheme: DECORATION_SCHEME, path: `/${a.state}/${a.relPath}/${node.file.path}` });
+      if (node.file.change !== 'deleted') {
+        item.command = { command: 'skillmeatSync.openDiff', title: vscode.l10n.t('Open Diff'), arguments: [node] };
+      }
+      return item;
+    }
+    const hasFiles = (a.files?.length ?? 0) > 0;
+    const item = new vscode.TreeItem(a.name, hasFiles ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = artifactNodeId(node.folder, a);
+    const desc = [a.type, a.root !== '.claude' ? a.root : '', multiRoot ? node.folder.folder.name : '', stateDescription(a.state)].filter(Boolean);
+    item.description = desc.join(' · ');
+    item.iconPath = new vscode.ThemeIcon(TYPE_ICONS[a.type]);
+    item.contextValue = `artifact.${a.state}`;
+    item.resourceUri = vscode.Uri.from({ scheme: DECORATION_SCHEME, path: `/${a.state}/${a.root}/${a.relPath}` });
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendMarkdown(`${vscode.l10n.t('**{0}** — {1} in `{2}` ({3})', a.name, a.type, a.root, node.folder.folder.name)}\n\n`);
+    const advice = recommendationText(a);
+    tip.appendMarkdown(`${advice ? vscode.l10n.t('State: **{0}** — {1}', stateName(a.state), advice) : vscode.l10n.t('State: **{0}**', stateName(a.state))}\n\n`);
+    const hashRow = (side: string, h: string | null) => `| ${side} | \`${shortHash(h)}\` |\n`;
+    tip.appendMarkdown(`| | ${vscode.l10n.t('hash')} |\n|---|---|\n${hashRow(vscode.l10n.t('collection'), a.collectionHash)}${hashRow(vscode.l10n.t('project'), a.projectHash)}${hashRow(vscode.l10n.t('baseline'), a.baselineHash)}\n`);
+    if (a.deployedAt) tip.appendMarkdown(`${vscode.l10n.t('Deployed {0} from collection "{1}"', a.deployedAt, a.collectionName ?? '?')}\n\n`);
+    // `detail` is the core's note (an invalid record's parse error, an unreachable collection's path); it names files.
+    if (a.detail) tip.appendMarkdown(`${a.detail}\n\n`);
+    tip.appendMarkdown(`\`${path.relative(node.folder.folder.uri.fsPath, a.projectPath) || a.projectPath}\``);
+    item.tooltip = tip;
+    if (a.state !== 'deleted' && a.state !== 'added' && a.state !== 'invalid' && a.type !== 'skill') {
+      item.command = { command: 'skillmeatSync.openDiff', title: vscode.l10n.t('Open Diff'), arguments: [node] };
+    }
+    return item;
+  }
+
+  dispose(): void { this.sub.dispose(); this._onDidChangeTreeData.dispose(); }
+}

@@ -1,0 +1,98 @@
+// The status bar item: the core's syncStatus() says which state and how many — from the drift reports and
+// the operations service (Syncing while a write runs, Error after one failed) — and statusBarView() words it.
+// A click focuses the drift view, or retries the failed operation.
+import * as vscode from 'vscode';
+import type { DriftState } from '../../core/model';
+import { syncStatus, type SyncStatus } from '../../core/drift/status';
+import type { DriftService } from './driftService';
+import type { Operations } from '../platform/operations';
+import { COMMANDS } from '../platform/ids';
+
+/** "3 modified" — one literal per state so each can be translated (and put in its own word order). */
+function stateCount(state: DriftState, n: number): string {
+  switch (state) {
+    case 'conflict': return vscode.l10n.t('{0} conflict', n);
+    case 'modified': return vscode.l10n.t('{0} modified', n);
+    case 'outdated': return vscode.l10n.t('{0} outdated', n);
+    case 'deleted': return vscode.l10n.t('{0} deleted', n);
+    case 'removed': return vscode.l10n.t('{0} removed', n);
+    case 'invalid': return vscode.l10n.t('{0} invalid', n);
+    case 'converged': return vscode.l10n.t('{0} converged', n);
+    case 'added': return vscode.l10n.t('{0} added', n);
+    case 'untracked': return vscode.l10n.t('{0} untracked', n);
+    case 'in-sync': return vscode.l10n.t('{0} in-sync', n);
+  }
+}
+
+/** The tooltip's summary lists what needs attention first. */
+const DETAIL_ORDER: readonly DriftState[] = ['conflict', 'modified', 'outdated', 'deleted', 'removed', 'invalid', 'converged', 'added', 'untracked', 'in-sync'];
+
+/** "1 conflict, 2 modified, 4 in-sync": every state with artifacts. */
+function detail(s: SyncStatus): string {
+  return DETAIL_ORDER.filter((state) => s.counts[state] > 0).map((state) => stateCount(state, s.counts[state])).join(', ');
+}
+
+/** A sentence followed by the counts, when there are any. */
+const withDetail = (sentence: string, s: SyncStatus): string => [sentence, detail(s)].filter(Boolean).join(' ');
+
+function conflictLabel(s: SyncStatus): string {
+  const n = s.counts.conflict;
+  // The total is shown only when artifacts other than the conflicts drifted too.
+  if (s.diverged > n) return n === 1 ? vscode.l10n.t('SkillMeat: 1 conflict · {0} drifted', s.diverged) : vscode.l10n.t('SkillMeat: {0} conflicts · {1} drifted', n, s.diverged);
+  return n === 1 ? vscode.l10n.t('SkillMeat: 1 conflict') : vscode.l10n.t('SkillMeat: {0} conflicts', n);
+}
+
+/** The status bar's text (a codicon, then words) and tooltip for a sync status. */
+export function statusBarView(s: SyncStatus): { text: string; tooltip: string } {
+  switch (s.state) {
+    case 'syncing':
+      return { text: `$(sync~spin) ${vscode.l10n.t('SkillMeat: syncing')}`, tooltip: vscode.l10n.t('SkillMeat Sync is syncing artifacts…') };
+    case 'error':
+      return {
+        text: `$(error) ${vscode.l10n.t('SkillMeat: error')}`,
+        tooltip: vscode.l10n.t('SkillMeat Sync could not check drift:\n{0}\nClick to open the drift view; fix the file, then Refresh.', s.error ?? ''),
+      };
+    case 'idle':
+      return { text: '$(circle-slash) SkillMeat', tooltip: vscode.l10n.t('No workspace folder with Claude Code artifacts.') };
+    case 'offline':
+      return {
+        text: `$(debug-disconnect) ${s.diverged ? vscode.l10n.t('SkillMeat: offline · {0} drifted', s.diverged) : vscode.l10n.t('SkillMeat: offline')}`,
+        tooltip: withDetail(vscode.l10n.t('Collection unreachable: {0}.\nLocal changes are still tracked.', s.unreachable.join(', ')), s),
+      };
+    case 'conflict':
+      return { text: `$(git-merge) ${conflictLabel(s)}`, tooltip: withDetail(vscode.l10n.t('Artifacts changed on both sides need a merge.'), s) };
+    case 'drifted':
+      return { text: `$(warning) ${vscode.l10n.t('SkillMeat: {0} drifted', s.diverged)}`, tooltip: withDetail(vscode.l10n.t('Artifacts differ from what was deployed.'), s) };
+    case 'up-to-date':
+      return { text: `$(check) ${vscode.l10n.t('SkillMeat: in sync')}`, tooltip: withDetail(vscode.l10n.t('All deployed artifacts match the collection.'), s) };
+  }
+}
+
+export class SyncStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('skillmeatSync.status', vscode.StatusBarAlignment.Left, 50);
+  private readonly subs: vscode.Disposable[];
+
+  constructor(private readonly service: DriftService, private readonly operations: Operations) {
+    this.item.name = vscode.l10n.t('SkillMeat Sync');
+    this.subs = [service.onDidChangeReport(() => this.update()), operations.onDidChangeOperations(() => this.update())];
+    this.update();
+  }
+
+  update(): void {
+    const failure = this.operations.lastFailure;
+    const s = syncStatus({
+      reports: this.service.current.map((r) => r.report),
+      syncing: this.operations.syncing,
+      error: this.service.checkError ?? (failure && `${failure.title}: ${failure.message}`),
+    });
+    const v = statusBarView(s);
+    const retry = s.state === 'error' && !this.service.checkError ? failure : undefined;
+    this.item.text = v.text;
+    this.item.tooltip = retry ? vscode.l10n.t('SkillMeat Sync: {0} failed:\n{1}\nClick to try again.', retry.title, retry.message) : v.tooltip;
+    this.item.command = retry ? COMMANDS.retry : COMMANDS.focusView;
+    this.item.backgroundColor = s.severity ? new vscode.ThemeColor(s.severity === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground') : undefined;
+    if (s.state === 'idle') this.item.hide(); else this.item.show();
+  }
+
+  dispose(): void { for (const s of this.subs) s.dispose(); this.item.dispose(); }
+}

@@ -1,0 +1,61 @@
+// Read-only virtual documents for the baseline and collection sides of a diff (scheme `skillmeat-sync`).
+// Nothing is written to disk to show a diff.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ArtifactDrift } from '../../core/model';
+import type { DriftService } from './driftService';
+import { CONTENT_SCHEME } from '../platform/ids';
+
+export type Side = 'baseline' | 'collection';
+
+interface Query {
+  side: Side;
+  type: ArtifactDrift['type'];
+  name: string;
+  file: string; // relative to the artifact; '' for single-file artifacts
+  projectPath: string;
+  collectionPath: string | null;
+  baselineHash: string | null;
+  recordContentHash?: string;
+  collectionHash: string | null;
+  projectHash: string | null;
+}
+
+/** The virtual URI of one file of one side of an artifact. */
+export function versionUri(side: Side, a: ArtifactDrift, file: string): vscode.Uri {
+  const q: Query = {
+    side, type: a.type, name: a.name, file, projectPath: a.projectPath, collectionPath: a.collectionPath,
+    baselineHash: a.baselineHash, recordContentHash: a.recordContentHash, collectionHash: a.collectionHash, projectHash: a.projectHash,
+  };
+  const base = file ? path.posix.basename(file) : path.basename(a.projectPath);
+  return vscode.Uri.from({ scheme: CONTENT_SCHEME, path: `/${side}/${a.name}/${base}`, query: JSON.stringify(q) });
+}
+
+export class VersionContentProvider implements vscode.TextDocumentContentProvider {
+  constructor(private readonly service: DriftService) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const q = JSON.parse(uri.query) as Query;
+    const onDisk = (artifactPath: string | null): string | undefined => {
+      if (!artifactPath) return undefined;
+      const p = q.file ? path.join(artifactPath, ...q.file.split('/')) : artifactPath;
+      try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; }
+    };
+    if (q.side === 'collection') {
+      return onDisk(q.collectionPath) ?? vscode.l10n.t('(this file does not exist in the collection)');
+    }
+    // Baseline: the version store has the true baseline; failing that, a side that still equals it.
+    try {
+      const store = await this.service.versionStore();
+      const t = store.baselineFiles({ treeHash: q.baselineHash ?? undefined, contentHash: q.recordContentHash });
+      if (t) {
+        const buf = store.readFile(t.tree, q.file);
+        return buf ? buf.toString('utf8') : vscode.l10n.t('(this file did not exist in the deployed baseline)');
+      }
+    } catch { /* store unavailable: fall through */ }
+    if (q.baselineHash && q.collectionHash === q.baselineHash) return onDisk(q.collectionPath) ?? vscode.l10n.t('(this file did not exist in the deployed baseline)');
+    if (q.baselineHash && q.projectHash === q.baselineHash) return onDisk(q.projectPath) ?? vscode.l10n.t('(this file did not exist in the deployed baseline)');
+    return vscode.l10n.t('The deployed baseline of "{0}" is not in the version store (it was deployed by SkillMeat or on another machine), and both sides have changed since. Compare with the collection instead.', q.name);
+  }
+}

@@ -1,0 +1,138 @@
+// Builds the extension's parts in order and disposes them in reverse.
+import * as vscode from 'vscode';
+import { DriftService } from '../drift/driftService';
+import { DriftTreeProvider } from '../drift/driftTree';
+import { DriftDecorations } from '../drift/decorations';
+import { SyncStatusBar } from '../drift/statusBar';
+import { VersionContentProvider } from '../drift/versionContent';
+import { registerCommands } from '../drift/commands';
+import { GeneratorsFeature, type GeneratorsApi } from '../generators/generators';
+import { SyncFeature, type SyncApi } from '../sync/sync';
+import { createLog } from './log';
+import { CaptureController } from '../history/captureController';
+import { Operations, type OperationKind } from './operations';
+import { ArtifactWatcher } from './watcher';
+import { HistoryView, historyApi, type HistoryApi } from '../history/view';
+import { VersionFileContentProvider } from '../history/content';
+import { HistoryDecorations } from '../history/decorations';
+import { registerHistoryCommands } from '../history/commands';
+import { CONTENT_SCHEME, VERSION_SCHEME, VIEWS } from './ids';
+import type { DriftReport } from '../../core/model';
+
+/** What `activate()` returns: for other extensions and for the integration tests. */
+export interface SkillMeatSyncApi {
+  readonly version: string;
+  /** The latest drift report of each workspace folder. */
+  getReports(): DriftReport[];
+  /** Fires after every check with the reports of all folders. */
+  readonly onDidChangeReport: vscode.Event<DriftReport[]>;
+  /** Runs a check now and resolves with the reports. */
+  refresh(): Promise<DriftReport[]>;
+  /** The drift tree view (tests inspect it). */
+  readonly treeView: vscode.TreeView<unknown>;
+  /** SYNC.json generators: list, generate, and the Generators view. */
+  readonly generators: GeneratorsApi;
+  /** Update / pull / undo, and the merges waiting in the merge editor. */
+  readonly sync: SyncApi;
+  /** How long activate() took, in ms (for the benchmark). */
+  readonly activationMs: number;
+  /** Captured versions: the History view, and the own-write hook for the product's other writers. */
+  readonly history: HistoryApi;
+  /** The product's writes: what runs now, and the last one that failed (the status bar's Syncing and Error). */
+  readonly operations: OperationsApi;
+}
+
+export interface OperationsApi {
+  running(): { kind: OperationKind; title: string; paths: readonly string[]; waitingFor?: string }[];
+  lastFailure(): { kind: OperationKind; title: string; message: string } | undefined;
+  readonly onDidChangeOperations: vscode.Event<void>;
+}
+
+export class Container implements vscode.Disposable {
+  private readonly parts: vscode.Disposable[] = [];
+  readonly log: vscode.LogOutputChannel;
+  /** The one watcher of the profile roots and collections; drift, capture and generators subscribe. */
+  readonly watcher: ArtifactWatcher;
+  readonly service: DriftService;
+  readonly tree: DriftTreeProvider;
+  readonly treeView: vscode.TreeView<unknown>;
+  readonly generators: GeneratorsFeature;
+  readonly sync: SyncFeature;
+  /** Version capture per folder (the operations service marks the product's own writes through it). */
+  readonly capture: CaptureController;
+  /** Every product write runs through it; the status bar's Syncing and Error derive from it. */
+  readonly operations: Operations;
+  readonly history: HistoryView;
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    const t: [string, number][] = [['start', performance.now()]];
+    this.log = this.add(createLog());
+    t.push(['log', performance.now()]);
+    // The store's lock tells the operations service when a write waits for another process (progress).
+    let operations: Operations | undefined;
+    this.watcher = this.add(new ArtifactWatcher());
+    this.service = this.add(new DriftService(this.log, this.watcher, process.env, { onWait: (holder) => operations?.noteLockWait(holder) }));
+    t.push(['service', performance.now()]);
+    this.tree = this.add(new DriftTreeProvider(this.service));
+    t.push(['tree', performance.now()]);
+    const view = vscode.window.createTreeView(VIEWS.drift, { treeDataProvider: this.tree, showCollapseAll: true, canSelectMany: true });
+    this.treeView = this.add(view) as vscode.TreeView<unknown>;
+    t.push(['treeView', performance.now()]);
+    this.add(this.service.onDidChangeReport(() => {
+      const n = this.tree.attentionCount();
+      view.badge = n > 0 ? { value: n, tooltip: vscode.l10n.t('{0} artifacts need attention', n) } : undefined;
+    }));
+    this.add(vscode.window.registerFileDecorationProvider(new DriftDecorations()));
+    this.add(vscode.workspace.registerTextDocumentContentProvider(CONTENT_SCHEME, new VersionContentProvider(this.service)));
+    this.capture = this.add(new CaptureController(this.service, this.watcher, this.log));
+    t.push(['capture', performance.now()]);
+    this.operations = operations = this.add(new Operations(this.service, this.capture));
+    this.add(new SyncStatusBar(this.service, this.operations));
+    t.push(['SyncStatusBar', performance.now()]);
+    this.history = this.add(new HistoryView(this.capture, this.treeView));
+    t.push(['history', performance.now()]);
+    this.add(vscode.workspace.registerTextDocumentContentProvider(VERSION_SCHEME, new VersionFileContentProvider(this.capture)));
+    this.add(vscode.window.registerFileDecorationProvider(new HistoryDecorations()));
+    for (const d of registerHistoryCommands(this.capture, this.history, this.service, this.operations, this.log)) this.add(d);
+    t.push(['registerHistoryCommands', performance.now()]);
+    for (const d of registerCommands(this.service, this.log, this.operations)) this.add(d);
+    t.push(['registerCommands', performance.now()]);
+    this.sync = this.add(new SyncFeature(this.service, this.log, this.operations));
+    t.push(['sync', performance.now()]);
+    // File watchers start right after activation returns.
+    const watch = setImmediate(() => this.service.rewatch());
+    this.add({ dispose: () => clearImmediate(watch) });
+    this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations));
+    t.push(['generators', performance.now()]);
+    // Where activation time goes, for whoever tunes it (debug level: Output → SkillMeat Sync → Trace/Debug).
+    this.log.debug(`activation: ${t.slice(1).map(([name, at], i) => `${name} ${(at - t[i][1]).toFixed(1)} ms`).join(', ')}`);
+  }
+
+  add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }
+
+  api(activationMs = 0): SkillMeatSyncApi {
+    const reports = () => this.service.current.map((r) => r.report);
+    const emitter = this.add(new vscode.EventEmitter<DriftReport[]>());
+    this.add(this.service.onDidChangeReport(() => emitter.fire(reports())));
+    return {
+      version: String(this.context.extension.packageJSON.version),
+      getReports: reports,
+      onDidChangeReport: emitter.event,
+      refresh: async () => { await this.service.refresh(); return reports(); },
+      treeView: this.treeView,
+      generators: this.generators.api(),
+      sync: this.sync.api(),
+      activationMs,
+      history: historyApi(this.history, this.capture),
+      operations: {
+        running: () => this.operations.running.map(({ kind, title, paths, waitingFor }) => ({ kind, title, paths, ...(waitingFor ? { waitingFor } : {}) })),
+        lastFailure: () => { const f = this.operations.lastFailure; return f && { kind: f.kind, title: f.title, message: f.message }; },
+        onDidChangeOperations: this.operations.onDidChangeOperations,
+      },
+    };
+  }
+
+  dispose(): void {
+    for (const d of this.parts.reverse()) { try { d.dispose(); } catch { /* keep disposing the rest */ } }
+  }
+}
