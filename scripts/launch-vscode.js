@@ -2,7 +2,7 @@
 // A stand-in for the `code` executable that @vscode/test-electron's runTests() can start through
 // `vscodeExecutablePath`. No VS Code desktop build can be installed on these machines, so instead this
 // starts the real VS Code server bundled in code-server (on Node 24) and loads its web workbench in
-// headless Chromium through playwright-core. See docs/testing.md and /work/shared/reference/vscode-runtime.md.
+// headless Chromium through playwright-core. See docs/testing.md and the team's runtime notes (shared/reference/vscode-runtime.md).
 //
 // It accepts VS Code's own command line, as runTests() builds it:
 //   launch-vscode.js [folder | file.code-workspace]... --extensionDevelopmentPath=DIR --extensionTestsPath=FILE

@@ -60,7 +60,7 @@ fi
 
 echo
 summary_args=()
-for s in "${failed_steps[@]}"; do
+for s in ${failed_steps[@]+"${failed_steps[@]}"}; do
   case $s in "unit tests" | "integration tests") ;; *) summary_args+=(--failed-step "$s") ;; esac
 done
-exec node scripts/test-summary.mjs "${summary_args[@]}"
+exec node scripts/test-summary.mjs ${summary_args[@]+"${summary_args[@]}"}

@@ -71,9 +71,9 @@ describe('the product\'s own state store', () => {
   afterEach(cleanupTemp);
 
   it('lives under SKILLMEAT_HOME, per workspace, by default', () => {
-    const p = defaultStateDbPath('/work/project', { SKILLMEAT_HOME: '/home/u/.sm' });
+    const p = defaultStateDbPath('/srv/project', { SKILLMEAT_HOME: '/home/u/.sm' });
     assert.match(p, /^\/home\/u\/\.sm\/sync\/workspaces\/[0-9a-f]{16}\/state\.db$/);
-    assert.notEqual(p, defaultStateDbPath('/work/other', { SKILLMEAT_HOME: '/home/u/.sm' }));
+    assert.notEqual(p, defaultStateDbPath('/srv/other', { SKILLMEAT_HOME: '/home/u/.sm' }));
   });
 
   it('reads nothing and creates nothing when the database does not exist yet', async () => {
