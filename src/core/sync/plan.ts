@@ -102,6 +102,146 @@ function labelsFor(direction: SyncDirection, a: ArtifactRef & { relPath: string 
   return direction === 'update' ? { ours: project, base: baseLabel, theirs: collection } : { ours: collection, base: baseLabel, theirs: project };
 }
 
+/** Everything the per-action planners below share about one artifact: both sides as read, and how to record. */
+interface Planning {
+  ctx: Ctx;
+  o: SyncOptions;
+  a: ArtifactDrift & { collectionPath: string };
+  plan: ArtifactPlan;
+  view: RecordView;
+  rootDir: string;
+  recordsFile: string;
+  collectionDir: string;
+  collectionName: string;
+  key: string;
+  side: Record<Side, { abs: string; content: ArtifactContent; tree: string }>;
+  /** The side this direction writes (update: project; pull: collection), and the one it reads from. */
+  target: Side;
+  incoming: Side;
+}
+
+const lockFor = (p: Planning, s: Side, name = p.a.name) => (s === 'collection' ? { collectionDir: p.collectionDir, name } : undefined);
+
+/** Plans the record update that makes `baseline` the artifact's new deployed baseline. */
+function planRecord(p: Planning, baseline: ContentHashes, projectTreeAfter: string, mergeBase: string | undefined): void {
+  const { a, plan } = p;
+  plan.records.push({
+    rootDir: p.rootDir, type: a.type, name: a.name, relPath: a.relPath, root: a.root, collectionName: p.collectionName, baseline, mergeBase,
+    localModifications: projectTreeAfter !== baseline.treeHash, isNew: false, beforeText: recordText(p.view.record),
+  });
+  plan.result.recordChanges.push({ recordsFile: p.recordsFile, name: a.name, change: 'update' });
+  plan.result.baseline = baseline;
+}
+
+/** No file changes: `content` becomes the baseline (stored, recorded). */
+function planBaselineOnly(p: Planning, content: ArtifactContent, note: string): void {
+  p.plan.stores.push({ artifactKey: p.key, content, origin: 'sync', note });
+  planRecord(p, hashContent(content), p.side.project.tree, p.view.contentHash);
+}
+
+/** The three-way merge of both sides in memory (base from the store, SkillMeat's record, or unknown). */
+function previewMerge(p: Planning) {
+  const { ctx, a, side, target, incoming } = p;
+  const direction = p.o.direction;
+  const base = resolveBase({ store: ctx.store, view: p.view, baselineUnknown: a.baselineUnknown, project: side.project, collection: side.collection, hasher: ctx.hasher });
+  const labels = labelsFor(direction, { type: a.type, name: a.name, root: a.root, relPath: a.relPath }, p.collectionName, base);
+  const merged = mergeArtifact({
+    ours: side[target].content, theirs: side[incoming].content, base: base.content, labels,
+    fileOn: (s, rel) => fileOf(s === 'ours' ? side[target].abs : side[incoming].abs, rel), projectIs: target === 'project' ? 'ours' : 'theirs',
+  });
+  return { base, labels, merged };
+}
+type MergePreview = ReturnType<typeof previewMerge>;
+
+function planOverwrite(p: Planning): void {
+  const { side, target, incoming } = p;
+  const h = addWrite(p.plan, { side: target, path: side[target].abs, content: side[incoming].content, before: side[target].content, beforeTree: side[target].tree, key: p.key, lock: lockFor(p, target) });
+  planRecord(p, h, target === 'project' ? h.treeHash : side.project.tree, p.view.contentHash);
+}
+
+/** A dry run of prompt asks nobody; it says what a merge would give. */
+function describePrompt(p: Planning, m: MergePreview): void {
+  const { result } = p.plan;
+  result.baseSource = m.base.source;
+  if (m.base.source === 'unknown') result.baseUnknown = true;
+  const n = m.merged.conflicts.length;
+  result.reason = n
+    ? `would ask; a merge would leave ${n} conflicting file${n === 1 ? '' : 's'} (${m.merged.conflicts.map((c) => c.path || path.basename(p.a.relPath)).join(', ')})`
+    : 'would ask; a merge would be clean';
+}
+
+/** A clean merge is written; a conflicting one waits for the user (`pendingMerge`), nothing written. */
+function planMerge(p: Planning, m: MergePreview): void {
+  const { ctx, a, side, target, incoming, plan } = p;
+  const { result } = plan;
+  const P = side.project.content;
+  result.baseSource = m.base.source;
+  if (m.base.source === 'unknown') { result.baseUnknown = true; result.reason = `base unknown: ${m.base.why}; every difference is a conflict`; }
+  if (m.merged.conflicts.length > 0) {
+    result.conflicts = m.merged.conflicts;
+    const modes: Record<string, number> = {};
+    for (const f of [...side[target].content.files, ...side[incoming].content.files]) modes[f.rel] ??= f.mode;
+    result.pendingMerge = {
+      project: ctx.project, direction: p.o.direction, artifact: { type: a.type, name: a.name, root: a.root, relPath: a.relPath }, projectPath: a.projectPath, collectionPath: a.collectionPath,
+      collectionDir: p.collectionDir, collectionName: p.collectionName, kind: P.kind, baseSource: m.base.source, baseUnknown: m.base.source === 'unknown',
+      ...(m.base.contentHash ? { baseContentHash: m.base.contentHash } : {}),
+      expect: { projectTree: side.project.tree, collectionTree: side.collection.tree },
+      clean: m.merged.clean, conflicts: m.merged.conflicts, labels: m.labels, modes,
+    };
+    return;
+  }
+  const content: ArtifactContent = { kind: P.kind, files: sortFiles(m.merged.clean.filter((f) => f.content !== null).map((f) => ({ rel: f.path, data: f.content!, mode: f.mode }))) };
+  const h = hashContent(content);
+  // A clean merge goes to both sides, so they converge; a side that already holds it is not rewritten.
+  for (const s of ['project', 'collection'] as const) {
+    if (side[s].tree !== h.treeHash) addWrite(plan, { side: s, path: side[s].abs, content, before: side[s].content, beforeTree: side[s].tree, key: p.key, lock: lockFor(p, s) });
+  }
+  planRecord(p, h, h.treeHash, m.base.contentHash ?? p.view.contentHash);
+}
+
+/**
+ * Fork keeps both versions as separate artifacts and leaves the original untouched on both sides.
+ * pull: the project's version becomes the collection artifact <name>-fork (with a collection.lock entry); the
+ *   project keeps <name> as it is — still modified — since a second copy of the same content would have Claude
+ *   Code load it twice. `deployFork` deploys the fork too, recorded.
+ * update: the collection's version is deployed into the project as <name>-fork, recorded; a record must point
+ *   at a collection artifact, so <name>-fork is also created in the collection (a copy of <name>) and the fork
+ *   starts in sync instead of showing as "removed".
+ */
+function planFork(p: Planning): void {
+  const { ctx, a, plan, rootDir, collectionDir } = p;
+  const taken = (candidate: string): boolean => {
+    const c = artifactPath(collectionDir, a.type, candidate);
+    const inProject = artifactPath(rootDir, a.type, candidate);
+    return fs.existsSync(c.absPath) || fs.existsSync(inProject.absPath) || ctx.claimed.has(c.absPath) || ctx.claimed.has(inProject.absPath)
+      || !!findView(rootDir, { type: a.type, relPath: inProject.relPath }, ctx.views);
+  };
+  const forkName = freeForkName(a.name, taken);
+  const inColl = artifactPath(collectionDir, a.type, forkName);
+  const inProj = artifactPath(rootDir, a.type, forkName);
+  plan.result.forkName = forkName;
+  const content = p.side[p.incoming].content;
+  const sides: Side[] = p.o.direction === 'update' || p.o.deployFork ? ['collection', 'project'] : ['collection'];
+  let h: ContentHashes | undefined;
+  for (const s of sides) {
+    const abs = s === 'collection' ? inColl.absPath : inProj.absPath;
+    ctx.claimed.add(abs);
+    plan.verify.push({ path: abs, tree: null });
+    h = addWrite(plan, { side: s, path: abs, content, beforeTree: null, key: artifactKey(a.root, a.type, forkName), lock: lockFor(p, s, forkName) });
+  }
+  if (sides.includes('project')) {
+    plan.records.push({
+      rootDir, type: a.type, name: forkName, relPath: inProj.relPath, root: a.root, collectionName: p.collectionName, baseline: h!,
+      localModifications: false, isNew: true, beforeText: null,
+    });
+    plan.result.recordChanges.push({ recordsFile: p.recordsFile, name: forkName, change: 'add' });
+  }
+}
+
+/**
+ * Plans one artifact: reads both sides, decides the action (the strategy, or the user's answer for prompt) and
+ * fills the plan with the writes, records, lock entries and stored versions it needs. Writes nothing.
+ */
 export async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: CollectionResolver, a: ArtifactDrift): Promise<ArtifactPlan> {
   const ref: ArtifactRef = { type: a.type, name: a.name, root: a.root };
   const result: ArtifactSyncResult = { ...ref, relPath: a.relPath, state: a.state, action: 'skip', status: 'skipped', writes: [], recordChanges: [], lockFiles: [] };
@@ -113,146 +253,47 @@ export async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: Collectio
   if (!view) return skip(`no deployment record in ${recordsFile}`);
   if (!a.collectionPath) return skip(`the collection is not reachable${a.detail ? ` (${a.detail})` : ''}`);
   const coll = resolver.resolve(view.fromCollection);
-  const collectionDir = coll.path;
-  const collectionName = view.fromCollection ?? coll.name;
   const P = readContent(a.projectPath, ctx.exclusions);
   const C = readContent(a.collectionPath, ctx.exclusions);
   if (!P || !C || !a.projectHash || !a.collectionHash) return skip('one side disappeared since the drift check; check again');
   plan.verify.push({ path: a.projectPath, tree: a.projectHash }, { path: a.collectionPath, tree: a.collectionHash });
-  const key = artifactKey(a.root, a.type, a.name);
-  const direction = o.direction;
-  const side = { project: { abs: a.projectPath, content: P, tree: a.projectHash }, collection: { abs: a.collectionPath, content: C, tree: a.collectionHash } };
-  const target: Side = direction === 'update' ? 'project' : 'collection';
-  const incoming: Side = direction === 'update' ? 'collection' : 'project';
-  const lockFor = (s: Side, name = a.name) => (s === 'collection' ? { collectionDir, name } : undefined);
-  const record = (baseline: ContentHashes, projectTreeAfter: string, mergeBase: string | undefined) => {
-    plan.records.push({
-      rootDir, type: a.type, name: a.name, relPath: a.relPath, root: a.root, collectionName, baseline, mergeBase,
-      localModifications: projectTreeAfter !== baseline.treeHash, isNew: false, beforeText: recordText(view.record),
-    });
-    result.recordChanges.push({ recordsFile, name: a.name, change: 'update' });
-    result.baseline = baseline;
-  };
-  const baselineOnly = (content: ArtifactContent, note: string): void => {
-    const h = hashContent(content);
-    plan.stores.push({ artifactKey: key, content, origin: 'sync', note });
-    record(h, side.project.tree, view.contentHash);
+  const p: Planning = {
+    ctx, o, a: { ...a, collectionPath: a.collectionPath }, plan, view, rootDir, recordsFile,
+    collectionDir: coll.path, collectionName: view.fromCollection ?? coll.name, key: artifactKey(a.root, a.type, a.name),
+    side: { project: { abs: a.projectPath, content: P, tree: a.projectHash }, collection: { abs: a.collectionPath, content: C, tree: a.collectionHash } },
+    target: o.direction === 'update' ? 'project' : 'collection',
+    incoming: o.direction === 'update' ? 'collection' : 'project',
   };
 
-  if (a.state === 'converged' || side.project.tree === side.collection.tree) {
+  if (a.state === 'converged' || p.side.project.tree === p.side.collection.tree) {
     result.action = 'rebaseline';
-    baselineOnly(P, 'both sides agree: re-baselined');
+    planBaselineOnly(p, P, 'both sides agree: re-baselined');
     return plan;
   }
 
-  const mergePlan = () => {
-    const base = resolveBase({ store: ctx.store, view, baselineUnknown: a.baselineUnknown, project: side.project, collection: side.collection, hasher: ctx.hasher });
-    const labels = labelsFor(direction, { ...ref, relPath: a.relPath }, collectionName, base);
-    const merged = mergeArtifact({
-      ours: side[target].content, theirs: side[incoming].content, base: base.content, labels,
-      fileOn: (s, rel) => fileOf(s === 'ours' ? side[target].abs : side[incoming].abs, rel), projectIs: target === 'project' ? 'ours' : 'theirs',
-    });
-    return { base, labels, merged };
-  };
-
   let action: SyncAction = o.strategy === 'prompt' ? 'prompt' : o.strategy;
-  let preview: ReturnType<typeof mergePlan> | undefined;
+  let preview: MergePreview | undefined;
   if (o.strategy === 'prompt') {
-    preview = mergePlan();
+    preview = previewMerge(p);
     if (!ctx.dryRun) {
       if (!o.choose) throw new TypeError('the prompt strategy needs a choose() callback');
       const choice = await o.choose(a, {
-        direction, merge: { clean: preview.merged.conflicts.length === 0, conflictFiles: preview.merged.conflicts.map((c) => c.path), baseUnknown: preview.base.source === 'unknown' },
+        direction: o.direction, merge: { clean: preview.merged.conflicts.length === 0, conflictFiles: preview.merged.conflicts.map((c) => c.path), baseUnknown: preview.base.source === 'unknown' },
       });
       result.choice = choice;
-      action = mapChoice(choice, direction);
+      action = mapChoice(choice, o.direction);
     }
   }
   result.action = action;
 
   switch (action) {
     case 'rebaseline': // never reached: decided above from the drift state, whatever the strategy
-    case 'skip':
-      result.reason = 'skipped (your choice)';
-      return plan;
-    case 'keep':
-      baselineOnly(side[incoming].content, `${incoming} version acknowledged; ${target} kept its own`);
-      return plan;
-    case 'overwrite': {
-      const h = addWrite(plan, { side: target, path: side[target].abs, content: side[incoming].content, before: side[target].content, beforeTree: side[target].tree, key, lock: lockFor(target) });
-      record(h, target === 'project' ? h.treeHash : side.project.tree, view.contentHash);
-      return plan;
-    }
-    case 'prompt': {
-      // A dry run of prompt asks nobody; it says what a merge would give.
-      const m = preview!;
-      result.baseSource = m.base.source;
-      if (m.base.source === 'unknown') result.baseUnknown = true;
-      result.reason = m.merged.conflicts.length
-        ? `would ask; a merge would leave ${m.merged.conflicts.length} conflicting file${m.merged.conflicts.length === 1 ? '' : 's'} (${m.merged.conflicts.map((c) => c.path || path.basename(a.relPath)).join(', ')})`
-        : 'would ask; a merge would be clean';
-      return plan;
-    }
-    case 'merge': {
-      const m = preview ?? mergePlan();
-      result.baseSource = m.base.source;
-      if (m.base.source === 'unknown') { result.baseUnknown = true; result.reason = `base unknown: ${m.base.why}; every difference is a conflict`; }
-      if (m.merged.conflicts.length > 0) {
-        result.conflicts = m.merged.conflicts;
-        const modes: Record<string, number> = {};
-        for (const f of [...side[target].content.files, ...side[incoming].content.files]) modes[f.rel] ??= f.mode;
-        result.pendingMerge = {
-          project: ctx.project, direction, artifact: { ...ref, relPath: a.relPath }, projectPath: a.projectPath, collectionPath: a.collectionPath,
-          collectionDir, collectionName, kind: P.kind, baseSource: m.base.source, baseUnknown: m.base.source === 'unknown',
-          ...(m.base.contentHash ? { baseContentHash: m.base.contentHash } : {}),
-          expect: { projectTree: side.project.tree, collectionTree: side.collection.tree },
-          clean: m.merged.clean, conflicts: m.merged.conflicts, labels: m.labels, modes,
-        };
-        return plan;
-      }
-      const content: ArtifactContent = { kind: P.kind, files: sortFiles(m.merged.clean.filter((f) => f.content !== null).map((f) => ({ rel: f.path, data: f.content!, mode: f.mode }))) };
-      const h = hashContent(content);
-      // A clean merge goes to both sides, so they converge; a side that already holds it is not rewritten.
-      for (const s of ['project', 'collection'] as const) {
-        if (side[s].tree !== h.treeHash) addWrite(plan, { side: s, path: side[s].abs, content, before: side[s].content, beforeTree: side[s].tree, key, lock: lockFor(s) });
-      }
-      record(h, h.treeHash, m.base.contentHash ?? view.contentHash);
-      return plan;
-    }
-    case 'fork': {
-      const taken = (candidate: string): boolean => {
-        const c = artifactPath(collectionDir, a.type, candidate);
-        const p = artifactPath(rootDir, a.type, candidate);
-        return fs.existsSync(c.absPath) || fs.existsSync(p.absPath) || ctx.claimed.has(c.absPath) || ctx.claimed.has(p.absPath) || !!findView(rootDir, { type: a.type, relPath: p.relPath }, ctx.views);
-      };
-      const forkName = freeForkName(a.name, taken);
-      const inColl = artifactPath(collectionDir, a.type, forkName);
-      const inProj = artifactPath(rootDir, a.type, forkName);
-      result.forkName = forkName;
-      const content = side[incoming].content;
-      // Fork keeps both versions as separate artifacts and leaves the original untouched on both sides.
-      // pull: the project's version becomes the collection artifact <name>-fork (with a collection.lock
-      //   entry); the project keeps <name> as it is — still modified — since a second copy of the same
-      //   content would have Claude Code load it twice. `deployFork` deploys the fork too, recorded.
-      // update: the collection's version is deployed into the project as <name>-fork, recorded; a record
-      //   must point at a collection artifact, so <name>-fork is also created in the collection (a copy of
-      //   <name>) and the fork starts in sync instead of showing as "removed".
-      const sides: Side[] = direction === 'update' || o.deployFork ? ['collection', 'project'] : ['collection'];
-      let h: ContentHashes | undefined;
-      for (const s of sides) {
-        const abs = s === 'collection' ? inColl.absPath : inProj.absPath;
-        ctx.claimed.add(abs);
-        plan.verify.push({ path: abs, tree: null });
-        h = addWrite(plan, { side: s, path: abs, content, beforeTree: null, key: artifactKey(a.root, a.type, forkName), lock: lockFor(s, forkName) });
-      }
-      if (sides.includes('project')) {
-        plan.records.push({
-          rootDir, type: a.type, name: forkName, relPath: inProj.relPath, root: a.root, collectionName, baseline: h!,
-          localModifications: false, isNew: true, beforeText: null,
-        });
-        result.recordChanges.push({ recordsFile, name: forkName, change: 'add' });
-      }
-      return plan;
-    }
+    case 'skip': result.reason = 'skipped (your choice)'; break;
+    case 'keep': planBaselineOnly(p, p.side[p.incoming].content, `${p.incoming} version acknowledged; ${p.target} kept its own`); break;
+    case 'overwrite': planOverwrite(p); break;
+    case 'prompt': describePrompt(p, preview!); break;
+    case 'merge': planMerge(p, preview ?? previewMerge(p)); break;
+    case 'fork': planFork(p); break;
   }
+  return plan;
 }
