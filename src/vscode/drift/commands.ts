@@ -61,6 +61,7 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
     };
 
   const deployOne = async (ref: ArtifactRef): Promise<unknown> => {
+    const retry = () => deployOne(ref);
     const a = ref.artifact;
     const settings = ref.folder.settings;
     const coll = collectionResolver({ env: process.env, collection: settings.collectionPath }).resolve(a.collectionName ?? undefined);
@@ -73,7 +74,7 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
         if (!force && e instanceof SyncError && e.code === 'local-changes') return 'local-changes' as const;
         throw e;
       }
-    }, { title: vscode.l10n.t('Deploying {0}', a.name) });
+    }, { title: vscode.l10n.t('Deploying {0}', a.name), retry });
     const r = await run(false);
     if (r !== 'local-changes') {
       log.info(`${r.action} ${a.type} ${a.name} → ${r.projectPath}`);
@@ -85,6 +86,15 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
     const forced = await run(true);
     if (forced !== 'local-changes') log.info(`${forced.action} ${a.type} ${a.name} (forced) → ${forced.projectPath}`);
     return forced;
+  };
+
+  // Asked once before the first attempt; "Retry" does not ask again.
+  const undeployOne = async (ref: ArtifactRef): Promise<unknown> => {
+    const store = await service.versionStore();
+    const r = await operations.run('undeploy', [ref.artifact.projectPath], () => undeployArtifact({ project: ref.folder.folder.uri.fsPath, root: ref.artifact.root, type: ref.artifact.type, name: ref.artifact.name, store }),
+      { title: vscode.l10n.t('Undeploying {0}', ref.artifact.name), retry: () => undeployOne(ref) });
+    log.info(`undeployed ${r.type} ${ref.artifact.name}`);
+    return r;
   };
 
   // focusView is VS Code's own `<view>.focus` command: listed in COMMANDS for the status bar, not registered.
@@ -121,11 +131,7 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
       const ok = vscode.l10n.t('Undeploy');
       const pick = await vscode.window.showWarningMessage(vscode.l10n.t('Remove {0} from this project? Its content is kept in the version store.', ref.artifact.name), { modal: true }, ok);
       if (pick !== ok) return undefined;
-      const store = await service.versionStore();
-      const r = await operations.run('undeploy', [ref.artifact.projectPath], () => undeployArtifact({ project: ref.folder.folder.uri.fsPath, root: ref.artifact.root, type: ref.artifact.type, name: ref.artifact.name, store }),
-        { title: vscode.l10n.t('Undeploying {0}', ref.artifact.name) });
-      log.info(`undeployed ${r.type} ${ref.artifact.name}`);
-      return r;
+      return undeployOne(ref);
     }),
     [COMMANDS.openDiff]: withRef(vscode.l10n.t('Artifact to compare with its deployed baseline'), (a) => !!a.baselineHash && a.state !== 'in-sync', (ref) => openDiff(ref, 'baseline')),
     [COMMANDS.openDiffWithCollection]: withRef(vscode.l10n.t('Artifact to compare with the collection'), (a) => !!a.collectionPath && !!a.projectHash, (ref) => openDiff(ref, 'collection')),
@@ -146,5 +152,5 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
       return p;
     }),
   };
-  return registerCommandTable(log, handlers);
+  return registerCommandTable(log, handlers, (e) => operations.failureOf(e));
 }

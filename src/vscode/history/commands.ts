@@ -209,5 +209,5 @@ export function registerHistoryCommands(capture: CaptureController, history: His
       return versions;
     },
   };
-  return registerCommandTable(log, handlers);
+  return registerCommandTable(log, handlers, (e) => operations.failureOf(e));
 }

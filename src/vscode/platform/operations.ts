@@ -38,8 +38,29 @@ export interface Operation {
 export interface OperationFailure {
   readonly kind: OperationKind;
   readonly title: string;
+  /** What went wrong, in words that name the file and the fix where the error allows. */
   readonly message: string;
+  /** What was thrown (undefined when the result reported the failure). */
+  readonly error?: unknown;
   retry(): Promise<unknown>;
+}
+
+/** An error in the user's words: file-system errors name the path and what to do; others keep their message. */
+export function describeError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException & { dest?: string };
+  const file = err?.path ?? err?.dest;
+  if (!file || !err.code) return e instanceof Error ? e.message : String(e);
+  switch (err.code) {
+    case 'EEXIST':
+    case 'ENOTDIR': return vscode.l10n.t('{0}: a file is in the way where a folder is needed. Move it aside, then try again.', file);
+    case 'EISDIR': return vscode.l10n.t('{0}: a folder is in the way where a file is needed. Move it aside, then try again.', file);
+    case 'EACCES':
+    case 'EPERM': return vscode.l10n.t('{0}: permission denied. Make it writable, then try again.', file);
+    case 'EROFS': return vscode.l10n.t('{0} is on a read-only file system.', file);
+    case 'ENOSPC': return vscode.l10n.t('The disk holding {0} is full. Free some space, then try again.', file);
+    case 'ENOENT': return vscode.l10n.t('{0} does not exist (moved or deleted meanwhile?). Refresh, then try again.', file);
+    default: return err.message;
+  }
 }
 
 export interface OperationOptions<T> {
@@ -47,6 +68,8 @@ export interface OperationOptions<T> {
   title: string;
   /** Progress in the Drift view (default true); generators show their own. */
   progress?: boolean;
+  /** What "Retry" runs after a failure (default: this operation again): the whole command, with its questions and log. */
+  retry?: () => Promise<unknown>;
   /** A failure the result reports without throwing (a sync whose status is `failed`): its message. */
   failure?: (result: T) => string | undefined;
   /** Runs after the writers before it (default true). False for writers that do not touch the version store. */
@@ -93,6 +116,9 @@ export class Operations implements vscode.Disposable {
   /** Runs the last failed operation again; undefined when nothing failed. */
   retry(): Promise<unknown> | undefined { return this.failure?.retry(); }
 
+  /** The last failure, if `e` is what it threw (for notifications that offer "Retry"). */
+  failureOf(e: unknown): OperationFailure | undefined { return this.failure && this.failure.error === e ? this.failure : undefined; }
+
   /** A lock the running operations need is held (by another process, or by a writer of this one). */
   noteLockWait(holder: string): void {
     const op = this.context.getStore() ?? this.active[this.active.length - 1];
@@ -119,12 +145,14 @@ export class Operations implements vscode.Disposable {
     this.active.push(op);
     this._onDidChangeOperations.fire();
     let failed: string | undefined;
+    let error: unknown;
     try {
       const result = await this.context.run(op, () => this.asOwnWrite(op, () => fn(op)));
       failed = opts.failure?.(result);
       return result;
     } catch (e) {
-      failed = e instanceof Error ? e.message : String(e);
+      failed = describeError(e);
+      error = e;
       throw e;
     } finally {
       const origin = ORIGIN[kind];
@@ -132,7 +160,7 @@ export class Operations implements vscode.Disposable {
       for (const p of [...op.paths, ...op.later]) this.drift.invalidate(p);
       this.active.splice(this.active.indexOf(op), 1);
       const hadFailure = !!this.failure;
-      if (failed !== undefined) this.failure = { kind, title: opts.title, message: failed, retry: () => this.run(kind, paths, fn, opts) };
+      if (failed !== undefined) this.failure = { kind, title: opts.title, message: failed, error, retry: opts.retry ?? (() => this.run(kind, paths, fn, opts)) };
       else if (this.failure?.kind === kind) this.failure = undefined;
       if (hadFailure !== !!this.failure) void vscode.commands.executeCommand('setContext', CONTEXT.operationFailed, !!this.failure);
       this._onDidChangeOperations.fire();

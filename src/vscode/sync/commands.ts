@@ -170,7 +170,7 @@ export class SyncRunner {
     private readonly service: DriftService,
     private readonly log: vscode.LogOutputChannel,
     private readonly merges: MergeSessions,
-    private readonly operations: Operations,
+    readonly operations: Operations,
   ) {}
 
   /** One `runSync` per workspace folder (per type and root when names alone would be ambiguous). */
@@ -210,7 +210,10 @@ export class SyncRunner {
           this.logResult(r);
         }
         return results;
-      }, { title, failure: (rs) => { const f = rs.find((r) => r.status === 'failed'); return f && (f.error?.message ?? vscode.l10n.t('the sync failed')); } });
+      }, {
+        title, retry: () => this.run(req),
+        failure: (rs) => { const f = rs.find((r) => r.status === 'failed'); return f && (f.error?.message ?? vscode.l10n.t('the sync failed')); },
+      });
     } finally {
       this.running = false;
     }
@@ -270,7 +273,7 @@ export class SyncRunner {
       const r = await undoLastSync({ project, store, force });
       op.wrote(r.restored.filter((x) => x.action !== 'unchanged').map((x) => x.path));
       return r;
-    }, { title: vscode.l10n.t('Undoing the last sync'), failure: (r) => (r.status === 'failed' ? r.error?.message ?? '' : undefined) });
+    }, { title: vscode.l10n.t('Undoing the last sync'), retry: () => this.undo(f, force), failure: (r) => (r.status === 'failed' ? r.error?.message ?? '' : undefined) });
     for (const w of u.warnings) this.log.warn(w.message);
     const what = u.operation ? `${u.operation} ${u.syncedAt ?? ''}`.trim() : '';
     switch (u.status) {
@@ -404,5 +407,5 @@ export function registerSyncCommands(service: DriftService, log: vscode.LogOutpu
       // From the editor title VS Code passes the editor's resource (the result); from the palette nothing.
       merges.accept(arg instanceof vscode.Uri ? arg : undefined),
   };
-  return registerCommandTable(log, handlers);
+  return registerCommandTable(log, handlers, (e) => runner.operations.failureOf(e));
 }

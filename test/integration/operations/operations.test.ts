@@ -27,7 +27,6 @@ describe('Operations', () => {
     // (it cannot create the folder), whoever runs it — root included — and the user fixes it by removing it.
     const agents = () => inProject('agents');
     let failure: NonNullable<ReturnType<SkillMeatSyncApi['operations']['lastFailure']>>;
-    let failedCommand: Thenable<unknown>;
 
     it('a deploy blocked by a file where its folder goes fails: lastFailure names it, the status bar shows the error and offers a retry', async () => {
       assert.equal(stateOf(api, 'docs-writer'), 'added');
@@ -39,13 +38,13 @@ describe('Operations', () => {
       assert.equal(stateOf(api, 'docs-writer'), 'added');
       await waitForStatus((s) => /SkillMeat: .*drifted/.test(s.text), 'the status bar to show the drift counts');
 
-      // The command reports the failure in a notification and resolves only when that is closed: not awaited here.
-      failedCommand = vscode.commands.executeCommand('skillmeatSync.deploy', node(api, 'docs-writer'));
+      // The command reports the failure in a notification and resolves at once, without waiting for it to close.
+      const failedCommand = vscode.commands.executeCommand('skillmeatSync.deploy', node(api, 'docs-writer'));
+      assert.equal(await failedCommand, undefined, 'the failed command resolves without waiting for its notification');
       failure = await waitFor(() => api.operations.lastFailure(), { what: 'the deploy to fail' });
       assert.equal(failure.kind, 'deploy');
       assert.equal(failure.title, 'Deploying docs-writer');
-      assert.match(failure.message, /^EEXIST\b/);
-      assert.ok(failure.message.includes(agents()), `the message names the file in the way: ${failure.message}`);
+      assert.equal(failure.message, `${agents()}: a file is in the way where a folder is needed. Move it aside, then try again.`, 'the message names the file in the way and the fix');
       assert.ok(fs.statSync(agents()).isFile(), 'the file in the way is left alone');
 
       const item = await waitForStatus((s) => s.text.includes('SkillMeat: error'), 'the status bar to show the error');
@@ -54,11 +53,11 @@ describe('Operations', () => {
       assert.equal(stateOf(api, 'docs-writer'), 'added', 'the drift check after the failure still reports the artifact');
 
       await vscode.commands.executeCommand('notifications.showList');
-      await waitForDom('.notifications-center .notification-list-item-message', (t) => t.some((x) => x.includes('SkillMeat Sync: deploy failed: EEXIST')));
+      await waitForDom('.notifications-center .notification-list-item-message', (t) => t.some((x) => x.includes(`SkillMeat Sync: deploy failed: ${agents()}: a file is in the way`)));
+      await waitForDom('.notifications-center .notification-list-item-buttons-container .monaco-button', (t) => t.includes('Retry') && t.includes('Show Log'));
       await screenshot('operation-failed-retry');
       await vscode.commands.executeCommand('notifications.clearAll');
       await vscode.commands.executeCommand('notifications.hideList');
-      assert.equal(await failedCommand, undefined, 'the failed command resolves once its notification is closed');
     });
 
     it('offers Retry Last Failed Operation in the command palette while a write has failed', async () => {
