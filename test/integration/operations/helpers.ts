@@ -1,6 +1,7 @@
 // What the operations tests share: the example project's paths, drift states, tree nodes, the SkillMeat
 // status bar item as the workbench renders it, and a recorder of what the operations service ran.
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { domTexts, getApi, pressKey, typeText, waitFor, waitForDom } from '../util';
@@ -85,4 +86,33 @@ export class OperationsRecorder implements vscode.Disposable {
   }
 
   dispose(): void { this.sub.dispose(); }
+}
+
+/**
+ * Another process holding the version store's lock for `ms`: it creates `index.sqlite.lock` the way the
+ * product's writers do (O_EXCL, its pid and host inside), says so, and removes it when the time is up.
+ */
+export function holdStoreLock(ms: number): Promise<{ pid: number; exited: Promise<number | null> }> {
+  const lock = path.join(process.env.SKILLMEAT_HOME!, 'sync', 'index.sqlite.lock');
+  const code = `const fs = require('node:fs'), os = require('node:os');
+fs.mkdirSync(require('node:path').dirname(${JSON.stringify(lock)}), { recursive: true });
+const fd = fs.openSync(${JSON.stringify(lock)}, 'wx');
+fs.writeFileSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString(), token: 'held-by-test' }));
+fs.closeSync(fd);
+process.stdout.write('locked\\n');
+setTimeout(() => { fs.rmSync(${JSON.stringify(lock)}); process.exit(0); }, ${ms});`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', () => resolve({ pid: child.pid!, exited }));
+    child.once('exit', (c) => reject(new Error(`the lock holder exited before taking the lock (${c})`)));
+  });
+}
+
+/** Measures how long the event loop was blocked at worst: the longest gap between ticks of a 5 ms interval, less 5 ms. */
+export function watchEventLoop(): { stop(): number } {
+  let last = performance.now();
+  let worst = 0;
+  const t = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last - 5); last = now; }, 5);
+  return { stop: () => { clearInterval(t); return worst; } };
 }
