@@ -88,7 +88,9 @@ export class SyncStatusBar implements vscode.Disposable {
     const v = statusBarView(s);
     const retry = s.state === 'error' && !this.service.checkError ? failure : undefined;
     this.item.text = v.text;
-    this.item.tooltip = retry ? vscode.l10n.t('SkillMeat Sync: {0} failed:\n{1}\nClick to try again.', retry.title, retry.message) : v.tooltip;
+    const waiting = s.state === 'syncing' ? this.operations.running.find((o) => o.waitingFor) : undefined;
+    this.item.tooltip = retry ? vscode.l10n.t('SkillMeat Sync: {0} failed:\n{1}\nClick to try again.', retry.title, retry.message)
+      : waiting ? vscode.l10n.t('SkillMeat Sync: {0}, waiting for {1}…', waiting.title, waiting.waitingFor!) : v.tooltip;
     this.item.command = retry ? COMMANDS.retry : COMMANDS.focusView;
     this.item.backgroundColor = s.severity ? new vscode.ThemeColor(s.severity === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground') : undefined;
     if (s.state === 'idle') this.item.hide(); else this.item.show();

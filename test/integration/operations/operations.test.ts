@@ -134,7 +134,7 @@ describe('Operations', () => {
   });
 
   describe('a version store locked by another process', () => {
-    it('waits without blocking the extension host, says for whom in the progress, then writes', async function () {
+    it('waits without blocking the extension host, says for whom in the status bar, then writes', async function () {
       this.timeout(60_000);
       assert.equal(stateOf(api, 'commit'), 'conflict');
       const holder = await holdStoreLock(5_000);
@@ -144,6 +144,8 @@ describe('Operations', () => {
       const waiting = await waitFor(() => api.operations.running().find((o) => o.waitingFor), { what: 'the update to wait for the lock', timeoutMs: 4_000 });
       assert.equal(waiting.kind, 'update');
       assert.match(waiting.waitingFor!, new RegExp(`^pid ${holder.pid} on `));
+      const item = await waitForStatus((st) => st.text.includes('SkillMeat: syncing'), 'the status bar to say syncing');
+      assert.ok(item.label.includes(`SkillMeat Sync: Updating from the collection, waiting for pid ${holder.pid} on `), `tooltip: ${item.label}`);
       await screenshot('operations-waiting-for-lock');
       const results = await update;
       const elapsed = Date.now() - started;
