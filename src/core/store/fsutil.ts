@@ -97,10 +97,11 @@ export interface LockOptions {
   /** A lock older than this is considered abandoned (default 60 000 ms). */
   staleMs?: number;
   /**
-   * Called once when the lock is found held and the caller has to wait (async locks only): `holder`
-   * describes who holds it (another process's lock file, or "this process"). For progress messages.
+   * Called once when the lock is found held and the caller has to wait (async locks only), with who holds it
+   * ("pid 123 on host, since …", or another operation of this process); and with undefined once the wait is
+   * over, whether the lock was taken or not. For progress messages.
    */
-  onWait?: (holder: string) => void;
+  onWait?: (holder: string | undefined) => void;
 }
 
 export class LockTimeoutError extends Error {
@@ -204,10 +205,11 @@ const queues = new Map<string, Promise<void>>();
 export async function acquireLock(file: string, opts: LockOptions = {}): Promise<() => void> {
   const lockPath = file + '.lock';
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  let told = false;
-  const waiting = (holder: string) => { if (!told) { told = true; opts.onWait?.(holder); } };
+  // Told once per holder: first, possibly, a writer of this process ahead in the queue, then another process.
+  let told: string | undefined;
+  const waiting = (holder: string) => { if (holder !== told) { told = holder; opts.onWait?.(holder); } };
 
-  // Our place in this process's queue: `turn` settles when every earlier writer has released.
+  // Our place in this process's queue: `before` settles when every earlier writer has released.
   const before = queues.get(lockPath) ?? Promise.resolve();
   let leave!: () => void;
   const mine = new Promise<void>((r) => { leave = r; });
@@ -228,6 +230,7 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
     if (timedOut) {
       // Keep the queue's order: our slot is passed on as soon as the writer ahead of us finishes.
       void before.then(leave);
+      opts.onWait?.(undefined);
       throw new LockTimeoutError(lockPath, THIS_PROCESS);
     }
   }
@@ -238,13 +241,17 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
     let pause = 5;
     for (;;) {
       const r = tryLock(lockPath, opts.staleMs ?? 60_000, token);
-      if ('release' in r) return () => { r.release(); leave(); };
+      if ('release' in r) {
+        if (told) opts.onWait?.(undefined);
+        return () => { r.release(); leave(); };
+      }
       if (Date.now() > deadline) throw new LockTimeoutError(lockPath, r.holder);
       waiting(describeHolder(r.holder));
       await delay(Math.min(pause, Math.max(1, deadline - Date.now() + 1)));
       pause = Math.min(pause * 2, 100);
     }
   } catch (e) {
+    if (told) opts.onWait?.(undefined);
     leave();
     throw e;
   }

@@ -30,8 +30,6 @@ export class DriftService implements vscode.Disposable {
   private readonly _onDidChangeReport = new vscode.EventEmitter<readonly FolderReport[]>();
   /** Fires after every completed check with the reports of all folders. */
   readonly onDidChangeReport = this._onDidChangeReport.event;
-  private readonly _onDidChangeBusy = new vscode.EventEmitter<boolean>();
-  readonly onDidChangeBusy = this._onDidChangeBusy.event;
 
   private reports: FolderReport[] = [];
   private readonly hashers = new Map<string, { key: string; hasher: ArtifactHasher }>();
@@ -59,7 +57,7 @@ export class DriftService implements vscode.Disposable {
     this.disposables.push(
       { dispose: () => clearInterval(rescan) },
       vscode.window.onDidChangeWindowState((w) => { if (w.focused && this.reports.length) void this.refresh(); }),
-      this._onDidChangeReport, this._onDidChangeBusy,
+      this._onDidChangeReport,
       watcher.onDidChange((c) => this.onWatched(c)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => { this.rewatch(); this.schedule(); }),
       // A save in the editor is known at once; waiting for the file watcher would add its latency.
@@ -165,7 +163,6 @@ export class DriftService implements vscode.Disposable {
       try {
         do {
           this.again = false;
-          this._onDidChangeBusy.fire(true);
           this.reports = await this.checkAll();
           this.error = undefined;
         } while (this.again);
@@ -174,7 +171,6 @@ export class DriftService implements vscode.Disposable {
         this.log.error(`drift check failed: ${(e as Error).stack ?? e}`);
       } finally {
         this.running = undefined;
-        this._onDidChangeBusy.fire(false);
       }
       this._onDidChangeReport.fire(this.reports);
       return this.reports;

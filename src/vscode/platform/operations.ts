@@ -119,8 +119,8 @@ export class Operations implements vscode.Disposable {
   /** The last failure, if `e` is what it threw (for notifications that offer "Retry"). */
   failureOf(e: unknown): OperationFailure | undefined { return this.failure && this.failure.error === e ? this.failure : undefined; }
 
-  /** A lock the running operations need is held (by another process, or by a writer of this one). */
-  noteLockWait(holder: string): void {
+  /** A lock the running operation needs is held (by another process, or a writer of this one); undefined: no longer. */
+  noteLockWait(holder: string | undefined): void {
     const op = this.context.getStore() ?? this.active[this.active.length - 1];
     op?.waiting(holder);
   }

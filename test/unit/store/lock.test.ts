@@ -65,14 +65,18 @@ describe('store lock', () => {
     const file = path.join(tmp(), 'f');
     const release = await acquireLock(file);
     const heard: string[] = [];
+    const said = (h: string | undefined) => h ?? 'done waiting';
     const done: number[] = [];
-    const waiters = [1, 2, 3].map((n) => acquireLock(file, { onWait: (h) => heard.push(`${n}: ${h}`) }).then((r) => { done.push(n); r(); }));
+    const waiters = [1, 2, 3].map((n) => acquireLock(file, { onWait: (h) => heard.push(`${n}: ${said(h)}`) }).then((r) => { done.push(n); r(); }));
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(done, []);
     release();
     await Promise.all(waiters);
     assert.deepEqual(done, [1, 2, 3]);
-    assert.deepEqual(heard, ['1: another operation of this process', '2: another operation of this process', '3: another operation of this process']);
+    assert.deepEqual(heard, [
+      '1: another operation of this process', '2: another operation of this process', '3: another operation of this process',
+      '1: done waiting', '2: done waiting', '3: done waiting',
+    ]);
     assert.ok(!fs.existsSync(file + '.lock'));
   });
 
@@ -98,7 +102,7 @@ describe('store lock', () => {
   it('waits for another process holding the lock for 5 s without blocking the event loop, then proceeds', async function () {
     this.timeout(30_000);
     const dir = tmp();
-    const waited: string[] = [];
+    const waited: (string | undefined)[] = [];
     const store = await VersionStore.open(path.join(dir, 'sync'), { lock: { onWait: (h) => waited.push(h) } });
     const other = await VersionStore.open(path.join(dir, 'sync'));
     const records = path.join(dir, '.claude');
@@ -118,8 +122,9 @@ describe('store lock', () => {
     await holder.exited;
     assert.ok(elapsed >= 4_000, `the transactions did not wait for the other process (${elapsed} ms)`);
     assert.ok(gap < 50, `the event loop was blocked for ${gap.toFixed(1)} ms`);
-    assert.equal(waited.length, 1);
-    assert.match(waited[0], new RegExp(`^pid ${holder.child.pid} on `));
+    assert.equal(waited.length, 2, 'told who holds the lock, then that the wait is over');
+    assert.match(waited[0]!, new RegExp(`^pid ${holder.child.pid} on `));
+    assert.equal(waited[1], undefined);
     assert.equal(readRecords(records).records.length, 1);
     store.close();
     other.close();
