@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as esbuild from 'esbuild';
-import { syncCommand } from '../src/cli/generators';
+import { generatorsCommand } from '../src/cli/generators';
 import type { CliIO } from '../src/cli/generators';
 import { AmbrogioStateSource, OwnStateStore, generatorStatus, runGenerator, validateManifest } from '../src/core/generators';
 import type { ShimCommand } from '../src/core/generators';
@@ -136,7 +136,7 @@ export async function run(report: (label: string, value: number, unit: string) =
       fs.writeFileSync(path.join(dir, 'SYNC.json'), JSON.stringify(m, null, 2));
     }
     let exit = -1;
-    const validateMs = await timeIt(5, async () => { exit = await syncCommand(['validate', '--json', '--project', many], silentIO(many, env)); });
+    const validateMs = await timeIt(5, async () => { exit = await generatorsCommand(['validate', '--json', '--project', many], silentIO(many, env)); });
     if (exit !== 1) throw new Error(`sync validate over ${SKILLS} skills exited ${exit}, expected 1 (20 invalid)`);
     report('sync validate over 200 skills (20 invalid), in process', validateMs, 'ms');
     report('sync validate, per skill', validateMs / SKILLS, 'ms');

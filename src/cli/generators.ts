@@ -18,7 +18,7 @@ import { UsageError, flagList, flagString, resolveCommand, usageHint, type Comma
 export type { CliIO };
 
 /** Effects the sync commands take from outside, so tests and the extension can supply them. */
-export interface SyncCommandDeps {
+export interface GeneratorCommandDeps {
   /** How the `ambrogioctl` shim starts this CLI (default: this process's node, script and node flags). */
   shim?: ShimCommand;
   /** Workspace Trust; a terminal user who runs the CLI has chosen to run it (default: trusted). */
@@ -29,7 +29,7 @@ export interface SyncCommandDeps {
 export const EXIT = { ok: 0, failed: 1, usage: 2, missingKey: 3 } as const;
 
 /** A `sync …` or `state …` command. */
-type SyncHandler = (args: ParsedArgs, io: CliIO, deps: SyncCommandDeps) => Promise<number> | number;
+type GeneratorHandler = (args: ParsedArgs, io: CliIO, deps: GeneratorCommandDeps) => Promise<number> | number;
 
 function projectOf(args: ParsedArgs, io: CliIO): string {
   const dir = path.resolve(io.cwd, flagString(args, 'project') ?? '.');
@@ -87,7 +87,7 @@ function defaultShim(): ShimCommand {
 }
 
 /** Reports an error of a `group` command (exit 2); a usage error gets the command's synopsis and a pointer to its --help. */
-function reportError(e: unknown, io: CliIO, json: boolean, group: CommandGroup<SyncHandler>, command: string | undefined): number {
+function reportError(e: unknown, io: CliIO, json: boolean, group: CommandGroup<GeneratorHandler>, command: string | undefined): number {
   const usage = e instanceof UsageError;
   const message = e instanceof StateError || usage ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
   io.err(`skillmeat-sync: ${message}`);
@@ -97,7 +97,7 @@ function reportError(e: unknown, io: CliIO, json: boolean, group: CommandGroup<S
 }
 
 /** Runs a `sync …` or `state …` command line; `json` is whether errors go to stdout as JSON too. */
-async function runGroup(group: CommandGroup<SyncHandler>, argv: string[], io: CliIO, deps: SyncCommandDeps, json: boolean): Promise<number> {
+async function runGroup(group: CommandGroup<GeneratorHandler>, argv: string[], io: CliIO, deps: GeneratorCommandDeps, json: boolean): Promise<number> {
   try {
     const r = resolveCommand(group, argv);
     if ('text' in r) { io[r.stream](r.text); return r.code; }
@@ -163,7 +163,7 @@ function resultJson(id: string, r: GeneratorRunResult): Record<string, unknown> 
   };
 }
 
-async function syncList(args: ParsedArgs, io: CliIO): Promise<number> {
+async function listGenerators(args: ParsedArgs, io: CliIO): Promise<number> {
   if (args.positionals.length) throw new UsageError(`sync list takes no arguments (got ${args.positionals.join(' ')})`);
   const project = projectOf(args, io);
   const config = stateConfigOf(args, io, project);
@@ -184,7 +184,7 @@ async function syncList(args: ParsedArgs, io: CliIO): Promise<number> {
   return EXIT.ok;
 }
 
-function syncValidate(args: ParsedArgs, io: CliIO): number {
+function validateGenerators(args: ParsedArgs, io: CliIO): number {
   if (args.positionals.length) throw new UsageError(`sync validate takes no arguments (got ${args.positionals.join(' ')}); use --skill X`);
   const project = projectOf(args, io);
   const { gens: all } = discover(args, io, project);
@@ -208,7 +208,7 @@ function syncValidate(args: ParsedArgs, io: CliIO): number {
   return invalid.length ? EXIT.failed : EXIT.ok;
 }
 
-async function syncGenerate(args: ParsedArgs, io: CliIO, deps: SyncCommandDeps): Promise<number> {
+async function generate(args: ParsedArgs, io: CliIO, deps: GeneratorCommandDeps): Promise<number> {
   if (args.positionals.length) throw new UsageError(`sync generate takes no arguments (got ${args.positionals.join(' ')}); use --skill X, --all or --stale`);
   const skill = flagString(args, 'skill');
   const modes = [skill !== undefined, args.flags.has('all'), args.flags.has('stale')].filter(Boolean).length;
@@ -315,7 +315,7 @@ function writable(state: StateSource): WritableStateSource {
 
 const entryJson = (e: StateEntry): string => JSON.stringify({ key: e.key, value: e.value, updatedAt: e.updatedAt });
 
-const stateList: SyncHandler = (args, io) => withState(args, io, 'list', [], (state) => {
+const stateList: GeneratorHandler = (args, io) => withState(args, io, 'list', [], (state) => {
   // several --pattern flags and comma-joined lists (SYNC_PATTERNS) both mean "any of these"
   const patterns = flagList(args, 'pattern').flatMap(splitPatternList);
   const entries = state.list(patterns.length ? patterns : ['*']);
@@ -324,20 +324,20 @@ const stateList: SyncHandler = (args, io) => withState(args, io, 'list', [], (st
   return EXIT.ok;
 });
 
-const stateGet: SyncHandler = (args, io) => withState(args, io, 'get', ['KEY'], (state) => {
+const stateGet: GeneratorHandler = (args, io) => withState(args, io, 'get', ['KEY'], (state) => {
   const entry = state.get(args.positionals[0]);
   if (!entry) return missingKey(io, state, args.positionals[0]);
   io.out(args.flags.has('json') ? entryJson(entry) : entry.value);
   return EXIT.ok;
 });
 
-const stateSet: SyncHandler = (args, io) => withState(args, io, 'set', ['KEY', 'VALUE'], (state) => {
+const stateSet: GeneratorHandler = (args, io) => withState(args, io, 'set', ['KEY', 'VALUE'], (state) => {
   const entry = writable(state).set(args.positionals[0], args.positionals[1]);
   if (args.flags.has('json')) io.out(entryJson(entry));
   return EXIT.ok;
 });
 
-const stateDelete: SyncHandler = (args, io) => withState(args, io, 'delete', ['KEY'], (state) => {
+const stateDelete: GeneratorHandler = (args, io) => withState(args, io, 'delete', ['KEY'], (state) => {
   if (!writable(state).delete(args.positionals[0])) return missingKey(io, state, args.positionals[0]);
   if (args.flags.has('json')) io.out(JSON.stringify({ deleted: args.positionals[0] }));
   return EXIT.ok;
@@ -357,19 +357,19 @@ const SKILL_DIRS: OptionTable = {
 };
 
 /** `skillmeat-sync sync …`: the SYNC.json generator commands. */
-export const SYNC_GROUP: CommandGroup<SyncHandler> = {
+export const GENERATORS_GROUP: CommandGroup<GeneratorHandler> = {
   prefix: 'sync',
   summary: 'SYNC.json generators: skill state rendered to markdown',
   common: STATE_DB_OPTIONS,
   details: 'Exit: 0 ok, 1 a generator or validation failed, 2 usage or other error.',
   commands: {
-    list: { synopsis: '', summary: 'skills with a SYNC.json, their output and status', options: SKILL_DIRS, run: syncList },
+    list: { synopsis: '', summary: 'skills with a SYNC.json, their output and status', options: SKILL_DIRS, run: listGenerators },
     validate: {
-      synopsis: '[--skill X]', summary: 'check SYNC.json files; prints every error', run: syncValidate,
+      synopsis: '[--skill X]', summary: 'check SYNC.json files; prints every error', run: validateGenerators,
       options: { skill: { type: 'string', value: 'X', help: 'only this skill (its name or id)' }, ...SKILL_DIRS },
     },
     generate: {
-      synopsis: '--skill X | --all | --stale [--force]', summary: 'run generators, writing their outputs', run: syncGenerate,
+      synopsis: '--skill X | --all | --stale [--force]', summary: 'run generators, writing their outputs', run: generate,
       options: {
         skill: { type: 'string', value: 'X', help: "run this skill's generator (its name or id)" },
         all: { type: 'boolean', help: 'run every generator' },
@@ -383,7 +383,7 @@ export const SYNC_GROUP: CommandGroup<SyncHandler> = {
 };
 
 /** `skillmeat-sync state …`: the key-value state generators read (also `ambrogioctl state …` through the shim). */
-export const STATE_GROUP: CommandGroup<SyncHandler> = {
+export const STATE_GROUP: CommandGroup<GeneratorHandler> = {
   prefix: 'state',
   summary: 'the key-value state SYNC.json generators read',
   common: STATE_DB_OPTIONS,
@@ -401,8 +401,8 @@ export const STATE_GROUP: CommandGroup<SyncHandler> = {
 };
 
 /** `skillmeat-sync sync list | validate | generate`; returns the exit code. */
-export async function syncCommand(argv: string[], io: CliIO, deps: SyncCommandDeps = {}): Promise<number> {
-  return runGroup(SYNC_GROUP, argv, io, deps, argv.includes('--json'));
+export async function generatorsCommand(argv: string[], io: CliIO, deps: GeneratorCommandDeps = {}): Promise<number> {
+  return runGroup(GENERATORS_GROUP, argv, io, deps, argv.includes('--json'));
 }
 
 /** `skillmeat-sync state list | get | set | delete` (also `ambrogioctl state …` through the shim); returns the exit code. */

@@ -9,8 +9,8 @@ import { readRecords, viewRecord, RecordsParseError } from '../core/store/deploy
 import { discoverArtifacts } from '../core/drift/discovery';
 import { PROGRAM, UsageError, commandHelp, commandList, commonOptionList, findCommand, flagString, parseCommandArgs, usageHint, type CommandGroup, type OptionSpec } from './args';
 import { colours, table, STATE_COLOUR, type CliIO } from './output';
-import * as syncOps from './sync';
-import { syncCommand, stateCommand, SYNC_GROUP, STATE_GROUP } from './generators';
+import * as sync from './sync';
+import { generatorsCommand, stateCommand, GENERATORS_GROUP, STATE_GROUP } from './generators';
 import * as historyOps from './history';
 import { storeDir, type CommandContext } from './context';
 
@@ -183,16 +183,16 @@ export const COMMANDS: CommandGroup<Handler> = {
     },
     undeploy: { synopsis: 'NAME... [--type T]', summary: 'remove deployed artifacts (kept in the version store)', run: undeploy },
     update: {
-      synopsis: '[NAME...] [--strategy S] [--dry-run]', summary: 'bring collection changes into the project (outdated, conflict)', run: syncOps.update,
+      synopsis: '[NAME...] [--strategy S] [--dry-run]', summary: 'bring collection changes into the project (outdated, conflict)', run: sync.update,
       options: { strategy: STRATEGY, 'dry-run': DRY_RUN }, details: SYNC_EXIT,
     },
     pull: {
-      synopsis: '[NAME...] [--strategy S] [--dry-run] [--deploy-fork]', summary: 'bring project changes into the collection (modified, conflict)', run: syncOps.pull,
+      synopsis: '[NAME...] [--strategy S] [--dry-run] [--deploy-fork]', summary: 'bring project changes into the collection (modified, conflict)', run: sync.pull,
       options: { strategy: STRATEGY, 'dry-run': DRY_RUN, 'deploy-fork': { type: 'boolean', help: 'with --strategy fork, deploy the fork into the project too' } },
       details: SYNC_EXIT,
     },
     undo: {
-      synopsis: '[--force]', summary: 'restore the last update/pull of the project, both sides', run: syncOps.undo,
+      synopsis: '[--force]', summary: 'restore the last update/pull of the project, both sides', run: sync.undo,
       options: { force: { type: 'boolean', help: 'undo even what changed since (the current versions are kept in the version store)' } },
       details: 'Exit: 0 undone (or nothing to undo), 1 refused because something changed since, 2 error.',
     },
@@ -218,7 +218,7 @@ Usage: ${PROGRAM} <command> [options]
        ${PROGRAM} <command> --help      the options of one command
 
 Commands:
-${commandList([COMMANDS, SYNC_GROUP, STATE_GROUP])}
+${commandList([COMMANDS, GENERATORS_GROUP, STATE_GROUP])}
 
 Options of every command but sync and state (see their --help):
 ${commonOptionList(COMMANDS)}`;
@@ -231,9 +231,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   if (cmd === '--help' || cmd === '-h' || (cmd === 'help' && rest.length === 0)) { io.out(globalHelp()); return 0; }
   if (cmd === 'help') return main([...rest, '--help'], io);
   if (cmd === '--version') { io.out(require('../../package.json').version); return 0; }
-  // SYNC.json generators and their key-value state have their own sub-commands (src/cli/syncCommands.ts);
+  // SYNC.json generators and their key-value state have their own sub-commands (src/cli/generators.ts);
   // `state` is also what the ambrogioctl shim on a generator's PATH calls.
-  if (cmd === 'sync') return syncCommand(rest, io);
+  if (cmd === 'sync') return generatorsCommand(rest, io);
   if (cmd === 'state') return stateCommand(rest, io);
   const spec = findCommand(COMMANDS, cmd);
   if (!spec) { io.err(`error: unknown command "${cmd}"\n\nRun "${PROGRAM} --help" for the list of commands.`); return 2; }

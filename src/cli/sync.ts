@@ -143,7 +143,7 @@ function render(r: SyncResult, io: CliIO): string {
   return lines.join('\n');
 }
 
-function syncCommand(direction: SyncDirection) {
+function directionalCommand(direction: SyncDirection) {
   return async (ctx: SyncOpsContext): Promise<number> => {
     const strategy = strategyFlag(ctx);
     const dryRun = ctx.args.flags.has('dry-run');
@@ -174,9 +174,9 @@ function syncCommand(direction: SyncDirection) {
 }
 
 /** `update [NAME…] --strategy S [--dry-run]`: collection → project. */
-export const update = syncCommand('update');
+export const update = directionalCommand('update');
 /** `pull [NAME…] --strategy S [--dry-run] [--deploy-fork]`: project → collection. */
-export const pull = syncCommand('pull');
+export const pull = directionalCommand('pull');
 
 function renderUndo(u: UndoResult, io: CliIO): string {
   const c = colours(io);

@@ -4,14 +4,14 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main, COMMANDS } from '../../../src/cli/main';
-import { SYNC_GROUP, STATE_GROUP } from '../../../src/cli/generators';
+import { GENERATORS_GROUP, STATE_GROUP } from '../../../src/cli/generators';
 import { useTempDirs, makeWorld, captureIO, type World } from '../helpers';
 
 const README = path.resolve(__dirname, '../../../README.md');
 /** Every command's full name, in table order. */
 const ALL = [
   ...Object.keys(COMMANDS.commands),
-  ...Object.keys(SYNC_GROUP.commands).map((n) => `sync ${n}`),
+  ...Object.keys(GENERATORS_GROUP.commands).map((n) => `sync ${n}`),
   ...Object.keys(STATE_GROUP.commands).map((n) => `state ${n}`),
 ];
 

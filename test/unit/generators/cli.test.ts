@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { stateCommand, syncCommand } from '../../../src/cli/generators';
+import { stateCommand, generatorsCommand } from '../../../src/cli/generators';
 import { OwnStateStore, defaultStateDbPath } from '../../../src/core/generators';
 import { AMBROGIO_DDL, Sqlite3, captureIO, cleanupTemp, makeSkill, manifestOf, tempDir, testCli, testEnv, write } from './helpers';
 
@@ -19,18 +19,18 @@ describe('skillmeat-sync sync', () => {
     const { ws, env } = project();
     for (const argv of [[], ['frobnicate'], ['list', '--bogus'], ['validate', 'extra-arg']]) {
       const io = captureIO(ws, env);
-      assert.equal(await syncCommand(argv, io), 2, argv.join(' '));
+      assert.equal(await generatorsCommand(argv, io), 2, argv.join(' '));
       assert.match(io.stderr, /Usage: skillmeat-sync sync/);
     }
     const help = captureIO(ws, env);
-    assert.equal(await syncCommand(['--help'], help), 0);
+    assert.equal(await generatorsCommand(['--help'], help), 0);
     assert.match(help.stdout, /generate --skill X \| --all \| --stale/);
   });
 
   it('exits 2 naming a project folder that does not exist', async () => {
     const { ws, env } = project();
     const io = captureIO(ws, env);
-    assert.equal(await syncCommand(['list', '--project', 'nope'], io), 2);
+    assert.equal(await generatorsCommand(['list', '--project', 'nope'], io), 2);
     assert.ok(io.stderr.includes(path.join(ws, 'nope')));
   });
 
@@ -39,11 +39,11 @@ describe('skillmeat-sync sync', () => {
     makeSkill(ws, 'good', manifestOf({ description: 'Good one' }), OK_GEN);
     makeSkill(ws, 'bad', manifestOf({ version: '2' }), OK_GEN, '.codex');
     const io = captureIO(ws, env);
-    assert.equal(await syncCommand(['list'], io), 0, io.stderr);
+    assert.equal(await generatorsCommand(['list'], io), 0, io.stderr);
     assert.match(io.stdout, /\.claude\/skills\/good\n {2}output: OUT\.md .*\n {2}patterns: notes:\*\n {2}status: stale \(never-generated\)/);
     assert.match(io.stdout, /\.codex\/skills\/bad[\s\S]*status: INVALID \(1 error; run "sync validate"\)/);
     const json = captureIO(ws, env);
-    assert.equal(await syncCommand(['list', '--json'], json), 0);
+    assert.equal(await generatorsCommand(['list', '--json'], json), 0);
     const listed = JSON.parse(json.stdout) as { generators: { id: string; valid: boolean; description: string | null; errors: unknown[]; status: { stale: boolean } | null }[] };
     assert.deepEqual(listed.generators.map((g) => [g.id, g.valid]), [['.claude/skills/good', true], ['.codex/skills/bad', false]]);
     assert.equal(listed.generators[0].description, 'Good one');
@@ -56,10 +56,10 @@ describe('skillmeat-sync sync', () => {
     const extra = tempDir('extra');
     makeSkill(extra, 'far', manifestOf(), OK_GEN);
     const io = captureIO(ws, { ...env, SKILLS_DIRS: path.join(extra, '.claude', 'skills') });
-    await syncCommand(['list', '--json'], io);
+    await generatorsCommand(['list', '--json'], io);
     assert.deepEqual(JSON.parse(io.stdout).generators.map((g: { name: string }) => g.name), ['far']);
     const io2 = captureIO(ws, env);
-    await syncCommand(['list', '--json', '--skills-dir', path.join(extra, '.claude', 'skills')], io2);
+    await generatorsCommand(['list', '--json', '--skills-dir', path.join(extra, '.claude', 'skills')], io2);
     assert.deepEqual(JSON.parse(io2.stdout).generators.map((g: { name: string }) => g.name), ['far']);
   });
 
@@ -68,7 +68,7 @@ describe('skillmeat-sync sync', () => {
     makeSkill(ws, 'good', manifestOf(), OK_GEN);
     const bad = makeSkill(ws, 'bad', { version: 1, outputFile: '../x.md', patterns: [], generator: './scripts/sync.sh' }, OK_GEN);
     const io = captureIO(ws, env);
-    assert.equal(await syncCommand(['validate'], io), 1);
+    assert.equal(await generatorsCommand(['validate'], io), 1);
     const file = path.join(bad, 'SYNC.json');
     assert.match(io.stdout, /^ok\s+\.claude\/skills\/good/m);
     assert.match(io.stdout, /^invalid\s+\.claude\/skills\/bad/m);
@@ -86,9 +86,9 @@ describe('skillmeat-sync sync', () => {
     makeSkill(ws, 'good', manifestOf(), OK_GEN);
     makeSkill(ws, 'bad', '{', OK_GEN);
     const io = captureIO(ws, env);
-    assert.equal(await syncCommand(['validate', '--skill', 'good'], io), 0);
+    assert.equal(await generatorsCommand(['validate', '--skill', 'good'], io), 0);
     const missing = captureIO(ws, env);
-    assert.equal(await syncCommand(['validate', '--skill', 'nope'], missing), 2);
+    assert.equal(await generatorsCommand(['validate', '--skill', 'nope'], missing), 2);
     assert.match(missing.stderr, /no skill "nope".*found: \.claude\/skills\/bad, \.claude\/skills\/good/);
   });
 
@@ -96,7 +96,7 @@ describe('skillmeat-sync sync', () => {
     const { ws, env } = project();
     makeSkill(ws, 'bad', '{"version": "1",', OK_GEN);
     const io = captureIO(ws, env);
-    assert.equal(await syncCommand(['validate', '--json'], io), 1);
+    assert.equal(await generatorsCommand(['validate', '--json'], io), 1);
     const parsed = JSON.parse(io.stdout) as { ok: boolean; results: { errors: { code: string; line: number }[] }[] };
     assert.equal(parsed.ok, false);
     assert.equal(parsed.results[0].errors[0].code, 'malformed-json');
@@ -107,11 +107,11 @@ describe('skillmeat-sync sync', () => {
     const { ws, env } = project();
     for (const argv of [['generate'], ['generate', '--all', '--stale'], ['generate', '--skill', 'x', '--all']]) {
       const io = captureIO(ws, env);
-      assert.equal(await syncCommand(argv, io), 2, argv.join(' '));
+      assert.equal(await generatorsCommand(argv, io), 2, argv.join(' '));
       assert.match(io.stderr, /exactly one of --skill X, --all, --stale/);
     }
     const bad = captureIO(ws, env);
-    assert.equal(await syncCommand(['generate', '--all', '--timeout', 'soon'], bad), 2);
+    assert.equal(await generatorsCommand(['generate', '--all', '--timeout', 'soon'], bad), 2);
     assert.match(bad.stderr, /--timeout takes a positive number of seconds/);
   });
 
@@ -121,7 +121,7 @@ describe('skillmeat-sync sync', () => {
     makeSkill(ws, 'b-bad', manifestOf({ outputFile: 'B.md' }), FAIL_GEN);
     makeSkill(ws, 'c-invalid', manifestOf({ outputFile: '/etc/C.md' }), OK_GEN);
     const io = captureIO(ws, env);
-    assert.equal(await syncCommand(['generate', '--all'], io, { shim: await testCli() }), 1);
+    assert.equal(await generatorsCommand(['generate', '--all'], io, { shim: await testCli() }), 1);
     assert.equal(fs.readFileSync(path.join(ws, 'A.md'), 'utf8'), '# ok\n');
     assert.match(io.stdout, /generated\s+\.claude\/skills\/a-good/);
     assert.match(io.stdout, /FAILED\s+\.claude\/skills\/b-bad/);
@@ -136,14 +136,14 @@ describe('skillmeat-sync sync', () => {
     const { ws, env } = project();
     makeSkill(ws, 'good', manifestOf(), OK_GEN);
     const io = captureIO(ws, env);
-    assert.equal(await syncCommand(['generate', '--skill', 'good', '--json'], io, { shim: await testCli() }), 0, io.stderr);
+    assert.equal(await generatorsCommand(['generate', '--skill', 'good', '--json'], io, { shim: await testCli() }), 0, io.stderr);
     const parsed = JSON.parse(io.stdout) as { ok: boolean; generated: number; results: { id: string; ok: boolean; stdout: string; exitCode: number }[] };
     assert.equal(parsed.ok, true);
     assert.equal(parsed.generated, 1);
     assert.deepEqual([parsed.results[0].id, parsed.results[0].ok, parsed.results[0].exitCode], ['.claude/skills/good', true, 0]);
     assert.equal(parsed.results[0].stdout, 'noise on stdout\n');
     const err = captureIO(ws, env);
-    assert.equal(await syncCommand(['generate', '--skill', 'missing', '--json'], err), 2);
+    assert.equal(await generatorsCommand(['generate', '--skill', 'missing', '--json'], err), 2);
     assert.match(JSON.parse(err.stdout).error, /no skill "missing"/);
   });
 
@@ -152,24 +152,24 @@ describe('skillmeat-sync sync', () => {
     makeSkill(ws, 'notes', manifestOf(), OK_GEN, '.claude');
     makeSkill(ws, 'notes', manifestOf({ outputFile: 'B.md' }), OK_GEN, '.codex');
     const io = captureIO(ws, env);
-    assert.equal(await syncCommand(['generate', '--skill', 'notes'], io), 2);
+    assert.equal(await generatorsCommand(['generate', '--skill', 'notes'], io), 2);
     assert.match(io.stderr, /\.claude\/skills\/notes, \.codex\/skills\/notes/);
-    assert.equal(await syncCommand(['generate', '--skill', '.codex/skills/notes'], captureIO(ws, env), { shim: await testCli() }), 0);
+    assert.equal(await generatorsCommand(['generate', '--skill', '.codex/skills/notes'], captureIO(ws, env), { shim: await testCli() }), 0);
   });
 
   it('generate honours --timeout and --force', async () => {
     const { ws, env } = project();
     const skill = makeSkill(ws, 'slow', manifestOf(), '#!/bin/sh\nsleep 20\n');
     const io = captureIO(ws, env);
-    assert.equal(await syncCommand(['generate', '--skill', 'slow', '--timeout', '0.2'], io, { shim: await testCli() }), 1);
+    assert.equal(await generatorsCommand(['generate', '--skill', 'slow', '--timeout', '0.2'], io, { shim: await testCli() }), 1);
     assert.match(io.stderr, /Timed out after 200 ms/);
     write(path.join(skill, 'scripts', 'sync.sh'), OK_GEN, 0o755);
     write(path.join(ws, 'OUT.md'), 'mine\n');
     const refused = captureIO(ws, env);
-    assert.equal(await syncCommand(['generate', '--skill', 'slow'], refused, { shim: await testCli() }), 1);
+    assert.equal(await generatorsCommand(['generate', '--skill', 'slow'], refused, { shim: await testCli() }), 1);
     assert.match(refused.stderr, /--force/);
     assert.equal(fs.readFileSync(path.join(ws, 'OUT.md'), 'utf8'), 'mine\n');
-    assert.equal(await syncCommand(['generate', '--skill', 'slow', '--force'], captureIO(ws, env), { shim: await testCli() }), 0);
+    assert.equal(await generatorsCommand(['generate', '--skill', 'slow', '--force'], captureIO(ws, env), { shim: await testCli() }), 0);
     assert.equal(fs.readFileSync(path.join(ws, 'OUT.md'), 'utf8'), '# ok\n');
   });
 
@@ -177,7 +177,7 @@ describe('skillmeat-sync sync', () => {
     const { ws, env } = project();
     makeSkill(ws, 'good', manifestOf(), OK_GEN);
     const io = captureIO(ws, env);
-    assert.equal(await syncCommand(['generate', '--all'], io, { shim: await testCli(), isTrusted: () => false }), 1);
+    assert.equal(await generatorsCommand(['generate', '--all'], io, { shim: await testCli(), isTrusted: () => false }), 1);
     assert.match(io.stderr, /not trusted/);
     assert.equal(fs.existsSync(path.join(ws, 'OUT.md')), false);
   });

@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { syncCommand } from '../../../src/cli/generators';
+import { generatorsCommand } from '../../../src/cli/generators';
 import { OwnStateStore, defaultStateDbPath } from '../../../src/core/generators';
 import { AMBROGIO_DDL, EXAMPLE_SKILL, Sqlite3, captureIO, cleanupTemp, copyDir, insertSql, tempDir, testCli, testEnv } from './helpers';
 
@@ -36,7 +36,7 @@ describe('the structured-notes example generator', () => {
   it('has a valid SYNC.json', async () => {
     const ws = workspaceWithExample();
     const io = captureIO(ws, testEnv(tempDir('home')));
-    assert.equal(await syncCommand(['validate', '--skill', 'structured-notes'], io), 0, io.stdout + io.stderr);
+    assert.equal(await generatorsCommand(['validate', '--skill', 'structured-notes'], io), 0, io.stdout + io.stderr);
     assert.match(io.stdout, /^ok\s+\.claude\/skills\/structured-notes/m);
   });
 
@@ -48,7 +48,7 @@ describe('the structured-notes example generator', () => {
     store.set('notes:entry:004', 'not json at all');
     store.set('memory:other', '{"type":"idea","title":"memory:other"}');
     const io = captureIO(ws, env);
-    const code = await syncCommand(['generate', '--skill', 'structured-notes', '--json'], io, { shim: await testCli() });
+    const code = await generatorsCommand(['generate', '--skill', 'structured-notes', '--json'], io, { shim: await testCli() });
     assert.equal(code, 0, io.stdout + io.stderr);
     const report = JSON.parse(io.stdout) as { ok: boolean; results: { ok: boolean; outputPath: string; rowCount: number; stdout: string }[] };
     assert.equal(report.ok, true);
@@ -62,7 +62,7 @@ describe('the structured-notes example generator', () => {
 
     // same state, same bytes: the stale check and a second run agree
     const again = captureIO(ws, env);
-    assert.equal(await syncCommand(['generate', '--stale'], again, { shim: await testCli() }), 0, again.stderr);
+    assert.equal(await generatorsCommand(['generate', '--stale'], again, { shim: await testCli() }), 0, again.stderr);
     assert.match(again.stdout, /up to date\s+\.claude\/skills\/structured-notes/);
     assert.equal(fs.readFileSync(output, 'utf8'), notes);
   });
@@ -77,7 +77,7 @@ describe('the structured-notes example generator', () => {
       await sqlite.exec(`${AMBROGIO_DDL}\n${insertSql([...Object.entries(NOTES).map(([k, v]): [string, string] => [k, JSON.stringify(v)]), ['memory:other', 'x']])}`);
       assert.ok(fs.statSync(`${db}-wal`).size > 0, 'the notes are only in the WAL');
       const io = captureIO(ws, env);
-      const code = await syncCommand(['generate', '--all', '--state-db', db], io, { shim: await testCli() });
+      const code = await generatorsCommand(['generate', '--all', '--state-db', db], io, { shim: await testCli() });
       assert.equal(code, 0, io.stdout + io.stderr);
       assertNotesRendered(fs.readFileSync(path.join(ws, 'NOTES.md'), 'utf8'));
     } finally {
@@ -88,7 +88,7 @@ describe('the structured-notes example generator', () => {
   it('renders an empty state as a short file, not an empty one', async () => {
     const ws = workspaceWithExample();
     const io = captureIO(ws, testEnv(tempDir('home')));
-    assert.equal(await syncCommand(['generate', '--all'], io, { shim: await testCli() }), 0, io.stderr);
+    assert.equal(await generatorsCommand(['generate', '--all'], io, { shim: await testCli() }), 0, io.stderr);
     assert.match(fs.readFileSync(path.join(ws, 'NOTES.md'), 'utf8'), /_No notes yet\._/);
   });
 });
