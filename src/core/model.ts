@@ -14,6 +14,17 @@ export const DEFAULT_ROOT = '.claude';
 /** Sub-directory of a root / collection for each type. */
 export const TYPE_DIRS: Record<ArtifactType, string> = { skill: 'skills', command: 'commands', agent: 'agents' };
 
+/**
+ * True for a name that stays inside its type's folder wherever it is used as a path: a skill or an agent is one
+ * path segment, a command one or more (`git/sync`); no segment is empty, `.` or `..`, and none holds a
+ * backslash, a NUL or another control character (a record's name is input: it must not write elsewhere).
+ */
+export function isSafeArtifactName(type: ArtifactType, name: string): boolean {
+  const segments = name.split('/');
+  if (type !== 'command' && segments.length !== 1) return false;
+  return segments.every((s) => s !== '' && s !== '.' && s !== '..' && !/[\\\u0000-\u001f\u007f]/.test(s));
+}
+
 /** The ten drift states of SPEC §4, as written in JSON. */
 export type DriftState =
   | 'in-sync' | 'modified' | 'outdated' | 'conflict' | 'converged'

@@ -2,7 +2,7 @@
 // .md files under commands/ (namespaces as sub-directories), agents are .md files under agents/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ARTIFACT_TYPES, TYPE_DIRS, type ArtifactType } from '../model';
+import { ARTIFACT_TYPES, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
 import { DEFAULT_EXCLUSIONS, type ExclusionMatcher } from './hashing';
 
 export interface FoundArtifact {
@@ -59,8 +59,19 @@ export function discoverArtifacts(baseDir: string, exclusions: ExclusionMatcher 
   return out;
 }
 
-/** Where an artifact of this type and name lives under `baseDir`. */
+/** A name that would lead a path out of its folder (from a crafted record, or a bug upstream). */
+export class UnsafeNameError extends Error {
+  readonly code = 'bad-name';
+  constructor(readonly type: ArtifactType, readonly artifactName: string, baseDir: string) {
+    super(`${JSON.stringify(artifactName)} is not a valid ${type} name: it would lead outside ${path.join(baseDir, TYPE_DIRS[type])}. Nothing was written; fix the name (in the deployment record, if it came from one).`);
+  }
+}
+
+/** Where an artifact of this type and name lives under `baseDir`; throws {@link UnsafeNameError} for an unsafe name. */
 export function artifactPath(baseDir: string, type: ArtifactType, name: string): { relPath: string; absPath: string } {
+  // The last line of defence for every path built from a name: whatever let an unsafe one through, nothing
+  // is read or written outside `baseDir/<type dir>`.
+  if (!isSafeArtifactName(type, name)) throw new UnsafeNameError(type, name, baseDir);
   const relPath = type === 'skill' ? `${TYPE_DIRS[type]}/${name}` : `${TYPE_DIRS[type]}/${name}.md`;
   return { relPath, absPath: path.join(baseDir, ...relPath.split('/')) };
 }

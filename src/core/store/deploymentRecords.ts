@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, TomlError, TomlDate } from 'smol-toml';
 import { writeFileAtomic, withFileLock, type AtomicWriteHooks, type LockOptions } from './fsutil';
-import { ARTIFACT_TYPES, TYPE_DIRS, type ArtifactType } from '../model';
+import { ARTIFACT_TYPES, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
 
 export const RECORDS_FILE = '.skillmeat-deployed.toml';
 
@@ -288,6 +288,14 @@ export function viewRecord(rec: DeploymentRecord, index: number): RecordView {
     return view;
   }
   if (t !== 'skill') view.name = rest.join('/').replace(/\.md$/, '');
+  // The name becomes a path (a fork's `<name>-fork`, an undeploy, a restore): it must stay in its folder too.
+  const pathName = t === 'skill' ? rest[0] : rest.join('/').replace(/\.md$/, '');
+  for (const [what, value] of [['artifact_path', pathName], ['artifact_name', view.name]] as const) {
+    if (!isSafeArtifactName(t, value)) {
+      view.invalid = `${what} ${JSON.stringify(what === 'artifact_path' ? rawPath : value)} does not name a ${t} inside ${TYPE_DIRS[t]}/ (an empty, "." or ".." part, a backslash or a control character)`;
+      return view;
+    }
+  }
   // The collection is `<home>/collections/<from_collection>`: a name with separators or dots would point
   // the check (and a later pull, which writes there) outside the SkillMeat home.
   const coll = view.fromCollection;

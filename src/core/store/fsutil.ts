@@ -300,5 +300,6 @@ export function readIfExists(p: string): Buffer | undefined {
 /** True when `child` (after resolving `..`) stays inside `parent`. */
 export function isInside(parent: string, child: string): boolean {
   const rel = path.relative(path.resolve(parent), path.resolve(child));
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  // `..x` is a name inside; only `..` itself, or a path starting with `../`, leads out
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
-import { artifactKey, DEFAULT_ROOT, TYPE_DIRS, type ArtifactType } from '../model';
+import { artifactKey, DEFAULT_ROOT, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
 import { readRecords, updateRecords, viewRecord, TREE_HASH_KEY, type DeploymentRecord, type RecordView } from '../store/deploymentRecords';
 import { ArtifactHasher, DEFAULT_EXCLUSIONS, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
 import { artifactPath } from '../drift/discovery';
@@ -69,10 +69,7 @@ function findRecord(rootDir: string, type: ArtifactType, relPath: string): Recor
 }
 
 function checkName(type: ArtifactType, name: string): void {
-  const parts = name.split('/');
-  if (!name || parts.some((p) => !p || p === '.' || p === '..') || (type !== 'command' && parts.length > 1) || name.includes('\\')) {
-    throw new SyncError('bad-name', `"${name}" is not a valid ${type} name`);
-  }
+  if (!isSafeArtifactName(type, name)) throw new SyncError('bad-name', `${JSON.stringify(name)} is not a valid ${type} name`);
 }
 
 /** Builds the record SkillMeat would write for this deployment, keeping what the old record had. */

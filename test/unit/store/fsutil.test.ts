@@ -175,6 +175,12 @@ describe('fsutil', () => {
       assert.equal(isInside('/p/.claude', '/p/.claude'), true);
       assert.equal(isInside('/p/.claude', '/p/.claude/../../etc'), false);
       assert.equal(isInside('/p/.claude', '/p/.claude-other/x'), false);
+      assert.equal(isInside('/p/.claude', '/p'), false);
+    });
+
+    it('takes a name that merely starts with two dots as inside', () => {
+      assert.equal(isInside('/p/.claude/skills', '/p/.claude/skills/..hidden'), true);
+      assert.equal(isInside('/p/.claude/skills', '/p/.claude/skills/...'), true);
     });
 
     it('reads a missing file as undefined', () => {
