@@ -119,7 +119,7 @@ function describeHolder(text: string): string {
     const i = JSON.parse(text) as { pid?: number; host?: string; at?: string };
     if (i.pid) return `pid ${i.pid}${i.host ? ` on ${i.host}` : ''}${i.at ? `, since ${i.at}` : ''}`;
   } catch { /* not JSON */ }
-  return text.trim() || 'unknown';
+  return text.trim() || 'no owner recorded: the lock file is empty, left by a writer that died';
 }
 
 /** True when a process with this pid runs on this machine. */
@@ -142,10 +142,7 @@ type TryResult = { release: () => void } | { holder: string; ours: boolean };
  */
 function tryLock(lockPath: string, staleMs: number, token: string): TryResult {
   for (;;) {
-    try {
-      const fd = fs.openSync(lockPath, 'wx');
-      fs.writeFileSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString(), token }));
-      fs.closeSync(fd);
+    if (createLockFile(lockPath, JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString(), token }))) {
       heldHere.add(lockPath);
       // Release only our own lock: if it was ever taken over, the file now belongs to someone else.
       return {
@@ -154,20 +151,63 @@ function tryLock(lockPath: string, staleMs: number, token: string): TryResult {
           try { if (fs.readFileSync(lockPath, 'utf8').includes(token)) fs.rmSync(lockPath, { force: true }); } catch { /* already gone */ }
         },
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     let txt: string;
-    try { txt = fs.readFileSync(lockPath, 'utf8'); } catch { continue; /* the lock vanished: try again */ }
-    try {
-      const info = JSON.parse(txt) as { pid?: number; host?: string; at?: string };
-      const age = info.at ? Date.now() - Date.parse(info.at) : 0;
-      // On this machine the holder's pid tells whether it is alive; from elsewhere only the age can.
-      const local = !info.host || info.host === os.hostname();
-      const stale = local && info.pid ? info.pid !== process.pid && !pidAlive(info.pid) : age > staleMs;
-      if (stale) { takeOverStale(lockPath, txt); continue; }
-    } catch { /* being written right now: held */ }
+    let mtimeMs: number;
+    try { txt = fs.readFileSync(lockPath, 'utf8'); mtimeMs = fs.statSync(lockPath).mtimeMs; } catch { continue; /* the lock vanished: try again */ }
+    if (isStaleLock(txt, mtimeMs, staleMs)) { takeOverStale(lockPath, txt); continue; }
     return { holder: txt, ours: heldHere.has(lockPath) };
+  }
+}
+
+/** How long a lock file without a readable owner (empty, cut short) counts as being written rather than left behind. */
+const UNREADABLE_LOCK_GRACE_MS = 2_000;
+
+/**
+ * Whether a lock file was left behind. On this machine the holder's pid tells whether it is alive; from another
+ * machine only its age can — taken from its `at`, or from the file's mtime when `at` is missing or in the future
+ * (a clock set back, a lock file committed to a repository). A file whose owner cannot be read at all (a writer
+ * of an older version died between creating and filling it) is stale after a short grace.
+ */
+function isStaleLock(text: string, mtimeMs: number, staleMs: number): boolean {
+  const now = Date.now();
+  let info: { pid?: number; host?: string; at?: string };
+  try { info = JSON.parse(text) as typeof info; } catch { return now - mtimeMs > UNREADABLE_LOCK_GRACE_MS; }
+  if (!info || typeof info !== 'object') return now - mtimeMs > UNREADABLE_LOCK_GRACE_MS;
+  const local = !info.host || info.host === os.hostname();
+  if (local && typeof info.pid === 'number') return info.pid !== process.pid && !pidAlive(info.pid);
+  const at = info.at ? Date.parse(info.at) : NaN;
+  const since = Number.isFinite(at) && at <= now ? at : mtimeMs;
+  return now - since > staleMs;
+}
+
+/**
+ * Creates `lockPath` with its content in one step, so no reader ever sees an empty lock: the content goes to a
+ * temp file that is then hard-linked into place (link fails if the lock exists). Where hard links are not
+ * supported, falls back to an exclusive create followed by the write. False when the lock already exists.
+ */
+function createLockFile(lockPath: string, content: string): boolean {
+  const temp = tempNameFor(lockPath);
+  try {
+    fs.writeFileSync(temp, content, { flag: 'wx' });
+    try {
+      fs.linkSync(temp, lockPath);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
+    }
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+  try {
+    const fd = fs.openSync(lockPath, 'wx');
+    try { fs.writeFileSync(fd, content); } finally { fs.closeSync(fd); }
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
   }
 }
 

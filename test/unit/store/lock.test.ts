@@ -133,6 +133,35 @@ describe('store lock', () => {
     reopened.close();
   });
 
+  it('never leaves an empty lock file: the lock appears with its owner already in it', async () => {
+    const file = path.join(tmp(), 'f');
+    const release = await acquireLock(file);
+    const text = fs.readFileSync(file + '.lock', 'utf8');
+    assert.equal(JSON.parse(text).pid, process.pid);
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), ['f.lock'], 'no temp file is left beside it');
+    release();
+  });
+
+  it('takes over an empty lock file (a writer died between creating and filling it) once it is a few seconds old', async () => {
+    const file = path.join(tmp(), 'f');
+    fs.writeFileSync(file + '.lock', '');
+    await assert.rejects(acquireLock(file, { timeoutMs: 50 }), (e: unknown) => e instanceof LockTimeoutError && /the lock file is empty/.test(e.message));
+    const old = new Date(Date.now() - 10_000);
+    fs.utimesSync(file + '.lock', old, old);
+    const release = await acquireLock(file, { timeoutMs: 50 });
+    release();
+    assert.ok(!fs.existsSync(file + '.lock'));
+  });
+
+  it('judges a lock from another machine dated in the future by the age of its file', async () => {
+    const file = path.join(tmp(), 'f');
+    fs.writeFileSync(file + '.lock', JSON.stringify({ pid: 1, host: 'elsewhere', at: '2999-01-01T00:00:00.000Z' }));
+    await assert.rejects(acquireLock(file, { timeoutMs: 50, staleMs: 5_000 }), LockTimeoutError);
+    const old = new Date(Date.now() - 10_000);
+    fs.utimesSync(file + '.lock', old, old);
+    (await acquireLock(file, { timeoutMs: 50, staleMs: 5_000 }))();
+  });
+
   it('fails with a message naming the holder when another process keeps the lock past the deadline', async function () {
     this.timeout(30_000);
     const dir = tmp();
