@@ -582,7 +582,10 @@ export class CaptureService {
       const store = await this.ensureLoaded();
       const loc = this.locate(key);
       if (!loc) throw new CaptureError('bad-key', `"${key}" does not name an artifact (expected root:type:name)`);
-      const result = await store.transact((s) => {
+      // 1. The current content is stored and committed before anything is replaced: a kill or a full disk
+      //    after this point leaves it in the history, so the restore can always be taken back.
+      const now = this.now();
+      const prep = await store.transact((s) => {
         const v = s.version(versionId);
         if (!v) throw new CaptureError('not-found', `version #${versionId} is not in the version store (${s.indexFile}); list the versions with "skillmeat-sync history ${loc.name}"`);
         if (v.artifactKey !== key) throw new CaptureError('wrong-artifact', `version #${versionId} belongs to ${v.artifactKey}, not ${key}`);
@@ -591,32 +594,41 @@ export class CaptureService {
           throw new CaptureError('not-stored', `version #${versionId} of ${loc.name} was ${v.status === 'rate_limited' ? 'rate-limited, so its content was never stored' : 'pruned from the version store'}; choose another version`);
         }
         this.adopt(s);
-        const now = this.now();
         this.policy.noteOwnWrite(key, now, 'restore');
         this.hasher.invalidate(loc.absPath);
         const current = this.hasher.hash(loc.absPath);
-        if (current?.tree === v.treeHash) {
-          this.saveState(s);
-          return { artifact: loc, restoredFrom: versionId, unchanged: true } satisfies RestoreResult;
-        }
         let previousVersion: number | undefined;
-        if (current) {
+        if (current && current.tree !== v.treeHash) {
           const keep = this.recordOne(s, key, 'restore', now, `before restoring #${versionId}`, false);
           if (keep?.entry.status === 'captured') previousVersion = keep.versionId;
           else previousVersion = s.history(key, { project: this.project }).find((x) => x.treeHash === current.tree && x.status !== 'rate_limited')?.id;
         }
-        this.writeVersion(s, v.treeHash, tree.kind, loc.absPath);
-        this.hasher.invalidate(loc.absPath);
+        this.saveState(s);
+        return { unchanged: current?.tree === v.treeHash, treeHash: v.treeHash, kind: tree.kind, previousVersion };
+      });
+      if (prep.unchanged) {
+        this.fire([key]);
+        this.reschedule();
+        return { artifact: loc, restoredFrom: versionId, unchanged: true } satisfies RestoreResult;
+      }
+      // 2. The stored version goes into place (a skill directory staged beside it and swapped in by renames).
+      this.policy.noteOwnWrite(key, this.now(), 'restore');
+      this.writeVersion(store, prep.treeHash, prep.kind, loc.absPath);
+      this.hasher.invalidate(loc.absPath);
+      // 3. The restore itself becomes a version.
+      const result = await store.transact((s) => {
+        this.adopt(s);
         const after = this.recordOne(s, key, 'restore', now, `restored from #${versionId}`);
         this.policy.noteOwnWrite(key, now, 'restore'); // the watcher's echo of the swap belongs to the restore
         this.saveState(s);
-        return { artifact: loc, restoredFrom: versionId, previousVersion, restoredVersion: after?.versionId, unchanged: false } satisfies RestoreResult;
+        return { artifact: loc, restoredFrom: versionId, previousVersion: prep.previousVersion, restoredVersion: after?.versionId, unchanged: false } satisfies RestoreResult;
       });
       this.fire([key]);
       this.reschedule();
       return result;
     });
   }
+
 
   private writeVersion(s: VersionStore, treeHash: string, kind: 'dir' | 'file', dest: string): void {
     if (kind === 'file') { s.materialize(treeHash, dest); return; }

@@ -276,6 +276,40 @@ describe('capture service', () => {
       assert.deepEqual(fs.readdirSync(dir).sort(), ['.DS_Store', 'SKILL.md', 'extra.md']);
     });
 
+    it('loses nothing when the version store cannot be written: the edit stays in place or in the history', async () => {
+      const w = await makeCaptureWorld(tmp());
+      await startAt(w, T0);
+      const first = (await rows(w))[0];
+      const file = path.join(w.skillDir('review'), 'SKILL.md');
+      w.write('skills/review/SKILL.md', skillMd('review', 'an edit not captured yet'));
+      const edit = fs.readFileSync(file, 'utf8');
+      // The disk fills up at the first write of the store's index log after the restore starts (ENOSPC).
+      const logFds = new Set<number>();
+      // The module object itself (the namespace import above is read-only); the product's modules read through to it.
+      const mutable = module.require('node:fs') as { openSync: typeof fs.openSync; writeSync: typeof fs.writeSync };
+      const { openSync, writeSync } = mutable;
+      mutable.openSync = ((p: fs.PathLike, ...rest: unknown[]) => {
+        const fd = (openSync as (...a: unknown[]) => number)(p, ...rest);
+        if (String(p).endsWith('index.log')) logFds.add(fd);
+        return fd;
+      }) as typeof fs.openSync;
+      mutable.writeSync = ((fd: number, ...rest: unknown[]) => {
+        if (logFds.has(fd)) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return (writeSync as (...a: unknown[]) => number)(fd, ...rest);
+      }) as typeof fs.writeSync;
+      try {
+        await assert.rejects(w.service.restore(REVIEW, first.id), /ENOSPC/);
+      } finally {
+        mutable.openSync = openSync;
+        mutable.writeSync = writeSync;
+      }
+      const kept = fs.readFileSync(file, 'utf8') === edit;
+      const store = await VersionStore.open(w.storeDir);
+      const inHistory = store.history(REVIEW).some((v) => { const t = store.getTree(v.treeHash); return !!t && t.files.some((f) => f.rel === 'SKILL.md' && store.readBlob(f.blob).toString() === edit); });
+      store.close();
+      assert.ok(kept || inHistory, 'the edit is neither on disk nor in the version store');
+    });
+
     it('restores a single-file artifact and refuses a version whose content was never stored', async () => {
       const w = await makeCaptureWorld(tmp(), { maxCapturesPerHour: 1 });
       await startAt(w, T0 - 2 * HOUR);
