@@ -131,6 +131,8 @@ export class VersionStore implements BaselineLookup {
   /** False when the log on disk belongs to another generation (or is missing): the next write checkpoints. */
   private logValid: boolean;
   private checkpointWanted: boolean;
+  /** File removals of the running transaction, done once its index change is committed. */
+  private afterCommit: (() => void)[] | undefined;
   /** Statements of the running transaction, appended to the log when it commits. */
   private tx: Statement[] | undefined;
 
@@ -221,18 +223,24 @@ export class VersionStore implements BaselineLookup {
     return withFileLock(this.indexFile, async () => {
       await this.reloadIfChanged();
       this.tx = [];
+      this.afterCommit = [];
       try {
         const result = await fn(this);
         this.flush();
+        // Only now that the index no longer names them may files be removed (a kill before this point leaves
+        // garbage, never an index entry without its blob).
+        for (const f of this.afterCommit) f();
         return result;
       } catch (e) {
         // Nothing of a failed transaction may survive, not even in memory (a later commit would persist it).
         this.tx = undefined;
+        this.afterCommit = [];
         this.snapshot = '\0';
         await this.reloadIfChanged();
         throw e;
       } finally {
         this.tx = undefined;
+        this.afterCommit = undefined;
       }
     }, this.lock);
   }
@@ -495,15 +503,14 @@ export class VersionStore implements BaselineLookup {
     for (const r of this.db.exec('SELECT files FROM trees')[0]?.values ?? []) {
       for (const f of JSON.parse(String(r[0])) as [string, string][]) used.add(f[1]);
     }
+    const doomed: string[] = [];
     for (const blob of orphanBlobs) {
       if (used.has(blob)) continue;
       const p = this.blobPath(blob);
-      try {
-        out.blobBytes += fs.statSync(p).size;
-        fs.rmSync(p, { force: true });
-        out.blobs++;
-      } catch { /* already gone */ }
+      try { out.blobBytes += fs.statSync(p).size; out.blobs++; doomed.push(p); } catch { /* already gone */ }
     }
+    const remove = () => { for (const p of doomed) fs.rmSync(p, { force: true }); };
+    if (this.afterCommit) this.afterCommit.push(remove); else remove();
     return out;
   }
 

@@ -162,6 +162,31 @@ describe('version store', () => {
     s.close();
   });
 
+  it('removes the blobs of deleted versions only once the index no longer names them', async () => {
+    const dir = path.join(tmp('store'), 'sync');
+    const s = await open(dir);
+    const d = tmp();
+    writeTree(d, { 'SKILL.md': 'first' });
+    const first = await s.transact((st) => { const t = st.putArtifact(d); return st.addVersion({ artifactKey: 'skill:.claude/a', treeHash: t.treeHash, origin: 'capture' }); });
+    writeTree(d, { 'SKILL.md': 'second' });
+    await s.transact((st) => { const t = st.putArtifact(d); st.addVersion({ artifactKey: 'skill:.claude/a', treeHash: t.treeHash, origin: 'capture' }); });
+    const before = blobFiles(s).sort();
+    // The index write fails (a full disk, or a kill at that point): the deletion must leave every blob the index names.
+    const failing = s as unknown as { flush: () => void };
+    const flush = failing.flush;
+    failing.flush = () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); };
+    await assert.rejects(s.transact((st) => st.deleteVersions([first])), /ENOSPC/);
+    failing.flush = flush;
+    s.close();
+    const again = await open(dir);
+    assert.equal(again.history('skill:.claude/a').length, 2, 'both versions are still listed');
+    assert.deepEqual(blobFiles(again).sort(), before, 'and every blob they name is still there');
+    const r = await again.transact((st) => st.deleteVersions([first]));
+    assert.equal(r.blobs, 1);
+    assert.equal(blobFiles(again).length, before.length - 1, 'a committed deletion removes the blob');
+    again.close();
+  });
+
   it('keeps small bookkeeping values', async () => {
     const s = await open();
     await s.transact((st) => { st.setMeta('last-sync', '1'); st.setMeta('last-sync', '2'); });
