@@ -250,3 +250,23 @@ export function canReadMode000(tmp: string): boolean {
   fs.chmodSync(p, 0o000);
   try { fs.readFileSync(p); return true; } catch { return false; } finally { fs.chmodSync(p, 0o600); fs.rmSync(p); }
 }
+
+/**
+ * Makes `file` (created with one byte) unreadable to the code under test, and returns the undo: mode 000 where
+ * permissions are enforced; as root, which reads anything, an EACCES injected into `fs.openSync` for that path
+ * (the product's modules read through to the module object patched here).
+ */
+export function makeUnreadable(file: string, tmp: string): () => void {
+  fs.writeFileSync(file, 'x');
+  if (!canReadMode000(tmp)) {
+    fs.chmodSync(file, 0o000);
+    return () => fs.chmodSync(file, 0o600);
+  }
+  const real = module.require('node:fs') as { openSync: typeof fs.openSync };
+  const open = real.openSync;
+  real.openSync = ((p: fs.PathLike, ...rest: unknown[]) => {
+    if (path.resolve(String(p)) === path.resolve(file)) throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES', path: file });
+    return (open as (...a: unknown[]) => number)(p, ...rest);
+  }) as typeof fs.openSync;
+  return () => { real.openSync = open; };
+}

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import picomatch from 'picomatch';
+import { isInside } from '../store/fsutil';
 
 /** Editor and tool junk ignored on all three sides. Directory names match at any depth. */
 export const JUNK_DIRS: readonly string[] = ['.git', '.hg', '.svn', '__pycache__', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.idea', '.vscode-test'];
@@ -100,6 +101,7 @@ export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEF
   if (st.isFile()) return [{ rel: '', abs: absPath, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, mode: st.mode, junk: false }];
   if (!st.isDirectory()) return undefined;
   const out: FileEntry[] = [];
+  let rootReal: string | undefined;
   const walk = (dir: string, relDir: string, junkDir: boolean): void => {
     let entries: fs.Dirent[];
     try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch (e) {
@@ -115,7 +117,15 @@ export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEF
       let isFile = d.isFile();
       if (d.isSymbolicLink()) {
         let t: fs.Stats;
-        try { t = fs.statSync(abs); } catch { continue; } // dangling link: not a regular file
+        let real: string;
+        try { t = fs.statSync(abs); real = fs.realpathSync(abs); } catch { continue; } // dangling link: not a regular file
+        // A link inside the artifact is read as the file it names; one leading out of it is never followed, so
+        // a secret elsewhere cannot reach the collection, the store or another project through a sync.
+        rootReal ??= fs.realpathSync(absPath);
+        if (!isInside(rootReal, real)) {
+          problems.push({ code: 'symlink-skipped', file: abs, message: `${abs}: a symbolic link to ${real}, outside the artifact; not read, copied or synced. Replace it with a copy of the file if it belongs to the artifact` });
+          continue;
+        }
         if (t.isDirectory()) {
           problems.push({ code: 'symlink-skipped', file: abs, message: `${abs}: symlinked directory skipped (it could loop); replace it with a real directory to include it` });
           continue;

@@ -18,7 +18,7 @@ import { ArtifactHasher, walkArtifact, type ArtifactHash, type ExclusionMatcher 
 import { artifactKey, ARTIFACT_TYPES, PROFILE_ROOTS, TYPE_DIRS, type ArtifactType } from '../model';
 import { artifactPath, discoverArtifacts } from '../drift/discovery';
 import { readRecords, viewRecord, RecordsParseError, RECORDS_FILE } from '../store/deploymentRecords';
-import { siblingTemp, swapIntoPlace } from '../store/fsutil';
+import { checkWritePath, siblingTemp, swapIntoPlace } from '../store/fsutil';
 import { HistoryReader, type HistoryEntry } from './history';
 import type { DeletedVersions, VersionStore } from '../store/versionStore';
 
@@ -631,6 +631,7 @@ export class CaptureService {
 
 
   private writeVersion(s: VersionStore, treeHash: string, kind: 'dir' | 'file', dest: string): void {
+    checkWritePath(this.project, dest);
     if (kind === 'file') { s.materialize(treeHash, dest); return; }
     const staged = siblingTemp(dest, 'restore');
     try {

@@ -343,3 +343,37 @@ export function isInside(parent: string, child: string): boolean {
   // `..x` is a name inside; only `..` itself, or a path starting with `../`, leads out
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
+
+/** A write refused because it would leave its root (through `..`, or a symbolic link to elsewhere). */
+export class PathEscapeError extends Error {
+  readonly code = 'path-escape';
+  constructor(readonly target: string, readonly root: string, readonly link?: string, readonly linkTarget?: string) {
+    super(link
+      ? `${link} is a symbolic link to ${linkTarget}, outside ${root}: SkillMeat Sync does not write through it, so ${target} was not written. Replace the link with a real folder, or deploy into the folder it points to.`
+      : `${target} is outside ${root}; nothing was written there.`);
+  }
+}
+
+/**
+ * Checks, at the point of writing, that `target` stays inside `root`: lexically, and through every existing
+ * folder on the way, none of which may be a symbolic link leading outside `root`. The target itself may be a
+ * link: writes replace it by rename, never write through it. Throws {@link PathEscapeError}.
+ */
+export function checkWritePath(root: string, target: string): void {
+  const base = path.resolve(root);
+  const abs = path.resolve(target);
+  if (!isInside(base, abs) || abs === base) throw new PathEscapeError(abs, base);
+  let baseReal: string;
+  try { baseReal = fs.realpathSync(base); } catch { return; } // the root does not exist yet: nothing on the way can be a link
+  const parts = path.relative(base, abs).split(path.sep);
+  let cur = base;
+  for (const part of parts.slice(0, -1)) {
+    cur = path.join(cur, part);
+    let st: fs.Stats;
+    try { st = fs.lstatSync(cur); } catch { return; } // missing: will be created as a real folder
+    if (!st.isSymbolicLink()) continue;
+    let real: string;
+    try { real = fs.realpathSync(cur); } catch { throw new PathEscapeError(abs, base, cur, fs.readlinkSync(cur)); }
+    if (!isInside(baseReal, real)) throw new PathEscapeError(abs, base, cur, real);
+  }
+}

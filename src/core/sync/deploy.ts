@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { artifactKey, DEFAULT_ROOT, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
-import { readRecords, updateRecords, viewRecord, TREE_HASH_KEY, type DeploymentRecord, type RecordView } from '../store/deploymentRecords';
+import { readRecords, updateRecords, viewRecord, RECORDS_FILE, TREE_HASH_KEY, type DeploymentRecord, type RecordView } from '../store/deploymentRecords';
 import { ArtifactHasher, DEFAULT_EXCLUSIONS, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
 import { artifactPath } from '../drift/discovery';
-import { siblingTemp, swapIntoPlace, isInside } from '../store/fsutil';
+import { checkWritePath, siblingTemp, swapIntoPlace, isInside } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
 
 /** An operation refused or failed; `code` lets the CLI and the extension choose what to say. */
@@ -116,6 +116,9 @@ export async function deployArtifact(o: DeployOptions): Promise<DeployResult> {
   const src = artifactPath(o.collectionPath, o.type, o.name);
   const dst = artifactPath(rootDir, o.type, o.name);
   if (!isInside(rootDir, dst.absPath)) throw new SyncError('bad-name', `"${o.name}" escapes ${rootDir}`);
+  // Nothing is written through a link that leads out of the project (a symlinked .claude or .claude/skills).
+  checkWritePath(o.project, dst.absPath);
+  checkWritePath(o.project, path.join(rootDir, RECORDS_FILE));
   const srcHash = hasher.hash(src.absPath);
   if (!srcHash) throw new SyncError('not-found', `${o.type} "${o.name}" is not in the collection (${src.absPath}). Check the name and type (--type), or the collection path.`);
   const prev = findRecord(rootDir, o.type, dst.relPath);
@@ -192,6 +195,7 @@ export async function undeployArtifact(o: UndeployOptions): Promise<{ removedPat
   const v = views[0];
   const type = v.type as ArtifactType;
   const abs = path.join(rootDir, ...v.relPath.split('/'));
+  checkWritePath(o.project, abs);
   let treeHash: string | undefined;
   if (o.store && fs.existsSync(abs)) {
     treeHash = await o.store.transact((s) => {

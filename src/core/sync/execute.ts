@@ -10,7 +10,7 @@ import { RECORDS_FILE } from '../store/deploymentRecords';
 import { ArtifactHasher, skillmeatHash } from '../drift/hashing';
 import { collectionResolver } from '../store/skillmeatHome';
 import { COLLECTION_LOCK_FILE, pythonUtcTimestamp } from '../store/collectionLock';
-import { pidAlive, type LockOptions } from '../store/fsutil';
+import { checkWritePath, pidAlive, type LockOptions } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
 import { buildRecord, SyncError } from './deploy';
 import { readContent, hashContent, sortFiles, hasConflictMarkers, type ArtifactContent } from './content';
@@ -89,6 +89,7 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
         }
       }
       for (const w of p.writes) {
+        checkWritePath(w.root, w.path);
         txn.replacePath({ side: w.side, path: w.path, kind: w.content.kind, beforeTree: w.beforeTree, afterTree: w.hashes.treeHash, artifactKey: w.artifactKey }, w.content);
         ctx.hasher.invalidate(w.path);
       }
@@ -169,6 +170,8 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
   const resolver = collectionResolver({ env: o.env, home: o.home, collection: o.collection });
   const report = checkDrift({ project: ctx.project, collection: o.collection, env: o.env, home: o.home, roots: o.roots, hasher: ctx.hasher, store: o.store });
   for (const e of report.errors) ctx.warnings.push({ message: e.message, file: e.file });
+  // Files a sync leaves out on purpose (links out of an artifact, unreadable files): the user is told which and why.
+  for (const x of report.warnings) if (x.code === 'symlink-skipped' || x.code === 'unreadable-file') ctx.warnings.push({ message: x.message, file: x.file });
   for (const p of pendingJournals(o.store, ctx.project)) {
     if (p.pid && (p.pid === process.pid || pidAlive(p.pid))) continue; // still running
     ctx.warnings.push({ message: `a ${p.operation} started at ${p.at} did not finish${p.pid && p.pid !== process.pid ? ` (process ${p.pid})` : ''}; if that process is gone, run "undo" to restore what it had written` });
@@ -272,7 +275,7 @@ export async function completeMerge(o: CompleteMergeOptions): Promise<SyncResult
     if (now !== tree) throw new SyncFailure('stale-merge', `${abs} changed since the merge was prepared. Nothing was written; merge again.`);
     if (tree === h.treeHash) continue;
     const before = readContent(abs, ctx.exclusions);
-    addWrite(plan, { side: s, path: abs, content, before, beforeTree: tree, key, lock: s === 'collection' ? { collectionDir: pm.collectionDir, name: ref.name } : undefined });
+    addWrite(plan, { side: s, root: s === 'project' ? ctx.project : pm.collectionDir, path: abs, content, before, beforeTree: tree, key, lock: s === 'collection' ? { collectionDir: pm.collectionDir, name: ref.name } : undefined });
   }
   plan.records.push({
     rootDir, type: ref.type, name: ref.name, relPath: pm.artifact.relPath, root: ref.root, collectionName: pm.collectionName, baseline: h,

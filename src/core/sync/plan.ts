@@ -59,9 +59,9 @@ function readLockHash(collectionDir: string, name: string, type: ArtifactType): 
   try { return lockEntryHash(fs.readFileSync(file, 'utf8'), file, name, type) ?? null; } catch { return null; }
 }
 
-export function addWrite(plan: ArtifactPlan, w: { side: Side; path: string; content: ArtifactContent; before?: ArtifactContent; beforeTree: string | null; key: string; lock?: { collectionDir: string; name: string } }): ContentHashes {
+export function addWrite(plan: ArtifactPlan, w: { side: Side; root: string; path: string; content: ArtifactContent; before?: ArtifactContent; beforeTree: string | null; key: string; lock?: { collectionDir: string; name: string } }): ContentHashes {
   const hashes = hashContent(w.content);
-  plan.writes.push({ side: w.side, path: w.path, content: w.content, hashes, beforeTree: w.beforeTree, artifactKey: w.key });
+  plan.writes.push({ side: w.side, root: w.root, path: w.path, content: w.content, hashes, beforeTree: w.beforeTree, artifactKey: w.key });
   if (w.before) plan.stores.push({ artifactKey: w.key, content: w.before, origin: 'pre-sync', note: `${w.side} copy at ${w.path}, replaced by sync` });
   plan.stores.push({ artifactKey: w.key, content: w.content, origin: 'sync', note: `${w.side} copy at ${w.path}` });
   plan.result.writes.push({ side: w.side, path: w.path, change: w.before ? 'replace' : 'create', files: fileChanges(w.before, w.content) });
@@ -120,6 +120,8 @@ interface Planning {
   incoming: Side;
 }
 
+/** The directory a side's writes must stay inside: the project, or the collection. */
+const rootOf = (p: Planning, s: Side): string => (s === 'project' ? p.ctx.project : p.collectionDir);
 const lockFor = (p: Planning, s: Side, name = p.a.name) => (s === 'collection' ? { collectionDir: p.collectionDir, name } : undefined);
 
 /** Plans the record update that makes `baseline` the artifact's new deployed baseline. */
@@ -155,7 +157,7 @@ type MergePreview = ReturnType<typeof previewMerge>;
 
 function planOverwrite(p: Planning): void {
   const { side, target, incoming } = p;
-  const h = addWrite(p.plan, { side: target, path: side[target].abs, content: side[incoming].content, before: side[target].content, beforeTree: side[target].tree, key: p.key, lock: lockFor(p, target) });
+  const h = addWrite(p.plan, { side: target, root: rootOf(p, target), path: side[target].abs, content: side[incoming].content, before: side[target].content, beforeTree: side[target].tree, key: p.key, lock: lockFor(p, target) });
   planRecord(p, h, target === 'project' ? h.treeHash : side.project.tree, p.view.contentHash);
 }
 
@@ -194,7 +196,7 @@ function planMerge(p: Planning, m: MergePreview): void {
   const h = hashContent(content);
   // A clean merge goes to both sides, so they converge; a side that already holds it is not rewritten.
   for (const s of ['project', 'collection'] as const) {
-    if (side[s].tree !== h.treeHash) addWrite(plan, { side: s, path: side[s].abs, content, before: side[s].content, beforeTree: side[s].tree, key: p.key, lock: lockFor(p, s) });
+    if (side[s].tree !== h.treeHash) addWrite(plan, { side: s, root: rootOf(p, s), path: side[s].abs, content, before: side[s].content, beforeTree: side[s].tree, key: p.key, lock: lockFor(p, s) });
   }
   planRecord(p, h, h.treeHash, m.base.contentHash ?? p.view.contentHash);
 }
@@ -227,7 +229,7 @@ function planFork(p: Planning): void {
     const abs = s === 'collection' ? inColl.absPath : inProj.absPath;
     ctx.claimed.add(abs);
     plan.verify.push({ path: abs, tree: null });
-    h = addWrite(plan, { side: s, path: abs, content, beforeTree: null, key: artifactKey(a.root, a.type, forkName), lock: lockFor(p, s, forkName) });
+    h = addWrite(plan, { side: s, root: rootOf(p, s), path: abs, content, beforeTree: null, key: artifactKey(a.root, a.type, forkName), lock: lockFor(p, s, forkName) });
   }
   if (sides.includes('project')) {
     plan.records.push({

@@ -178,7 +178,8 @@ export interface SyncOptions {
 
 // ---- the plan of one artifact (planned by plan.ts, carried out by execute.ts) ----
 
-export interface WriteOp { side: Side; path: string; content: ArtifactContent; hashes: ContentHashes; beforeTree: string | null; artifactKey: string }
+/** One artifact written: `root` is the project or the collection directory it must stay inside. */
+export interface WriteOp { side: Side; root: string; path: string; content: ArtifactContent; hashes: ContentHashes; beforeTree: string | null; artifactKey: string }
 export interface RecordOp {
   rootDir: string; type: ArtifactType; name: string; relPath: string; root: string; collectionName: string;
   baseline: ContentHashes; mergeBase?: string; localModifications: boolean; isNew: boolean; beforeText: string | null;

@@ -11,7 +11,7 @@ import { VersionStore } from '../../../src/core/store/versionStore';
 import { divergedCount } from '../../../src/core/model';
 import {
   useTempDirs, makeWorld, addSkill, addCommand, addAgent, deploy, check, find, stateOf, edit, writeTree, skillMd,
-  independentSkillmeatHash, skillmeatRecordText, writeRecordsFile, canReadMode000, type World,
+  independentSkillmeatHash, skillmeatRecordText, writeRecordsFile, makeUnreadable, type World,
 } from '../helpers';
 
 describe('drift', () => {
@@ -341,9 +341,9 @@ describe('drift', () => {
       addSkill(w.collection, 'review');
       await deploy(w, 'skill', 'review');
       const bad = skillFile(w.claude, 'review', 'locked.md');
-      if (canReadMode000(tmp())) fs.symlinkSync('/proc/self/mem', bad); // root reads mode 000; see hashing.test.ts
-      else { fs.writeFileSync(bad, 'x'); fs.chmodSync(bad, 0o000); }
-      const r = check(w);
+      const undo = makeUnreadable(bad, tmp());
+      let r;
+      try { r = check(w); } finally { undo(); }
       assert.ok(r.warnings.some((x) => x.code === 'unreadable-file' && x.file === bad));
     });
 

@@ -8,7 +8,7 @@ import {
   ArtifactHasher, comparePathParts, DEFAULT_EXCLUSIONS, ExclusionMatcher, hashFileSync, hashNormalised, skillmeatHash,
   skillmeatHashOf, treeHashOf, walkArtifact,
 } from '../../../src/core/drift/hashing';
-import { useTempDirs, writeTree, independentSkillmeatHash, canReadMode000 } from '../helpers';
+import { useTempDirs, writeTree, independentSkillmeatHash, makeUnreadable } from '../helpers';
 
 const sha = (...parts: (string | Buffer)[]): string => {
   const h = crypto.createHash('sha256');
@@ -209,15 +209,9 @@ describe('hashing', () => {
       const d = tmp();
       writeTree(d, { 'SKILL.md': 's' });
       const bad = path.join(d, 'secret.md');
-      if (canReadMode000(tmp())) {
-        // Root reads mode-000 files, so a permission change proves nothing here. /proc/self/mem is a
-        // regular file whose first page cannot be read by anyone (EIO), reached through a symlink.
-        fs.symlinkSync('/proc/self/mem', bad);
-      } else {
-        fs.writeFileSync(bad, 'x');
-        fs.chmodSync(bad, 0o000);
-      }
-      const h = new ArtifactHasher().hash(d)!;
+      const undo = makeUnreadable(bad, tmp());
+      let h;
+      try { h = new ArtifactHasher().hash(d)!; } finally { undo(); }
       assert.deepEqual(h.problems.map((p) => [p.code, p.file]), [['unreadable-file', bad]]);
       assert.match(h.problems[0].message, /secret\.md: cannot read/);
       assert.deepEqual(h.files.map((f) => f.rel), ['SKILL.md']);
@@ -232,14 +226,26 @@ describe('hashing', () => {
       assert.deepEqual(h.files.map((f) => f.rel), ['SKILL.md']);
     });
 
-    it('follows a symlinked file and ignores a dangling link', () => {
+    it('reads a link to a file inside the artifact as that file, and ignores a dangling link', () => {
       const d = tmp();
-      const target = path.join(tmp(), 'real.md');
-      fs.writeFileSync(target, 'real');
-      writeTree(d, { 'SKILL.md': 's' });
-      fs.symlinkSync(target, path.join(d, 'linked.md'));
+      writeTree(d, { 'SKILL.md': 's', 'docs/real.md': 'real' });
+      fs.symlinkSync(path.join('docs', 'real.md'), path.join(d, 'linked.md'));
       fs.symlinkSync(path.join(d, 'nowhere'), path.join(d, 'dangling.md'));
-      assert.deepEqual(new ArtifactHasher().hash(d)!.files.map((f) => f.rel), ['SKILL.md', 'linked.md']);
+      const h = new ArtifactHasher().hash(d)!;
+      assert.deepEqual(h.files.map((f) => f.rel), ['SKILL.md', 'docs/real.md', 'linked.md']);
+      assert.deepEqual(h.problems, []);
+    });
+
+    it('never follows a link leading out of the artifact, and says which link and why', () => {
+      const d = tmp();
+      const secret = path.join(tmp(), 'secret.env');
+      fs.writeFileSync(secret, 'TOKEN=hunter2');
+      writeTree(d, { 'SKILL.md': 's' });
+      fs.symlinkSync(secret, path.join(d, 'notes.md'));
+      const h = new ArtifactHasher().hash(d)!;
+      assert.deepEqual(h.files.map((f) => f.rel), ['SKILL.md']);
+      assert.deepEqual(h.problems.map((p) => [p.code, p.file]), [['symlink-skipped', path.join(d, 'notes.md')]]);
+      assert.match(h.problems[0].message, /a symbolic link to .*secret\.env, outside the artifact; not read, copied or synced/);
     });
 
     it('returns undefined for a missing artifact', () => {
