@@ -8,7 +8,7 @@ import { deployArtifact, undeployArtifact, SyncError } from '../core/sync/deploy
 import { readRecords, viewRecord, RecordsParseError } from '../core/store/deploymentRecords';
 import { discoverArtifacts } from '../core/drift/discovery';
 import { PROGRAM, UsageError, commandHelp, commandList, commonOptionList, findCommand, flagString, parseCommandArgs, usageHint, type CommandGroup, type OptionSpec } from './args';
-import { colours, table, STATE_COLOUR, type CliIO } from './output';
+import { colours, table, terminalSafe, STATE_COLOUR, type CliIO } from './output';
 import * as sync from './sync';
 import { generatorsCommand, stateCommand, GENERATORS_GROUP, STATE_GROUP } from './generators';
 import * as historyOps from './history';
@@ -225,7 +225,8 @@ ${commonOptionList(COMMANDS)}`;
 }
 
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: string[], io: CliIO): Promise<number> {
+export async function main(argv: string[], rawIO: CliIO): Promise<number> {
+  const io: CliIO = { ...rawIO, out: (s) => rawIO.out(terminalSafe(s)), err: (s) => rawIO.err(terminalSafe(s)) };
   const [cmd, ...rest] = argv;
   if (!cmd) { io.err(globalHelp()); return 2; }
   if (cmd === '--help' || cmd === '-h' || (cmd === 'help' && rest.length === 0)) { io.out(globalHelp()); return 0; }
@@ -251,7 +252,17 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
+/** The current directory, or undefined when it was deleted under the shell (process.cwd() throws ENOENT). */
+function currentDirectory(): string | undefined {
+  try { return process.cwd(); } catch { return undefined; }
+}
+
 if (require.main === module) {
-  const io: CliIO = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), env: process.env, cwd: process.cwd(), isTTY: !!process.stdout.isTTY };
+  const cwd = currentDirectory();
+  if (cwd === undefined) {
+    process.stderr.write('error: the current directory no longer exists (deleted or moved). cd into an existing folder, then run the command again.\n');
+    process.exit(2);
+  }
+  const io: CliIO = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), env: process.env, cwd, isTTY: !!process.stdout.isTTY };
   main(process.argv.slice(2), io).then((code) => { process.exitCode = code; }, (e) => { process.stderr.write(`error: ${(e as Error).stack ?? e}\n`); process.exitCode = 2; });
 }

@@ -24,7 +24,25 @@ export const STATE_COLOUR: Record<DriftState, Colour> = {
 };
 
 /** Renders rows as a left-aligned table; `paint` may colour a cell after padding. */
-export function table(header: string[], rows: string[][], paint?: (row: number, col: number, cell: string) => string): string {
+/**
+ * Text from files (names in records, paths) made safe to print: control characters — terminal escape sequences
+ * among them — are shown as `\xNN` instead of being sent to the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * A line safe for a terminal: every control character except newline and tab is shown as `\xNN`, but the
+ * colour codes this CLI adds itself (`ESC[…m`) are kept. Applied to everything the CLI prints, since names and
+ * messages carry text from files.
+ */
+export function terminalSafe(line: string): string {
+  return line.replace(/\u001b\[[0-9;]*m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (m) => (m.length > 1 ? m : printable(m)));
+}
+
+export function table(header: string[], rawRows: string[][], paint?: (row: number, col: number, cell: string) => string): string {
+  const rows = rawRows.map((r) => r.map(printable));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[], ri: number) => r.map((c, i) => {
     const padded = i === r.length - 1 ? c : c.padEnd(widths[i]);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parse, TomlError, TomlDate } from 'smol-toml';
 import { writeFileAtomic, withFileLock, type AtomicWriteHooks, type LockOptions } from './fsutil';
 import { ARTIFACT_TYPES, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
+import { isCollectionName } from './skillmeatHome';
 
 export const RECORDS_FILE = '.skillmeat-deployed.toml';
 
@@ -299,7 +300,7 @@ export function viewRecord(rec: DeploymentRecord, index: number): RecordView {
   // The collection is `<home>/collections/<from_collection>`: a name with separators or dots would point
   // the check (and a later pull, which writes there) outside the SkillMeat home.
   const coll = view.fromCollection;
-  if (coll && (coll === '.' || coll === '..' || /[/\\]/.test(coll))) {
+  if (coll && !isCollectionName(coll)) {
     view.invalid = `from_collection "${coll}" is not a collection name (a directory of <SkillMeat home>/collections)`;
   }
   return view;

@@ -11,7 +11,17 @@ export interface AtomicWriteHooks {
 }
 
 function tempNameFor(finalPath: string): string {
-  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const suffix = `.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  return path.join(path.dirname(finalPath), `.${fitName(path.basename(finalPath), suffix)}${suffix}`);
+}
+
+/** File systems take names of at most 255 bytes: a staging name keeps as much of `base` as fits before `suffix`. */
+function fitName(base: string, suffix: string): string {
+  const room = 255 - 1 - Buffer.byteLength(suffix); // the leading dot
+  if (Buffer.byteLength(base) <= room) return base;
+  let out = '';
+  for (const ch of base) { if (Buffer.byteLength(out + ch) > room) break; out += ch; }
+  return out;
 }
 
 /** Writes a file atomically: temp file in the same directory, fsync, rename. Old or new, never half. */
@@ -53,7 +63,8 @@ const STAGING_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$|^\..+\.[a-z]+-\d+-[0-9a-f]{8
 
 /** A unique sibling path (same file system) for staging a directory or file before a rename. */
 export function siblingTemp(finalPath: string, tag = 'tmp'): string {
-  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${tag}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  const suffix = `.${tag}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  return path.join(path.dirname(finalPath), `.${fitName(path.basename(finalPath), suffix)}${suffix}`);
 }
 
 /**

@@ -25,11 +25,19 @@ export function readHomeConfig(home: string): HomeConfig {
   try {
     const doc = parse(text) as { settings?: Record<string, unknown> };
     const name = doc.settings?.['default-collection'] ?? doc.settings?.default_collection;
+    if (typeof name === 'string' && name && !isCollectionName(name)) {
+      return { defaultCollection: 'default', problem: `${file}: default-collection ${JSON.stringify(name)} is not a collection name (a folder of ${path.join(home, 'collections')}); using "default". Fix the setting to choose another.` };
+    }
     return { defaultCollection: typeof name === 'string' && name ? name : 'default' };
   } catch (e) {
     const where = e instanceof TomlError ? `:${e.line}:${e.column}` : '';
     return { defaultCollection: 'default', problem: `${file}${where}: cannot parse (${(e as Error).message.split('\n')[0]}); using the collection "default". Fix the file to choose another.` };
   }
+}
+
+/** True for a name that is one folder of `<home>/collections` (not `.`, `..`, nothing with a separator or a control character). */
+export function isCollectionName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\u0000-\u001f\u007f]/.test(name);
 }
 
 /** Absolute path of a named collection in a home. */

@@ -120,6 +120,9 @@ export async function deployArtifact(o: DeployOptions): Promise<DeployResult> {
   checkWritePath(o.project, dst.absPath);
   checkWritePath(o.project, path.join(rootDir, RECORDS_FILE));
   const srcHash = hasher.hash(src.absPath);
+  if (srcHash && o.type === 'skill' && !fs.statSync(src.absPath).isDirectory()) {
+    throw new SyncError('not-found', `${src.absPath} is a file, not a skill: a skill is a folder with a SKILL.md. Check the name and type (--type).`);
+  }
   if (!srcHash) throw new SyncError('not-found', `${o.type} "${o.name}" is not in the collection (${src.absPath}). Check the name and type (--type), or the collection path.`);
   const prev = findRecord(rootDir, o.type, dst.relPath);
   const current = hasher.hash(dst.absPath);

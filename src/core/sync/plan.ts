@@ -267,6 +267,11 @@ export async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: Collectio
     incoming: o.direction === 'update' ? 'collection' : 'project',
   };
 
+  // A skill without SKILL.md is not loaded by Claude Code: it is not carried to the other side.
+  if (a.type === 'skill' && !p.side[p.incoming].content.files.some((f) => f.rel === 'SKILL.md')) {
+    return skip(`the ${p.incoming}'s copy has no SKILL.md, so Claude Code would not load it; restore its SKILL.md, then sync again`);
+  }
+
   if (a.state === 'converged' || p.side.project.tree === p.side.collection.tree) {
     result.action = 'rebaseline';
     planBaselineOnly(p, P, 'both sides agree: re-baselined');
