@@ -53,7 +53,8 @@ function findArtifact(ctx: HistoryContext, service: CaptureService, store: Versi
     const rootDir = path.join(ctx.project, root);
     if (fs.existsSync(rootDir)) {
       for (const a of discoverArtifacts(rootDir)) {
-        if (a.name === name && (!type || a.type === type)) found.set(artifactKey(root, a.type, a.name), service.locate(artifactKey(root, a.type, a.name))!);
+        const loc = a.name === name && (!type || a.type === type) ? service.locate(artifactKey(root, a.type, a.name)) : undefined;
+        if (loc) found.set(loc.key, loc);
       }
     }
     for (const t of type ? [type] : ARTIFACT_TYPES) {

@@ -37,7 +37,8 @@ export function discoverArtifacts(baseDir: string, exclusions: ExclusionMatcher 
     const typeDir = path.join(baseDir, TYPE_DIRS[type]);
     if (type === 'skill') {
       for (const d of listDir(typeDir)) {
-        if (d.name.startsWith('.') || !isDirEntry(typeDir, d) || exclusions.isJunkDir(d.name, d.name)) continue;
+        // A folder whose name is no safe artifact name (a newline, a backslash…) is not an artifact: no path is built from it.
+        if (d.name.startsWith('.') || !isSafeArtifactName(type, d.name) || !isDirEntry(typeDir, d) || exclusions.isJunkDir(d.name, d.name)) continue;
         out.push({ type, name: d.name, relPath: `${TYPE_DIRS[type]}/${d.name}`, absPath: path.join(typeDir, d.name) });
       }
       continue;
@@ -50,6 +51,7 @@ export function discoverArtifacts(baseDir: string, exclusions: ExclusionMatcher 
           if (depth < 4 && !exclusions.isJunkDir(d.name, prefix + d.name)) walk(path.join(dir, d.name), `${prefix}${d.name}/`, depth + 1);
         } else if (d.name.endsWith('.md') && isFileEntry(dir, d) && !exclusions.isJunkFile(d.name, prefix + d.name)) {
           const name = prefix + d.name.slice(0, -3);
+          if (!isSafeArtifactName(type, name)) continue;
           out.push({ type, name, relPath: `${TYPE_DIRS[type]}/${name}.md`, absPath: path.join(dir, d.name) });
         }
       }

@@ -15,7 +15,7 @@ import {
   type CaptureAction, type CaptureEntry, type CaptureOrigin, type CaptureSettings, type CaptureStatus, type OwnWriteOrigin, type PendingCapture,
 } from './capturePolicy';
 import { ArtifactHasher, walkArtifact, type ArtifactHash, type ExclusionMatcher } from '../drift/hashing';
-import { artifactKey, ARTIFACT_TYPES, PROFILE_ROOTS, TYPE_DIRS, type ArtifactType } from '../model';
+import { artifactKey, ARTIFACT_TYPES, PROFILE_ROOTS, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
 import { artifactPath, discoverArtifacts } from '../drift/discovery';
 import { readRecords, viewRecord, RecordsParseError, RECORDS_FILE } from '../store/deploymentRecords';
 import { checkWritePath, siblingTemp, swapIntoPlace } from '../store/fsutil';
@@ -86,12 +86,14 @@ export function artifactForPath(project: string, roots: readonly string[], absPa
       if (!last && exclusions?.isJunkDir(inner[i], innerRel)) return undefined;
       if (last && (exclusions?.isJunkFile(inner[i], innerRel) || exclusions?.isJunkDir(inner[i], innerRel))) return undefined;
     }
+    if (!isSafeArtifactName(type, name)) return undefined; // discovery does not list it either
     return { key: artifactKey(root, type, name), root, type, name, absPath: artifactPath(rootDir, type, name).absPath };
   }
   const file = rest[rest.length - 1];
   if (!file.endsWith('.md') || rest.length > MAX_NAMESPACE_DEPTH + 1 || rest.some((p) => p.startsWith('.'))) return undefined;
   if (exclusions?.isJunkFile(file, rest.join('/'))) return undefined;
   const name = rest.join('/').slice(0, -3);
+  if (!isSafeArtifactName(type, name)) return undefined;
   return { key: artifactKey(root, type, name), root, type, name, absPath: artifactPath(rootDir, type, name).absPath };
 }
 
@@ -243,7 +245,7 @@ export class CaptureService {
   /** Where the artifact with this key lives in this project. */
   locate(key: string): ArtifactLocation | undefined {
     const k = parseArtifactKey(key);
-    if (!k) return undefined;
+    if (!k || !isSafeArtifactName(k.type, k.name)) return undefined;
     return { key, ...k, absPath: artifactPath(path.join(this.project, k.root), k.type, k.name).absPath };
   }
 

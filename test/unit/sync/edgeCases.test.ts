@@ -55,6 +55,23 @@ describe('edge cases of names and places', () => {
     assert.match(printed, /review\\x1b\[2J/);
   });
 
+  it('handles a skill folder whose name holds a newline without crashing: it is no artifact (check, capture, history, restore)', async () => {
+    w = await makeSyncWorld(tmp);
+    addSkill(w.collection, 'review');
+    await deploy(w, 'skill', 'review');
+    for (const base of [w.claude, w.collection]) writeTree(path.join(base, 'skills', 'a\nb'), { 'SKILL.md': 'odd\n' });
+    const io = captureIO({ env: w.env, cwd: w.project });
+    const run = async (...argv: string[]) => { io.stdout.length = 0; io.stderr.length = 0; return main([...argv, '--project', w!.project], io); };
+    assert.equal(await run('check'), 0, io.stderr.join('\n'));
+    assert.ok(!io.stdout.join('\n').includes('a\\x0ab'), 'listed as an artifact');
+    assert.equal(await run('capture'), 0, io.stderr.join('\n'));
+    for (const argv of [['history', 'a\nb'], ['restore', 'a\nb', '1']]) {
+      const code = await run(...argv);
+      assert.equal(code, 1, `${argv[0]}: ${io.stderr.join('\n')}`);
+      assert.match(io.stderr.join('\n'), /^error: no artifact named/, 'a clear error, not a crash');
+    }
+  });
+
   it('ignores a default-collection that leads outside <home>/collections, and says so', () => {
     const home = tmp();
     writeTree(home, { 'config.toml': '[settings]\ndefault-collection = "../.."\n' });
