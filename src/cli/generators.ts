@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import {
-  DEFAULT_TIMEOUT_MS, StateError, defaultStateDbPath, detectStateKind, discoverGenerators, generatorStatus, isWritable,
+  DEFAULT_TIMEOUT_MS, LineSplitter, StateError, defaultStateDbPath, detectStateKind, discoverGenerators, generatorStatus, isWritable,
   openStateSource, parseSkillsDirs, parseStateKind, runGenerator, runGenerators, runRecordFileFor, selectGenerators, splitPatternList,
 } from '../core/generators';
 import type {
@@ -56,21 +56,6 @@ function discover(args: ParsedArgs, io: CliIO, project: string): { gens: Discove
   const extraSkillDirs = fromEnvAndFlag(io.env.SKILLS_DIRS, 'skills-dir');
   const allowedOutputDirs = fromEnvAndFlag(io.env.SKILLMEAT_SYNC_OUTPUT_DIRS, 'allow-output');
   return { gens: discoverGenerators([project], { extraSkillDirs, allowedOutputDirs }), allowedOutputDirs };
-}
-
-/** Re-cuts streamed chunks into whole lines for a line-based io. */
-class LineWriter {
-  private partial = '';
-  constructor(private readonly emit: (line: string) => void) {}
-  write(chunk: string): void {
-    const parts = (this.partial + chunk).split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const line of parts) this.emit(line);
-  }
-  flush(): void {
-    if (this.partial) this.emit(this.partial);
-    this.partial = '';
-  }
 }
 
 function formatManifestError(e: ManifestError): string {
@@ -238,7 +223,7 @@ async function generate(args: ParsedArgs, io: CliIO, deps: GeneratorCommandDeps)
     throw new StateError('unreadable', config.path, `cannot open the state database ${config.path}: ${(e as Error).message}`, 'check --state-db');
   }
   // the generator's output goes to stderr (stdout carries the results), re-cut into lines for the io
-  const generatorLog = new LineWriter((line) => io.err(line));
+  const generatorLog = new LineSplitter((line) => io.err(line));
   const opts = {
     state,
     shim: deps.shim ?? defaultShim(),

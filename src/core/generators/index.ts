@@ -20,3 +20,4 @@ export type { RunGeneratorOptions, GeneratorRunResult, GeneratorRef, GenerateSel
 export { generatorStatus, readRunRecords, outputHash } from './runRecords';
 export type { GeneratorStatus, LastRun, GeneratedOutput, GeneratorRecord, RunOutcome, StaleReason, StatusSubject } from './runRecords';
 export { skillmeatHome, workspaceDataDir, defaultStateDbPath, defaultRunRecordFile, runRecordFileFor } from './paths';
+export { LineSplitter, MAX_LOG_LINE } from './lines';

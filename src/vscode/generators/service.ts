@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  DEFAULT_TIMEOUT_MS, defaultStateDbPath, detectStateKind, discoverGenerators, generatorStatus, openStateSource, readRunRecords,
+  DEFAULT_TIMEOUT_MS, LineSplitter, defaultStateDbPath, detectStateKind, discoverGenerators, generatorStatus, openStateSource, readRunRecords,
   runGenerator, runGenerators, runRecordFileFor,
 } from '../../core/generators';
 import type {
@@ -273,20 +273,22 @@ export class GeneratorsService implements vscode.Disposable {
   private logSinkFor(gen: DiscoveredGenerator, extra?: RunLog): { sink: RunLog; done: () => void } {
     const key = path.resolve(gen.skillDir);
     let text = `# ${gen.id} — ${new Date().toISOString()}\n`;
-    const partial: Record<string, string> = { stdout: '', stderr: '', info: '' };
-    const emit = (line: string, stream: string): void => {
-      if (stream === 'stderr') this.log.warn(`[${gen.name}] ${line}`);
-      else this.log.info(`[${gen.name}] ${line}`);
+    const lines = new Map<string, LineSplitter>();
+    const splitterOf = (stream: string): LineSplitter => {
+      let s = lines.get(stream);
+      if (!s) {
+        s = new LineSplitter((line) => (stream === 'stderr' ? this.log.warn(`[${gen.name}] ${line}`) : this.log.info(`[${gen.name}] ${line}`)));
+        lines.set(stream, s);
+      }
+      return s;
     };
     const sink: RunLog = (chunk, stream) => {
       text = (text + chunk).slice(-LAST_LOG_LIMIT);
-      const parts = (partial[stream] + chunk).split('\n');
-      partial[stream] = parts.pop() ?? '';
-      for (const line of parts) emit(line, stream);
+      splitterOf(stream).write(chunk);
       extra?.(chunk, stream);
     };
     const done = (): void => {
-      for (const [stream, rest] of Object.entries(partial)) if (rest) emit(rest, stream);
+      for (const s of lines.values()) s.flush();
       this.lastLogs.set(key, text);
     };
     return { sink, done };
