@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockTimeoutError, acquireLock, siblingTemp } from '../store/fsutil';
+import { LockTimeoutError, acquireLock, siblingTemp, writeFileAtomic } from '../store/fsutil';
 import { realpathOfNearestAncestor, validateManifest } from './manifest';
 import type { ValidatedManifest } from './manifest';
 import { shortHash, skillmeatHome } from './paths';
@@ -77,6 +77,8 @@ export interface GeneratorRunResult {
 /** What the runner needs to know about a generator: its manifest file and workspace folder. */
 export type GeneratorRef = Pick<ValidatedManifest, 'file' | 'workspaceFolder'>;
 
+/** How long stdout/stderr may stay open after the generator exited (held by a process it left behind). */
+const PIPE_GRACE_MS = 1_000;
 const MAX_CAPTURE = 1 << 20;
 const LOG_TAIL = 4000;
 
@@ -244,14 +246,25 @@ async function runLocked(
       child.stdout?.on('data', (d: string) => { stdout.add(d); tail(d); log(d, 'stdout'); });
       child.stderr?.on('data', (d: string) => { stderr.add(d); tail(d); log(d, 'stderr'); });
       child.on('error', (e) => { spawnError = e; });
-      child.on('close', (code, sig) => {
+      let settled = false;
+      const settle = (code: number | null, sig: NodeJS.Signals | null): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         if (graceTimer) clearTimeout(graceTimer);
+        if (pipesTimer) clearTimeout(pipesTimer);
         opts.signal?.removeEventListener('abort', onAbort);
         exitCode = code;
         exitSignal = sig;
         resolve();
+      };
+      // The run ends when the generator exits: a background child it left holding stdout or stderr open
+      // (a daemon, a `setsid` helper) gets a short grace to flush, then our ends of the pipes are closed.
+      let pipesTimer: NodeJS.Timeout | undefined;
+      child.on('exit', (code, sig) => {
+        pipesTimer = setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); settle(code, sig); }, PIPE_GRACE_MS);
       });
+      child.on('close', (code, sig) => settle(code, sig));
     });
 
     const durationMs = Date.now() - started;
@@ -277,6 +290,9 @@ async function runLocked(
         result = fail('no-output', `${v.generatorPath} exited 0 but wrote nothing: it must write its output to the file named by $SYNC_OUTPUT_FILE (not to ${manifest.outputFile} directly). ${outputPath} was left as it was.`);
       } else if (!st.isFile()) {
         result = fail('no-output', `${v.generatorPath} left something other than a regular file at $SYNC_OUTPUT_FILE (a symlink or directory); ${outputPath} was left as it was. Write the output as a plain file.`);
+      } else if (st.nlink > 1) {
+        // A hard link would make the published output (and its mode) another file's, possibly outside the workspace.
+        result = fail('no-output', `${v.generatorPath} left a file with other names (a hard link) at $SYNC_OUTPUT_FILE; ${outputPath} was left as it was. Write the output as a new plain file.`);
       } else if (st.size === 0) {
         result = fail('no-output', `${v.generatorPath} exited 0 but wrote an empty file to $SYNC_OUTPUT_FILE; ${outputPath} was left as it was. Check that the generator found its state (patterns ${manifest.patterns.join(', ')}).`);
       } else {
@@ -310,11 +326,13 @@ function publish(
   if (!again.valid || again.outputPath !== outputPath) {
     return { ...ranBase, ok: false, outcome: 'write-error', message: `Not written: ${v.file} or the path to ${outputPath} changed while the generator ran (${again.errors[0]?.message ?? 'different output'}). Run it again.` };
   }
-  const fd = fs.openSync(temp, 'r+');
-  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
-  try { fs.chmodSync(temp, fs.statSync(outputPath).mode & 0o7777); } catch { /* new output: keep the generator's mode */ }
+  // The output is a new file written from the temp's bytes, not the temp renamed: a process the generator left
+  // running keeps writing to the temp's inode (removed after the run), never to the published output, and no
+  // mode change reaches whatever the temp might have become meanwhile.
   const bytes = fs.readFileSync(temp);
-  fs.renameSync(temp, outputPath);
+  let mode: number;
+  try { mode = fs.statSync(outputPath).mode & 0o7777; } catch { mode = fs.statSync(temp).mode & 0o777; }
+  writeFileAtomic(outputPath, bytes, {}, mode);
   const hash = outputHash(bytes);
   updateRunRecord(opts.runRecordFile, path.resolve(v.skillDir), (r) => ({
     ...r,

@@ -220,6 +220,44 @@ describe('running a generator', () => {
   });
 });
 
+describe('a generator that misbehaves after it is done (issue 12, item 8)', () => {
+  afterEach(cleanupTemp);
+
+  it('does not let a process it left behind write into the published output', async () => {
+    // A setsid helper keeps the temp output open and appends to it after the generator exited; it says when done.
+    const f = await fixture();
+    const done = path.join(f.ws, 'helper-done');
+    f.setGenerator(`#!/bin/sh\nprintf "# notes\\n" > "$SYNC_OUTPUT_FILE"\nexec 3>>"$SYNC_OUTPUT_FILE"\nsetsid sh -c 'sleep 0.3; echo LATE >&3; touch "${done}"' </dev/null >/dev/null 2>&1 &\n`);
+    const r = await f.run();
+    assert.equal(r.outcome, 'ok', r.message);
+    await waitFor(() => fs.existsSync(done), 'the left-behind helper to finish writing');
+    assert.equal(fs.readFileSync(f.output, 'utf8'), '# notes\n');
+  });
+
+  it('succeeds when a process it left behind holds stdout open, instead of timing out', async () => {
+    const f = await fixture();
+    f.setGenerator('#!/bin/sh\nprintf "# notes\\n" > "$SYNC_OUTPUT_FILE"\n(sleep 5) &\necho generated\n');
+    const r = await f.run({ timeoutMs: 10_000 });
+    assert.equal(r.outcome, 'ok', r.message);
+    assert.ok(r.durationMs < 10_000, `the run waited for the helper (${r.durationMs} ms)`);
+    assert.equal(fs.readFileSync(f.output, 'utf8'), '# notes\n');
+  });
+
+  it('refuses an output hard-linked to another file, and leaves that file and its mode alone', async () => {
+    const f = await fixture();
+    const outside = path.join(tempDir('outside'), 'secret.txt');
+    fs.writeFileSync(outside, 'secret\n', { mode: 0o600 });
+    fs.chmodSync(outside, 0o600);
+    f.setGenerator(`#!/bin/sh\nrm -f "$SYNC_OUTPUT_FILE"\nln "${outside}" "$SYNC_OUTPUT_FILE"\n`);
+    const r = await f.run();
+    assert.equal(r.ok, false);
+    assert.match(r.message, /a hard link/);
+    assert.equal(fs.statSync(outside).mode & 0o777, 0o600);
+    assert.equal(fs.readFileSync(outside, 'utf8'), 'secret\n');
+    assert.ok(!fs.existsSync(f.output));
+  });
+});
+
 describe('stale and hand-edit detection', () => {
   afterEach(cleanupTemp);
 
