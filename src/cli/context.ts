@@ -1,4 +1,7 @@
 // What every CLI command handler receives, and the helpers they all need.
+import * as path from 'node:path';
+import { PROFILE_ROOTS } from '../core/model';
+import { recoverInterruptedWrites, stagingDirs } from '../core/store/recovery';
 import { collectionResolver } from '../core/store/skillmeatHome';
 import { defaultStoreDir } from '../core/store/versionStore';
 import { flagString, type ParsedArgs } from './args';
@@ -10,4 +13,17 @@ export interface CommandContext { io: CliIO; args: ParsedArgs; project: string; 
 /** The version store: `--store`, else `$SKILLMEAT_HOME/sync`. */
 export function storeDir(ctx: CommandContext): string {
   return flagString(ctx.args, 'store') ?? defaultStoreDir(collectionResolver({ env: ctx.io.env }).home);
+}
+
+/**
+ * Before a command that writes: finishes what an interrupted earlier write left in the project's profile roots,
+ * the collection and the version store (see core/store/recovery), and says what it did on stderr.
+ */
+export function recoverInterrupted(ctx: CommandContext): void {
+  const collection = collectionResolver({ env: ctx.io.env, collection: flagString(ctx.args, 'collection') }).resolve(undefined).path;
+  const { dirs, recursive } = stagingDirs([...PROFILE_ROOTS.map((r) => path.join(ctx.project, r)), collection]);
+  const r = recoverInterruptedWrites([...dirs, storeDir(ctx)], recursive);
+  for (const p of r.restored) ctx.io.err(`recovered: ${p} put back as it was before an interrupted write`);
+  if (r.removed.length) ctx.io.err(`recovered: removed ${r.removed.length} leftover(s) of an interrupted write`);
+  for (const p of r.problems) ctx.io.err(`warning: ${p}`);
 }

@@ -12,7 +12,7 @@ import { colours, table, terminalSafe, STATE_COLOUR, type CliIO } from './output
 import * as sync from './sync';
 import { generatorsCommand, stateCommand, GENERATORS_GROUP, STATE_GROUP } from './generators';
 import * as historyOps from './history';
-import { storeDir, type CommandContext } from './context';
+import { recoverInterrupted, storeDir, type CommandContext } from './context';
 
 type Context = CommandContext;
 
@@ -158,6 +158,9 @@ const STRATEGY: OptionSpec = { type: 'string', value: 'S', help: 'merge (default
 const SYNC_EXIT = 'Exit: 0 done (or nothing to do), 1 conflicts left unresolved (listed; nothing written for those artifacts), 2 error (nothing changed).';
 
 /** The top-level commands: their synopsis and options (for parsing and --help) and their handlers. `sync` and `state` are groups of their own. */
+/** Commands that write, and so first recover from an interrupted write. */
+const WRITING_COMMANDS: ReadonlySet<string> = new Set(['deploy', 'undeploy', 'update', 'pull', 'undo', 'restore', 'capture', 'prune']);
+
 export const COMMANDS: CommandGroup<Handler> = {
   prefix: '',
   summary: 'keep Claude Code skills, commands and agents in sync with your collection',
@@ -244,7 +247,10 @@ export async function main(argv: string[], rawIO: CliIO): Promise<number> {
     const project = path.resolve(io.cwd, flagString(args, 'project') ?? '.');
     // Paths on the command line are relative to the caller's directory, whichever process runs the CLI.
     for (const f of ['collection', 'store']) { const v = flagString(args, f); if (v !== undefined) args.flags.set(f, path.resolve(io.cwd, v)); }
-    return await spec.run({ io, args, project, json: args.flags.has('json') });
+    const ctx = { io, args, project, json: args.flags.has('json') };
+    // A command that writes first finishes what an interrupted one left (a check stays read-only).
+    if (WRITING_COMMANDS.has(cmd)) recoverInterrupted(ctx);
+    return await spec.run(ctx);
   } catch (e) {
     if (e instanceof UsageError) { io.err(`error: ${e.message}\n\n${usageHint(COMMANDS, cmd)}`); return 2; }
     io.err(`error: ${(e as Error).message}`);

@@ -12,6 +12,7 @@ import { createLog } from './log';
 import { CaptureController } from '../history/captureController';
 import { Operations, type OperationKind } from './operations';
 import { ArtifactWatcher } from './watcher';
+import { recoverAtStartup } from './recovery';
 import { HistoryView, historyApi, type HistoryApi } from '../history/view';
 import { VersionFileContentProvider } from '../history/content';
 import { HistoryDecorations } from '../history/decorations';
@@ -99,8 +100,11 @@ export class Container implements vscode.Disposable {
     t.push(['registerCommands', performance.now()]);
     this.sync = this.add(new SyncFeature(this.service, this.log, this.operations));
     t.push(['sync', performance.now()]);
-    // File watchers start right after activation returns.
-    const watch = setImmediate(() => this.service.rewatch());
+    // File watchers start right after activation returns, and what an interrupted write left is finished.
+    const watch = setImmediate(() => {
+      this.service.rewatch();
+      void recoverAtStartup(this.operations, this.log).catch((e) => this.log.error(`recovery at start-up: ${(e as Error).stack ?? e}`));
+    });
     this.add({ dispose: () => clearImmediate(watch) });
     this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations));
     t.push(['generators', performance.now()]);
