@@ -24,6 +24,28 @@ function fitName(base: string, suffix: string): string {
   return out;
 }
 
+// The crash campaign's injection point (tests and `npm run bench` only): with SKILLMEAT_SYNC_CRASH_AT=N the
+// process kills itself (SIGKILL, as a power cut or `kill -9` would) at the Nth write point of its run; with
+// SKILLMEAT_SYNC_CRASH_AT=count it prints how many write points the run passed, on exit, to stderr.
+const crashAt = process.env.SKILLMEAT_SYNC_CRASH_AT;
+let writePoints = 0;
+if (crashAt === 'count') process.on('exit', () => process.stderr.write(`write points: ${writePoints}\n`));
+
+/** A place between two steps of a write where a crash must leave everything whole (see the crash campaign). */
+export function writePoint(): void {
+  if (!crashAt) return;
+  writePoints++;
+  if (crashAt !== 'count' && writePoints === Number(crashAt)) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Makes a rename in `dir` durable (the directory entry itself is on disk), so a power cut keeps old or new. */
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try { fd = fs.openSync(dir, 'r'); fs.fsyncSync(fd); } catch { /* not supported here (some file systems, Windows) */ } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 /** Writes a file atomically: temp file in the same directory, fsync, rename. Old or new, never half. */
 export function writeFileAtomic(finalPath: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}, mode?: number): void {
   fs.mkdirSync(path.dirname(finalPath), { recursive: true });
@@ -40,7 +62,10 @@ export function writeFileAtomic(finalPath: string, data: string | Uint8Array, ho
       try { fs.chmodSync(tmp, fs.statSync(finalPath).mode & 0o7777); } catch { /* new file */ }
     }
     hooks.beforeRename?.(tmp, finalPath);
+    writePoint();
     fs.renameSync(tmp, finalPath);
+    fsyncDir(path.dirname(finalPath));
+    writePoint();
   } catch (e) {
     if (fd !== undefined) { try { fs.closeSync(fd); } catch { /* already failing */ } }
     try { fs.rmSync(tmp, { force: true }); } catch { /* best effort */ }
@@ -77,6 +102,7 @@ export function swapIntoPlace(stagedPath: string, finalPath: string): void {
   if (fs.existsSync(finalPath) || isBrokenLink(finalPath)) {
     old = siblingTemp(finalPath, 'old');
     fs.renameSync(finalPath, old);
+    writePoint();
   }
   try {
     fs.renameSync(stagedPath, finalPath);
@@ -84,6 +110,8 @@ export function swapIntoPlace(stagedPath: string, finalPath: string): void {
     if (old) fs.renameSync(old, finalPath);
     throw e;
   }
+  fsyncDir(path.dirname(finalPath));
+  writePoint();
   if (old) fs.rmSync(old, { recursive: true, force: true });
 }
 
@@ -96,6 +124,8 @@ export function removeAtomic(target: string): void {
   if (!fs.existsSync(target) && !isBrokenLink(target)) return;
   const aside = siblingTemp(target, 'del');
   fs.renameSync(target, aside);
+  fsyncDir(path.dirname(target));
+  writePoint();
   fs.rmSync(aside, { recursive: true, force: true });
 }
 

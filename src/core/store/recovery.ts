@@ -102,3 +102,11 @@ export function stagingDirs(bases: readonly string[]): { dirs: string[]; recursi
   }
   return { dirs, recursive };
 }
+
+/** The folders the version store writes in: its own, and each blob folder (`blobs/<2 hex>`). */
+export function storeStagingDirs(storeDir: string): string[] {
+  const blobs = path.join(storeDir, 'blobs');
+  let subdirs: string[] = [];
+  try { subdirs = fs.readdirSync(blobs).filter((n) => /^[0-9a-f]{2}$/.test(n)).map((n) => path.join(blobs, n)); } catch { /* no blobs yet */ }
+  return [storeDir, ...subdirs];
+}

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import type { Database } from 'sql.js';
 import { loadSqlJs } from './sqlite';
-import { writeFileAtomic, withFileLock, type LockOptions } from './fsutil';
+import { writeFileAtomic, withFileLock, writePoint, type LockOptions } from './fsutil';
 import { comparePathParts, walkArtifact, treeHashOf, skillmeatHashOf, hashNormalised, type ExclusionMatcher } from '../drift/hashing';
 import type { BaselineLookup } from '../drift/drift';
 
@@ -301,6 +301,7 @@ export class VersionStore implements BaselineLookup {
       this.checkpoint();
       return;
     }
+    writePoint();
     const fd = fs.openSync(this.logFile, 'r+');
     try {
       fs.ftruncateSync(fd, this.logApplied); // drop a tail a crashed writer left half-written

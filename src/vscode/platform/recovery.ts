@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PROFILE_ROOTS } from '../../core/model';
-import { recoverInterruptedWrites, stagingDirs } from '../../core/store/recovery';
+import { recoverInterruptedWrites, stagingDirs, storeStagingDirs } from '../../core/store/recovery';
 import { collectionResolver } from '../../core/store/skillmeatHome';
 import { defaultStoreDir } from '../../core/store/versionStore';
 import type { Operations } from './operations';
@@ -20,7 +20,7 @@ export async function recoverAtStartup(operations: Operations, log: vscode.LogOu
     bases.add(collectionResolver({ env, collection: s.collectionPath }).resolve(undefined).path);
   }
   const { dirs, recursive } = stagingDirs([...bases]);
-  const report = await operations.run('recover', [], async () => recoverInterruptedWrites([...dirs, defaultStoreDir(collectionResolver({ env }).home)], recursive),
+  const report = await operations.run('recover', [], async () => recoverInterruptedWrites([...dirs, ...storeStagingDirs(defaultStoreDir(collectionResolver({ env }).home))], recursive),
     { title: vscode.l10n.t('Finishing interrupted writes'), progress: false });
   for (const p of report.restored) log.warn(`recovered: ${p} put back as it was before an interrupted write`);
   if (report.removed.length) log.info(`recovered: removed ${report.removed.length} leftover(s) of an interrupted write: ${report.removed.join(', ')}`);

@@ -1,0 +1,14 @@
+// A sample of the crash campaign (every write point runs in `npm run bench`): killed at injected write points,
+// the CLI leaves every artifact whole, loses no record or version, and a re-run converges without leftovers.
+import { strict as assert } from 'node:assert';
+import { runCrashCampaign } from './crashCampaign';
+
+describe('crash campaign (sample)', () => {
+  it('kills deploy, pull, update, restore and capture at write points; nothing is torn, lost or left behind', async function () {
+    this.timeout(120_000);
+    const r = await runCrashCampaign({ sample: 4 });
+    assert.ok(r.trials.length >= 15, `only ${r.trials.length} trials: ${JSON.stringify(r.points)}`);
+    const bad = r.trials.filter((t) => t.violations.length);
+    assert.deepEqual(bad.map((t) => `${t.command} @${t.point}: ${t.violations.join('; ')}`), []);
+  });
+});

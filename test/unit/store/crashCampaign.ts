@@ -1,0 +1,137 @@
+// The crash campaign (issue 12): the CLI, as it ships (one bundle), is killed with SIGKILL at injected write
+// points (SKILLMEAT_SYNC_CRASH_AT, see fsutil's writePoint) across deploy, update, pull, restore and capture. After
+// each kill: every artifact is entirely old or entirely new, the records file parses and lists the artifact, every
+// stored version's content is there, and a re-run of the same command leaves no leftovers and converges on the
+// state an uninterrupted run gives. Shared by the unit test (a sample) and `npm run bench` (every point).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as esbuild from 'esbuild';
+import { readRecords, viewRecord } from '../../../src/core/store/deploymentRecords';
+import { VersionStore } from '../../../src/core/store/versionStore';
+import { isStagingPath } from '../../../src/core/store/fsutil';
+import { recoverInterruptedWrites, stagingDirs, storeStagingDirs } from '../../../src/core/store/recovery';
+import { addSkill, addCommand, snapshotDir, makeWorld } from '../helpers';
+
+const REPO = path.resolve(__dirname, '../../..');
+
+export interface Trial { command: string; point: number; violations: string[] }
+export interface CampaignResult { trials: Trial[]; points: Record<string, number> }
+
+interface Scenario { name: string; argv: (world: string) => string[]; watched: string[] }
+
+/** A world (home + project) prepared once and copied for every trial. */
+async function makeTemplate(dir: string, cli: string): Promise<string> {
+  const w = makeWorld((tag = 'w') => { const d = path.join(dir, tag); fs.mkdirSync(d, { recursive: true }); return d; });
+  addSkill(w.collection, 'review', { 'notes.md': 'one\ntwo\nthree\n' });
+  addSkill(w.collection, 'other', { 'notes.md': 'x\n' });
+  addCommand(w.collection, 'ship', 'Ship it.\n');
+  const run = (...argv: string[]) => {
+    const r = spawnSync(process.execPath, [cli, ...argv, '--project', w.project], { env: { ...process.env, SKILLMEAT_HOME: w.home }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`template: ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  };
+  run('deploy', 'review', 'ship');
+  fs.appendFileSync(path.join(w.claude, 'skills', 'review', 'notes.md'), 'four (project)\n');
+  fs.appendFileSync(path.join(w.collection, 'commands', 'ship.md'), 'Carefully.\n');
+  run('capture', 'review');
+  return path.dirname(w.home);
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'deploy', argv: () => ['deploy', 'other'], watched: ['project/.claude/skills/other'] },
+  { name: 'pull', argv: () => ['pull', 'review', '--strategy', 'overwrite'], watched: ['project/.claude/skills/review', 'home/collections/default/skills/review'] },
+  { name: 'update', argv: () => ['update', 'ship', '--strategy', 'overwrite'], watched: ['project/.claude/commands/ship.md'] },
+  { name: 'restore', argv: () => ['restore', 'review', '1'], watched: ['project/.claude/skills/review'] },
+  { name: 'capture', argv: () => ['capture'], watched: [] },
+];
+
+function cliRun(cli: string, world: string, argv: string[], crashAt?: string) {
+  return spawnSync(process.execPath, [cli, ...argv, '--project', path.join(world, 'project')], {
+    env: { ...process.env, SKILLMEAT_HOME: path.join(world, 'home'), ...(crashAt ? { SKILLMEAT_SYNC_CRASH_AT: crashAt } : {}) }, encoding: 'utf8',
+  });
+}
+
+function contentOf(p: string): string {
+  if (!fs.existsSync(p)) return '(absent)';
+  return JSON.stringify([...snapshotDir(p).entries()].map(([rel, e]) => [rel, e.kind, e.sha256 ?? '']));
+}
+
+function leftovers(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const abs = path.join(d, e.name);
+      if (isStagingPath(abs) && !e.name.endsWith('.lock')) out.push(abs);
+      else if (e.isDirectory()) walk(abs);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function storeProblems(world: string): Promise<string[]> {
+  const problems: string[] = [];
+  let store: VersionStore;
+  try { store = await VersionStore.open(path.join(world, 'home', 'sync')); } catch (e) { return [`the version store does not open: ${(e as Error).message}`]; }
+  try {
+    for (const v of store.projectVersions(path.join(world, 'project'))) {
+      const t = store.getTree(v.treeHash);
+      if (!t) { problems.push(`version #${v.id} has no tree`); continue; }
+      for (const f of t.files) { try { store.readBlob(f.blob); } catch { problems.push(`version #${v.id}: the content of ${f.rel} is gone`); } }
+    }
+  } finally { store.close(); }
+  return problems;
+}
+
+/** Runs the campaign: every write point of every scenario, or `sample` evenly spread points of each. */
+export async function runCrashCampaign(opts: { sample?: number } = {}): Promise<CampaignResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skillmeat-crash-'));
+  try {
+    const cli = path.join(dir, 'cli.js');
+    await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: cli, logLevel: 'silent' });
+    fs.copyFileSync(path.join(REPO, 'node_modules/sql.js/dist/sql-wasm.wasm'), path.join(dir, 'sql-wasm.wasm'));
+    const template = await makeTemplate(path.join(dir, 'template'), cli);
+    const copy = (tag: string) => { const d = path.join(dir, tag); fs.cpSync(template, d, { recursive: true }); return d; };
+    const result: CampaignResult = { trials: [], points: {} };
+    for (const s of SCENARIOS) {
+      const ref = copy(`${s.name}-ref`);
+      const before = Object.fromEntries(s.watched.map((w) => [w, contentOf(path.join(ref, w))]));
+      const counted = cliRun(cli, ref, s.argv(ref), 'count');
+      if (counted.status !== 0) throw new Error(`${s.name}: the uninterrupted run exited ${counted.status}: ${counted.stderr}`);
+      const total = Number(/write points: (\d+)/.exec(counted.stderr)?.[1] ?? 0);
+      result.points[s.name] = total;
+      const after = Object.fromEntries(s.watched.map((w) => [w, contentOf(path.join(ref, w))]));
+      const points = Array.from({ length: total }, (_, i) => i + 1);
+      const chosen = opts.sample && opts.sample < total ? Array.from({ length: opts.sample }, (_, i) => points[Math.floor((i * total) / opts.sample!)]) : points;
+      for (const k of chosen) {
+        const world = copy(`${s.name}-${k}`);
+        const violations: string[] = [];
+        const crashed = cliRun(cli, world, s.argv(world), String(k));
+        if (crashed.signal !== 'SIGKILL') violations.push(`not killed at write point ${k} (exit ${crashed.status})`);
+        // The next start (of the CLI or the extension) finishes what the killed run left; then every artifact is whole.
+        const { dirs, recursive } = stagingDirs([path.join(world, 'project', '.claude'), path.join(world, 'home', 'collections', 'default')]);
+        const recovered = recoverInterruptedWrites([...dirs, ...storeStagingDirs(path.join(world, 'home', 'sync'))], recursive);
+        violations.push(...recovered.problems);
+        for (const w of s.watched) {
+          const now = contentOf(path.join(world, w));
+          if (now !== before[w] && now !== after[w]) violations.push(`${w} is neither old nor new after the kill and the next start`);
+        }
+        try { readRecords(path.join(world, 'project', '.claude')).records.forEach(viewRecord); } catch (e) { violations.push(`records unreadable: ${(e as Error).message}`); }
+        violations.push(...await storeProblems(world));
+        const again = cliRun(cli, world, s.argv(world));
+        if (again.status !== 0) violations.push(`the re-run exited ${again.status}: ${again.stderr.trim().split('\n').pop()}`);
+        for (const w of s.watched) if (contentOf(path.join(world, w)) !== after[w]) violations.push(`${w} did not converge on the uninterrupted result`);
+        const left = [...leftovers(path.join(world, 'project')), ...leftovers(path.join(world, 'home'))];
+        if (left.length) violations.push(`leftovers after the re-run: ${left.map((p) => path.relative(world, p)).join(', ')}`);
+        if (!readRecords(path.join(world, 'project', '.claude')).records.map(viewRecord).some((v) => v.name === 'review')) violations.push('the record of review was lost');
+        violations.push(...await storeProblems(world));
+        result.trials.push({ command: s.name, point: k, violations });
+        fs.rmSync(world, { recursive: true, force: true });
+      }
+    }
+    return result;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
