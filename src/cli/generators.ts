@@ -6,13 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import {
-  DEFAULT_TIMEOUT_MS, LineSplitter, StateError, defaultStateDbPath, detectStateKind, discoverGenerators, generatorStatus, isWritable,
+  DEFAULT_TIMEOUT_MS, LineSplitter, StateError, isTrustedFolder, readTrustedFolders, setTrustedFolder, trustFile, defaultStateDbPath, detectStateKind, discoverGenerators, generatorStatus, isWritable,
   openStateSource, parseSkillsDirs, parseStateKind, runGenerator, runGenerators, runRecordFileFor, selectGenerators, splitPatternList,
 } from '../core/generators';
 import type {
   BatchItem, DiscoveredGenerator, WritableStateSource, GeneratorRunResult, GeneratorStatus, ManifestError, ShimCommand, StateConfig, StateEntry, StateSource,
 } from '../core/generators';
 import type { CliIO } from './output';
+import { skillmeatHome } from '../core/store/skillmeatHome';
 import { UsageError, flagList, flagString, resolveCommand, usageHint, type CommandGroup, type OptionTable, type ParsedArgs } from './args';
 
 export type { CliIO };
@@ -207,6 +208,14 @@ async function generate(args: ParsedArgs, io: CliIO, deps: GeneratorCommandDeps)
   }
   const json = args.flags.has('json');
   const project = projectOf(args, io);
+  // Generators are code from the repository: the CLI runs them only in a trusted folder (as VS Code's Workspace Trust).
+  const home = skillmeatHome(io.env);
+  const isTrusted = deps.isTrusted ?? (() => args.flags.has('trust') || io.env.SKILLMEAT_SYNC_TRUST === '1' || isTrustedFolder(home, project));
+  if (!isTrusted()) {
+    const problem = readTrustedFolders(home).problem;
+    io.err(`error: ${project} is not a trusted folder, so its SYNC.json generators were not run (they execute code from the repository). Review them, then run "skillmeat-sync sync trust ${project}" — or pass --trust for this run, or set SKILLMEAT_SYNC_TRUST=1 in CI.${problem ? ` (${problem})` : ''}`);
+    return EXIT.usage;
+  }
   const config = stateConfigOf(args, io, project);
   const { gens: all, allowedOutputDirs } = discover(args, io, project);
   let gens = all;
@@ -227,7 +236,7 @@ async function generate(args: ParsedArgs, io: CliIO, deps: GeneratorCommandDeps)
   const opts = {
     state,
     shim: deps.shim ?? defaultShim(),
-    isTrusted: deps.isTrusted ?? (() => true),
+    isTrusted,
     runRecordFile: runRecordFileFor(config, project, io.env),
     allowedOutputDirs,
     force: args.flags.has('force'),
@@ -361,11 +370,42 @@ export const GENERATORS_GROUP: CommandGroup<GeneratorHandler> = {
         stale: { type: 'boolean', help: 'run the generators whose output is stale' },
         force: { type: 'boolean', help: 'overwrite an output edited by hand or not generated here' },
         timeout: { type: 'string', value: 'SECONDS', help: `stop a generator after this long (default ${DEFAULT_TIMEOUT_MS / 1000})` },
+        trust: { type: 'boolean', help: 'run even though the folder is not trusted (this run only; see sync trust)' },
         ...SKILL_DIRS,
       },
     },
+    trust: {
+      synopsis: '[DIR] [--remove | --list]', summary: 'trust a folder to run its generators from the CLI', run: trustFolders,
+      options: {
+        remove: { type: 'boolean', help: 'stop trusting the folder' },
+        list: { type: 'boolean', help: 'list the trusted folders' },
+      },
+      details: 'DIR defaults to --project (the current directory). A trusted folder trusts everything below it. The list is $SKILLMEAT_HOME/sync/trusted-folders.json; SKILLMEAT_SYNC_TRUST=1 trusts every folder (CI).',
+    },
   },
 };
+
+/** `sync trust [DIR] [--remove | --list]`: the folders whose generators the CLI may run. */
+async function trustFolders(args: ParsedArgs, io: CliIO): Promise<number> {
+  const home = skillmeatHome(io.env);
+  const json = args.flags.has('json');
+  if (args.flags.has('list')) {
+    if (args.flags.has('remove') || args.positionals.length) throw new UsageError('sync trust --list takes no folder and no --remove');
+    const { folders, problem } = readTrustedFolders(home);
+    if (problem) io.err(`warning: ${problem}`);
+    if (json) io.out(JSON.stringify({ file: trustFile(home), folders }, null, 2));
+    else io.out(folders.length ? folders.join('\n') : `No trusted folder (${trustFile(home)}).`);
+    return EXIT.ok;
+  }
+  if (args.positionals.length > 1) throw new UsageError(`sync trust takes one folder (got ${args.positionals.length})`);
+  const dir = path.resolve(io.cwd, args.positionals[0] ?? flagString(args, 'project') ?? '.');
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${dir} is not a folder`);
+  const remove = args.flags.has('remove');
+  const folders = await setTrustedFolder(home, dir, !remove);
+  if (json) io.out(JSON.stringify({ file: trustFile(home), folders }, null, 2));
+  else io.out(remove ? `No longer trusted: ${dir}` : `Trusted: ${dir} (its SYNC.json generators may run from the CLI)`);
+  return EXIT.ok;
+}
 
 /** `skillmeat-sync state …`: the key-value state generators read (also `ambrogioctl state …` through the shim). */
 export const STATE_GROUP: CommandGroup<GeneratorHandler> = {

@@ -21,3 +21,4 @@ export { generatorStatus, readRunRecords, outputHash } from './runRecords';
 export type { GeneratorStatus, LastRun, GeneratedOutput, GeneratorRecord, RunOutcome, StaleReason, StatusSubject } from './runRecords';
 export { skillmeatHome, workspaceDataDir, defaultStateDbPath, defaultRunRecordFile, runRecordFileFor } from './paths';
 export { LineSplitter, MAX_LOG_LINE } from './lines';
+export { isTrustedFolder, readTrustedFolders, setTrustedFolder, trustFile } from './trust';

@@ -60,7 +60,7 @@ describe('cli help and parser', () => {
     assert.match(help.out, /^Usage: skillmeat-sync <command>/m);
     const entries = commandsPart(help.out).split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim());
     assert.deepEqual(entries.map((e, i) => (e === ALL[i] || e.startsWith(`${ALL[i]} `) ? ALL[i] : e)), ALL);
-    assert.equal(ALL.length, 18, 'the tables hold 11 top-level, 3 sync and 4 state commands');
+    assert.equal(ALL.length, 19, 'the tables hold 11 top-level, 4 sync and 4 state commands');
   });
 
   const own: [string[], RegExp[]][] = [
@@ -100,7 +100,7 @@ describe('cli help and parser', () => {
   it('`sync --help` and `state --help` list their own commands', async () => {
     const sync = await run('sync', '--help');
     assert.equal(sync.code, 0);
-    assert.deepEqual(commandsPart(sync.out).split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(' ')[0]), ['list', 'validate', 'generate']);
+    assert.deepEqual(commandsPart(sync.out).split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(' ')[0]), ['list', 'validate', 'generate', 'trust']);
     const state = await run('state', '--help');
     assert.equal(state.code, 0);
     assert.deepEqual(commandsPart(state.out).split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(' ')[0]), ['list', 'get', 'set', 'delete']);

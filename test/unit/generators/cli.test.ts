@@ -177,9 +177,33 @@ describe('skillmeat-sync sync', () => {
     const { ws, env } = project();
     makeSkill(ws, 'good', manifestOf(), OK_GEN);
     const io = captureIO(ws, env);
-    assert.equal(await generatorsCommand(['generate', '--all'], io, { shim: await testCli(), isTrusted: () => false }), 1);
-    assert.match(io.stderr, /not trusted/);
+    assert.equal(await generatorsCommand(['generate', '--all'], io, { shim: await testCli(), isTrusted: () => false }), 2);
+    assert.match(io.stderr, /not a trusted folder/);
     assert.equal(fs.existsSync(path.join(ws, 'OUT.md')), false);
+  });
+
+  it('runs generators only in a folder trusted with `sync trust` (or with --trust for one run), never in a fresh clone', async () => {
+    const { ws, env: trustingEnv } = project();
+    const env = { ...trustingEnv, SKILLMEAT_SYNC_TRUST: '' };
+    makeSkill(ws, 'good', manifestOf(), OK_GEN);
+    const run = async (...argv: string[]) => { const io = captureIO(ws, env); return { code: await generatorsCommand(argv, io, { shim: await testCli() }), io }; };
+    const refused = await run('generate', '--all');
+    assert.equal(refused.code, 2);
+    assert.match(refused.io.stderr, new RegExp(`${ws.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a trusted folder, so its SYNC\\.json generators were not run`));
+    assert.match(refused.io.stderr, /skillmeat-sync sync trust/);
+    assert.equal(fs.existsSync(path.join(ws, 'OUT.md')), false);
+    assert.equal((await run('generate', '--all', '--trust')).code, 0, 'once, by flag');
+    fs.rmSync(path.join(ws, 'OUT.md'));
+    assert.equal((await run('generate', '--all')).code, 2, 'the flag trusted one run only');
+    const trusted = await run('trust', ws);
+    assert.equal(trusted.code, 0, trusted.io.stderr);
+    assert.match(trusted.io.stdout, /^Trusted: /);
+    assert.equal((await run('generate', '--all')).code, 0);
+    assert.ok(fs.existsSync(path.join(ws, 'OUT.md')));
+    const listed = await run('trust', '--list', '--json');
+    assert.deepEqual(JSON.parse(listed.io.stdout).folders, [fs.realpathSync(ws)]);
+    assert.equal((await run('trust', ws, '--remove')).code, 0);
+    assert.equal((await run('generate', '--all', '--force')).code, 2);
   });
 });
 
