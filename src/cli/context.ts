@@ -1,7 +1,5 @@
 // What every CLI command handler receives, and the helpers they all need.
-import * as path from 'node:path';
-import { PROFILE_ROOTS } from '../core/model';
-import { recoverInterruptedWrites, stagingDirs, storeStagingDirs } from '../core/store/recovery';
+import { recoverProjectWrites } from '../core/store/recovery';
 import { collectionResolver } from '../core/store/skillmeatHome';
 import { defaultStoreDir } from '../core/store/versionStore';
 import { flagString, type ParsedArgs } from './args';
@@ -21,8 +19,7 @@ export function storeDir(ctx: CommandContext): string {
  */
 export function recoverInterrupted(ctx: CommandContext): void {
   const collection = collectionResolver({ env: ctx.io.env, collection: flagString(ctx.args, 'collection') }).resolve(undefined).path;
-  const { dirs, recursive } = stagingDirs([...PROFILE_ROOTS.map((r) => path.join(ctx.project, r)), collection]);
-  const r = recoverInterruptedWrites([...dirs, ...storeStagingDirs(storeDir(ctx))], recursive);
+  const r = recoverProjectWrites({ projects: [ctx.project], collections: [collection], storeDir: storeDir(ctx) });
   for (const p of r.restored) ctx.io.err(`recovered: ${p} put back as it was before an interrupted write`);
   if (r.removed.length) ctx.io.err(`recovered: removed ${r.removed.length} leftover(s) of an interrupted write`);
   for (const p of r.problems) ctx.io.err(`warning: ${p}`);

@@ -7,6 +7,7 @@
 // Leftovers of a live process (a write in progress) are never touched.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PROFILE_ROOTS } from '../model';
 import { pidAlive } from './fsutil';
 
 /** Tags of copies that hold what was there before a write (see siblingTemp's callers). */
@@ -93,7 +94,7 @@ function remove(p: string, report: RecoveryReport): void {
 }
 
 /** The folders a project's and a collection's writers stage in: profile roots, their type folders, the collection. */
-export function stagingDirs(bases: readonly string[]): { dirs: string[]; recursive: string[] } {
+function stagingDirs(bases: readonly string[]): { dirs: string[]; recursive: string[] } {
   const dirs: string[] = [];
   const recursive: string[] = [];
   for (const b of bases) {
@@ -104,9 +105,15 @@ export function stagingDirs(bases: readonly string[]): { dirs: string[]; recursi
 }
 
 /** The folders the version store writes in: its own, and each blob folder (`blobs/<2 hex>`). */
-export function storeStagingDirs(storeDir: string): string[] {
+function storeStagingDirs(storeDir: string): string[] {
   const blobs = path.join(storeDir, 'blobs');
   let subdirs: string[] = [];
   try { subdirs = fs.readdirSync(blobs).filter((n) => /^[0-9a-f]{2}$/.test(n)).map((n) => path.join(blobs, n)); } catch { /* no blobs yet */ }
   return [storeDir, ...subdirs];
+}
+
+/** Recovers everything the writers of these projects, collections and version store stage in (CLI and extension alike). */
+export function recoverProjectWrites(o: { projects: readonly string[]; collections: readonly string[]; storeDir: string }): RecoveryReport {
+  const { dirs, recursive } = stagingDirs([...o.projects.flatMap((p) => PROFILE_ROOTS.map((r) => path.join(p, r))), ...o.collections]);
+  return recoverInterruptedWrites([...dirs, ...storeStagingDirs(o.storeDir)], recursive);
 }

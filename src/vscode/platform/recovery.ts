@@ -3,8 +3,7 @@
 // overlaps a write of this window.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { PROFILE_ROOTS } from '../../core/model';
-import { recoverInterruptedWrites, stagingDirs, storeStagingDirs } from '../../core/store/recovery';
+import { recoverProjectWrites } from '../../core/store/recovery';
 import { collectionResolver } from '../../core/store/skillmeatHome';
 import { defaultStoreDir } from '../../core/store/versionStore';
 import type { Operations } from './operations';
@@ -13,15 +12,10 @@ import { folderSettings } from './settings';
 export async function recoverAtStartup(operations: Operations, log: vscode.LogOutputChannel, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
   if (folders.length === 0) return;
-  const bases = new Set<string>();
-  for (const f of folders) {
-    const s = folderSettings(f);
-    for (const r of PROFILE_ROOTS) bases.add(path.join(f.uri.fsPath, r));
-    bases.add(collectionResolver({ env, collection: s.collectionPath }).resolve(undefined).path);
-  }
-  const { dirs, recursive } = stagingDirs([...bases]);
-  const report = await operations.run('recover', [], async () => recoverInterruptedWrites([...dirs, ...storeStagingDirs(defaultStoreDir(collectionResolver({ env }).home))], recursive),
-    { title: vscode.l10n.t('Finishing interrupted writes'), progress: false });
+  const collections = new Set(folders.map((f) => collectionResolver({ env, collection: folderSettings(f).collectionPath }).resolve(undefined).path));
+  const report = await operations.run('recover', [], async () => recoverProjectWrites({
+    projects: folders.map((f) => f.uri.fsPath), collections: [...collections], storeDir: defaultStoreDir(collectionResolver({ env }).home),
+  }), { title: vscode.l10n.t('Finishing interrupted writes'), progress: false });
   for (const p of report.restored) log.warn(`recovered: ${p} put back as it was before an interrupted write`);
   if (report.removed.length) log.info(`recovered: removed ${report.removed.length} leftover(s) of an interrupted write: ${report.removed.join(', ')}`);
   for (const p of report.problems) log.warn(p);

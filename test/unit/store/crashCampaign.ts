@@ -11,7 +11,7 @@ import * as esbuild from 'esbuild';
 import { readRecords, viewRecord } from '../../../src/core/store/deploymentRecords';
 import { VersionStore } from '../../../src/core/store/versionStore';
 import { isStagingPath } from '../../../src/core/store/fsutil';
-import { recoverInterruptedWrites, stagingDirs, storeStagingDirs } from '../../../src/core/store/recovery';
+import { recoverProjectWrites } from '../../../src/core/store/recovery';
 import { addSkill, addCommand, snapshotDir, makeWorld } from '../helpers';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -110,8 +110,7 @@ export async function runCrashCampaign(opts: { sample?: number } = {}): Promise<
         const crashed = cliRun(cli, world, s.argv(world), String(k));
         if (crashed.signal !== 'SIGKILL') violations.push(`not killed at write point ${k} (exit ${crashed.status})`);
         // The next start (of the CLI or the extension) finishes what the killed run left; then every artifact is whole.
-        const { dirs, recursive } = stagingDirs([path.join(world, 'project', '.claude'), path.join(world, 'home', 'collections', 'default')]);
-        const recovered = recoverInterruptedWrites([...dirs, ...storeStagingDirs(path.join(world, 'home', 'sync'))], recursive);
+        const recovered = recoverProjectWrites({ projects: [path.join(world, 'project')], collections: [path.join(world, 'home', 'collections', 'default')], storeDir: path.join(world, 'home', 'sync') });
         violations.push(...recovered.problems);
         for (const w of s.watched) {
           const now = contentOf(path.join(world, w));
