@@ -1,5 +1,5 @@
-// The full crash campaign: the CLI killed (SIGKILL) at every injected write point of deploy, pull, update, restore
-// and capture (test/unit/store/crashCampaign.ts); reports trials and violations (the unit suite runs a sample).
+// The full crash campaign: the CLI killed (SIGKILL) at every injected write point of deploy, pull, update, undo,
+// restore and capture (test/unit/store/crashCampaign.ts); reports trials and violations (the unit suite runs a sample).
 import { runCrashCampaign } from '../test/unit/store/crashCampaign';
 
 type Report = (label: string, value: number, unit: string) => void;

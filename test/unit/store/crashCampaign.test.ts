@@ -4,10 +4,10 @@ import { strict as assert } from 'node:assert';
 import { runCrashCampaign } from './crashCampaign';
 
 describe('crash campaign (sample)', () => {
-  it('kills deploy, pull, update, restore and capture at write points; nothing is torn, lost or left behind', async function () {
+  it('kills deploy, pull, update, undo, restore and capture (one and many artifacts) at write points; nothing is torn, lost or left behind', async function () {
     this.timeout(120_000);
-    const r = await runCrashCampaign({ sample: 4 });
-    assert.ok(r.trials.length >= 15, `only ${r.trials.length} trials: ${JSON.stringify(r.points)}`);
+    const r = await runCrashCampaign({ sample: 3 });
+    assert.ok(r.trials.length >= 25, `only ${r.trials.length} trials: ${JSON.stringify(r.points)}`);
     const bad = r.trials.filter((t) => t.violations.length);
     assert.deepEqual(bad.map((t) => `${t.command} @${t.point}: ${t.violations.join('; ')}`), []);
   });

@@ -1,5 +1,6 @@
 // The crash campaign (issue 12): the CLI, as it ships (one bundle), is killed with SIGKILL at injected write
-// points (SKILLMEAT_SYNC_CRASH_AT, see fsutil's writePoint) across deploy, update, pull, restore and capture. After
+// points (SKILLMEAT_SYNC_CRASH_AT, see fsutil's writePoint) across deploy, update, pull, undo, restore and capture,
+// of one artifact and of twelve. After
 // each kill: every artifact is entirely old or entirely new, the records file parses and lists the artifact, every
 // stored version's content is there, and a re-run of the same command leaves no leftovers and converges on the
 // state an uninterrupted run gives. Shared by the unit test (a sample) and `npm run bench` (every point).
@@ -19,7 +20,7 @@ const REPO = path.resolve(__dirname, '../../..');
 export interface Trial { command: string; point: number; violations: string[] }
 export interface CampaignResult { trials: Trial[]; points: Record<string, number> }
 
-interface Scenario { name: string; argv: (world: string) => string[]; watched: string[] }
+interface Scenario { name: string; argv: (world: string) => string[]; watched: string[]; prepare?: string[][] }
 
 /** A world (home + project) prepared once and copied for every trial. */
 async function makeTemplate(dir: string, cli: string): Promise<string> {
@@ -27,14 +28,29 @@ async function makeTemplate(dir: string, cli: string): Promise<string> {
   addSkill(w.collection, 'review', { 'notes.md': 'one\ntwo\nthree\n' });
   addSkill(w.collection, 'other', { 'notes.md': 'x\n' });
   addCommand(w.collection, 'ship', 'Ship it.\n');
+  addCommand(w.collection, 'notes', 'Take notes.\n');
+  addSkill(w.collection, 'guide', { 'a.md': 'a\n', 'b.md': 'b\n' });
   const run = (...argv: string[]) => {
     const r = spawnSync(process.execPath, [cli, ...argv, '--project', w.project], { env: { ...process.env, SKILLMEAT_HOME: w.home }, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`template: ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   };
-  run('deploy', 'review', 'ship');
+  // Twelve skills and twelve commands for the scenarios that write many artifacts in one run.
+  const BULK = Array.from({ length: 12 }, (_, i) => `bulk-${i}`);
+  for (const n of BULK) { addSkill(w.collection, n, { 'notes.md': `${n}\n` }); addCommand(w.collection, `ops/${n}`, `${n}\n`); }
+  run('deploy', 'review', 'ship', 'notes', 'guide', ...BULK);
+  run('deploy', '--type', 'command', ...BULK.map((n) => `ops/${n}`));
+  for (const n of BULK) {
+    fs.appendFileSync(path.join(w.claude, 'skills', n, 'notes.md'), 'edited in the project\n');
+    fs.appendFileSync(path.join(w.collection, 'commands', 'ops', `${n}.md`), 'edited in the collection\n');
+    addSkill(w.collection, `new-${n}`, { 'notes.md': `new ${n}\n` });
+  }
   fs.appendFileSync(path.join(w.claude, 'skills', 'review', 'notes.md'), 'four (project)\n');
   fs.appendFileSync(path.join(w.collection, 'commands', 'ship.md'), 'Carefully.\n');
   run('capture', 'review');
+  // For the undo scenario (whose update runs in each copy: the version store keeps a sync per project path).
+  fs.appendFileSync(path.join(w.collection, 'commands', 'notes.md'), 'In full sentences.\n');
+  fs.appendFileSync(path.join(w.collection, 'skills', 'guide', 'a.md'), 'more a\n');
+  fs.writeFileSync(path.join(w.collection, 'skills', 'guide', 'c.md'), 'c\n');
   return path.dirname(w.home);
 }
 
@@ -44,6 +60,17 @@ const SCENARIOS: Scenario[] = [
   { name: 'update', argv: () => ['update', 'ship', '--strategy', 'overwrite'], watched: ['project/.claude/commands/ship.md'] },
   { name: 'restore', argv: () => ['restore', 'review', '1'], watched: ['project/.claude/skills/review'] },
   { name: 'capture', argv: () => ['capture'], watched: [] },
+  { name: 'deploy many', argv: () => ['deploy', ...Array.from({ length: 12 }, (_, i) => `new-bulk-${i}`)], watched: Array.from({ length: 12 }, (_, i) => `project/.claude/skills/new-bulk-${i}`) },
+  { name: 'pull many', argv: () => ['pull', '--strategy', 'merge', ...Array.from({ length: 12 }, (_, i) => `bulk-${i}`)], watched: Array.from({ length: 12 }, (_, i) => `home/collections/default/skills/bulk-${i}`) },
+  { name: 'update many', argv: () => ['update', '--strategy', 'merge', '--type', 'command'], watched: Array.from({ length: 12 }, (_, i) => `project/.claude/commands/ops/bulk-${i}.md`) },
+  {
+    name: 'undo many', argv: () => ['undo'], watched: Array.from({ length: 12 }, (_, i) => `project/.claude/commands/ops/bulk-${i}.md`),
+    prepare: [['update', '--strategy', 'merge', '--type', 'command']],
+  },
+  {
+    name: 'undo', argv: () => ['undo'], watched: ['project/.claude/commands/notes.md', 'project/.claude/skills/guide'],
+    prepare: [['update', 'notes', 'guide', '--strategy', 'overwrite']],
+  },
 ];
 
 function cliRun(cli: string, world: string, argv: string[], crashAt?: string) {
@@ -92,10 +119,18 @@ export async function runCrashCampaign(opts: { sample?: number } = {}): Promise<
     await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: cli, logLevel: 'silent' });
     fs.copyFileSync(path.join(REPO, 'node_modules/sql.js/dist/sql-wasm.wasm'), path.join(dir, 'sql-wasm.wasm'));
     const template = await makeTemplate(path.join(dir, 'template'), cli);
-    const copy = (tag: string) => { const d = path.join(dir, tag); fs.cpSync(template, d, { recursive: true }); return d; };
+    const copy = (tag: string, s?: Scenario) => {
+      const d = path.join(dir, tag);
+      fs.cpSync(template, d, { recursive: true });
+      for (const argv of s?.prepare ?? []) {
+        const r = cliRun(cli, d, argv);
+        if (r.status !== 0) throw new Error(`${s!.name}: preparing with ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+      }
+      return d;
+    };
     const result: CampaignResult = { trials: [], points: {} };
     for (const s of SCENARIOS) {
-      const ref = copy(`${s.name}-ref`);
+      const ref = copy(`${s.name}-ref`, s);
       const before = Object.fromEntries(s.watched.map((w) => [w, contentOf(path.join(ref, w))]));
       const counted = cliRun(cli, ref, s.argv(ref), 'count');
       if (counted.status !== 0) throw new Error(`${s.name}: the uninterrupted run exited ${counted.status}: ${counted.stderr}`);
@@ -105,7 +140,7 @@ export async function runCrashCampaign(opts: { sample?: number } = {}): Promise<
       const points = Array.from({ length: total }, (_, i) => i + 1);
       const chosen = opts.sample && opts.sample < total ? Array.from({ length: opts.sample }, (_, i) => points[Math.floor((i * total) / opts.sample!)]) : points;
       for (const k of chosen) {
-        const world = copy(`${s.name}-${k}`);
+        const world = copy(`${s.name}-${k}`, s);
         const violations: string[] = [];
         const crashed = cliRun(cli, world, s.argv(world), String(k));
         if (crashed.signal !== 'SIGKILL') violations.push(`not killed at write point ${k} (exit ${crashed.status})`);
