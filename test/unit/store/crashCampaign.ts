@@ -4,7 +4,7 @@
 // each kill: every artifact is entirely old or entirely new, the records file parses and lists the artifact, every
 // stored version's content is there, and a re-run of the same command leaves no leftovers and converges on the
 // state an uninterrupted run gives. Shared by the unit test (a sample) and `npm run bench` (every point).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +14,7 @@ import { VersionStore } from '../../../src/core/store/versionStore';
 import { isStagingPath } from '../../../src/core/store/fsutil';
 import { recoverProjectWrites } from '../../../src/core/store/recovery';
 import { addSkill, addCommand, snapshotDir, makeWorld } from '../helpers';
+import { prng } from '../../../bench/prng';
 
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -111,8 +112,8 @@ async function storeProblems(world: string): Promise<string[]> {
   return problems;
 }
 
-/** Runs the campaign: every write point of every scenario, or `sample` evenly spread points of each. */
-export async function runCrashCampaign(opts: { sample?: number } = {}): Promise<CampaignResult> {
+/** Runs the campaign: every write point of every scenario (or `sample` evenly spread ones), then `timed` kills at random times. */
+export async function runCrashCampaign(opts: { sample?: number; timed?: number } = {}): Promise<CampaignResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skillmeat-crash-'));
   try {
     const cli = path.join(dir, 'cli.js');
@@ -132,18 +133,18 @@ export async function runCrashCampaign(opts: { sample?: number } = {}): Promise<
     for (const s of SCENARIOS) {
       const ref = copy(`${s.name}-ref`, s);
       const before = Object.fromEntries(s.watched.map((w) => [w, contentOf(path.join(ref, w))]));
+      const t0 = Date.now();
       const counted = cliRun(cli, ref, s.argv(ref), 'count');
+      const refMs = Date.now() - t0;
       if (counted.status !== 0) throw new Error(`${s.name}: the uninterrupted run exited ${counted.status}: ${counted.stderr}`);
       const total = Number(/write points: (\d+)/.exec(counted.stderr)?.[1] ?? 0);
       result.points[s.name] = total;
       const after = Object.fromEntries(s.watched.map((w) => [w, contentOf(path.join(ref, w))]));
       const points = Array.from({ length: total }, (_, i) => i + 1);
       const chosen = opts.sample && opts.sample < total ? Array.from({ length: opts.sample }, (_, i) => points[Math.floor((i * total) / opts.sample!)]) : points;
-      for (const k of chosen) {
-        const world = copy(`${s.name}-${k}`, s);
+      const verify = async (world: string, trial: string, killed: boolean): Promise<string[]> => {
         const violations: string[] = [];
-        const crashed = cliRun(cli, world, s.argv(world), String(k));
-        if (crashed.signal !== 'SIGKILL') violations.push(`not killed at write point ${k} (exit ${crashed.status})`);
+        if (!killed) violations.push(`not killed at ${trial}`);
         // The next start (of the CLI or the extension) finishes what the killed run left; then every artifact is whole.
         const recovered = recoverProjectWrites({ projects: [path.join(world, 'project')], collections: [path.join(world, 'home', 'collections', 'default')], storeDir: path.join(world, 'home', 'sync') });
         violations.push(...recovered.problems);
@@ -160,8 +161,24 @@ export async function runCrashCampaign(opts: { sample?: number } = {}): Promise<
         if (left.length) violations.push(`leftovers after the re-run: ${left.map((p) => path.relative(world, p)).join(', ')}`);
         if (!readRecords(path.join(world, 'project', '.claude')).records.map(viewRecord).some((v) => v.name === 'review')) violations.push('the record of review was lost');
         violations.push(...await storeProblems(world));
-        result.trials.push({ command: s.name, point: k, violations });
         fs.rmSync(world, { recursive: true, force: true });
+        return violations;
+      };
+      for (const k of chosen) {
+        const world = copy(`${s.name}-${k}`, s);
+        const crashed = cliRun(cli, world, s.argv(world), String(k));
+        result.trials.push({ command: s.name, point: k, violations: await verify(world, `write point ${k}`, crashed.signal === 'SIGKILL') });
+      }
+      // Kills at random times as well (not only at write points): anywhere in the run, or after it finished.
+      const rand = prng(0x5eed + total);
+      for (let i = 0; i < (opts.timed ?? 0); i++) {
+        const world = copy(`${s.name}-t${i}`, s);
+        const delay = Math.floor(rand() * refMs * 1.2);
+        const child = spawn(process.execPath, [cli, ...s.argv(world), '--project', path.join(world, 'project')], { env: { ...process.env, SKILLMEAT_HOME: path.join(world, 'home') }, stdio: 'ignore' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+        await new Promise((r) => child.on('exit', r));
+        clearTimeout(timer);
+        result.trials.push({ command: `${s.name} (timed)`, point: delay, violations: await verify(world, `${delay} ms`, true) });
       }
     }
     return result;
