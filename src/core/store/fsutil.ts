@@ -10,9 +10,9 @@ export interface AtomicWriteHooks {
   beforeRename?: (tempPath: string, finalPath: string) => void;
 }
 
-function tempNameFor(finalPath: string): string {
+function tempNameFor(finalPath: string, dir = path.dirname(finalPath)): string {
   const suffix = `.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  return path.join(path.dirname(finalPath), `.${fitName(path.basename(finalPath), suffix)}${suffix}`);
+  return path.join(dir, `.${fitName(path.basename(finalPath), suffix)}${suffix}`);
 }
 
 /** File systems take names of at most 255 bytes: a staging name keeps as much of `base` as fits before `suffix`. */
@@ -46,10 +46,13 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes a file atomically: temp file in the same directory, fsync, rename. Old or new, never half. */
-export function writeFileAtomic(finalPath: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}, mode?: number): void {
+/**
+ * Writes a file atomically: temp file in the same directory (or `opts.tempDir`, on the same file system), fsync,
+ * rename. Old or new, never half.
+ */
+export function writeFileAtomic(finalPath: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}, mode?: number, opts: { tempDir?: string } = {}): void {
   fs.mkdirSync(path.dirname(finalPath), { recursive: true });
-  const tmp = tempNameFor(finalPath);
+  const tmp = tempNameFor(finalPath, opts.tempDir);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', mode ?? 0o644);

@@ -39,8 +39,12 @@ export function recoverInterruptedWrites(dirs: readonly string[], recursiveDirs:
     try { names = fs.readdirSync(dir); } catch { return; }
     const asides = new Map<string, string[]>();
     for (const n of names) {
+      // Staging names start with a dot (stale locks excepted); a blob folder holds ~100 names that do not, and
+      // this runs at every start: they cost one character test each.
+      const staging = n.startsWith('.') || n.includes('.lock.stale-');
+      if (!staging && depth === 0) continue;
       const abs = path.join(dir, n);
-      const sibling = SIBLING.exec(n);
+      const sibling = staging ? SIBLING.exec(n) : null;
       const temp = sibling ? undefined : TEMP_FILE.exec(n);
       const stale = sibling || temp ? undefined : STALE_LOCK.exec(n);
       const pid = Number((sibling?.[3] ?? temp?.[2] ?? stale?.[1]) || NaN);
@@ -104,16 +108,9 @@ function stagingDirs(bases: readonly string[]): { dirs: string[]; recursive: str
   return { dirs, recursive };
 }
 
-/** The folders the version store writes in: its own, and each blob folder (`blobs/<2 hex>`). */
-function storeStagingDirs(storeDir: string): string[] {
-  const blobs = path.join(storeDir, 'blobs');
-  let subdirs: string[] = [];
-  try { subdirs = fs.readdirSync(blobs).filter((n) => /^[0-9a-f]{2}$/.test(n)).map((n) => path.join(blobs, n)); } catch { /* no blobs yet */ }
-  return [storeDir, ...subdirs];
-}
 
 /** Recovers everything the writers of these projects, collections and version store stage in (CLI and extension alike). */
 export function recoverProjectWrites(o: { projects: readonly string[]; collections: readonly string[]; storeDir: string }): RecoveryReport {
   const { dirs, recursive } = stagingDirs([...o.projects.flatMap((p) => PROFILE_ROOTS.map((r) => path.join(p, r))), ...o.collections]);
-  return recoverInterruptedWrites([...dirs, ...storeStagingDirs(o.storeDir)], recursive);
+  return recoverInterruptedWrites([...dirs, o.storeDir], recursive);
 }

@@ -338,7 +338,8 @@ export class VersionStore implements BaselineLookup {
   putBlob(data: Buffer): string {
     const hash = crypto.createHash('sha256').update(data).digest('hex');
     const p = this.blobPath(hash);
-    if (!fs.existsSync(p)) writeFileAtomic(p, data, {}, 0o444);
+    // Staged in the store's own folder, so what a killed writer leaves is found there without listing 256 blob folders.
+    if (!fs.existsSync(p)) writeFileAtomic(p, data, {}, 0o444, { tempDir: this.dir });
     return hash;
   }
 
