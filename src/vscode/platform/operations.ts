@@ -119,10 +119,12 @@ export class Operations implements vscode.Disposable {
   /** The last failure, if `e` is what it threw (for notifications that offer "Retry"). */
   failureOf(e: unknown): OperationFailure | undefined { return this.failure && this.failure.error === e ? this.failure : undefined; }
 
-  /** A lock the running operation needs is held (by another process, or a writer of this one); undefined: no longer. */
+  /**
+   * A lock the running operation needs is held (by another process, or a writer of this one); undefined: no
+   * longer. Heard in the operation's own async context; a wait outside any operation (a capture) is not shown.
+   */
   noteLockWait(holder: string | undefined): void {
-    const op = this.context.getStore() ?? this.active[this.active.length - 1];
-    op?.waiting(holder);
+    this.context.getStore()?.waiting(holder);
   }
 
   /**

@@ -170,7 +170,7 @@ export class SyncRunner {
     private readonly service: DriftService,
     private readonly log: vscode.LogOutputChannel,
     private readonly merges: MergeSessions,
-    readonly operations: Operations,
+    private readonly operations: Operations,
   ) {}
 
   /** One `runSync` per workspace folder (per type and root when names alone would be ambiguous). */
@@ -360,7 +360,7 @@ async function pickForkDirection(names: string): Promise<SyncDirection | undefin
   return pick?.direction;
 }
 
-export function registerSyncCommands(service: DriftService, log: vscode.LogOutputChannel, runner: SyncRunner, merges: MergeSessions): vscode.Disposable[] {
+export function registerSyncCommands(service: DriftService, log: vscode.LogOutputChannel, runner: SyncRunner, merges: MergeSessions, operations: Operations): vscode.Disposable[] {
   const directional = (direction: SyncDirection) => async (node?: unknown, nodes?: unknown): Promise<SyncResult[] | undefined> => {
     const update = direction === 'update';
     const targets = targetsOf(service, node, nodes) ?? await pickTargets(service, ELIGIBLE[direction],
@@ -407,5 +407,5 @@ export function registerSyncCommands(service: DriftService, log: vscode.LogOutpu
       // From the editor title VS Code passes the editor's resource (the result); from the palette nothing.
       merges.accept(arg instanceof vscode.Uri ? arg : undefined),
   };
-  return registerCommandTable(log, handlers, (e) => runner.operations.failureOf(e));
+  return registerCommandTable(log, handlers, (e) => operations.failureOf(e));
 }

@@ -44,7 +44,7 @@ export class SyncFeature implements vscode.Disposable {
     this.add(vscode.workspace.registerFileSystemProvider(MERGE_RESULT_SCHEME, results, { isCaseSensitive: true }));
     this.merges = this.add(new MergeSessions(service, log, sides, results, operations));
     this.runner = new SyncRunner(service, log, this.merges, operations);
-    for (const d of registerSyncCommands(service, log, this.runner, this.merges)) this.add(d);
+    for (const d of registerSyncCommands(service, log, this.runner, this.merges, operations)) this.add(d);
   }
 
   private add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }
