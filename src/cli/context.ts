@@ -1,7 +1,9 @@
 // What every CLI command handler receives, and the helpers they all need.
+import * as fs from 'node:fs';
 import { recoverProjectWrites } from '../core/store/recovery';
 import { collectionResolver } from '../core/store/skillmeatHome';
-import { defaultStoreDir } from '../core/store/versionStore';
+import { defaultStoreDir, VersionStore } from '../core/store/versionStore';
+import { describeRecovery, recoverInterruptedOperations } from '../core/sync/recover';
 import { flagString, type ParsedArgs } from './args';
 import type { CliIO } from './output';
 
@@ -17,10 +19,17 @@ export function storeDir(ctx: CommandContext): string {
  * Before a command that writes: finishes what an interrupted earlier write left in the project's profile roots,
  * the collection and the version store (see core/store/recovery), and says what it did on stderr.
  */
-export function recoverInterrupted(ctx: CommandContext): void {
+export async function recoverInterrupted(ctx: CommandContext): Promise<void> {
   const collection = collectionResolver({ env: ctx.io.env, collection: flagString(ctx.args, 'collection') }).resolve(undefined).path;
   const r = recoverProjectWrites({ projects: [ctx.project], collections: [collection], storeDir: storeDir(ctx) });
   for (const p of r.restored) ctx.io.err(`recovered: ${p} put back as it was before an interrupted write`);
   if (r.removed.length) ctx.io.err(`recovered: removed ${r.removed.length} leftover(s) of an interrupted write`);
   for (const p of r.problems) ctx.io.err(`warning: ${p}`);
+  // Then operations whose journal says they never finished are rolled forward or back (core/sync/recover).
+  if (!fs.existsSync(storeDir(ctx))) return;
+  let store: VersionStore;
+  try { store = await VersionStore.open(storeDir(ctx)); } catch { return; } // the command itself says what is wrong with the store
+  try {
+    for (const op of await recoverInterruptedOperations({ project: ctx.project, store })) ctx.io.err(describeRecovery(op));
+  } finally { store.close(); }
 }

@@ -248,8 +248,8 @@ export async function main(argv: string[], rawIO: CliIO): Promise<number> {
     // Paths on the command line are relative to the caller's directory, whichever process runs the CLI.
     for (const f of ['collection', 'store']) { const v = flagString(args, f); if (v !== undefined) args.flags.set(f, path.resolve(io.cwd, v)); }
     const ctx = { io, args, project, json: args.flags.has('json') };
-    // A command that writes first finishes what an interrupted one left (a check stays read-only).
-    if (WRITING_COMMANDS.has(cmd)) recoverInterrupted(ctx);
+    // A command that writes first finishes what an interrupted one left (a check and a dry run stay read-only).
+    if (WRITING_COMMANDS.has(cmd) && !args.flags.has('dry-run')) await recoverInterrupted(ctx);
     return await spec.run(ctx);
   } catch (e) {
     if (e instanceof UsageError) { io.err(`error: ${e.message}\n\n${usageHint(COMMANDS, cmd)}`); return 2; }

@@ -18,7 +18,7 @@ import { ArtifactHasher, walkArtifact, type ArtifactHash, type ExclusionMatcher 
 import { artifactKey, ARTIFACT_TYPES, PROFILE_ROOTS, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
 import { artifactPath, discoverArtifacts } from '../drift/discovery';
 import { readRecords, viewRecord, RecordsParseError, RECORDS_FILE } from '../store/deploymentRecords';
-import { checkWritePath, siblingTemp, swapIntoPlace } from '../store/fsutil';
+import { checkWritePath, siblingTemp, swapIntoPlace, ensureDir } from '../store/fsutil';
 import { HistoryReader, type HistoryEntry } from './history';
 import type { DeletedVersions, VersionStore } from '../store/versionStore';
 
@@ -642,7 +642,7 @@ export class CaptureService {
         if (!e.junk || e.rel === '') continue;
         const to = path.join(staged, ...e.rel.split('/'));
         if (fs.existsSync(to)) continue;
-        fs.mkdirSync(path.dirname(to), { recursive: true });
+        ensureDir(path.dirname(to));
         fs.copyFileSync(e.abs, to);
       }
       swapIntoPlace(staged, dest);

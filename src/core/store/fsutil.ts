@@ -6,6 +6,25 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 
 /** Test hook: called after the temp file is complete and before it is renamed into place. */
+
+/**
+ * `mkdir -p` that reports the real reason. Node's recursive mkdir says ENOENT when an ancestor cannot be created
+ * (a read-only file system: EROFS; no permission: EACCES; a file in the way: ENOTDIR), which sends the user
+ * looking for a missing folder; here the first missing ancestor is created alone, and its error is thrown.
+ */
+export function ensureDir(dir: string, mode?: number): void {
+  try { fs.mkdirSync(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) }); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const missing: string[] = [];
+    for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) {
+      missing.unshift(d);
+      if (path.dirname(d) === d) break;
+    }
+    for (const m of missing) fs.mkdirSync(m, mode === undefined ? undefined : { mode });
+    throw e;
+  }
+}
+
 export interface AtomicWriteHooks {
   beforeRename?: (tempPath: string, finalPath: string) => void;
 }
@@ -51,7 +70,7 @@ function fsyncDir(dir: string): void {
  * rename. Old or new, never half.
  */
 export function writeFileAtomic(finalPath: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}, mode?: number, opts: { tempDir?: string } = {}): void {
-  fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+  ensureDir(path.dirname(finalPath));
   const tmp = tempNameFor(finalPath, opts.tempDir);
   let fd: number | undefined;
   try {
@@ -100,7 +119,7 @@ export function siblingTemp(finalPath: string, tag = 'tmp'): string {
  * only, so a reader sees the old tree or the new one. The old tree is removed after the swap.
  */
 export function swapIntoPlace(stagedPath: string, finalPath: string): void {
-  fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+  ensureDir(path.dirname(finalPath));
   let old: string | undefined;
   if (fs.existsSync(finalPath) || isBrokenLink(finalPath)) {
     old = siblingTemp(finalPath, 'old');
@@ -265,7 +284,7 @@ export function acquireLockSync(file: string, opts: LockOptions = {}): () => voi
   const lockPath = file + '.lock';
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   const token = crypto.randomBytes(8).toString('hex');
-  fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+  ensureDir(path.dirname(lockPath));
   let delay = 5;
   for (;;) {
     const r = tryLock(lockPath, opts.staleMs ?? 60_000, token);
@@ -321,7 +340,7 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
 
   try {
     const token = crypto.randomBytes(8).toString('hex');
-    fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+    ensureDir(path.dirname(lockPath));
     let pause = 5;
     for (;;) {
       const r = tryLock(lockPath, opts.staleMs ?? 60_000, token);

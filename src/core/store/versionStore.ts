@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import type { Database } from 'sql.js';
 import { loadSqlJs } from './sqlite';
-import { writeFileAtomic, withFileLock, writePoint, type LockOptions } from './fsutil';
+import { writeFileAtomic, withFileLock, writePoint, type LockOptions, ensureDir } from './fsutil';
 import { comparePathParts, walkArtifact, treeHashOf, skillmeatHashOf, hashNormalised, type ExclusionMatcher } from '../drift/hashing';
 import type { BaselineLookup } from '../drift/drift';
 
@@ -219,7 +219,7 @@ export class VersionStore implements BaselineLookup {
 
   /** Runs `fn` under the store lock on a fresh copy of the index, then persists what it changed. */
   async transact<T>(fn: (store: VersionStore) => T | Promise<T>): Promise<T> {
-    fs.mkdirSync(this.dir, { recursive: true });
+    ensureDir(this.dir);
     return withFileLock(this.indexFile, async () => {
       await this.reloadIfChanged();
       this.tx = [];
@@ -554,7 +554,7 @@ export class VersionStore implements BaselineLookup {
       writeFileAtomic(dest, this.readBlob(tree.files[0].blob), {}, tree.files[0].mode || 0o644);
       return dest;
     }
-    fs.mkdirSync(dest, { recursive: true });
+    ensureDir(dest);
     for (const f of tree.files) writeFileAtomic(path.join(dest, ...f.rel.split('/')), this.readBlob(f.blob), {}, f.mode || 0o644);
     return dest;
   }

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { comparePathParts, hashNormalised, skillmeatHashOf, treeHashOf, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
-import { siblingTemp } from '../store/fsutil';
+import { siblingTemp, ensureDir } from '../store/fsutil';
 import { SyncError } from './deploy';
 import type { StoredTree, VersionStore } from '../store/versionStore';
 
@@ -63,15 +63,15 @@ export function stageContent(target: string, content: ArtifactContent, exclusion
   try {
     if (content.kind === 'file') {
       const f = content.files[0];
-      fs.mkdirSync(path.dirname(staged), { recursive: true });
+      ensureDir(path.dirname(staged));
       fs.writeFileSync(staged, f?.data ?? Buffer.alloc(0));
       fs.chmodSync(staged, (f?.mode ?? 0o644) & 0o777);
       return staged;
     }
-    fs.mkdirSync(staged, { recursive: true });
+    ensureDir(staged);
     for (const f of content.files) {
       const to = path.join(staged, ...f.rel.split('/'));
-      fs.mkdirSync(path.dirname(to), { recursive: true });
+      ensureDir(path.dirname(to));
       fs.writeFileSync(to, f.data);
       fs.chmodSync(to, f.mode & 0o777);
     }
@@ -79,7 +79,7 @@ export function stageContent(target: string, content: ArtifactContent, exclusion
       if (!e.junk || e.rel === '') continue;
       const to = path.join(staged, ...e.rel.split('/'));
       if (fs.existsSync(to)) continue;
-      fs.mkdirSync(path.dirname(to), { recursive: true });
+      ensureDir(path.dirname(to));
       fs.copyFileSync(e.abs, to);
     }
     return staged;

@@ -6,8 +6,9 @@ import { artifactKey, DEFAULT_ROOT, TYPE_DIRS, isSafeArtifactName, type Artifact
 import { readRecords, updateRecords, viewRecord, RECORDS_FILE, TREE_HASH_KEY, type DeploymentRecord, type RecordView } from '../store/deploymentRecords';
 import { ArtifactHasher, DEFAULT_EXCLUSIONS, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
 import { artifactPath } from '../drift/discovery';
-import { checkWritePath, siblingTemp, swapIntoPlace, isInside } from '../store/fsutil';
+import { checkWritePath, siblingTemp, swapIntoPlace, isInside, ensureDir } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
+import { addPendingJournal, dropPendingJournal, recordText, type PathChange, type SyncJournal } from './transaction';
 
 /** An operation refused or failed; `code` lets the CLI and the extension choose what to say. */
 export class SyncError extends Error {
@@ -29,15 +30,15 @@ export function copyArtifact(src: string, dest: string, exclusions: ExclusionMat
   const entries = walkArtifact(src, exclusions);
   if (!entries) throw new SyncError('not-found', `${src} does not exist`);
   if (entries.length === 1 && entries[0].rel === '') {
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    ensureDir(path.dirname(dest));
     fs.copyFileSync(src, dest);
     return;
   }
-  fs.mkdirSync(dest, { recursive: true });
+  ensureDir(dest);
   for (const e of entries) {
     if (e.junk) continue;
     const to = path.join(dest, ...e.rel.split('/'));
-    fs.mkdirSync(path.dirname(to), { recursive: true });
+    ensureDir(path.dirname(to));
     fs.copyFileSync(e.abs, to);
     fs.chmodSync(to, e.mode & 0o777);
   }
@@ -141,16 +142,25 @@ export async function deployArtifact(o: DeployOptions): Promise<DeployResult> {
   const contentHash = stagedHash.skillmeat!.all;
   const key = artifactKey(root, o.type, o.name);
   const at = o.now?.() ?? new Date();
+  const sameContent = !!prev && !!current && prev.contentHash === contentHash && current.tree === stagedHash.tree;
+  const unchanged = sameContent && prev!.treeHash === stagedHash.tree;
+  // Journalled before anything is replaced: killed half-way, the next start puts back the old copy and record.
+  const journal = unchanged || !o.store ? undefined : intentJournal({
+    operation: 'deploy', project: path.resolve(o.project), at, artifact: { type: o.type, name: o.name, root },
+    path: { side: 'project', path: dst.absPath, kind: stagedHash.kind, beforeTree: current?.tree ?? null, afterTree: stagedHash.tree, artifactKey: key },
+    records: path.join(rootDir, RECORDS_FILE), type: o.type, relPath: dst.relPath, beforeText: prev ? recordText(prev.record) : null,
+  });
   if (o.store) {
     await o.store.transact((s) => {
       if (current) s.addVersion({ artifactKey: key, treeHash: s.putArtifact(dst.absPath, hasher.exclusions).treeHash, origin: 'pre-sync', at: at.toISOString(), note: 'replaced by deploy', project: path.resolve(o.project) });
       s.putArtifact(staged, hasher.exclusions);
       s.addVersion({ artifactKey: key, treeHash: stagedHash.tree, origin: 'deploy', at: at.toISOString(), project: path.resolve(o.project) });
+      if (journal) addPendingJournal(s, journal);
     });
   }
-  if (prev && current && prev.contentHash === contentHash && current.tree === stagedHash.tree) {
+  if (sameContent) {
     fs.rmSync(staged, { recursive: true, force: true });
-    if (prev.treeHash === stagedHash.tree) return { action: 'unchanged', projectPath: dst.absPath, contentHash, treeHash: stagedHash.tree, record: prev.record };
+    if (unchanged) return { action: 'unchanged', projectPath: dst.absPath, contentHash, treeHash: stagedHash.tree, record: prev!.record };
   }
   // Swap in, keeping the old copy aside until the record is written.
   let aside: string | undefined;
@@ -171,9 +181,11 @@ export async function deployArtifact(o: DeployOptions): Promise<DeployResult> {
   } catch (e) {
     if (aside) { fs.rmSync(dst.absPath, { recursive: true, force: true }); fs.renameSync(aside, dst.absPath); }
     else fs.rmSync(dst.absPath, { recursive: true, force: true });
+    await forgetIntent(o.store, journal);
     throw e;
   }
   if (aside) fs.rmSync(aside, { recursive: true, force: true });
+  await forgetIntent(o.store, journal);
   hasher.invalidate(dst.absPath);
   return { action: prev ? 'redeployed' : 'deployed', projectPath: dst.absPath, contentHash, treeHash: stagedHash.tree, record };
 }
@@ -200,11 +212,20 @@ export async function undeployArtifact(o: UndeployOptions): Promise<{ removedPat
   const abs = path.join(rootDir, ...v.relPath.split('/'));
   checkWritePath(o.project, abs);
   let treeHash: string | undefined;
-  if (o.store && fs.existsSync(abs)) {
+  const at = o.now?.() ?? new Date();
+  const key = artifactKey(root, type, v.name);
+  let journal: SyncJournal | undefined;
+  if (o.store) {
     treeHash = await o.store.transact((s) => {
-      const t = s.putArtifact(abs, o.hasher?.exclusions);
-      s.addVersion({ artifactKey: artifactKey(root, type, v.name), treeHash: t.treeHash, origin: 'undeploy', at: (o.now?.() ?? new Date()).toISOString(), project: path.resolve(o.project) });
-      return t.treeHash;
+      const t = fs.existsSync(abs) ? s.putArtifact(abs, o.hasher?.exclusions) : undefined;
+      if (t) s.addVersion({ artifactKey: key, treeHash: t.treeHash, origin: 'undeploy', at: at.toISOString(), project: path.resolve(o.project) });
+      journal = intentJournal({
+        operation: 'undeploy', project: path.resolve(o.project), at, artifact: { type, name: v.name, root },
+        path: { side: 'project', path: abs, kind: t?.kind ?? (type === 'skill' ? 'dir' : 'file'), beforeTree: t?.treeHash ?? null, afterTree: null, artifactKey: key },
+        records: path.join(rootDir, RECORDS_FILE), type, relPath: v.relPath, beforeText: recordText(v.record),
+      });
+      addPendingJournal(s, journal);
+      return t?.treeHash;
     });
   }
   let aside: string | undefined;
@@ -215,9 +236,40 @@ export async function undeployArtifact(o: UndeployOptions): Promise<{ removedPat
     });
   } catch (e) {
     if (aside) fs.renameSync(aside, abs);
+    await forgetIntent(o.store, journal);
     throw e;
   }
   if (aside) fs.rmSync(aside, { recursive: true, force: true });
+  await forgetIntent(o.store, journal);
   o.hasher?.invalidate(abs);
   return { removedPath: abs, treeHash, type };
+}
+
+// ---- intent journals of deploy and undeploy (see core/sync/recover) ----
+
+interface Intent {
+  operation: 'deploy' | 'undeploy';
+  project: string;
+  at: Date;
+  artifact: { type: ArtifactType; name: string; root: string };
+  path: PathChange;
+  /** The records file, and the record's text before the operation (null: there was none). */
+  records: string;
+  type: ArtifactType;
+  relPath: string;
+  beforeText: string | null;
+}
+
+function intentJournal(i: Intent): SyncJournal {
+  return {
+    version: 1, id: `${i.operation}-${i.at.getTime().toString(36)}-${crypto.randomBytes(4).toString('hex')}`, project: i.project, operation: i.operation,
+    at: i.at.toISOString(), status: 'pending', pid: process.pid, artifacts: [i.artifact], paths: [i.path],
+    shared: [{ kind: 'records', file: i.records, before: null, after: null, foreign: true, records: [{ type: i.type, relPath: i.relPath, beforeText: i.beforeText, afterText: null }], locks: [] }],
+  };
+}
+
+/** Forgets an intent once the operation finished or was rolled back in-process (a failure here only costs a check at the next start). */
+async function forgetIntent(store: VersionStore | undefined, j: SyncJournal | undefined): Promise<void> {
+  if (!store || !j) return;
+  try { await store.transact((s) => dropPendingJournal(s, j.project, j.id)); } catch { /* the next start finds the operation finished and drops it */ }
 }

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import {
   parseRecords, serializeRecord, serializeRecords, viewRecord, RECORDS_FILE, type DeploymentRecord, type RecordsFile,
 } from '../store/deploymentRecords';
-import { writeFileAtomic, withFileLock, siblingTemp, type LockOptions } from '../store/fsutil';
+import { writeFileAtomic, withFileLock, siblingTemp, type LockOptions, ensureDir } from '../store/fsutil';
 import { COLLECTION_LOCK_FILE, editLockText, lockEntryHash, updateCollectionLock, CollectionLockError, type LockEditOutcome } from '../store/collectionLock';
 import type { ArtifactType } from '../model';
 import type { ExclusionMatcher } from '../drift/hashing';
@@ -58,7 +58,7 @@ export interface SyncJournal {
   version: 1;
   id: string;
   project: string;
-  operation: 'update' | 'pull' | 'complete-merge' | 'undo';
+  operation: 'update' | 'pull' | 'complete-merge' | 'undo' | 'deploy' | 'undeploy';
   strategy?: string;
   at: string;
   /** `pending` while the sync runs (a crash leaves it for undo to finish), `committed` after. */
@@ -135,6 +135,31 @@ function restoreShared(change: SharedFileChange, current: string | null, fetched
   return applyLockChanges(current, change.file, [...change.locks].reverse().map((l) => ({ name: l.name, type: l.type, hash: l.beforeHash })), fetched).text;
 }
 
+/**
+ * The records and lock entries `changes` touched, as they are now: the `before` side of a journal for an
+ * operation about to put them back (undo), so that it can itself be rolled back record by record.
+ */
+export function snapshotShared(changes: readonly SharedFileChange[]): SharedFileChange[] {
+  return changes.map((c) => {
+    const current = readText(c.file);
+    const snap: SharedFileChange = { kind: c.kind, file: c.file, before: null, after: null, foreign: true, records: [], locks: [] };
+    if (c.kind === 'records') {
+      // A file that cannot be parsed cannot be restored into either: it is left out rather than journalled empty.
+      let rf: RecordsFile | undefined;
+      try { rf = parseRecords(current ?? '', c.file); } catch { return snap; }
+      for (const r of c.records) {
+        const i = recordIndex(rf, r.type, r.relPath);
+        snap.records.push({ type: r.type, relPath: r.relPath, beforeText: i >= 0 ? recordText(rf.records[i]) : null, afterText: null });
+      }
+    } else if (current !== null) {
+      try {
+        for (const l of c.locks) snap.locks.push({ name: l.name, type: l.type, beforeHash: lockEntryHash(current, c.file, l.name, l.type) ?? null, afterHash: null });
+      } catch { snap.locks.length = 0; }
+    }
+    return snap;
+  });
+}
+
 interface Move { path: string; aside?: string; placed: boolean }
 
 /** One record change for {@link SyncTransaction.changeRecords}. */
@@ -181,7 +206,7 @@ export class SyncTransaction {
       this.moves.push(move);
       this.paths.push(change);
       if (staged) {
-        fs.mkdirSync(path.dirname(change.path), { recursive: true });
+        ensureDir(path.dirname(change.path));
         fs.renameSync(staged, change.path);
         move.placed = true;
       }

@@ -9,7 +9,7 @@ import { pidAlive, type LockOptions } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
 import { contentFromStore } from './content';
 import {
-  SyncTransaction, dropPendingJournal, lastJournal, pendingJournals, setLastJournal, type PathChange, type Side, type SyncJournal,
+  SyncTransaction, addPendingJournal, dropPendingJournal, lastJournal, pendingJournals, setLastJournal, snapshotShared, type PathChange, type Side, type SyncJournal,
 } from './transaction';
 import { makeCtx } from './plan';
 import type { ArtifactRef } from './types';
@@ -64,13 +64,21 @@ export async function undoLastSync(o: UndoOptions): Promise<UndoResult> {
     const pending = pendingJournals(s, ctx.project);
     return pending.length ? pending[pending.length - 1] : lastJournal(s, ctx.project);
   });
-  const empty: UndoResult = { status: 'nothing', artifacts: [], restored: [], changedSince: [], warnings: [] };
-  if (!found) return empty;
-  const j = found;
-  const out: UndoResult = { ...empty, journalId: j.id, operation: j.operation, syncedAt: j.at, interrupted: j.status === 'pending', artifacts: j.artifacts };
-  if (j.status === 'pending' && j.pid && j.pid !== process.pid && pidAlive(j.pid)) {
-    return { ...out, status: 'failed', error: { code: 'sync-running', message: `a ${j.operation} is still running in process ${j.pid}; wait for it to finish, then undo.` } };
+  if (!found) return { status: 'nothing', artifacts: [], restored: [], changedSince: [], warnings: [] };
+  if (found.status === 'pending' && found.pid && found.pid !== process.pid && pidAlive(found.pid)) {
+    return {
+      status: 'failed', artifacts: found.artifacts, restored: [], changedSince: [], warnings: [], journalId: found.id, operation: found.operation, syncedAt: found.at, interrupted: true,
+      error: { code: 'sync-running', message: `a ${found.operation} is still running in process ${found.pid}; wait for it to finish, then undo.` },
+    };
   }
+  return undoJournal(o, found);
+}
+
+/** Puts back what one journal (finished, or pending: interrupted) wrote; see {@link undoLastSync}. */
+export async function undoJournal(o: UndoOptions, j: SyncJournal): Promise<UndoResult> {
+  const ctx = makeCtx(o);
+  const empty: UndoResult = { status: 'nothing', artifacts: [], restored: [], changedSince: [], warnings: [] };
+  const out: UndoResult = { ...empty, journalId: j.id, operation: j.operation, syncedAt: j.at, interrupted: j.status === 'pending', artifacts: j.artifacts };
   const todo: { change: PathChange; current: string | null }[] = [];
   for (const change of [...j.paths].reverse()) {
     ctx.hasher.invalidate(change.path);
@@ -87,12 +95,21 @@ export async function undoLastSync(o: UndoOptions): Promise<UndoResult> {
       return { ...out, status: 'failed', error: { code: 'version-missing', message: `the version of ${change.path} from before the sync (${change.beforeTree.slice(0, 12)}) is not in the version store ${o.store.dir}; it cannot be restored.` } };
     }
   }
+  // The undo is itself journalled before it writes: killed half-way, the next start puts back what it had
+  // restored (the sync stays undoable) instead of leaving files of one state and records of the other.
+  const self: SyncJournal = {
+    version: 1, id: `${j.id}.undo-${ctx.at.getTime().toString(36)}`, project: ctx.project, operation: 'undo', at: ctx.at.toISOString(), status: 'pending', pid: process.pid,
+    artifacts: j.artifacts,
+    paths: todo.map(({ change, current }) => ({ ...change, beforeTree: current, afterTree: change.beforeTree })),
+    shared: snapshotShared(j.shared),
+  };
   await o.store.transact((s) => {
     for (const { change, current } of todo) {
       if (current === null) continue;
       const t = s.putArtifact(change.path, ctx.exclusions);
       s.addVersion({ artifactKey: change.artifactKey, treeHash: t.treeHash, origin: 'pre-sync', at: ctx.at.toISOString(), note: `${change.side} copy at ${change.path}, replaced by undo`, project: ctx.project });
     }
+    addPendingJournal(s, self);
   });
   const txn = new SyncTransaction({ exclusions: ctx.exclusions, lock: o.lock, fetched: pythonUtcTimestamp(ctx.at) });
   try {
@@ -106,10 +123,14 @@ export async function undoLastSync(o: UndoOptions): Promise<UndoResult> {
     await o.store.transact((s) => {
       if (j.status === 'pending') dropPendingJournal(s, ctx.project, j.id);
       else setLastJournal(s, ctx.project, undefined);
+      dropPendingJournal(s, ctx.project, self.id);
     });
   } catch (e) {
     const problems = await txn.rollback();
     for (const { change } of todo) ctx.hasher.invalidate(change.path);
+    try { await o.store.transact((s) => dropPendingJournal(s, ctx.project, self.id)); } catch (e2) {
+      problems.push(`the version store could not forget the failed undo (${(e2 as Error).message}); the next start will check it again`);
+    }
     return {
       ...out, status: 'failed', restored: [],
       error: { code: (e as { code?: string }).code ?? 'error', message: (e as Error).message + (problems.length ? ` Also: ${problems.join('; ')}` : '') },

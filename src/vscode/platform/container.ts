@@ -103,7 +103,7 @@ export class Container implements vscode.Disposable {
     // File watchers start right after activation returns, and what an interrupted write left is finished.
     const watch = setImmediate(() => {
       this.service.rewatch();
-      void recoverAtStartup(this.operations, this.log).catch((e) => this.log.error(`recovery at start-up: ${(e as Error).stack ?? e}`));
+      void recoverAtStartup(this.operations, this.log, () => this.service.versionStore()).catch((e) => this.log.error(`recovery at start-up: ${(e as Error).stack ?? e}`));
     });
     this.add({ dispose: () => clearImmediate(watch) });
     this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations));

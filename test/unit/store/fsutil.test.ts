@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  writeFileAtomic, swapIntoPlace, removeAtomic, acquireLockSync, withFileLockSync, LockTimeoutError, isInside, readIfExists, isStagingPath, siblingTemp,
+  writeFileAtomic, swapIntoPlace, removeAtomic, acquireLockSync, withFileLockSync, LockTimeoutError, isInside, readIfExists, isStagingPath, siblingTemp, ensureDir,
 } from '../../../src/core/store/fsutil';
 import { updateRecords, RECORDS_FILE } from '../../../src/core/store/deploymentRecords';
 import { useTempDirs, writeTree, snapshotDir } from '../helpers';
@@ -31,6 +31,33 @@ describe('fsutil', () => {
       for (const p of ['SKILL.md', '.hidden/notes.md', 'notes.tmp.md', 'collection.lock', 'run.tmp-notes', '.env.local']) {
         assert.equal(isStagingPath(path.join('/p/.claude/skills/review', p)), false, p);
       }
+    });
+  });
+
+  describe('ensureDir', () => {
+    it('names the real reason an ancestor cannot be created (a file in the way), not ENOENT', () => {
+      const dir = tmp();
+      fs.writeFileSync(path.join(dir, 'file'), 'x');
+      assert.throws(() => ensureDir(path.join(dir, 'file', 'a', 'b')), (e: NodeJS.ErrnoException) => e.code === 'ENOTDIR' || e.code === 'EEXIST');
+      ensureDir(path.join(dir, 'ok', 'a', 'b'));
+      assert.ok(fs.statSync(path.join(dir, 'ok', 'a', 'b')).isDirectory());
+    });
+
+    it('on a read-only file system says EROFS with the folder, where the recursive mkdir of Node says ENOENT', () => {
+      // A read-only mount needs privileges CI may not have, so the file system's answers are played here as
+      // Node gives them on one (checked on a real read-only tmpfs): ENOENT for the recursive call, EROFS for one level.
+      const real = module.require('node:fs') as typeof fs;
+      const orig = real.mkdirSync;
+      const dir = tmp();
+      const ro = path.join(dir, 'ro');
+      real.mkdirSync = ((p: fs.PathLike, o?: fs.MakeDirectoryOptions) => {
+        if (!String(p).startsWith(ro)) return orig(p, o);
+        const err = Object.assign(new Error(o?.recursive ? `ENOENT: no such file or directory, mkdir '${String(p)}'` : `EROFS: read-only file system, mkdir '${String(p)}'`), { code: o?.recursive ? 'ENOENT' : 'EROFS', path: String(p) });
+        throw err;
+      }) as typeof fs.mkdirSync;
+      try {
+        assert.throws(() => ensureDir(path.join(ro, 'sync', 'blobs')), (e: NodeJS.ErrnoException) => e.code === 'EROFS' && e.path === ro);
+      } finally { real.mkdirSync = orig; }
     });
   });
 

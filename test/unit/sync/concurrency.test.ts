@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { readRecords, viewRecord } from '../../../src/core/store/deploymentRecords';
 import { undoLastSync } from '../../../src/core/sync';
+import { describeRecovery, recoverInterruptedOperations } from '../../../src/core/sync/recover';
+import { recoverProjectWrites } from '../../../src/core/store/recovery';
 import { useTempDirs, addSkill } from '../helpers';
 import { makeSyncWorld, deploy, check, lines, editLine, contentSnapshot, type SyncWorld } from './syncWorld';
 
@@ -79,6 +81,37 @@ describe('sync with real processes', () => {
       assert.equal(u.interrupted, true);
       assert.deepEqual({ project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) }, before);
       assert.equal((await undoLastSync({ project: w.project, store: w.store })).status, 'nothing');
+    });
+
+    it(`the next start rolls back a sync that was killed ${where}: files and records agree again, and nothing is left over`, async function () {
+      this.timeout(60_000);
+      w = await makeSyncWorld(tmp);
+      for (const n of ['a', 'b', 'c']) {
+        addSkill(w.collection, n, { 'notes.md': lines() });
+        await deploy(w, 'skill', n);
+        editLine(path.join(w.claude, 'skills', n, 'notes.md'), 2, `${n}: mine`);
+        editLine(path.join(w.collection, 'skills', n, 'notes.md'), 9, `${n}: theirs`);
+      }
+      const before = { project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) };
+      const script = `
+        const { runSync } = require(${JSON.stringify(SYNC)});
+        const { VersionStore } = require(${JSON.stringify(STORE)});
+        (async () => {
+          const store = await VersionStore.open(${JSON.stringify(w.storeDir)});
+          await runSync({ project: ${JSON.stringify(w.project)}, env: process.env, store, direction: 'pull', strategy: 'merge', faults: { ${hook} } });
+        })();`;
+      const r = await run(['-e', script], w.env);
+      assert.equal(r.signal, 'SIGKILL', r.stderr);
+      const files = recoverProjectWrites({ projects: [w.project], collections: [w.collection], storeDir: w.storeDir });
+      assert.deepEqual(files.problems, []);
+      const ops = await recoverInterruptedOperations({ project: w.project, store: w.store });
+      assert.deepEqual(ops.map((o) => [o.journal.operation, o.outcome]), [['pull', 'rolled-back']]);
+      assert.match(describeRecovery(ops[0]), /pull of skill "a", skill "b", skill "c" .* was interrupted; everything it had written was put back/);
+      // Byte for byte as before the sync: the records file included, and no staging copy anywhere.
+      assert.deepEqual({ project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) }, before);
+      assert.deepEqual(check(w).artifacts.map((a) => a.state), ['conflict', 'conflict', 'conflict']);
+      assert.deepEqual(await recoverInterruptedOperations({ project: w.project, store: w.store }), [], 'a second start finds nothing to do');
+      assert.equal((await undoLastSync({ project: w.project, store: w.store })).status, 'nothing', 'the rolled-back sync is not offered for undo');
     });
   }
 });
