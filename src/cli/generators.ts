@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import {
   DEFAULT_TIMEOUT_MS, LineSplitter, StateError, isTrustedFolder, readTrustedFolders, setTrustedFolder, trustFile, defaultStateDbPath, detectStateKind, discoverGenerators, generatorStatus, isWritable,
-  openStateSource, parseSkillsDirs, parseStateKind, runGenerator, runGenerators, runRecordFileFor, selectGenerators, splitPatternList,
+  openStateSource, parseSkillsDirs, parseStateKind, patternsOfArgument, runGenerator, runGenerators, runRecordFileFor, selectGenerators,
 } from '../core/generators';
 import type {
   BatchItem, DiscoveredGenerator, WritableStateSource, GeneratorRunResult, GeneratorStatus, ManifestError, ShimCommand, StateConfig, StateEntry, StateSource,
@@ -50,13 +50,22 @@ function stateConfigOf(args: ParsedArgs, io: CliIO, project: string): Required<S
   return { path: file, kind };
 }
 
-/** Skills and outputs beyond the workspace: flags first-class, environment (ambrogio's SKILLS_DIRS) too. */
-function discover(args: ParsedArgs, io: CliIO, project: string): { gens: DiscoveredGenerator[]; allowedOutputDirs: string[] } {
+/** What ambrogio compatibility the command line asks for: its data root, generators outside their skill. */
+interface CompatOptions { allowedOutputDirs: string[]; dataRoot?: string; allowGeneratorsOutsideSkill: boolean }
+
+/** Skills and outputs beyond the workspace: flags first-class, environment (ambrogio's SKILLS_DIRS, DATA_ROOT) too. */
+function discover(args: ParsedArgs, io: CliIO, project: string): { gens: DiscoveredGenerator[] } & CompatOptions {
   const fromEnvAndFlag = (envValue: string | undefined, flag: string): string[] =>
     [...parseSkillsDirs(envValue), ...flagList(args, flag)].map((d) => path.resolve(io.cwd, d));
   const extraSkillDirs = fromEnvAndFlag(io.env.SKILLS_DIRS, 'skills-dir');
   const allowedOutputDirs = fromEnvAndFlag(io.env.SKILLMEAT_SYNC_OUTPUT_DIRS, 'allow-output');
-  return { gens: discoverGenerators([project], { extraSkillDirs, allowedOutputDirs }), allowedOutputDirs };
+  const dataRootText = flagString(args, 'data-root') ?? (io.env.DATA_ROOT || undefined);
+  const compat: CompatOptions = {
+    allowedOutputDirs,
+    dataRoot: dataRootText === undefined ? undefined : path.resolve(io.cwd, dataRootText),
+    allowGeneratorsOutsideSkill: args.flags.has('allow-generator-outside-skill'),
+  };
+  return { gens: discoverGenerators([project], { extraSkillDirs, ...compat }), ...compat };
 }
 
 function formatManifestError(e: ManifestError): string {
@@ -179,7 +188,7 @@ function validateGenerators(args: ParsedArgs, io: CliIO): number {
   if (skill !== undefined && gens.length === 0) throw new UsageError(`no skill "${skill}" with a SYNC.json in ${project}${all.length ? ` (found: ${all.map((g) => g.id).join(', ')})` : ''}`);
   const invalid = gens.filter((g) => !g.valid);
   if (args.flags.has('json')) {
-    io.out(JSON.stringify({ project, ok: invalid.length === 0, results: gens.map((g) => ({ id: g.id, manifest: g.file, valid: g.valid, errors: g.errors })) }, null, 2));
+    io.out(JSON.stringify({ project, ok: invalid.length === 0, results: gens.map((g) => ({ id: g.id, manifest: g.file, valid: g.valid, errors: g.errors, warnings: g.warnings })) }, null, 2));
   } else {
     if (gens.length === 0) io.out(`No SYNC.json found in the skills of ${project}.`);
     for (const g of gens) {
@@ -188,6 +197,7 @@ function validateGenerators(args: ParsedArgs, io: CliIO): number {
         io.out(`invalid  ${g.id}`);
         for (const e of g.errors) io.out(`  ${formatManifestError(e)}`);
       }
+      for (const w of g.warnings) io.out(`  warning: ${formatManifestError(w)}`);
     }
     if (invalid.length) io.err(`${invalid.length} of ${gens.length} SYNC.json file(s) invalid.`);
   }
@@ -217,7 +227,7 @@ async function generate(args: ParsedArgs, io: CliIO, deps: GeneratorCommandDeps)
     return EXIT.usage;
   }
   const config = stateConfigOf(args, io, project);
-  const { gens: all, allowedOutputDirs } = discover(args, io, project);
+  const { gens: all, ...compat } = discover(args, io, project);
   let gens = all;
   if (skill !== undefined) {
     gens = selectGenerators(all, skill);
@@ -238,7 +248,7 @@ async function generate(args: ParsedArgs, io: CliIO, deps: GeneratorCommandDeps)
     shim: deps.shim ?? defaultShim(),
     isTrusted,
     runRecordFile: runRecordFileFor(config, project, io.env),
-    allowedOutputDirs,
+    ...compat,
     force: args.flags.has('force'),
     timeoutMs,
     env: io.env,
@@ -280,7 +290,7 @@ let fastStart = false;
  * background optimizing compile of sql.js's wasm, which costs ~250 ms on a 2-core machine for a query
  * that takes a few ms; the baseline compiler alone is plenty for these queries.
  */
-function preferFastWasmStartup(): void {
+export function preferFastWasmStartup(): void {
   if (fastStart) return;
   fastStart = true;
   try { v8.setFlagsFromString('--liftoff-only'); } catch { /* an engine without the flag: only slower */ }
@@ -311,7 +321,7 @@ const entryJson = (e: StateEntry): string => JSON.stringify({ key: e.key, value:
 
 const stateList: GeneratorHandler = (args, io) => withState(args, io, 'list', [], (state) => {
   // several --pattern flags and comma-joined lists (SYNC_PATTERNS) both mean "any of these"
-  const patterns = flagList(args, 'pattern').flatMap(splitPatternList);
+  const patterns = flagList(args, 'pattern').flatMap(patternsOfArgument);
   const entries = state.list(patterns.length ? patterns : ['*']);
   if (args.flags.has('json')) io.out(JSON.stringify({ entries: entries.map((e) => ({ key: e.key, value: e.value, updatedAt: e.updatedAt })) }));
   else if (entries.length) io.out(entries.map((e) => `${e.key}\t${e.value}`).join('\n'));
@@ -348,6 +358,8 @@ const STATE_DB_OPTIONS: OptionTable = {
 const SKILL_DIRS: OptionTable = {
   'skills-dir': { type: 'string', value: 'DIR', multiple: true, help: 'more skills to look in (also SKILLS_DIRS, colon-separated)' },
   'allow-output': { type: 'string', value: 'DIR', multiple: true, help: 'a folder outside the workspace generators may write to (also SKILLMEAT_SYNC_OUTPUT_DIRS)' },
+  'data-root': { type: 'string', value: 'DIR', help: "the folder that stands for ambrogio's /data in an outputFile such as /data/MEMORY.md (also DATA_ROOT)" },
+  'allow-generator-outside-skill': { type: 'boolean', help: 'run a generator that lies outside its skill directory, as ambrogio does' },
 };
 
 /** `skillmeat-sync sync …`: the SYNC.json generator commands. */
@@ -416,7 +428,7 @@ export const STATE_GROUP: CommandGroup<GeneratorHandler> = {
   commands: {
     list: {
       synopsis: '[--pattern P]', summary: 'rows whose key matches P (default: all)', run: stateList,
-      options: { pattern: { type: 'string', value: 'P', multiple: true, help: '* any run, ? one char, ASCII-case-insensitive; several comma-separated' } },
+      options: { pattern: { type: 'string', value: 'P', multiple: true, help: '* or % any run, ? or _ one char (SQL LIKE, as ambrogio), ASCII-case-insensitive; several comma-separated' } },
       details: '--json prints {"entries":[{"key","value","updatedAt"}]}.',
     },
     get: { synopsis: 'KEY', summary: 'the value of KEY (exit 3 when missing)', run: stateGet },

@@ -11,6 +11,7 @@ import { PROGRAM, UsageError, commandHelp, commandList, commonOptionList, findCo
 import { colours, table, terminalSafe, STATE_COLOUR, type CliIO } from './output';
 import * as sync from './sync';
 import { generatorsCommand, stateCommand, GENERATORS_GROUP, STATE_GROUP } from './generators';
+import { ambrogioctlCommand } from './ambrogioctl';
 import * as historyOps from './history';
 import { recoverInterrupted, storeDir, type CommandContext } from './context';
 
@@ -224,11 +225,16 @@ Commands:
 ${commandList([COMMANDS, GENERATORS_GROUP, STATE_GROUP])}
 
 Options of every command but sync and state (see their --help):
-${commonOptionList(COMMANDS)}`;
+${commonOptionList(COMMANDS)}
+
+${PROGRAM} ambrogioctl state|memory … is what the ambrogioctl shim on a generator's PATH runs: ambrogio's own
+commands, output and exit codes, on the workspace state database (see "Generators" in the README).`;
 }
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], rawIO: CliIO): Promise<number> {
+  // What the generators' ambrogioctl shim runs: data for a script, printed byte for byte as ambrogio prints it.
+  if (argv[0] === 'ambrogioctl') return ambrogioctlCommand(argv.slice(1), rawIO);
   const io: CliIO = { ...rawIO, out: (s) => rawIO.out(terminalSafe(s)), err: (s) => rawIO.err(terminalSafe(s)) };
   const [cmd, ...rest] = argv;
   if (!cmd) { io.err(globalHelp()); return 2; }

@@ -3,7 +3,7 @@ export { SYNC_SCHEMA, validateManifest, resolveOutputPath, parseManifestText, re
 export type { SyncManifest, ManifestError, ManifestErrorCode, ValidatedManifest, ManifestValidationOptions, GeneratorCommand, OutputPathProblem } from './manifest';
 export { discoverGenerators, selectGenerators, parseSkillsDirs } from './discovery';
 export type { DiscoveredGenerator, DiscoveryOptions } from './discovery';
-export { compileKeyPatterns, splitPatternList, detectStateKind, isWritable, StateError } from './state';
+export { compileKeyPatterns, globToLike, splitPatternList, patternsOfArgument, detectStateKind, isWritable, StateError } from './state';
 export type { StateEntry, Entry, StateKind, StateSource, WritableStateSource, StateErrorCode } from './state';
 export { OwnStateStore } from './stateStore';
 export type { OwnStateStoreOptions, StateCodec } from './stateStore';

@@ -1,6 +1,8 @@
 // SYNC.json: parsing, schema validation (the one schema file that also drives editor IntelliSense) and
 // the path checks a schema cannot express. ambrogio lets outputFile point anywhere and runs whatever
-// `generator` names; here both must stay where the user can see them (SPEC §7, §12).
+// `generator` names; here both stay where the user can see them unless a setting says otherwise (SPEC §7,
+// §12): every manifest ambrogio accepts is accepted (its absolute `/data/…` outputs through the data root,
+// unknown fields as warnings) or refused with a message naming the setting that allows it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
@@ -29,7 +31,8 @@ export type ManifestErrorCode =
   | 'output-outside'
   | 'output-symlink'
   | 'output-is-directory'
-  | 'output-reserved';
+  | 'output-reserved'
+  | 'unknown-field';
 
 /** One problem of a SYNC.json: the file, the field (JSON pointer), what is wrong and how to fix it. */
 export interface ManifestError {
@@ -61,6 +64,8 @@ export interface ValidatedManifest {
   errors: ManifestError[];
   /** The parsed manifest when it satisfies the schema (it may still fail the path checks). */
   manifest?: SyncManifest;
+  /** Problems that do not stop a run (ambrogio accepts them): unknown fields. */
+  warnings: ManifestError[];
   /** Absolute output path (lexically resolved) when `outputFile` passed its checks. */
   outputPath?: string;
   /** Absolute generator path when `generator` passed its checks. */
@@ -72,7 +77,24 @@ export interface ValidatedManifest {
 export interface ManifestValidationOptions {
   /** Absolute directories outside the workspace where an absolute `outputFile` may point. */
   allowedOutputDirs?: readonly string[];
+  /**
+   * The folder that stands for ambrogio's data root `/data` (its manifests say `/data/MEMORY.md`): such an
+   * outputFile is written to `<dataRoot>/MEMORY.md`, and the data root is an allowed output directory.
+   */
+  dataRoot?: string;
+  /** Accept a `generator` outside the skill directory (ambrogio runs any path; SkillMeat Sync does not by default). */
+  allowGeneratorsOutsideSkill?: boolean;
 }
+
+/** ambrogio's data root, the prefix of the absolute outputFile its manifests use. */
+export const AMBROGIO_DATA_ROOT = '/data';
+
+/** The names of the settings a refusal points at (the VS Code setting; the CLI flag and variable). */
+export const GENERATOR_SETTING_NAMES = {
+  dataRoot: 'skillmeatSync.generators.dataRoot (CLI: --data-root DIR or DATA_ROOT)',
+  allowedOutputDirs: 'skillmeatSync.generators.allowedOutputDirs (CLI: --allow-output DIR or SKILLMEAT_SYNC_OUTPUT_DIRS)',
+  allowGeneratorsOutsideSkill: 'skillmeatSync.generators.allowGeneratorsOutsideSkill (CLI: --allow-generator-outside-skill)',
+} as const;
 
 /** The JSON Schema of SYNC.json, as shipped in `schemas/sync.schema.json`. */
 export const SYNC_SCHEMA: Readonly<Record<string, unknown>> = syncSchema;
@@ -128,7 +150,7 @@ function describeSchemaError(e: ErrorObject): { pointer: string; message: string
       return {
         pointer: `${e.instancePath}/${prop.replace(/~/g, '~0').replace(/\//g, '~1')}`,
         message: `unknown field "${prop}"`,
-        fix: `remove "${prop}" or fix its spelling; allowed fields: ${FIELD_NAMES.join(', ')}`,
+        fix: `remove "${prop}" or fix its spelling if it was meant to be one of ${FIELD_NAMES.join(', ')}; it is ignored (ambrogio ignores it too)`,
       };
     }
     case 'type': {
@@ -197,24 +219,41 @@ export interface OutputPathProblem {
 }
 
 /**
- * Checks where a generator may write: relative paths resolve against the workspace folder and must stay
- * in it; absolute paths must lie in the workspace or an allowed directory; no `..` or symlink may lead out.
+ * Where an ambrogio-style absolute outputFile lands: `/data/X` is `<dataRoot>/X` when a data root is set.
+ * Undefined when the path is not under ambrogio's data root (after normalising, so `/data/../x` is not).
  */
-export function resolveOutputPath(outputFile: string, workspaceFolder: string, allowedOutputDirs: readonly string[] = []): { path: string } | OutputPathProblem {
+export function mapDataRoot(outputFile: string, dataRoot: string | undefined): string | undefined {
+  if (!dataRoot || !outputFile.startsWith('/')) return undefined;
+  const normal = path.posix.normalize(outputFile);
+  if (normal !== AMBROGIO_DATA_ROOT && !normal.startsWith(`${AMBROGIO_DATA_ROOT}/`)) return undefined;
+  const rest = normal.slice(AMBROGIO_DATA_ROOT.length).split('/').filter((p) => p !== '');
+  return path.join(path.resolve(dataRoot), ...rest);
+}
+
+/**
+ * Checks where a generator may write: relative paths resolve against the workspace folder and must stay
+ * in it; absolute paths must lie in the workspace, an allowed directory or (ambrogio's `/data/…`, mapped)
+ * the data root; no `..` or symlink may lead out.
+ */
+export function resolveOutputPath(outputFile: string, workspaceFolder: string, allowedOutputDirs: readonly string[] = [], dataRoot?: string): { path: string } | OutputPathProblem {
   const ws = path.resolve(workspaceFolder);
   const absolute = path.isAbsolute(outputFile);
-  const candidate = absolute ? path.normalize(outputFile) : path.resolve(ws, outputFile);
-  const roots = absolute ? [ws, ...allowedOutputDirs.map((d) => path.resolve(d))] : [ws];
+  const mapped = absolute ? mapDataRoot(outputFile, dataRoot) : undefined;
+  const candidate = mapped ?? (absolute ? path.normalize(outputFile) : path.resolve(ws, outputFile));
+  const roots = absolute ? [ws, ...allowedOutputDirs.map((d) => path.resolve(d)), ...(dataRoot ? [path.resolve(dataRoot)] : [])] : [ws];
   const lexicalRoots = roots.filter((r) => isInside(r, candidate) && path.resolve(r) !== candidate);
   if (lexicalRoots.length === 0) {
+    const ambrogioStyle = absolute && !dataRoot && mapDataRoot(outputFile, '/') !== undefined;
     return {
       code: 'output-outside',
       message: absolute
-        ? `outputFile ${candidate} is outside the workspace folder ${ws}${allowedOutputDirs.length ? ` and the allowed output directories (${allowedOutputDirs.join(', ')})` : ''}`
+        ? `outputFile ${candidate} is outside the workspace folder ${ws}${allowedOutputDirs.length ? ` and the allowed output directories (${allowedOutputDirs.join(', ')})` : ''}${dataRoot ? ` and the data root ${dataRoot}` : ''}`
         : `outputFile "${outputFile}" resolves to ${candidate}, outside the workspace folder ${ws}`,
-      fix: absolute
-        ? `use a path relative to the workspace folder (e.g. "NOTES.md"), or add ${path.dirname(candidate)} to the allowed output directories`
-        : 'use a path relative to the workspace folder that does not climb out with "..", e.g. "NOTES.md"',
+      fix: ambrogioStyle
+        ? `it is under ambrogio's data root ${AMBROGIO_DATA_ROOT}: set ${GENERATOR_SETTING_NAMES.dataRoot} to the folder that stands for ${AMBROGIO_DATA_ROOT}, or add ${path.dirname(candidate)} to ${GENERATOR_SETTING_NAMES.allowedOutputDirs}`
+        : absolute
+          ? `use a path relative to the workspace folder (e.g. "NOTES.md"), or add ${path.dirname(candidate)} to ${GENERATOR_SETTING_NAMES.allowedOutputDirs}`
+          : 'use a path relative to the workspace folder that does not climb out with "..", e.g. "NOTES.md"',
     };
   }
   const st = lstatOrUndefined(candidate);
@@ -240,13 +279,15 @@ export function resolveOutputPath(outputFile: string, workspaceFolder: string, a
   return { path: candidate };
 }
 
-function checkGenerator(generator: string, skillDir: string): { path: string; command: GeneratorCommand } | Omit<ManifestError, 'file' | 'pointer'> {
+function checkGenerator(generator: string, skillDir: string, allowOutside: boolean): { path: string; command: GeneratorCommand } | Omit<ManifestError, 'file' | 'pointer'> {
   const abs = path.resolve(skillDir, generator);
-  if (!isInside(skillDir, abs) || abs === path.resolve(skillDir)) {
+  if (abs === path.resolve(skillDir) || (!allowOutside && !isInside(skillDir, abs))) {
     return {
       code: 'generator-outside',
-      message: `generator "${generator}" resolves to ${abs}, outside the skill directory ${skillDir}`,
-      fix: 'put the script inside the skill directory and name it relative to it, e.g. "./scripts/sync.sh"',
+      message: abs === path.resolve(skillDir) ? `generator "${generator}" names the skill directory itself` : `generator "${generator}" resolves to ${abs}, outside the skill directory ${skillDir}`,
+      fix: abs === path.resolve(skillDir)
+        ? 'name the script, e.g. "./scripts/sync.sh"'
+        : `put the script inside the skill directory and name it relative to it, e.g. "./scripts/sync.sh" — or, as ambrogio does, run generators from anywhere by setting ${GENERATOR_SETTING_NAMES.allowGeneratorsOutsideSkill}`,
     };
   }
   const st = lstatOrUndefined(abs);
@@ -258,11 +299,11 @@ function checkGenerator(generator: string, skillDir: string): { path: string; co
   if (real === undefined) {
     return { code: 'generator-missing', message: `generator ${abs} is a dangling symlink`, fix: 'point it at a script inside the skill directory' };
   }
-  if (!isInside(realSkill, real)) {
+  if (!allowOutside && !isInside(realSkill, real)) {
     return {
       code: 'generator-outside',
       message: `generator ${abs} is a symlink to ${real}, outside the skill directory ${skillDir}`,
-      fix: 'copy the script into the skill directory instead of linking to it',
+      fix: `copy the script into the skill directory instead of linking to it, or set ${GENERATOR_SETTING_NAMES.allowGeneratorsOutsideSkill}`,
     };
   }
   const stat = fs.statSync(real);
@@ -311,7 +352,7 @@ export function validateManifest(file: string, workspaceFolder: string, opts: Ma
   const absFile = path.resolve(file);
   const skillDir = path.dirname(absFile);
   const ws = path.resolve(workspaceFolder);
-  const result: ValidatedManifest = { file: absFile, skillDir, workspaceFolder: ws, valid: false, errors: [] };
+  const result: ValidatedManifest = { file: absFile, skillDir, workspaceFolder: ws, valid: false, errors: [], warnings: [] };
   let text: string;
   try {
     // a manifest is a few hundred bytes; refuse to load something huge that was misnamed SYNC.json
@@ -357,18 +398,20 @@ export function validateManifest(file: string, workspaceFolder: string, opts: Ma
       // one message per field: `version: 1` fails both `type` and `const`, and one fix covers both
       if (seen.has(d.pointer)) continue;
       seen.add(d.pointer);
-      result.errors.push({ code: 'schema', file: absFile, ...d, ...locate(d.pointer) });
+      // ambrogio ignores fields it does not know: a warning (the editor's schema check shows it too), not a refusal
+      if (e.keyword === 'additionalProperties' && e.instancePath === '') result.warnings.push({ code: 'unknown-field', file: absFile, ...d, ...locate(d.pointer) });
+      else result.errors.push({ code: 'schema', file: absFile, ...d, ...locate(d.pointer) });
     }
   }
   const obj = (value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
   const badFields = new Set(result.errors.map((e) => e.pointer.split('/')[1]));
   if (typeof obj.generator === 'string' && !badFields.has('generator')) {
-    const g = checkGenerator(obj.generator, skillDir);
+    const g = checkGenerator(obj.generator, skillDir, opts.allowGeneratorsOutsideSkill === true);
     if ('code' in g) result.errors.push({ ...g, file: absFile, pointer: '/generator', ...locate('/generator') });
     else { result.generatorPath = g.path; result.command = g.command; }
   }
   if (typeof obj.outputFile === 'string' && !badFields.has('outputFile')) {
-    const o = resolveOutputPath(obj.outputFile, ws, opts.allowedOutputDirs);
+    const o = resolveOutputPath(obj.outputFile, ws, opts.allowedOutputDirs, opts.dataRoot);
     if ('code' in o) {
       result.errors.push({ ...o, file: absFile, pointer: '/outputFile', ...locate('/outputFile') });
     } else {

@@ -1,14 +1,16 @@
 // Runs a SYNC.json generator with ambrogio's contract (cwd = skill dir; SYNC_OUTPUT_FILE, SYNC_PATTERNS
-// comma-joined, SKILL_DIR; exit 0 = success) and what ambrogio lacks: the generator writes a temp file
-// beside the output that is renamed into place only on success, so a failing, timed-out or killed
-// generator leaves the previous output byte-identical; a timeout; one run at a time per output file;
-// nothing runs in an untrusted workspace; a hand-edited output is not overwritten without `force`.
+// comma-joined, SKILL_DIR; exit 0 = success, an empty output included) and what ambrogio lacks: the generator
+// writes a temp file beside the output — a copy of the current output, since ambrogio's SYNC_OUTPUT_FILE is
+// the output itself and generators may read or append to it — that replaces the output only on success, so a
+// failing, timed-out or killed generator leaves the previous output byte-identical; a timeout; one run at a
+// time per output file; nothing runs in an untrusted workspace; a hand-edited output is not overwritten
+// without `force`. The `ambrogioctl` shim goes last on PATH, so a real ambrogioctl is used when there is one.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockTimeoutError, acquireLock, siblingTemp, writeFileAtomic } from '../store/fsutil';
 import { realpathOfNearestAncestor, validateManifest } from './manifest';
-import type { ValidatedManifest } from './manifest';
+import type { ManifestValidationOptions, ValidatedManifest } from './manifest';
 import { shortHash, skillmeatHome } from './paths';
 import { fileHash, generatorStatus, manifestHash, outputHash, rowsHash, updateRunRecord } from './runRecords';
 import type { GeneratorStatus, LastRun, RunOutcome } from './runRecords';
@@ -32,7 +34,14 @@ export interface RunGeneratorOptions {
   runRecordFile: string;
   /** Allowed directories for absolute outputFile paths (the manifest is re-validated before running). */
   allowedOutputDirs?: readonly string[];
-  /** Overwrite an output that was edited by hand or not generated here. */
+  /** The folder standing for ambrogio's `/data` (see {@link ManifestValidationOptions.dataRoot}). */
+  dataRoot?: string;
+  /** Run generators outside their skill directory, as ambrogio does. */
+  allowGeneratorsOutsideSkill?: boolean;
+  /**
+   * Overwrite an output that was edited by hand or not generated here. Without it such an output is replaced
+   * only when the new output is byte-identical to it (ambrogio regenerated it from the same state).
+   */
   force?: boolean;
   /** Default 60 000 ms. */
   timeoutMs?: number;
@@ -83,6 +92,22 @@ const MAX_CAPTURE = 1 << 20;
 const LOG_TAIL = 4000;
 
 const queues = new Map<string, Promise<unknown>>();
+
+function validationOptions(opts: RunGeneratorOptions): ManifestValidationOptions {
+  return { allowedOutputDirs: opts.allowedOutputDirs, dataRoot: opts.dataRoot, allowGeneratorsOutsideSkill: opts.allowGeneratorsOutsideSkill };
+}
+
+/** The first `ambrogioctl` on a PATH that is executable, or undefined. */
+export function findOnPath(name: string, pathValue: string | undefined): string | undefined {
+  for (const dir of (pathValue ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      if (fs.statSync(candidate).isFile()) { fs.accessSync(candidate, fs.constants.X_OK); return candidate; }
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
 
 /** Chains `task` after every earlier task for the same key (in this process). */
 function enqueue<T>(key: string, task: () => Promise<T>): Promise<T> {
@@ -135,7 +160,7 @@ export async function runGenerator(gen: GeneratorRef, opts: RunGeneratorOptions)
     return refuse('untrusted', `Not run: the workspace ${gen.workspaceFolder} is not trusted and ${gen.file} would execute a script. Trust the workspace to run generators.`);
   }
   // the manifest may have changed since it was listed: run what is on disk now, checked again
-  const v = validateManifest(gen.file, gen.workspaceFolder, { allowedOutputDirs: opts.allowedOutputDirs });
+  const v = validateManifest(gen.file, gen.workspaceFolder, validationOptions(opts));
   if (!v.valid || !v.manifest || !v.outputPath || !v.command || !v.generatorPath) {
     const first = v.errors[0];
     return refuse('invalid-manifest', `Not run: ${v.file} is invalid${first ? ` (${first.pointer || 'document'}: ${first.message}; fix: ${first.fix})` : ''}. Run "skillmeat-sync sync validate" to see every error.`);
@@ -179,11 +204,10 @@ async function runLocked(
     return refuse('state-error', `Not run: cannot read the state database ${opts.state.path} for ${v.file}: ${(e as Error).message}. ${fix}`, outputPath);
   }
   const status: GeneratorStatus = generatorStatus(v, { state: opts.state, runRecordFile: opts.runRecordFile, rows });
-  if ((status.editedByHand || status.foreignOutput) && !opts.force) {
-    return refuse('edited-by-hand', status.editedByHand
-      ? `Not overwritten: ${outputPath} was edited by hand since it was generated from ${v.file}. Save your edits elsewhere or regenerate with --force (Generate anyway) to replace them.`
-      : `Not overwritten: ${outputPath} exists but was not generated by SkillMeat Sync from ${v.file}. Move it aside, or regenerate with --force (Generate anyway) to replace it.`, outputPath);
-  }
+  // An output changed since our last run (or never written by us) may hold a hand edit, or be what ambrogio
+  // itself regenerated (it writes the same file without asking). The generator still runs; its new output
+  // replaces the file only when forced or when it is byte-identical to the file as it is (nothing is lost).
+  const guarded = (status.editedByHand || status.foreignOutput) && !opts.force;
   if (!opts.isTrusted()) {
     return refuse('untrusted', `Not run: the workspace ${v.workspaceFolder} is no longer trusted; ${v.file} was not executed.`, outputPath);
   }
@@ -205,15 +229,21 @@ async function runLocked(
     fs.mkdirSync(path.dirname(outputPath), { recursive: true });
     const shimDir = ensureAmbrogioctlShim(opts.shim, { path: opts.state.path, kind: opts.state.kind }, opts.shimDir, opts.env ?? process.env);
     const baseEnv = opts.env ?? process.env;
+    // ambrogio's SYNC_OUTPUT_FILE is the output itself: the temp starts as a copy, for generators that read it
+    const before = readRegularFile(outputPath);
+    if (before) fs.writeFileSync(temp, before.bytes, { flag: 'wx', mode: before.mode });
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
       SYNC_OUTPUT_FILE: temp,
       SYNC_PATTERNS: manifest.patterns.join(','),
       SKILL_DIR: v.skillDir,
-      PATH: [shimDir, baseEnv.PATH ?? ''].filter((p) => p !== '').join(path.delimiter),
+      // last: a real ambrogioctl earlier on the PATH answers instead (it talks to the running ambrogio)
+      PATH: [baseEnv.PATH ?? '', shimDir].filter((p) => p !== '').join(path.delimiter),
       SKILLMEAT_SYNC_STATE_DB: opts.state.path,
       SKILLMEAT_SYNC_STATE_KIND: opts.state.kind,
     };
+    const realCtl = findOnPath('ambrogioctl', baseEnv.PATH);
+    if (realCtl) log(`ambrogioctl: ${realCtl} is on the PATH and answers the generator (the SkillMeat Sync shim comes after it, for state ${opts.state.path} only when none is found)\n`, 'info');
     log(`$ ${[command.command, ...command.args].join(' ')}  (cwd ${v.skillDir}, SYNC_OUTPUT_FILE=${temp})\n`, 'info');
 
     await new Promise<void>((resolve) => {
@@ -293,9 +323,12 @@ async function runLocked(
       } else if (st.nlink > 1) {
         // A hard link would make the published output (and its mode) another file's, possibly outside the workspace.
         result = fail('no-output', `${v.generatorPath} left a file with other names (a hard link) at $SYNC_OUTPUT_FILE; ${outputPath} was left as it was. Write the output as a new plain file.`);
-      } else if (st.size === 0) {
-        result = fail('no-output', `${v.generatorPath} exited 0 but wrote an empty file to $SYNC_OUTPUT_FILE; ${outputPath} was left as it was. Check that the generator found its state (patterns ${manifest.patterns.join(', ')}).`);
+      } else if (guarded && !sameBytes(fs.readFileSync(temp), readRegularFile(outputPath)?.bytes)) {
+        result = fail('edited-by-hand', status.editedByHand
+          ? `Not overwritten: ${outputPath} changed since SkillMeat Sync generated it from ${v.file} (edited by hand, or regenerated by another program such as ambrogio from other state), and the new output differs from it. Save your edits elsewhere or regenerate with --force (Generate anyway) to replace them.`
+          : `Not overwritten: ${outputPath} exists, was not generated by SkillMeat Sync from ${v.file}, and differs from what the generator writes now. Move it aside, or regenerate with --force (Generate anyway) to replace it.`);
       } else {
+        // an empty file is a result too: ambrogio writes it (e.g. once the last todo is deleted)
         result = publish(v, temp, outputPath, ranBase, opts, rows, manifest);
       }
     }
@@ -312,6 +345,19 @@ async function runLocked(
   return result;
 }
 
+function readRegularFile(p: string): { bytes: Buffer; mode: number } | undefined {
+  try {
+    const st = fs.lstatSync(p);
+    return st.isFile() ? { bytes: fs.readFileSync(p), mode: st.mode & 0o777 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameBytes(a: Buffer, b: Buffer | undefined): boolean {
+  return b !== undefined && a.equals(b);
+}
+
 function publish(
   v: ValidatedManifest,
   temp: string,
@@ -322,7 +368,7 @@ function publish(
   manifest: NonNullable<ValidatedManifest['manifest']>,
 ): GeneratorRunResult {
   // the output path was checked before the run; a symlink planted meanwhile must not redirect the rename
-  const again = validateManifest(v.file, v.workspaceFolder, { allowedOutputDirs: opts.allowedOutputDirs });
+  const again = validateManifest(v.file, v.workspaceFolder, validationOptions(opts));
   if (!again.valid || again.outputPath !== outputPath) {
     return { ...ranBase, ok: false, outcome: 'write-error', message: `Not written: ${v.file} or the path to ${outputPath} changed while the generator ran (${again.errors[0]?.message ?? 'different output'}). Run it again.` };
   }
@@ -330,9 +376,12 @@ function publish(
   // running keeps writing to the temp's inode (removed after the run), never to the published output, and no
   // mode change reaches whatever the temp might have become meanwhile.
   const bytes = fs.readFileSync(temp);
-  let mode: number;
-  try { mode = fs.statSync(outputPath).mode & 0o7777; } catch { mode = fs.statSync(temp).mode & 0o777; }
-  writeFileAtomic(outputPath, bytes, {}, mode);
+  // an unchanged output is left alone (same inode, no change event for watchers and editors)
+  if (!sameBytes(bytes, readRegularFile(outputPath)?.bytes)) {
+    let mode: number;
+    try { mode = fs.statSync(outputPath).mode & 0o7777; } catch { mode = fs.statSync(temp).mode & 0o777; }
+    writeFileAtomic(outputPath, bytes, {}, mode);
+  }
   const hash = outputHash(bytes);
   updateRunRecord(opts.runRecordFile, path.resolve(v.skillDir), (r) => ({
     ...r,

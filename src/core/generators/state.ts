@@ -52,30 +52,37 @@ function asciiLower(s: string): string {
   return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
-function wildcardMatch(p: readonly string[], s: readonly string[]): boolean {
-  // Iterative glob match with backtracking to the last '*': O(|p|·|s|) worst case, no regex blow-up.
+function likeMatch(p: readonly string[], s: readonly string[]): boolean {
+  // Iterative LIKE match with backtracking to the last '%': O(|p|·|s|) worst case, no regex blow-up.
   let pi = 0;
   let si = 0;
   let star = -1;
   let mark = 0;
   while (si < s.length) {
-    if (pi < p.length && (p[pi] === '?' || p[pi] === s[si]) && p[pi] !== '*') { pi++; si++; }
-    else if (pi < p.length && p[pi] === '*') { star = pi++; mark = si; }
+    if (pi < p.length && p[pi] !== '%' && (p[pi] === '_' || p[pi] === s[si])) { pi++; si++; }
+    else if (pi < p.length && p[pi] === '%') { star = pi++; mark = si; }
     else if (star !== -1) { pi = star + 1; si = ++mark; }
     else return false;
   }
-  while (pi < p.length && p[pi] === '*') pi++;
+  while (pi < p.length && p[pi] === '%') pi++;
   return pi === p.length;
 }
 
+/** ambrogio's translation of a glob into SQL LIKE: `*` → `%`, `?` → `_`; nothing is escaped. */
+export function globToLike(pattern: string): string {
+  return pattern.replace(/\*/g, '%').replace(/\?/g, '_');
+}
+
 /**
- * Compiles key patterns into one predicate: `*` any run, `?` one character, ASCII-case-insensitive,
- * every other character literal (including SQL's `%` and `_`). A key matches when any pattern does.
+ * Compiles key patterns into one predicate with exactly the semantics of ambrogio's
+ * `WHERE key LIKE <pattern with * → %, ? → _>`: `*` and `%` match any run, `?` and `_` one character
+ * (one code point), ASCII letters ignore case (SQLite's LIKE), every other character is literal (LIKE has no
+ * escape character there, so `\_` is a backslash then any character). A key matches when any pattern does.
  */
 export function compileKeyPatterns(patterns: readonly string[]): (key: string) => boolean {
   const compiled = patterns.map((p) => {
-    const chars = Array.from(asciiLower(p));
-    const firstWild = chars.findIndex((c) => c === '*' || c === '?');
+    const chars = Array.from(asciiLower(globToLike(p)));
+    const firstWild = chars.findIndex((c) => c === '%' || c === '_');
     return { chars, prefix: firstWild === -1 ? chars.join('') : chars.slice(0, firstWild).join(''), exact: firstWild === -1 };
   });
   return (key: string) => {
@@ -83,7 +90,7 @@ export function compileKeyPatterns(patterns: readonly string[]): (key: string) =
     for (const c of compiled) {
       if (c.exact) { if (k === c.prefix) return true; continue; }
       if (!k.startsWith(c.prefix)) continue;
-      if (wildcardMatch(c.chars, Array.from(k))) return true;
+      if (likeMatch(c.chars, Array.from(k))) return true;
     }
     return false;
   };
@@ -92,6 +99,16 @@ export function compileKeyPatterns(patterns: readonly string[]): (key: string) =
 /** Splits a `--pattern` argument: several patterns arrive comma-joined (SYNC_PATTERNS), empty parts dropped. */
 export function splitPatternList(value: string): string[] {
   return value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+}
+
+/**
+ * The patterns one `--pattern` argument stands for: the text itself, as ambrogio matches it (one LIKE, commas
+ * literal), and, when it holds commas, each comma-separated part too — SYNC_PATTERNS joins a skill's patterns
+ * with commas, and ambrogio matching the joined text as one pattern is a defect not copied (SPEC §12). The
+ * rows are therefore a superset of ambrogio's, equal to them for any argument without a comma.
+ */
+export function patternsOfArgument(value: string): string[] {
+  return value.includes(',') ? [value, ...splitPatternList(value)] : [value];
 }
 
 /**

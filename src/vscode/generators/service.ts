@@ -22,6 +22,10 @@ import { isStagingPath } from '../../core/store/fsutil';
 export interface GeneratorSettings {
   extraSkillDirs: string[];
   allowedOutputDirs: string[];
+  /** The folder standing for ambrogio's `/data` in an outputFile such as `/data/MEMORY.md`. */
+  dataRoot?: string;
+  /** Run generators outside their skill directory, as ambrogio does. */
+  allowGeneratorsOutsideSkill: boolean;
   timeoutMs: number;
   autoRegenerate: boolean;
 }
@@ -68,9 +72,12 @@ export function readGeneratorSettings(): GeneratorSettings {
   const first = fileFolders()[0]?.uri.fsPath;
   const paths = (key: string): string[] => (c.get<string[]>(key) ?? []).filter((s) => typeof s === 'string' && s.trim() !== '').map((s) => expandPath(s, first));
   const seconds = c.get<number>(GENERATOR_SETTINGS.timeoutSeconds) ?? DEFAULT_TIMEOUT_MS / 1000;
+  const dataRoot = c.get<string>(GENERATOR_SETTINGS.dataRoot)?.trim();
   return {
     extraSkillDirs: paths(GENERATOR_SETTINGS.extraSkillDirs),
     allowedOutputDirs: paths(GENERATOR_SETTINGS.allowedOutputDirs),
+    dataRoot: dataRoot ? expandPath(dataRoot, first) : undefined,
+    allowGeneratorsOutsideSkill: c.get<boolean>(GENERATOR_SETTINGS.allowGeneratorsOutsideSkill) ?? false,
     timeoutMs: Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : DEFAULT_TIMEOUT_MS,
     autoRegenerate: c.get<boolean>(GENERATOR_SETTINGS.autoRegenerate) ?? false,
   };
@@ -203,7 +210,10 @@ export class GeneratorsService implements vscode.Disposable {
     const folderPaths = fileFolders().map((f) => f.uri.fsPath);
     const gens = folderPaths.length === 0 && settings.extraSkillDirs.length === 0
       ? []
-      : discoverGenerators(folderPaths, { extraSkillDirs: settings.extraSkillDirs, allowedOutputDirs: settings.allowedOutputDirs });
+      : discoverGenerators(folderPaths, {
+        extraSkillDirs: settings.extraSkillDirs, allowedOutputDirs: settings.allowedOutputDirs,
+        dataRoot: settings.dataRoot, allowGeneratorsOutsideSkill: settings.allowGeneratorsOutsideSkill,
+      });
     const out: GeneratorEntry[] = [];
     for (const gen of gens) {
       const folderPath = path.resolve(gen.workspaceFolder);
@@ -261,6 +271,8 @@ export class GeneratorsService implements vscode.Disposable {
       isTrusted: () => this.isTrusted(),
       runRecordFile: st.runRecordFile,
       allowedOutputDirs: settings.allowedOutputDirs,
+      dataRoot: settings.dataRoot,
+      allowGeneratorsOutsideSkill: settings.allowGeneratorsOutsideSkill,
       force: req.force,
       timeoutMs: settings.timeoutMs,
       env,

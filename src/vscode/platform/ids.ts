@@ -66,6 +66,8 @@ export const GENERATOR_SETTINGS = {
   timeoutSeconds: 'timeoutSeconds',
   autoRegenerate: 'autoRegenerate',
   stateDatabase: 'stateDatabase',
+  dataRoot: 'dataRoot',
+  allowGeneratorsOutsideSkill: 'allowGeneratorsOutsideSkill',
 } as const;
 
 /** Task type of the generator tasks (`tasks.json`: `{ "type": "skillmeat-sync", "skill": "…" }`). */

@@ -80,7 +80,7 @@ export function captureIO(cwd: string, env: NodeJS.ProcessEnv): CliIO & { stdout
 /** The environment of a CLI run in these tests: its own SkillMeat home, and every folder trusted (unless `extra` says otherwise). */
 export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, SKILLMEAT_HOME: home, SKILLMEAT_SYNC_TRUST: '1', ...extra };
-  for (const k of ['SKILLMEAT_SYNC_STATE_DB', 'SKILLMEAT_SYNC_STATE_KIND', 'SKILLS_DIRS', 'SKILLMEAT_SYNC_OUTPUT_DIRS']) {
+  for (const k of ['SKILLMEAT_SYNC_STATE_DB', 'SKILLMEAT_SYNC_STATE_KIND', 'SKILLS_DIRS', 'SKILLMEAT_SYNC_OUTPUT_DIRS', 'DATA_ROOT']) {
     if (!(k in extra)) delete env[k];
   }
   return env;

@@ -61,7 +61,6 @@ describe('SYNC.json schema validation', () => {
     ['an empty generator', { generator: '' }, '/generator', /must not be empty/],
     ['a non-string generator', { generator: true }, '/generator', /must be a string/],
     ['a non-string description', { description: 42 }, '/description', /must be a string/],
-    ['an unknown field', { outputfile: 'x.md' }, '/outputfile', /unknown field "outputfile"/],
   ];
   for (const [what, over, pointer, message] of violations) {
     it(`rejects ${what}, naming ${pointer}`, () => {
@@ -73,6 +72,17 @@ describe('SYNC.json schema validation', () => {
     });
   }
 
+  it('warns about an unknown field, naming it, and stays valid (ambrogio ignores unknown fields)', () => {
+    const v = validate(manifestOf({ outputfile: 'x.md' }));
+    assert.equal(v.valid, true, JSON.stringify(v.errors));
+    assert.equal(v.warnings.length, 1);
+    assert.equal(v.warnings[0].code, 'unknown-field');
+    assert.equal(v.warnings[0].pointer, '/outputfile');
+    assert.match(v.warnings[0].message, /unknown field "outputfile"/);
+    assert.match(v.warnings[0].fix, /outputFile/);
+    assert.ok(v.warnings[0].line !== undefined && v.warnings[0].line > 1, 'the warning is located in the file');
+  });
+
   it('rejects a document that is not an object', () => {
     const e = onlyError(validate('["version", "1"]'));
     assert.equal(e.pointer, '');
@@ -82,7 +92,8 @@ describe('SYNC.json schema validation', () => {
   it('reports every violation, not just the first', () => {
     const v = validate({ version: 2, patterns: [], extra: true });
     const pointers = v.errors.map((e) => e.pointer).sort();
-    assert.deepEqual(pointers, ['/extra', '/generator', '/outputFile', '/patterns', '/version']);
+    assert.deepEqual(pointers, ['/generator', '/outputFile', '/patterns', '/version']);
+    assert.deepEqual(v.warnings.map((e) => e.pointer), ['/extra']);
   });
 
   it('names the line and column of malformed JSON', () => {
@@ -133,6 +144,16 @@ describe('SYNC.json generator checks', () => {
     }));
     assert.equal(e.code, 'generator-outside');
     assert.equal(e.pointer, '/generator');
+    assert.match(e.fix, /skillmeatSync\.generators\.allowGeneratorsOutsideSkill \(CLI: --allow-generator-outside-skill\)/);
+  });
+
+  it('accepts a generator outside the skill directory when the setting allows it, as ambrogio does', () => {
+    const ws = tempDir('ws');
+    const skill = makeSkill(ws, 'notes', manifestOf({ generator: '../shared/sync.sh' }));
+    write(path.join(ws, '.claude', 'skills', 'shared', 'sync.sh'), GEN, 0o755);
+    const v = validateManifest(path.join(skill, 'SYNC.json'), ws, { allowGeneratorsOutsideSkill: true });
+    assert.equal(v.valid, true, JSON.stringify(v.errors));
+    assert.equal(v.generatorPath, path.join(ws, '.claude', 'skills', 'shared', 'sync.sh'));
   });
 
   it('refuses a generator that is a symlink leaving the skill directory', () => {
@@ -191,7 +212,32 @@ describe('SYNC.json outputFile confinement', () => {
     const outside = tempDir('outside');
     const e = onlyError(validate(manifestOf({ outputFile: path.join(outside, 'NOTES.md') })));
     assert.equal(e.code, 'output-outside');
-    assert.match(e.fix, /allowed output directories/);
+    assert.match(e.fix, /skillmeatSync\.generators\.allowedOutputDirs \(CLI: --allow-output DIR or SKILLMEAT_SYNC_OUTPUT_DIRS\)/);
+  });
+
+  it('writes ambrogio\'s /data/… outputFile under the data root, which is then an allowed directory', () => {
+    const ws = tempDir('ws');
+    const dataRoot = tempDir('data');
+    const skill = makeSkill(ws, 'notes', manifestOf({ outputFile: '/data/notes/NOTES.md' }), GEN);
+    const v = validateManifest(path.join(skill, 'SYNC.json'), ws, { dataRoot });
+    assert.equal(v.valid, true, JSON.stringify(v.errors));
+    assert.equal(v.outputPath, path.join(dataRoot, 'notes', 'NOTES.md'));
+  });
+
+  it('refuses a /data/… outputFile that climbs out of the data root, and other absolute paths outside it', () => {
+    const ws = tempDir('ws');
+    const dataRoot = tempDir('data');
+    for (const outputFile of ['/data/../etc/NOTES.md', '/database/NOTES.md', '/data']) {
+      const skill = makeSkill(ws, 'notes', manifestOf({ outputFile }), GEN);
+      const e = onlyError(validateManifest(path.join(skill, 'SYNC.json'), ws, { dataRoot }));
+      assert.equal(e.code, 'output-outside', outputFile);
+    }
+  });
+
+  it('refuses a /data/… outputFile without a data root, naming the setting (and its CLI flag and variable)', () => {
+    const e = onlyError(validate(manifestOf({ outputFile: '/data/MEMORY.md' })));
+    assert.equal(e.code, 'output-outside');
+    assert.match(e.fix, /ambrogio's data root \/data: set skillmeatSync\.generators\.dataRoot \(CLI: --data-root DIR or DATA_ROOT\)/);
   });
 
   it('accepts an absolute outputFile inside the workspace', () => {

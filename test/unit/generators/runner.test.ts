@@ -88,6 +88,22 @@ describe('running a generator', () => {
     assert.deepEqual(leftovers(f), []);
   });
 
+  it('never hides a real ambrogioctl on the PATH: the shim comes after it, and the log says which one answers', async () => {
+    const f = await fixture('#!/bin/sh\nambrogioctl state list > "$SYNC_OUTPUT_FILE"\n');
+    const realDir = tempDir('real-ambrogio');
+    const real = write(path.join(realDir, 'ambrogioctl'), '#!/bin/sh\necho "real ambrogioctl: $*"\n', 0o755);
+    const env = f.opts.env as NodeJS.ProcessEnv;
+    const notes: string[] = [];
+    const r = await f.run({ env: { ...env, PATH: `${realDir}${path.delimiter}${env.PATH}` }, log: (text, stream) => { if (stream === 'info') notes.push(text); } });
+    assert.equal(r.ok, true, r.message);
+    assert.equal(fs.readFileSync(f.output, 'utf8'), 'real ambrogioctl: state list\n');
+    assert.ok(notes.some((n) => n.includes(real)), notes.join(''));
+    // without one, the shim answers
+    f.store.set('notes:a', 'A');
+    assert.equal((await f.run()).ok, true);
+    assert.equal(fs.readFileSync(f.output, 'utf8'), 'notes:a=A\n');
+  });
+
   it('captures stdout and stderr and streams them to the log callback', async () => {
     const f = await fixture('#!/bin/sh\necho hello-out\necho hello-err >&2\nprintf x > "$SYNC_OUTPUT_FILE"\n');
     const seen: string[] = [];
@@ -151,25 +167,43 @@ describe('running a generator', () => {
     assertUntouched(f, prev);
   });
 
-  it('fails clearly when the generator writes nothing', async () => {
-    const f = await fixture();
-    const prev = await previousOutput(f);
-    f.setGenerator('#!/bin/sh\necho "wrote to the wrong place" > /dev/null\n');
+  it('fails clearly when the generator writes nothing and there was no output yet', async () => {
+    const f = await fixture('#!/bin/sh\necho "wrote to the wrong place" > /dev/null\n');
     const r = await f.run();
     assert.equal(r.outcome, 'no-output');
     assert.match(r.message, /wrote nothing/);
     assert.match(r.message, /SYNC_OUTPUT_FILE/);
+    assert.equal(fs.existsSync(f.output), false);
+    assert.deepEqual(leftovers(f), []);
+  });
+
+  it('leaves the output as it was when the generator writes nothing to the copy it was given', async () => {
+    const f = await fixture();
+    const prev = await previousOutput(f);
+    f.setGenerator('#!/bin/sh\necho "wrote to the wrong place" > /dev/null\n');
+    const r = await f.run();
+    assert.equal(r.outcome, 'ok', r.message);
     assertUntouched(f, prev);
   });
 
-  it('fails clearly when the generator writes an empty file', async () => {
+  it('hands the generator a copy of the current output in SYNC_OUTPUT_FILE, and publishes what it made of it', async () => {
     const f = await fixture();
     const prev = await previousOutput(f);
+    f.setGenerator(`#!/bin/sh\ncmp -s "$SYNC_OUTPUT_FILE" '${f.output}' || exit 7\necho appended >> "$SYNC_OUTPUT_FILE"\n`);
+    const r = await f.run();
+    assert.equal(r.outcome, 'ok', r.message);
+    assert.deepEqual(fs.readFileSync(f.output), Buffer.concat([prev.bytes, Buffer.from('appended\n')]));
+    assert.deepEqual(leftovers(f), []);
+  });
+
+  it('publishes an empty output when the generator exits 0 after emptying its file, as ambrogio does', async () => {
+    const f = await fixture();
+    await previousOutput(f);
     f.setGenerator('#!/bin/sh\n: > "$SYNC_OUTPUT_FILE"\n');
     const r = await f.run();
-    assert.equal(r.outcome, 'no-output');
-    assert.match(r.message, /empty file/);
-    assertUntouched(f, prev);
+    assert.equal(r.outcome, 'ok', r.message);
+    assert.equal(fs.readFileSync(f.output, 'utf8'), '');
+    assert.equal(generatorStatus(validateManifest(f.manifest, f.ws), { state: f.store, runRecordFile: f.opts.runRecordFile }).editedByHand, false);
   });
 
   it('refuses to run in an untrusted workspace, without starting the generator', async () => {
@@ -334,13 +368,38 @@ describe('stale and hand-edit detection', () => {
     f.store.set('notes:b', 'B');
     const refused = await f.run();
     assert.equal(refused.outcome, 'edited-by-hand');
-    assert.equal(refused.ran, false);
     assert.ok(refused.message.includes(f.output) && /--force/.test(refused.message));
     assert.match(fs.readFileSync(f.output, 'utf8'), /my precious note/);
     const forced = await f.run({ force: true });
     assert.equal(forced.ok, true);
     assert.doesNotMatch(fs.readFileSync(f.output, 'utf8'), /my precious note/);
     assert.equal(statusOf(f).editedByHand, false);
+  });
+
+  it('replaces an output changed since its last run (ambrogio regenerated it) when the new output is identical to it', async () => {
+    const f = await generated();
+    f.setGenerator('#!/bin/sh\nambrogioctl state list --pattern "$SYNC_PATTERNS" > "$SYNC_OUTPUT_FILE"\n');
+    f.store.set('notes:b', 'B');
+    // what ambrogio writes from the same state with the same generator, into the same file
+    write(f.output, 'notes:a=A\nnotes:b=B\n');
+    assert.equal(statusOf(f).editedByHand, true);
+    const r = await f.run();
+    assert.equal(r.outcome, 'ok', r.message);
+    assert.equal(fs.readFileSync(f.output, 'utf8'), 'notes:a=A\nnotes:b=B\n');
+    assert.equal(statusOf(f).editedByHand, false, 'remembered as generated');
+    write(f.output, 'notes:a=A\n');
+    const refused = await f.run();
+    assert.equal(refused.outcome, 'edited-by-hand', 'a file that differs from the new output is still protected');
+    assert.equal(fs.readFileSync(f.output, 'utf8'), 'notes:a=A\n');
+  });
+
+  it('does not refuse an existing file it never generated when the generator writes exactly that file', async () => {
+    const f = await fixture();
+    write(f.output, '# notes\n');
+    assert.equal(statusOf(f).foreignOutput, true);
+    const r = await f.run();
+    assert.equal(r.outcome, 'ok', r.message);
+    assert.equal(statusOf(f).foreignOutput, false);
   });
 
   it('does not count a CRLF conversion of the output as a hand edit', async () => {
@@ -356,6 +415,7 @@ describe('stale and hand-edit detection', () => {
     const r = await f.run();
     assert.equal(r.outcome, 'edited-by-hand');
     assert.match(r.message, /not generated by SkillMeat Sync/);
+    assert.deepEqual(leftovers(f), []);
     assert.equal(fs.readFileSync(f.output, 'utf8'), 'a file the user wrote\n');
     assert.equal((await f.run({ force: true })).ok, true);
   });

@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import {
-  OwnStateStore, StateError, compileKeyPatterns, defaultStateDbPath, detectStateKind, openStateSource, splitPatternList,
+  OwnStateStore, StateError, compileKeyPatterns, defaultStateDbPath, detectStateKind, globToLike, openStateSource, patternsOfArgument, splitPatternList,
 } from '../../../src/core/generators';
+import { loadSqlJs } from '../../../src/core/store/sqlite';
 import { cleanupTemp, tempDir, write } from './helpers';
 
 describe('state key patterns', () => {
@@ -31,11 +32,13 @@ describe('state key patterns', () => {
     assert.ok(!matches('é', 'É'), 'non-ASCII letters are compared exactly, as SQLite LIKE does');
   });
 
-  it('treats "%" and "_" literally', () => {
+  it('treats "%" and "_" as wildcards too, as ambrogio\'s SQL LIKE does (recorded)', () => {
     assert.ok(matches('50%', '50%'));
-    assert.ok(!matches('50%', '500'));
+    assert.ok(matches('50%', '500'));
     assert.ok(matches('a_b', 'a_b'));
-    assert.ok(!matches('a_b', 'axb'));
+    assert.ok(matches('a_b', 'axb'));
+    assert.ok(!matches('a\\_b', 'a_b'), 'no escape character: a backslash is literal');
+    assert.ok(matches('a\\_b', 'a\\xb'));
   });
 
   it('treats regular-expression characters literally', () => {
@@ -51,19 +54,35 @@ describe('state key patterns', () => {
     assert.ok(!compileKeyPatterns([])('anything'));
   });
 
-  it('agrees with a reference regular expression on random keys', () => {
-    const alphabet = fc.constantFrom('a', 'B', 'b', ':', '%', '_', '*', '?', '.');
-    fc.assert(fc.property(fc.array(alphabet, { maxLength: 8 }), fc.array(alphabet, { maxLength: 10 }), (p, k) => {
-      const pattern = p.join('');
-      const key = k.join('').replace(/[*?]/g, 'x');
-      const re = new RegExp(`^${pattern.toLowerCase().split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.*+?^${}()|[\]\\%]/g, '\\$&'))).join('')}$`, 's');
-      assert.equal(compileKeyPatterns([pattern])(key), re.test(key.toLowerCase()), `${pattern} vs ${key}`);
-    }));
+  it('agrees with SQLite\'s own LIKE (ambrogio\'s query) on random keys and patterns', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    try {
+      const stmt = db.prepare('SELECT ? LIKE ?');
+      const alphabet = fc.constantFrom('a', 'B', 'b', ':', '%', '_', '*', '?', '.', '\\', 'é', 'É', '😀');
+      fc.assert(fc.property(fc.array(alphabet, { maxLength: 8 }), fc.array(alphabet, { maxLength: 10 }), (p, k) => {
+        const pattern = p.join('');
+        const key = k.join('');
+        stmt.bind([key, globToLike(pattern)]);
+        stmt.step();
+        const sqlite = stmt.get()[0] === 1;
+        stmt.reset();
+        assert.equal(compileKeyPatterns([pattern])(key), sqlite, `${pattern} vs ${key}`);
+      }), { numRuns: 2000 });
+      stmt.free();
+    } finally {
+      db.close();
+    }
   });
 
   it('splits a comma-joined pattern list, dropping empty parts', () => {
     assert.deepEqual(splitPatternList('notes:entry:*,memory:*'), ['notes:entry:*', 'memory:*']);
     assert.deepEqual(splitPatternList('a,,b, '), ['a', 'b']);
+  });
+
+  it('answers a comma-joined argument as ambrogio does (one pattern) and each part too', () => {
+    assert.deepEqual(patternsOfArgument('notes:*'), ['notes:*']);
+    assert.deepEqual(patternsOfArgument('a:*,b:*'), ['a:*,b:*', 'a:*', 'b:*']);
   });
 });
 
