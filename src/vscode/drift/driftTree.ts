@@ -20,6 +20,7 @@ export function groupLabel(state: DriftState): string {
     case 'untracked': return vscode.l10n.t('Untracked');
     case 'invalid': return vscode.l10n.t('Invalid');
     case 'in-sync': return vscode.l10n.t('In sync');
+    case 'unreachable': return vscode.l10n.t('Collection unreachable');
   }
 }
 
@@ -36,6 +37,7 @@ function stateDescription(state: DriftState): string {
     case 'untracked': return vscode.l10n.t('not in a deployment record');
     case 'invalid': return vscode.l10n.t('bad record');
     case 'in-sync': return '';
+    case 'unreachable': return vscode.l10n.t('not checked: collection unreachable');
   }
 }
 
@@ -52,6 +54,7 @@ function stateName(state: DriftState): string {
     case 'untracked': return vscode.l10n.t('untracked');
     case 'invalid': return vscode.l10n.t('invalid');
     case 'in-sync': return vscode.l10n.t('in-sync');
+    case 'unreachable': return vscode.l10n.t('unreachable');
   }
 }
 
@@ -72,6 +75,7 @@ export function recommendationText(a: Pick<ArtifactDrift, 'state' | 'baselineUnk
     case 'untracked': return vscode.l10n.t('add to the collection');
     case 'invalid': return vscode.l10n.t('fix the record');
     case 'in-sync': return '';
+    case 'unreachable': return vscode.l10n.t('make the collection reachable (mount or create it), or choose another one');
   }
 }
 
