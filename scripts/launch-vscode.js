@@ -64,7 +64,9 @@ function freePort(wanted = 0) {
  * The HTTP service tests inside the extension host call to look at the workbench they run in
  * (the extension host has no access to the DOM): GET /eval?sel=CSS[&attr=NAME] returns a JSON array of
  * the matching elements' trimmed textContent (or attribute); GET /shot?name=N saves <shotsDir>/N.png;
- * GET /type?text=T, /press?key=K and /click?sel=CSS send real keyboard and mouse input to the page.
+ * GET /type?text=T, /press?key=K and /click?sel=CSS[&button=right] send real keyboard and mouse input to the page
+ * (`sel` may use Playwright's pseudo-classes, e.g. `.monaco-list-row:has(.label-name:text-is("commit"))`);
+ * GET /hover?sel=CSS moves the pointer over an element (its tooltip opens).
  * `getPage` returns the playwright Page (a promise is fine), so desktop runs can attach lazily over CDP.
  */
 async function startHarnessService(getPage, shotsDir) {
@@ -94,11 +96,17 @@ async function startHarnessService(getPage, shotsDir) {
         await page.keyboard.press(u.searchParams.get('key') ?? 'Enter');
         res.end('ok');
       } else if (u.pathname === '/click') {
-        await page.locator(u.searchParams.get('sel')).first().click({ timeout: 5000 });
+        // button=right opens the context menu of what is under the pointer, as a user's right-click does.
+        const button = u.searchParams.get('button') === 'right' ? 'right' : 'left';
+        await page.locator(u.searchParams.get('sel')).first().click({ timeout: 5000, button });
+        res.end('ok');
+      } else if (u.pathname === '/hover') {
+        // Moves the pointer over the element, as a user does to read its tooltip.
+        await page.locator(u.searchParams.get('sel')).first().hover({ timeout: 5000 });
         res.end('ok');
       } else {
         res.statusCode = 404;
-        res.end(`unknown harness endpoint ${u.pathname}; use /eval?sel=, /shot?name=, /type?text=, /press?key= or /click?sel=`);
+        res.end(`unknown harness endpoint ${u.pathname}; use /eval?sel=, /shot?name=, /type?text=, /press?key=, /click?sel= or /hover?sel=`);
       }
     } catch (e) {
       res.statusCode = 500;

@@ -1,11 +1,12 @@
 // `skillmeat-sync`: the product's core for terminals and CI (SPEC §10).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkDrift } from '../core/drift/drift';
-import { divergedCount, isDiverged, countStates, DRIFT_STATES, ARTIFACT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport } from '../core/model';
+import { checkDrift, baselineHashOf } from '../core/drift/drift';
+import { divergedCount, isDiverged, countStates, incompleteCheck, DRIFT_STATES, UNCHECKED_STATES, ARTIFACT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport, type DriftState } from '../core/model';
 import { collectionResolver } from '../core/store/skillmeatHome';
 import { openStoreForCheck, VersionStore } from '../core/store/versionStore';
 import { deployArtifact, undeployArtifact, SyncError } from '../core/sync/deploy';
-import { readRecords, viewRecord, RecordsParseError } from '../core/store/deploymentRecords';
+import { readRecords, viewRecord, salvageRecords, RecordsParseError, RECORDS_FILE } from '../core/store/deploymentRecords';
 import { discoverArtifacts } from '../core/drift/discovery';
 import { PROGRAM, UsageError, commandHelp, commandList, commonOptionList, findCommand, flagString, parseCommandArgs, usageHint, type CommandGroup, type OptionSpec } from './args';
 import { colours, table, terminalSafe, STATE_COLOUR, type CliIO } from './output';
@@ -54,12 +55,44 @@ export function renderReport(report: DriftReport, io: CliIO, strict: boolean): s
     }
   }
   for (const u of report.unmanaged) lines.push(c('gray', `  (${u.type} record "${u.name}" in ${u.root} kept as is; SkillMeat Sync does not sync ${u.type}s)`));
-  const counts = countStates(report);
-  const summary = DRIFT_STATES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(', ');
-  const diverged = divergedCount(report, strict);
   lines.push('');
-  lines.push(diverged === 0 ? c('green', `Nothing diverged${summary ? ` (${summary})` : ''}.`) : c('yellow', `${diverged} artifact${diverged === 1 ? '' : 's'} diverged: ${summary}.`));
+  for (const l of summaryLines(report, strict)) lines.push(c(l.colour, l.text));
   return lines.join('\n');
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The summary under the table. Each line counts exactly the states it names: what could not be checked,
+ * what diverged (with --strict, added / untracked / converged too), and what is not counted as drift.
+ */
+export function summaryLines(report: DriftReport, strict: boolean): { colour: 'red' | 'yellow' | 'green' | 'gray'; text: string }[] {
+  const counts = countStates(report);
+  const list = (states: DriftState[]) => states.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(', ');
+  const counted = DRIFT_STATES.filter((s) => isDiverged(s, strict));
+  const others = DRIFT_STATES.filter((s) => !isDiverged(s, strict) && !UNCHECKED_STATES.has(s));
+  const diverged = divergedCount(report, strict);
+  const incomplete = incompleteCheck(report);
+  const out: { colour: 'red' | 'yellow' | 'green' | 'gray'; text: string }[] = [];
+  if (incomplete) {
+    const why = [
+      incomplete.unreachable ? `${plural(incomplete.unreachable, 'artifact', 'artifacts')} unreachable` : '',
+      incomplete.collections.length ? `collection not reachable: ${incomplete.collections.join(', ')}` : '',
+      incomplete.errors ? plural(incomplete.errors, 'error', 'errors') + ' (above)' : '',
+    ].filter(Boolean).join('; ');
+    out.push({ colour: 'red', text: `Check incomplete: ${why}.` });
+  }
+  if (diverged > 0) out.push({ colour: 'yellow', text: `${plural(diverged, 'artifact', 'artifacts')} diverged: ${list(counted)}.` });
+  else out.push(incomplete ? { colour: 'yellow', text: 'No drift among the artifacts that could be checked.' } : { colour: 'green', text: 'Nothing diverged.' });
+  const rest = list(others);
+  if (rest) out.push({ colour: 'gray', text: `Not counted as drift${strict ? '' : ' (--strict counts added, untracked and converged)'}: ${rest}.` });
+  return out;
+}
+
+/** `check`'s exit code (SPEC §10): 2 when the check could not look everywhere, 1 when anything diverged, else 0. */
+export function checkExitCode(report: DriftReport, strict: boolean): number {
+  if (incompleteCheck(report)) return 2;
+  return report.artifacts.some((a) => isDiverged(a.state, strict)) ? 1 : 0;
 }
 
 const check: Handler = async (ctx) => {
@@ -68,37 +101,65 @@ const check: Handler = async (ctx) => {
   const report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store });
   store?.close();
   if (problem) report.warnings.push({ code: 'store-unavailable', message: `${problem} (drift is checked without it)` });
-  for (const w of [...report.errors, ...report.warnings]) ctx.io.err(`warning: ${w.message}`);
+  for (const e of report.errors) ctx.io.err(`error: ${e.message}`);
+  // A collection the check needed and could not read is an error (exit 2), not a warning.
+  const needed = new Set(report.collections.filter((col) => col.required && !col.reachable).map((col) => col.path));
+  for (const w of report.warnings) ctx.io.err(`${w.code === 'collection-missing' && w.file && needed.has(w.file) ? 'error' : 'warning'}: ${w.message}`);
+  if (report.errors.some((e) => e.code === 'project-missing')) return 2; // nothing was looked at: no report
   if (ctx.json) {
     ctx.io.out(JSON.stringify({
       project: report.project,
       artifacts: report.artifacts.map((a) => ({ type: a.type, name: a.name, root: a.root, state: a.state, collectionHash: a.collectionHash, projectHash: a.projectHash, baselineHash: a.baselineHash, recommendation: a.recommendation })),
     }, null, 2));
   } else ctx.io.out(renderReport(report, ctx.io, strict));
-  if (report.errors.length) return 2;
-  return report.artifacts.some((a) => isDiverged(a.state, strict)) ? 1 : 0;
+  return checkExitCode(report, strict);
 };
 
 const status: Handler = async (ctx) => {
-  const rows: { root: string; type: string; name: string; path: string; deployedAt: string; collection: string; hash: string; problem?: string }[] = [];
+  type Row = { root: string; type: string; name: string; path: string; deployedAt: string; collection: string; baselineHash: string; contentHash: string; problem?: string };
+  const rows: Row[] = [];
   let failed = false;
-  for (const root of PROFILE_ROOTS) {
-    const rootDir = path.join(ctx.project, root);
-    try {
-      for (const v of readRecords(rootDir).records.map(viewRecord)) {
-        rows.push({ root, type: v.type || '?', name: v.name, path: v.relPath ? path.join(rootDir, v.relPath) : '', deployedAt: v.deployedAt ?? '', collection: v.fromCollection ?? '', hash: v.contentHash ?? '', ...(v.invalid ? { problem: v.invalid } : {}) });
-      }
-    } catch (e) {
-      if (!(e instanceof RecordsParseError)) throw e;
-      ctx.io.err(`error: ${e.message}`);
-      failed = true;
-    }
+  if (!isDirectory(ctx.project)) {
+    ctx.io.err(`error: ${ctx.project}: no such folder. Check the path (--project DIR), or run the command inside the project.`);
+    return 2;
   }
+  // The same store lookup as `check`, so both show the same baseline hash for an artifact.
+  const { store } = await openStoreForCheck(storeDir(ctx));
+  try {
+    for (const root of PROFILE_ROOTS) {
+      const rootDir = path.join(ctx.project, root);
+      try {
+        for (const v of readRecords(rootDir).records.map(viewRecord)) {
+          rows.push({
+            root, type: v.type || '?', name: v.name, path: v.relPath ? path.join(rootDir, v.relPath) : '', deployedAt: v.deployedAt ?? '', collection: v.fromCollection ?? '',
+            baselineHash: baselineHashOf(v, store) ?? '', contentHash: v.contentHash ?? '', ...(v.invalid ? { problem: v.invalid } : {}),
+          });
+        }
+      } catch (e) {
+        if (!(e instanceof RecordsParseError)) throw e;
+        ctx.io.err(`error: ${e.message}`);
+        failed = true;
+        // What the broken text still names is listed, as `check` lists it: invalid, by name.
+        let text = '';
+        try { text = fs.readFileSync(e.file, 'utf8'); } catch { /* unreadable: nothing to salvage */ }
+        for (const r of salvageRecords(text).records) {
+          rows.push({
+            root, type: r.type ?? '?', name: r.name ?? `record at line ${r.line}`, path: r.relPath ? path.join(rootDir, r.relPath) : path.join(rootDir, RECORDS_FILE),
+            deployedAt: '', collection: '', baselineHash: '', contentHash: '', problem: `the records file cannot be parsed (record at line ${r.line})`,
+          });
+        }
+      }
+    }
+  } finally { store?.close(); }
   if (ctx.json) ctx.io.out(JSON.stringify({ project: ctx.project, records: rows }, null, 2));
-  else if (rows.length === 0) ctx.io.out(`No deployment records under ${ctx.project} (${PROFILE_ROOTS.map((r) => r + '/.skillmeat-deployed.toml').join(', ')}).`);
-  else ctx.io.out(table(['ROOT', 'TYPE', 'NAME', 'DEPLOYED AT', 'COLLECTION', 'HASH', 'PATH'], rows.map((r) => [r.root, r.type, r.name, r.deployedAt, r.collection, r.hash.slice(0, 12), r.problem ? `${r.path} (invalid: ${r.problem})` : r.path])));
+  else if (rows.length === 0 && !failed) ctx.io.out(`No deployment records under ${ctx.project} (${PROFILE_ROOTS.map((r) => r + '/' + RECORDS_FILE).join(', ')}).`);
+  else if (rows.length) ctx.io.out(table(['ROOT', 'TYPE', 'NAME', 'DEPLOYED AT', 'COLLECTION', 'BASE', 'PATH'], rows.map((r) => [r.root, r.type, r.name, r.deployedAt, r.collection, shortHash(r.baselineHash || null), r.problem ? `${r.path} (invalid: ${r.problem})` : r.path])));
   return failed ? 2 : 0;
 };
+
+function isDirectory(p: string): boolean {
+  try { return fs.statSync(p).isDirectory(); } catch { return false; }
+}
 
 async function withStore<T>(ctx: Context, fn: (store: VersionStore) => Promise<T>): Promise<T> {
   const store = await VersionStore.open(storeDir(ctx));
@@ -175,9 +236,9 @@ export const COMMANDS: CommandGroup<Handler> = {
   },
   commands: {
     check: {
-      synopsis: '[--strict]', summary: 'drift report (exit 0 nothing diverged, 1 drift, 2 error)', run: check,
+      synopsis: '[--strict]', summary: 'drift report (exit 0 no drift, 1 drift, 2 could not check)', run: check,
       options: { strict: { type: 'boolean', help: 'also count added, untracked and converged artifacts as drift' } },
-      details: 'Exit: 0 nothing diverged, 1 anything diverged, 2 error. Nothing is written, anywhere.',
+      details: 'Exit: 0 nothing diverged, 1 anything diverged (modified, outdated, conflict, removed, deleted, invalid; with --strict also added, untracked, converged), 2 the check could not look everywhere: the project folder does not exist, a .skillmeat-deployed.toml cannot be parsed (its records are listed as invalid), or a collection cannot be read (its artifacts are listed as unreachable). Nothing is written, anywhere.',
     },
     status: { synopsis: '', summary: 'deployment records with their paths and dates', run: status },
     deploy: {

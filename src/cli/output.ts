@@ -20,7 +20,7 @@ export function colours(io: CliIO): (c: Colour, s: string) => string {
 
 export const STATE_COLOUR: Record<DriftState, Colour> = {
   'in-sync': 'green', modified: 'yellow', outdated: 'cyan', conflict: 'red', converged: 'blue',
-  added: 'gray', removed: 'magenta', deleted: 'magenta', untracked: 'gray', invalid: 'red',
+  added: 'gray', removed: 'magenta', deleted: 'magenta', untracked: 'gray', invalid: 'red', unreachable: 'red',
 };
 
 /** Renders rows as a left-aligned table; `paint` may colour a cell after padding. */

@@ -25,13 +25,17 @@ export function isSafeArtifactName(type: ArtifactType, name: string): boolean {
   return segments.every((s) => s !== '' && s !== '.' && s !== '..' && !/[\\\u0000-\u001f\u007f]/.test(s));
 }
 
-/** The ten drift states of SPEC §4, as written in JSON. */
+/**
+ * The drift states of SPEC §4, as written in JSON: the ten of its table, and `unreachable` for an artifact
+ * whose collection could not be read (the check could not look, so it says so instead of guessing).
+ */
 export type DriftState =
   | 'in-sync' | 'modified' | 'outdated' | 'conflict' | 'converged'
-  | 'added' | 'removed' | 'deleted' | 'untracked' | 'invalid';
+  | 'added' | 'removed' | 'deleted' | 'untracked' | 'invalid' | 'unreachable';
 
+/** Every state, in the order reports list them: what could not be checked first, then what needs attention. */
 export const DRIFT_STATES: readonly DriftState[] = [
-  'conflict', 'modified', 'outdated', 'deleted', 'removed', 'converged', 'added', 'untracked', 'invalid', 'in-sync',
+  'unreachable', 'conflict', 'modified', 'outdated', 'deleted', 'removed', 'invalid', 'converged', 'added', 'untracked', 'in-sync',
 ];
 
 /** States that count as divergence for exit codes, badges and the status bar. */
@@ -42,6 +46,9 @@ export const STRICT_EXTRA_STATES: ReadonlySet<DriftState> = new Set(['added', 'u
 export function isDiverged(state: DriftState, strict = false): boolean {
   return DIVERGED_STATES.has(state) || (strict && STRICT_EXTRA_STATES.has(state));
 }
+
+/** States a check could not judge: they are neither drift nor "nothing diverged", and make `check` exit 2. */
+export const UNCHECKED_STATES: ReadonlySet<DriftState> = new Set(['unreachable']);
 
 /** One file inside an artifact that differs between two sides (path relative to the artifact). */
 export interface FileChange {
@@ -86,7 +93,7 @@ export interface ArtifactDrift {
 
 export type WarningCode =
   | 'name-collision' | 'unreadable-file' | 'symlink-skipped' | 'collection-missing' | 'record-invalid'
-  | 'records-unreadable' | 'store-unavailable' | 'unmanaged-record' | 'baseline-unknown';
+  | 'records-unreadable' | 'store-unavailable' | 'unmanaged-record' | 'baseline-unknown' | 'project-missing';
 
 /** Something the user should see that is not a drift state. Always names the file. */
 export interface CheckWarning {
@@ -105,12 +112,19 @@ export interface UnmanagedRecord {
 
 export interface DriftReport {
   project: string;
-  /** Collections consulted: name → absolute path and whether it was reachable. */
-  collections: { name: string; path: string; reachable: boolean }[];
+  /**
+   * Collections consulted: name → absolute path and whether it was reachable. `required` when the check needs
+   * it: the caller named it (`--collection`, the setting) or a deployment record points at it. The default
+   * collection consulted only for `added` artifacts is not required: without it those are merely not listed.
+   */
+  collections: { name: string; path: string; reachable: boolean; required?: boolean }[];
   artifacts: ArtifactDrift[];
   unmanaged: UnmanagedRecord[];
   warnings: CheckWarning[];
-  /** Record files that could not be parsed; their artifacts are not reported. */
+  /**
+   * What stopped the check from looking: a project folder that does not exist, a records file that cannot be
+   * parsed (its records are reported as `invalid`, by name where the text allows). Each names its file.
+   */
   errors: CheckWarning[];
   checkedAt: string;
   durationMs: number;
@@ -126,6 +140,18 @@ export function countStates(report: Pick<DriftReport, 'artifacts'>): Record<Drif
 /** Number of artifacts needing attention (divergence, SPEC §4). */
 export function divergedCount(report: Pick<DriftReport, 'artifacts'>, strict = false): number {
   return report.artifacts.filter((a) => isDiverged(a.state, strict)).length;
+}
+
+/**
+ * Why a check is incomplete, if it is: errors (a missing project, an unreadable records file), artifacts whose
+ * collection could not be read, or the explicitly named collection being unreachable. Empty when it looked at
+ * everything. A check that is incomplete exits 2 and never says "nothing diverged".
+ */
+export function incompleteCheck(report: Pick<DriftReport, 'artifacts' | 'errors' | 'collections'>): { errors: number; unreachable: number; collections: string[] } | undefined {
+  const unreachable = report.artifacts.filter((a) => UNCHECKED_STATES.has(a.state)).length;
+  const collections = report.collections.filter((c) => !c.reachable && c.required).map((c) => c.path);
+  if (!report.errors.length && !unreachable && !collections.length) return undefined;
+  return { errors: report.errors.length, unreachable, collections };
 }
 
 /** A stable key for an artifact in a root: `.claude:skill:review`. */

@@ -55,7 +55,7 @@ describe('drift view', () => {
   });
 
   it('shows the sync state and counts in the status bar', async () => {
-    const texts = await waitForDom(STATUS, (t) => t.some((x) => /SkillMeat: 1 conflict · 5 drifted/.test(x)));
+    const texts = await waitForDom(STATUS, (t) => t.some((x) => /SkillMeat: 5 drifted \(1 conflict\)/.test(x)));
     assert.ok(texts.some((x) => x.includes('SkillMeat')));
   });
 

@@ -95,9 +95,32 @@ export async function pressKey(key: string): Promise<void> {
   await harness('/press', { key });
 }
 
-/** Clicks the first element matching a CSS selector in the workbench. */
-export async function click(selector: string): Promise<void> {
-  await harness('/click', { sel: selector });
+/** Clicks the first element matching a CSS selector in the workbench; `right` opens its context menu. */
+export async function click(selector: string, opts: { button?: 'left' | 'right' } = {}): Promise<void> {
+  await harness('/click', { sel: selector, ...(opts.button === 'right' ? { button: 'right' } : {}) });
+}
+
+/** Moves the pointer over the first element matching a CSS selector (its hover tooltip opens). */
+export async function hover(selector: string): Promise<void> {
+  await harness('/hover', { sel: selector });
+}
+
+/**
+ * Hovers `selector` until a hover tooltip whose text satisfies `pred` is shown; returns that text. A tooltip opens
+ * only when the pointer arrives, so between attempts the pointer leaves for the status bar and comes back.
+ */
+export async function tooltipOf(selector: string, pred: (text: string) => boolean, opts: WaitOptions = {}): Promise<string> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  let seen: string[] = [];
+  while (Date.now() < deadline) {
+    await hover(selector);
+    try {
+      seen = await waitForDom('.workbench-hover, .monaco-hover', (t) => t.some(pred), { timeoutMs: 2_000 });
+      return seen.find(pred)!;
+    } catch { /* not (yet) shown: leave and come back */ }
+    await hover('.part.statusbar');
+  }
+  throw new Error(`no tooltip for ${opts.what ?? selector}; hovers seen: ${JSON.stringify(seen)}`);
 }
 
 /** Activates the extension under test and returns the API its activate() exported. */

@@ -6,7 +6,7 @@ import {
   DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactDrift, type ArtifactType, type CheckWarning, type DriftReport,
   type DriftState, type FileChange, type UnmanagedRecord,
 } from '../model';
-import { readRecords, parseRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
+import { readRecords, parseRecords, salvageRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
 import { ArtifactHasher, type ArtifactHash } from './hashing';
 import { discoverArtifacts, artifactPath, type FoundArtifact } from './discovery';
 import { collectionResolver, type CollectionResolver } from '../store/skillmeatHome';
@@ -41,6 +41,7 @@ export const RECOMMENDATIONS: Record<DriftState, string> = {
   deleted: 'restore from the collection, or undeploy',
   untracked: 'add to the collection',
   invalid: 'fix the record',
+  unreachable: 'make the collection reachable (mount or create it), or choose another one',
 };
 
 interface Side { exists: boolean; hash?: ArtifactHash }
@@ -77,6 +78,14 @@ function fileChanges(project: { rel: string; norm: string }[], other: { rel: str
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/**
+ * The hash a report shows as an artifact's deployed baseline: our tree hash when the record or the version
+ * store knows it, else the record's SkillMeat `content_hash`. `check` and `status` both show this one.
+ */
+export function baselineHashOf(rv: Pick<RecordView, 'treeHash' | 'contentHash'>, store?: BaselineLookup): string | null {
+  return rv.treeHash ?? store?.baselineFiles({ treeHash: rv.treeHash, contentHash: rv.contentHash })?.tree ?? rv.contentHash ?? null;
+}
+
 /** Runs a drift check of one project. */
 export function checkDrift(opts: CheckOptions): DriftReport {
   const started = Date.now();
@@ -88,18 +97,33 @@ export function checkDrift(opts: CheckOptions): DriftReport {
   const errors: CheckWarning[] = [];
   const artifacts: ArtifactDrift[] = [];
   const unmanaged: UnmanagedRecord[] = [];
-  const collections = new Map<string, { name: string; path: string; reachable: boolean; found?: Map<string, FoundArtifact> }>();
+  const collections = new Map<string, { name: string; path: string; reachable: boolean; required: boolean; found?: Map<string, FoundArtifact> }>();
+  const report = (): DriftReport => ({
+    project,
+    collections: [...collections.values()].map(({ name, path: p, reachable, required }) => ({ name, path: p, reachable, required })),
+    // What could not be checked comes first (SPEC §4), the rest in the order found.
+    artifacts: [...artifacts.filter((a) => a.state === 'unreachable'), ...artifacts.filter((a) => a.state !== 'unreachable')], unmanaged, warnings: dedupeWarnings(warnings), errors,
+    checkedAt: (opts.now?.() ?? new Date()).toISOString(),
+    durationMs: Date.now() - started,
+  });
 
-  const collectionFor = (name: string | undefined) => {
+  if (!isDirectory(project)) {
+    errors.push({ code: 'project-missing', file: project, message: `${project}: ${fs.existsSync(project) ? 'is not a folder' : 'no such folder'}. Check the path (--project DIR), or run the command inside the project.` });
+    return report();
+  }
+
+  /** The collection a record (or, without a name, the default) points at; `required` when a record needs it. */
+  const collectionFor = (name: string | undefined, required: boolean) => {
     const r = resolver.resolve(name);
     let c = collections.get(r.path);
     if (!c) {
-      const reachable = fs.existsSync(r.path) && fs.statSync(r.path).isDirectory();
-      c = { name: r.name, path: r.path, reachable };
+      const reachable = isDirectory(r.path);
+      c = { name: r.name, path: r.path, reachable, required: required || !!resolver.override };
       if (reachable) c.found = new Map(discoverArtifacts(r.path, hasher.exclusions).map((a) => [a.relPath, a]));
       else warnings.push({ code: 'collection-missing', file: r.path, message: `Collection "${r.name}" is not reachable at ${r.path}. Mount or create it, or choose another collection.` });
       collections.set(r.path, c);
     }
+    c.required ||= required;
     return c;
   };
 
@@ -112,22 +136,55 @@ export function checkDrift(opts: CheckOptions): DriftReport {
 
   const deployedKeys = new Set<string>(); // `${type}:${relPath}` deployed in any root
   const presentKeys = new Set<string>();  // present in any root of the project
-  const defaultCollection = collectionFor(undefined);
+  const defaultCollection = collectionFor(undefined, false);
+  // Roots whose records file cannot be parsed without every record being named: `added` cannot be told apart
+  // from a deployed artifact whose record is in the broken text.
+  let addedUnknown = false;
 
   for (const root of roots) {
     const rootDir = path.join(project, root);
     if (!fs.existsSync(rootDir)) continue;
     let records: RecordView[] = [];
+    const found = discoverArtifacts(rootDir, hasher.exclusions);
+    for (const a of found) presentKeys.add(`${a.type}:${a.relPath}`);
+    const recorded = new Set<string>();
     try {
       records = recordViews(rootDir, hasher);
     } catch (e) {
       if (!(e instanceof RecordsParseError)) throw e;
       errors.push({ code: 'records-unreadable', file: e.file, message: e.message });
-      continue; // without its records, nothing in this root can be judged
+      // Nothing in this root can be judged without its records: each record the text still names is
+      // `invalid` (never `added` or `untracked`), and so is every artifact present when a record may be hidden.
+      const salvaged = readSalvage(e.file);
+      addedUnknown ||= !salvaged.complete;
+      const problem = `${e.file} cannot be parsed (${e.line ? `line ${e.line}: ` : ''}${e.reason})`;
+      for (const r of salvaged.records) {
+        if (!r.type || !(['skill', 'command', 'agent'] as string[]).includes(r.type)) continue;
+        const type = r.type as ArtifactType;
+        const key = r.relPath ?? `${type}:${r.name}`;
+        if (recorded.has(key)) continue;
+        recorded.add(key);
+        if (r.relPath) deployedKeys.add(`${type}:${r.relPath}`);
+        const abs = r.relPath ? path.join(rootDir, ...r.relPath.split('/')) : rootDir;
+        const p = r.relPath ? side(abs, false) : { exists: false };
+        artifacts.push({
+          type, name: r.name || `record at line ${r.line}`, root, state: 'invalid', collectionHash: null, projectHash: p.hash?.tree ?? null, baselineHash: null,
+          recommendation: RECOMMENDATIONS.invalid, relPath: r.relPath ?? '', projectPath: abs, collectionPath: null, collectionName: null,
+          detail: `its record (line ${r.line}) is in ${problem}`,
+        });
+      }
+      for (const a of found) {
+        if (recorded.has(a.relPath)) continue;
+        if (salvaged.complete) continue; // every record was named: the others are untracked, listed below
+        recorded.add(a.relPath);
+        const p = side(a.absPath, false);
+        artifacts.push({
+          type: a.type, name: a.name, root, state: 'invalid', collectionHash: null, projectHash: p.hash?.tree ?? null, baselineHash: null,
+          recommendation: RECOMMENDATIONS.invalid, relPath: a.relPath, projectPath: a.absPath, collectionPath: null, collectionName: null,
+          detail: `whether it is deployed is unknown: ${problem}`,
+        });
+      }
     }
-    const found = discoverArtifacts(rootDir, hasher.exclusions);
-    for (const a of found) presentKeys.add(`${a.type}:${a.relPath}`);
-    const recorded = new Set<string>();
 
     for (const rv of records) {
       if (rv.type === 'hook' || rv.type === 'mcp' || (!rv.invalid && !['skill', 'command', 'agent'].includes(rv.type))) {
@@ -148,12 +205,12 @@ export function checkDrift(opts: CheckOptions): DriftReport {
       }
       recorded.add(rv.relPath);
       deployedKeys.add(`${type}:${rv.relPath}`);
-      const coll = collectionFor(rv.fromCollection);
+      const coll = collectionFor(rv.fromCollection, true);
       const projectAbs = path.join(rootDir, ...rv.relPath.split('/'));
       const collAbs = coll.reachable ? (coll.found?.get(rv.relPath)?.absPath ?? null) : null;
       const enterprise = !isHexHash(rv.contentHash);
       const stored = opts.store?.baselineFiles({ treeHash: rv.treeHash, contentHash: rv.contentHash });
-      const baselineTree = rv.treeHash ?? stored?.tree;
+      const baselineTree = rv.treeHash ?? stored?.tree;  // = baselineHashOf(rv, opts.store) when there is one
       // Without our own tree hash of the baseline, compare SkillMeat-form hashes (its raw form, and with
       // junk / CRLF differences removed so they never read as drift).
       const needSkillmeat = !baselineTree && !enterprise;
@@ -171,12 +228,14 @@ export function checkDrift(opts: CheckOptions): DriftReport {
       let state: DriftState;
       let detail: string | undefined;
       let baselineUnknown = false;
-      if (!p.exists) {
+      if (!coll.reachable) {
+        // The check could not look at the collection: say so, with what is known locally.
+        state = 'unreachable';
+        const local = !p.exists ? 'deleted locally' : pB === false ? 'edited locally since it was deployed' : pB ? 'unchanged locally since it was deployed' : 'local changes unknown';
+        detail = `collection "${coll.name}" is not reachable at ${coll.path}; ${local}`;
+      } else if (!p.exists) {
         state = 'deleted';
-        if (coll.reachable && !c.exists) detail = 'gone from both the project and the collection';
-      } else if (!coll.reachable) {
-        state = pB === false ? 'modified' : 'in-sync';
-        detail = `collection unreachable (${coll.path}); only local changes are shown`;
+        if (!c.exists) detail = 'gone from both the project and the collection';
       } else if (!c.exists) {
         state = 'removed';
       } else {
@@ -197,7 +256,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
       if (state === 'outdated' && c.hash?.kind === 'dir') {
         // Nothing changed locally: show what the collection changed since the baseline.
         files = fileChanges(c.hash.files, stored?.files ?? p.hash?.files ?? []);
-      } else if (p.hash?.kind === 'dir' && state !== 'in-sync') {
+      } else if (p.hash?.kind === 'dir' && state !== 'in-sync' && (state !== 'unreachable' || stored)) {
         if (stored) files = fileChanges(p.hash.files, stored.files);
         else if (c.hash) files = fileChanges(p.hash.files, c.hash.files);
       }
@@ -234,25 +293,28 @@ export function checkDrift(opts: CheckOptions): DriftReport {
     }
   }
 
-  if (defaultCollection.found) {
+  if (defaultCollection.found && !addedUnknown) {
     for (const a of defaultCollection.found.values()) {
       const key = `${a.type}:${a.relPath}`;
       if (deployedKeys.has(key) || presentKeys.has(key)) continue;
       const target = path.join(project, DEFAULT_ROOT, ...a.relPath.split('/'));
       artifacts.push({
-        type: a.type, name: a.name, root: DEFAULT_ROOT, state: 'added', collectionHash: null, projectHash: null, baselineHash: null,
+        type: a.type, name: a.name, root: DEFAULT_ROOT, state: 'added', collectionHash: side(a.absPath, false).hash?.tree ?? null, projectHash: null, baselineHash: null,
         recommendation: RECOMMENDATIONS.added, relPath: a.relPath, projectPath: target, collectionPath: a.absPath, collectionName: defaultCollection.name,
       });
     }
   }
 
-  return {
-    project,
-    collections: [...collections.values()].map(({ name, path: p, reachable }) => ({ name, path: p, reachable })),
-    artifacts, unmanaged, warnings: dedupeWarnings(warnings), errors,
-    checkedAt: (opts.now?.() ?? new Date()).toISOString(),
-    durationMs: Date.now() - started,
-  };
+  return report();
+}
+
+function isDirectory(p: string): boolean {
+  try { return fs.statSync(p).isDirectory(); } catch { return false; }
+}
+
+/** What the text of an unparseable records file still names; nothing when it cannot even be read. */
+function readSalvage(file: string): ReturnType<typeof salvageRecords> {
+  try { return salvageRecords(fs.readFileSync(file, 'utf8')); } catch { return { records: [], complete: false }; }
 }
 
 function dedupeWarnings(ws: CheckWarning[]): CheckWarning[] {

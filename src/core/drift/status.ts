@@ -18,7 +18,10 @@ export interface SyncStatus {
   counts: Record<DriftState, number>;
   /** Artifacts needing attention (SPEC §4), summed over every workspace folder. */
   diverged: number;
-  /** Paths of the collections that could not be reached. */
+  /**
+   * Paths of the collections the check needed and could not read (a record points at them, or the setting
+   * names them); their artifacts are counted under `counts.unreachable`.
+   */
   unreachable: string[];
   /** With state `error`: the failed check's message, or the records errors (each names its file), one per line. */
   error?: string;
@@ -31,7 +34,8 @@ export function syncStatus(input: StatusInput): SyncStatus {
   const all = { artifacts: input.reports.flatMap((r) => r.artifacts) };
   const counts = countStates(all);
   const diverged = divergedCount(all);
-  const unreachable = input.reports.flatMap((r) => r.collections).filter((c) => !c.reachable).map((c) => c.path);
+  // A default collection consulted only to list what could be deployed is not a reason to be Offline.
+  const unreachable = [...new Set(input.reports.flatMap((r) => r.collections).filter((c) => !c.reachable && c.required).map((c) => c.path))];
   const base = { counts, diverged, unreachable };
   if (input.syncing) return { ...base, state: 'syncing' };
   const errors = input.reports.flatMap((r) => r.errors);

@@ -101,6 +101,54 @@ export function parseRecords(text: string, file: string): RecordsFile {
   };
 }
 
+/** What the text of an unparseable records file still tells about one of its `[[deployed]]` tables. */
+export interface SalvagedRecord {
+  /** 1-based line of the table's `[[deployed]]` header. */
+  line: number;
+  type?: string;
+  name?: string;
+  /** Normalised like a readable record's (`skills/x`, `agents/x.md`), when type and name or path were found. */
+  relPath?: string;
+}
+
+const SALVAGE_KEY_RE = /^[ \t]*(artifact_name|artifact_type|artifact_path)[ \t]*=[ \t]*(?:"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)')[ \t]*(?:#.*)?\r?$/;
+
+/**
+ * Reads what it can of a records file TOML cannot parse: for each `[[deployed]]` header, the quoted
+ * `artifact_name`, `artifact_type` and `artifact_path` lines of its table. Never throws. `complete` is true
+ * when every table gave a type and a name, so no record can be hidden in the broken text.
+ */
+export function salvageRecords(text: string): { records: SalvagedRecord[]; complete: boolean } {
+  const records: SalvagedRecord[] = [];
+  let current: (SalvagedRecord & { path?: string }) | undefined;
+  let lineNo = 0;
+  let strayKeys = false;
+  for (const line of text.split('\n')) {
+    lineNo++;
+    if (HEADER_RE.test(line)) { current = { line: lineNo }; records.push(current); continue; }
+    const m = SALVAGE_KEY_RE.exec(line);
+    if (!m) continue;
+    if (!current) { strayKeys = true; continue; }
+    let value = m[2] ?? m[3] ?? '';
+    if (m[2] !== undefined) {
+      try { value = JSON.parse(`"${m[2]}"`) as string; } catch { /* keep the raw text */ }
+    }
+    if (m[1] === 'artifact_name') current.name ??= value;
+    else if (m[1] === 'artifact_type') current.type ??= value;
+    else current.path ??= value;
+  }
+  for (const r of records) {
+    const { path: rawPath } = r as { path?: string };
+    delete (r as { path?: string }).path;
+    if (!r.type || !(ARTIFACT_TYPES as readonly string[]).includes(r.type) || (!r.name && !rawPath)) continue;
+    const view = viewRecord({ fields: { artifact_type: r.type, ...(r.name !== undefined ? { artifact_name: r.name } : {}), ...(rawPath !== undefined ? { artifact_path: rawPath } : {}) } }, 0);
+    if (view.relPath && !view.relPath.split('/').includes('..')) r.relPath = view.relPath;
+    if (view.name) r.name = view.name;
+  }
+  const complete = !strayKeys && records.every((r) => r.type && r.name);
+  return { records, complete };
+}
+
 /** Reads `<rootDir>/.skillmeat-deployed.toml`; a missing file is an empty, non-existent records file. */
 export function readRecords(rootDir: string): RecordsFile {
   const file = path.join(rootDir, RECORDS_FILE);

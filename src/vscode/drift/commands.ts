@@ -7,6 +7,7 @@ import { deployArtifact, undeployArtifact, SyncError } from '../../core/sync/dep
 import { discoverArtifacts } from '../../core/drift/discovery';
 import { collectionResolver } from '../../core/store/skillmeatHome';
 import { DEFAULT_ROOT, type ArtifactDrift } from '../../core/model';
+import { RECORDS_FILE } from '../../core/store/deploymentRecords';
 import type { DriftService, FolderReport } from './driftService';
 import type { DriftNode } from './driftTree';
 import { versionUri, type Side } from './versionContent';
@@ -42,15 +43,40 @@ async function chooseFile(ref: ArtifactRef): Promise<string | undefined> {
   return vscode.window.showQuickPick(changed, { placeHolder: vscode.l10n.t('Which file of {0}?', ref.artifact.name) });
 }
 
-/** Opens baseline ↔ project (or collection ↔ project) for one file of an artifact. */
+/**
+ * Opens baseline ↔ project (or collection ↔ project) for one file of an artifact. A side without the file shows
+ * a read-only note saying so: the project side of a locally deleted file says "not in the project", never that
+ * the collection lacks it.
+ */
 export async function openDiff(ref: ArtifactRef, side: Side): Promise<void> {
   const file = await chooseFile(ref);
   if (file === undefined) return;
   const left = versionUri(side, ref.artifact, file);
   const projectFile = file ? path.join(ref.artifact.projectPath, ...file.split('/')) : ref.artifact.projectPath;
-  const right = fs.existsSync(projectFile) ? vscode.Uri.file(projectFile) : versionUri('collection', { ...ref.artifact, collectionPath: null }, file);
+  const right = fs.existsSync(projectFile) ? vscode.Uri.file(projectFile) : versionUri('project', ref.artifact, file);
   const title = vscode.l10n.t('{0}: {1} ↔ project', ref.artifact.name + (file ? `/${file}` : ''), side === 'baseline' ? vscode.l10n.t('deployed baseline') : vscode.l10n.t('collection'));
   await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
+}
+
+/** Opens the collection's copy of one file of an artifact, read-only (an artifact not deployed, or deleted locally). */
+export async function openCollectionCopy(ref: ArtifactRef): Promise<void> {
+  const file = await chooseFile(ref);
+  if (file === undefined) return;
+  await vscode.window.showTextDocument(versionUri('collection', ref.artifact, file), { preview: true });
+}
+
+/** Opens the records file of an invalid artifact at its record (the `[[deployed]]` table that names it). */
+export async function openRecordsFile(ref: ArtifactRef): Promise<void> {
+  const a = ref.artifact;
+  const file = path.join(ref.folder.folder.uri.fsPath, a.root, RECORDS_FILE);
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+  const lines = doc.getText().split(/\r?\n/);
+  const quoted = (v: string) => new RegExp(`^\\s*(artifact_name|artifact_path)\\s*=\\s*["']${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.md)?["']`);
+  const at = Math.max(0, lines.findIndex((l) => quoted(a.name).test(l) || (!!a.relPath && quoted(a.relPath).test(l))));
+  let header = at;
+  while (header > 0 && !/^\s*\[\[\s*deployed\s*\]\]/.test(lines[header])) header--;
+  const range = new vscode.Range(header, 0, header, lines[header]?.length ?? 0);
+  await vscode.window.showTextDocument(doc, { selection: range, preview: true });
 }
 
 export function registerCommands(service: DriftService, log: vscode.LogOutputChannel, operations: Operations): vscode.Disposable[] {
@@ -133,8 +159,10 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
       if (pick !== ok) return undefined;
       return undeployOne(ref);
     }),
-    [COMMANDS.openDiff]: withRef(vscode.l10n.t('Artifact to compare with its deployed baseline'), (a) => !!a.baselineHash && a.state !== 'in-sync', (ref) => openDiff(ref, 'baseline')),
+    [COMMANDS.openDiff]: withRef(vscode.l10n.t('Artifact to compare with its deployed baseline'), (a) => !!a.baselineHash && a.state !== 'in-sync' && a.state !== 'invalid', (ref) => openDiff(ref, 'baseline')),
     [COMMANDS.openDiffWithCollection]: withRef(vscode.l10n.t('Artifact to compare with the collection'), (a) => !!a.collectionPath && !!a.projectHash, (ref) => openDiff(ref, 'collection')),
+    [COMMANDS.openCollectionCopy]: withRef(vscode.l10n.t('Artifact whose collection version to open'), (a) => !!a.collectionPath, openCollectionCopy),
+    [COMMANDS.openRecordsFile]: withRef(vscode.l10n.t('Artifact whose deployment record to open'), (a) => a.state === 'invalid', openRecordsFile),
     [COMMANDS.selectCollection]: async () => {
       const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Use as Collection'), title: vscode.l10n.t('Select your SkillMeat collection folder') });
       if (!picked?.[0]) return undefined;

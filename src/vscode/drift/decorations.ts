@@ -15,6 +15,7 @@ const DECORATIONS: Partial<Record<DriftState, { badge: string; color: string; to
   converged: { badge: '=', color: 'skillmeatSync.convergedForeground', tooltip: () => vscode.l10n.t('Converged') },
   untracked: { badge: 'U', color: 'skillmeatSync.untrackedForeground', tooltip: () => vscode.l10n.t('Untracked') },
   invalid: { badge: '!', color: 'skillmeatSync.invalidForeground', tooltip: () => vscode.l10n.t('Invalid record') },
+  unreachable: { badge: '?', color: 'skillmeatSync.unreachableForeground', tooltip: () => vscode.l10n.t('Not checked: collection unreachable') },
 };
 
 export class DriftDecorations implements vscode.FileDecorationProvider {

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DRIFT_STATES, isDiverged, type ArtifactDrift, type DriftState, type FileChange } from '../../core/model';
 import type { DriftService, FolderReport } from './driftService';
-import { DECORATION_SCHEME } from '../platform/ids';
+import { COMMANDS, DECORATION_SCHEME } from '../platform/ids';
+import { localDateTime } from '../platform/dates';
 
 // Each label is its own literal vscode.l10n.t call, so a string extractor (`@vscode/l10n-dev export`) finds it.
 
@@ -20,6 +21,7 @@ export function groupLabel(state: DriftState): string {
     case 'untracked': return vscode.l10n.t('Untracked');
     case 'invalid': return vscode.l10n.t('Invalid');
     case 'in-sync': return vscode.l10n.t('In sync');
+    case 'unreachable': return vscode.l10n.t('Collection unreachable');
   }
 }
 
@@ -36,6 +38,7 @@ function stateDescription(state: DriftState): string {
     case 'untracked': return vscode.l10n.t('not in a deployment record');
     case 'invalid': return vscode.l10n.t('bad record');
     case 'in-sync': return '';
+    case 'unreachable': return vscode.l10n.t('not checked: collection unreachable');
   }
 }
 
@@ -52,6 +55,7 @@ function stateName(state: DriftState): string {
     case 'untracked': return vscode.l10n.t('untracked');
     case 'invalid': return vscode.l10n.t('invalid');
     case 'in-sync': return vscode.l10n.t('in-sync');
+    case 'unreachable': return vscode.l10n.t('unreachable');
   }
 }
 
@@ -72,6 +76,7 @@ export function recommendationText(a: Pick<ArtifactDrift, 'state' | 'baselineUnk
     case 'untracked': return vscode.l10n.t('add to the collection');
     case 'invalid': return vscode.l10n.t('fix the record');
     case 'in-sync': return '';
+    case 'unreachable': return vscode.l10n.t('make the collection reachable (mount or create it), or choose another one');
   }
 }
 
@@ -85,6 +90,37 @@ function fileChangeLabel(change: FileChange['change']): string {
 }
 
 const TYPE_ICONS = { skill: 'symbol-class', command: 'terminal', agent: 'person' } as const;
+
+/**
+ * The context value of an artifact row, `artifact.<state>.<type>` (`artifact.conflict.skill`): the drift view's
+ * menus and inline actions (package.json) match on it, so each row offers only what applies to its state.
+ */
+export function artifactContextValue(a: Pick<ArtifactDrift, 'state' | 'type'>): string {
+  return `artifact.${a.state}.${a.type}`;
+}
+
+/** The context value of a file row of a skill, `file.<artifact state>.<change>` (`file.outdated.added`). */
+export function fileContextValue(a: Pick<ArtifactDrift, 'state'>, f: Pick<FileChange, 'change'>): string {
+  return `file.${a.state}.${f.change}`;
+}
+
+/**
+ * What a click on an artifact row opens: the diff that shows its drift, else the copy there is to look at
+ * (the collection's for a row not in the project, the project's for one that matches or has no record).
+ */
+export function clickCommand(a: Pick<ArtifactDrift, 'state' | 'type' | 'projectPath'>, node: unknown): vscode.Command {
+  switch (a.state) {
+    case 'modified': case 'conflict': case 'converged': case 'removed': case 'unreachable':
+      return { command: COMMANDS.openDiff, title: vscode.l10n.t('Open Diff'), arguments: [node] };
+    case 'outdated': return { command: COMMANDS.openDiffWithCollection, title: vscode.l10n.t('Open Diff'), arguments: [node] };
+    case 'added': case 'deleted': return { command: COMMANDS.openCollectionCopy, title: vscode.l10n.t('Open Collection Version'), arguments: [node] };
+    case 'invalid': return { command: COMMANDS.openRecordsFile, title: vscode.l10n.t('Open Deployment Record'), arguments: [node] };
+    case 'untracked': case 'in-sync': {
+      const file = a.type === 'skill' ? path.join(a.projectPath, 'SKILL.md') : a.projectPath;
+      return { command: 'vscode.open', title: vscode.l10n.t('Open'), arguments: [vscode.Uri.file(file)] };
+    }
+  }
+}
 
 export type DriftNode =
   | { kind: 'group'; state: DriftState; items: { folder: FolderReport; artifact: ArtifactDrift }[] }
@@ -158,11 +194,11 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
       item.id = `${artifactNodeId(node.folder, a)}|${node.file.path}`;
       item.description = fileChangeLabel(node.file.change);
       item.iconPath = new vscode.ThemeIcon(node.file.change === 'added' ? 'diff-added' : node.file.change === 'deleted' ? 'diff-removed' : 'diff-modified');
-      item.contextValue = `file.${node.file.change}`;
+      item.contextValue = fileContextValue(a, node.file);
       item.resourceUri = vscode.Uri.from({ scheme: DECORATION_SCHEME, path: `/${a.state}/${a.relPath}/${node.file.path}` });
-      if (node.file.change !== 'deleted') {
-        item.command = { command: 'skillmeatSync.openDiff', title: vscode.l10n.t('Open Diff'), arguments: [node] };
-      }
+      // An outdated skill lists what the collection changed: its files compare with the collection.
+      const diff = a.state === 'outdated' ? COMMANDS.openDiffWithCollection : COMMANDS.openDiff;
+      item.command = { command: diff, title: vscode.l10n.t('Open Diff'), arguments: [node] };
       return item;
     }
     const hasFiles = (a.files?.length ?? 0) > 0;
@@ -171,7 +207,7 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     const desc = [a.type, a.root !== '.claude' ? a.root : '', multiRoot ? node.folder.folder.name : '', stateDescription(a.state)].filter(Boolean);
     item.description = desc.join(' · ');
     item.iconPath = new vscode.ThemeIcon(TYPE_ICONS[a.type]);
-    item.contextValue = `artifact.${a.state}`;
+    item.contextValue = artifactContextValue(a);
     item.resourceUri = vscode.Uri.from({ scheme: DECORATION_SCHEME, path: `/${a.state}/${a.root}/${a.relPath}` });
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`${vscode.l10n.t('**{0}** — {1} in `{2}` ({3})', a.name, a.type, a.root, node.folder.folder.name)}\n\n`);
@@ -179,14 +215,13 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     tip.appendMarkdown(`${advice ? vscode.l10n.t('State: **{0}** — {1}', stateName(a.state), advice) : vscode.l10n.t('State: **{0}**', stateName(a.state))}\n\n`);
     const hashRow = (side: string, h: string | null) => `| ${side} | \`${shortHash(h)}\` |\n`;
     tip.appendMarkdown(`| | ${vscode.l10n.t('hash')} |\n|---|---|\n${hashRow(vscode.l10n.t('collection'), a.collectionHash)}${hashRow(vscode.l10n.t('project'), a.projectHash)}${hashRow(vscode.l10n.t('baseline'), a.baselineHash)}\n`);
-    if (a.deployedAt) tip.appendMarkdown(`${vscode.l10n.t('Deployed {0} from collection "{1}"', a.deployedAt, a.collectionName ?? '?')}\n\n`);
+    if (a.deployedAt) tip.appendMarkdown(`${vscode.l10n.t('Deployed {0} from collection "{1}"', localDateTime(a.deployedAt), a.collectionName ?? '?')}\n\n`);
     // `detail` is the core's note (an invalid record's parse error, an unreachable collection's path); it names files.
     if (a.detail) tip.appendMarkdown(`${a.detail}\n\n`);
     tip.appendMarkdown(`\`${path.relative(node.folder.folder.uri.fsPath, a.projectPath) || a.projectPath}\``);
     item.tooltip = tip;
-    if (a.state !== 'deleted' && a.state !== 'added' && a.state !== 'invalid' && a.type !== 'skill') {
-      item.command = { command: 'skillmeatSync.openDiff', title: vscode.l10n.t('Open Diff'), arguments: [node] };
-    }
+    // A click does what the row is about; a skill with changed files expands instead.
+    if (!hasFiles) item.command = clickCommand(a, node);
     return item;
   }
 

@@ -2,7 +2,7 @@
 // the operations service (Syncing while a write runs, Error after one failed) — and statusBarView() words it.
 // A click focuses the drift view, or retries the failed operation.
 import * as vscode from 'vscode';
-import type { DriftState } from '../../core/model';
+import { isDiverged, type DriftState } from '../../core/model';
 import { syncStatus, type SyncStatus } from '../../core/drift/status';
 import type { DriftService } from './driftService';
 import type { Operations } from '../platform/operations';
@@ -20,25 +20,38 @@ function stateCount(state: DriftState, n: number): string {
     case 'converged': return vscode.l10n.t('{0} converged', n);
     case 'added': return vscode.l10n.t('{0} added', n);
     case 'untracked': return vscode.l10n.t('{0} untracked', n);
-    case 'in-sync': return vscode.l10n.t('{0} in-sync', n);
+    case 'in-sync': return vscode.l10n.t('{0} in sync', n);
+    case 'unreachable': return vscode.l10n.t('{0} unreachable', n);
   }
 }
 
-/** The tooltip's summary lists what needs attention first. */
-const DETAIL_ORDER: readonly DriftState[] = ['conflict', 'modified', 'outdated', 'deleted', 'removed', 'invalid', 'converged', 'added', 'untracked', 'in-sync'];
+/** The tooltip lists what could not be checked, then what needs attention, then the rest. */
+const DETAIL_ORDER: readonly DriftState[] = ['unreachable', 'conflict', 'modified', 'outdated', 'deleted', 'removed', 'invalid', 'converged', 'added', 'untracked', 'in-sync'];
 
-/** "1 conflict, 2 modified, 4 in-sync": every state with artifacts. */
+const list = (s: SyncStatus, states: readonly DriftState[]): string =>
+  states.filter((state) => s.counts[state] > 0).map((state) => stateCount(state, s.counts[state])).join(', ');
+
+/**
+ * The counts under the tooltip's sentence, each line counting exactly what it names: "5 drifted: 1 conflict,
+ * 4 modified" (the drift, whose total is the status bar's number), then "Not drift: 2 in sync, 1 added".
+ */
 function detail(s: SyncStatus): string {
-  return DETAIL_ORDER.filter((state) => s.counts[state] > 0).map((state) => stateCount(state, s.counts[state])).join(', ');
+  const lines: string[] = [];
+  if (s.counts.unreachable) lines.push(vscode.l10n.t('Not checked: {0}', list(s, ['unreachable'])));
+  const drift = list(s, DETAIL_ORDER.filter((state) => isDiverged(state)));
+  if (drift) lines.push(vscode.l10n.t('{0} drifted: {1}', s.diverged, drift));
+  const rest = list(s, DETAIL_ORDER.filter((state) => !isDiverged(state) && state !== 'unreachable'));
+  if (rest) lines.push(vscode.l10n.t('Not drift: {0}', rest));
+  return lines.join('\n');
 }
 
 /** A sentence followed by the counts, when there are any. */
-const withDetail = (sentence: string, s: SyncStatus): string => [sentence, detail(s)].filter(Boolean).join(' ');
+const withDetail = (sentence: string, s: SyncStatus): string => [sentence, detail(s)].filter(Boolean).join('\n');
 
 function conflictLabel(s: SyncStatus): string {
   const n = s.counts.conflict;
-  // The total is shown only when artifacts other than the conflicts drifted too.
-  if (s.diverged > n) return n === 1 ? vscode.l10n.t('SkillMeat: 1 conflict · {0} drifted', s.diverged) : vscode.l10n.t('SkillMeat: {0} conflicts · {1} drifted', n, s.diverged);
+  // Conflicts are part of the drift: "5 drifted (1 conflict)" counts five artifacts, never six.
+  if (s.diverged > n) return n === 1 ? vscode.l10n.t('SkillMeat: {0} drifted (1 conflict)', s.diverged) : vscode.l10n.t('SkillMeat: {0} drifted ({1} conflicts)', s.diverged, n);
   return n === 1 ? vscode.l10n.t('SkillMeat: 1 conflict') : vscode.l10n.t('SkillMeat: {0} conflicts', n);
 }
 
@@ -56,8 +69,8 @@ export function statusBarView(s: SyncStatus): { text: string; tooltip: string } 
       return { text: '$(circle-slash) SkillMeat', tooltip: vscode.l10n.t('No workspace folder with Claude Code artifacts.') };
     case 'offline':
       return {
-        text: `$(debug-disconnect) ${s.diverged ? vscode.l10n.t('SkillMeat: offline · {0} drifted', s.diverged) : vscode.l10n.t('SkillMeat: offline')}`,
-        tooltip: withDetail(vscode.l10n.t('Collection unreachable: {0}.\nLocal changes are still tracked.', s.unreachable.join(', ')), s),
+        text: `$(debug-disconnect) ${s.diverged ? vscode.l10n.t('SkillMeat: Offline · {0} drifted', s.diverged) : vscode.l10n.t('SkillMeat: Offline')}`,
+        tooltip: withDetail(vscode.l10n.t('Collection unreachable: {0}.\nIts artifacts could not be checked; local edits are still captured. Mount or create the collection, or select another one.', s.unreachable.join(', ')), s),
       };
     case 'conflict':
       return { text: `$(git-merge) ${conflictLabel(s)}`, tooltip: withDetail(vscode.l10n.t('Artifacts changed on both sides need a merge.'), s) };

@@ -7,10 +7,12 @@ import type { ArtifactDrift } from '../../core/model';
 import type { DriftService } from './driftService';
 import { CONTENT_SCHEME } from '../platform/ids';
 
-export type Side = 'baseline' | 'collection';
+/** The side a virtual document shows; `project` only stands in for a file the project does not have. */
+export type Side = 'baseline' | 'collection' | 'project';
 
 interface Query {
   side: Side;
+  state: ArtifactDrift['state'];
   type: ArtifactDrift['type'];
   name: string;
   file: string; // relative to the artifact; '' for single-file artifacts
@@ -25,7 +27,7 @@ interface Query {
 /** The virtual URI of one file of one side of an artifact. */
 export function versionUri(side: Side, a: ArtifactDrift, file: string): vscode.Uri {
   const q: Query = {
-    side, type: a.type, name: a.name, file, projectPath: a.projectPath, collectionPath: a.collectionPath,
+    side, state: a.state, type: a.type, name: a.name, file, projectPath: a.projectPath, collectionPath: a.collectionPath,
     baselineHash: a.baselineHash, recordContentHash: a.recordContentHash, collectionHash: a.collectionHash, projectHash: a.projectHash,
   };
   const base = file ? path.posix.basename(file) : path.basename(a.projectPath);
@@ -42,9 +44,12 @@ export class VersionContentProvider implements vscode.TextDocumentContentProvide
       const p = q.file ? path.join(artifactPath, ...q.file.split('/')) : artifactPath;
       try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; }
     };
+    if (q.side === 'project') return onDisk(q.projectPath) ?? vscode.l10n.t('(this file is not in the project)');
     if (q.side === 'collection') {
+      if (!q.collectionPath && q.state === 'unreachable') return vscode.l10n.t('(the collection cannot be read: it is unreachable)');
       return onDisk(q.collectionPath) ?? vscode.l10n.t('(this file does not exist in the collection)');
     }
+    if (!q.baselineHash) return vscode.l10n.t('{0} was never deployed: it has no deployed baseline.', q.name);
     // Baseline: the version store has the true baseline; failing that, a side that still equals it.
     try {
       const store = await this.service.versionStore();
@@ -56,6 +61,6 @@ export class VersionContentProvider implements vscode.TextDocumentContentProvide
     } catch { /* store unavailable: fall through */ }
     if (q.baselineHash && q.collectionHash === q.baselineHash) return onDisk(q.collectionPath) ?? vscode.l10n.t('(this file did not exist in the deployed baseline)');
     if (q.baselineHash && q.projectHash === q.baselineHash) return onDisk(q.projectPath) ?? vscode.l10n.t('(this file did not exist in the deployed baseline)');
-    return vscode.l10n.t('The deployed baseline of "{0}" is not in the version store (it was deployed by SkillMeat or on another machine), and both sides have changed since. Compare with the collection instead.', q.name);
+    return vscode.l10n.t('The deployed baseline of "{0}" is not in the version store (it was deployed by SkillMeat or on another machine), and neither side still matches it. Compare with the collection instead.', q.name);
   }
 }

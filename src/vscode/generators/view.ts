@@ -3,6 +3,7 @@
 // SYNC.json never makes a generator silently disappear.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { localDateTime } from '../platform/dates';
 import type { ManifestError, StaleReason } from '../../core/generators';
 import type { GeneratorEntry, GeneratorsService } from './service';
 import { GENERATOR_COMMANDS } from '../platform/ids';
@@ -112,7 +113,7 @@ function tooltipOf(e: GeneratorEntry, trusted: boolean): vscode.MarkdownString {
   }
   const r = e.lastRun;
   if (r) {
-    md.appendText(vscode.l10n.t('Last run: {0} ({1}), {2} in {3}', new Date(r.at).toLocaleString(), timeAgo(r.at), r.ok ? vscode.l10n.t('ok') : r.outcome, formatDuration(r.durationMs)));
+    md.appendText(vscode.l10n.t('Last run: {0} ({1}), {2} in {3}', localDateTime(r.at), timeAgo(r.at), r.ok ? vscode.l10n.t('ok') : r.outcome, formatDuration(r.durationMs)));
     md.appendMarkdown('  \n');
     md.appendText(r.message);
     md.appendMarkdown('\n\n');

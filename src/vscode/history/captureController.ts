@@ -61,6 +61,10 @@ export class CaptureController implements OwnWrites, vscode.Disposable {
   private readonly _onDidChangeHistory = new vscode.EventEmitter<HistoryChange>();
   /** Fires when a folder's history changed, or a capture became pending. */
   readonly onDidChangeHistory = this._onDidChangeHistory.event;
+  private readonly _onDidChangeFolders = new vscode.EventEmitter<void>();
+  /** Fires after the folders where capture runs were (re)computed: at start-up, on settings and folder changes. */
+  readonly onDidChangeFolders = this._onDidChangeFolders.event;
+  private started = false;
   private readonly folders = new Map<string, FolderCapture>();
   private readonly disposables: vscode.Disposable[] = [];
   // Each distinct settings problem is shown once per window, not on every settings event.
@@ -68,7 +72,7 @@ export class CaptureController implements OwnWrites, vscode.Disposable {
 
   constructor(private readonly drift: DriftService, private readonly watcher: ArtifactWatcher, private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
-      this._onDidChangeHistory,
+      this._onDidChangeHistory, this._onDidChangeFolders,
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.sync()),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration(SETTINGS.section)) this.sync(); }),
     );
@@ -122,7 +126,12 @@ export class CaptureController implements OwnWrites, vscode.Disposable {
       this.folders.set(id, this.create(folder, settings, fset.profileRoots, fset.exclude, shape));
     }
     for (const id of [...this.folders.keys()]) if (!wanted.has(id)) this.drop(id);
+    this.started = true;
+    this._onDidChangeFolders.fire();
   }
+
+  /** False until the folders where capture runs are known (they are set up right after activation). */
+  get ready(): boolean { return this.started; }
 
   private validated(folder: vscode.WorkspaceFolder, raw: RawCaptureSettings): CaptureSettings {
     const { settings, problems } = validateCaptureSettings(raw);

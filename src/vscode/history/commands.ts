@@ -9,6 +9,7 @@ import type { DriftService } from '../drift/driftService';
 import type { Operations } from '../platform/operations';
 import type { DriftNode } from '../drift/driftTree';
 import { versionFileUri } from './content';
+import { localDateTime } from '../platform/dates';
 import { shortTime, type HistoryNode, type HistoryTarget, type HistoryView } from './view';
 import { HISTORY_COMMANDS, HISTORY_VIEW, type HistoryCommandId } from '../platform/ids';
 import { registerCommandTable, reportFailure } from '../platform/log';
@@ -122,7 +123,7 @@ export function registerHistoryCommands(capture: CaptureController, history: His
     if (opts.confirm !== false) {
       const ok = vscode.l10n.t('Restore');
       const pick = await vscode.window.showWarningMessage(
-        vscode.l10n.t('Restore {0} to version #{1} from {2}?', t.artifact.name, node.entry.id, new Date(node.entry.at).toLocaleString(vscode.env.language)),
+        vscode.l10n.t('Restore {0} to version #{1} from {2}?', t.artifact.name, node.entry.id, localDateTime(node.entry.at)),
         { modal: true, detail: vscode.l10n.t('The current content is kept in its history first, so you can undo this by restoring that version.') }, ok);
       if (pick !== ok) return undefined;
     }

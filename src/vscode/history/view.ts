@@ -12,6 +12,7 @@ import type { CaptureController, OwnWrites } from './captureController';
 import type { DriftNode } from '../drift/driftTree';
 import { historyDecorationUri } from './decorations';
 import { HISTORY_COMMANDS, HISTORY_CONTEXT, HISTORY_VIEW } from '../platform/ids';
+import { localDateTime } from '../platform/dates';
 
 /** The artifact the view shows. */
 export interface HistoryTarget {
@@ -99,6 +100,9 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
         if (n && (n.kind === 'artifact' || n.kind === 'file')) void this.showArtifact(n.folder.folder, n.artifact);
       }),
       vscode.window.onDidChangeActiveTextEditor((ed) => { if (ed) void this.showPath(ed.document.uri); }),
+      // Capture starts right after activation, and follows settings: the empty state must follow it too.
+      capture.onDidChangeFolders(() => void this.reload()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.update()),
       capture.onDidChangeHistory((c) => {
         if (this.target && c.folder.uri.toString() === this.target.folder.uri.toString() && c.keys.includes(this.target.artifact.key)) this.scheduleReload();
       }),
@@ -172,22 +176,34 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
   private update(): void {
     const t = this.target;
     void vscode.commands.executeCommand('setContext', HISTORY_CONTEXT.hasArtifact, !!t);
-    if (!t) {
-      this.view.description = undefined;
-      this.view.message = this.capture.all().length
-        ? vscode.l10n.t('Select an artifact in the Drift view, or open one of its files, to see its versions.')
-        : vscode.l10n.t('Version capture is turned off (skillmeatSync.capture.enabled) or no folder is open.');
-    } else {
+    this.view.message = this.emptyMessage();
+    if (!t) this.view.description = undefined;
+    else {
       const multi = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
       this.view.description = [t.artifact.name, t.artifact.type, t.artifact.root !== '.claude' ? t.artifact.root : '', multi ? t.folder.name : ''].filter(Boolean).join(' · ');
-      this.view.message = this.nodes.length ? undefined : vscode.l10n.t('No versions of {0} yet. A version is captured a little while after you save a change.', t.artifact.name);
     }
     this._onDidChangeTreeData.fire(undefined);
+  }
+
+  /** The view's message when it has no rows: why, in the situation the user is in. */
+  private emptyMessage(): string | undefined {
+    const t = this.target;
+    if (t && this.nodes.length) return undefined;
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
+    if (!folders.length) return vscode.l10n.t('Open a folder to keep the versions of its skills, commands and agents.');
+    if (!this.capture.ready) return undefined; // capture starts right after activation: no verdict yet
+    if (t && !this.capture.forFolder(t.folder)) return vscode.l10n.t('Version capture is turned off for {0} (setting skillmeatSync.capture.enabled).', t.folder.name);
+    if (t) return vscode.l10n.t('Nothing captured for {0} yet. A version is captured a little while after you save a change.', t.artifact.name);
+    if (!this.capture.all().length) return vscode.l10n.t('Version capture is turned off (setting skillmeatSync.capture.enabled). Turn it on to keep a version of every change to your skills, commands and agents.');
+    return vscode.l10n.t('Select an artifact in the Drift view, or open one of its files, to see its versions.');
   }
 
   getChildren(node?: HistoryNode): HistoryNode[] {
     return node ? [] : this.nodes;
   }
+
+  /** Every row is at the top level (this is what lets `view.reveal` scroll to a version). */
+  getParent(): undefined { return undefined; }
 
   getTreeItem(node: HistoryNode): vscode.TreeItem {
     if (node.kind === 'pending') {
@@ -217,7 +233,7 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
     item.contextValue = e.stored ? `version.stored${e.pinned ? '.pinned' : ''}${e.status === 'captured' ? '' : '.dup'}` : 'version.notStored';
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`${e.pinned ? vscode.l10n.t('**#{0}** — {1}, {2}, pinned', e.id, origin, statusLabel(e.status)) : vscode.l10n.t('**#{0}** — {1}, {2}', e.id, origin, statusLabel(e.status))}\n\n`);
-    tip.appendMarkdown(`${new Date(e.at).toLocaleString(vscode.env.language)}\n\n`);
+    tip.appendMarkdown(`${localDateTime(e.at)}\n\n`);
     if (e.note) tip.appendMarkdown(`${e.note}\n\n`);
     if (e.supersedes) tip.appendMarkdown(vscode.l10n.t('Also holds the change rate-limited as #{0}.', e.supersedes) + '\n\n');
     if (!e.stored) tip.appendMarkdown(vscode.l10n.t('Its content was not stored (too many captures within the hour); the next capture includes it.') + '\n\n');

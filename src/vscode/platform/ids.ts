@@ -9,6 +9,8 @@ export const COMMANDS = {
   undeploy: 'skillmeatSync.undeploy',
   openDiff: 'skillmeatSync.openDiff',
   openDiffWithCollection: 'skillmeatSync.openDiffWithCollection',
+  openCollectionCopy: 'skillmeatSync.openCollectionCopy',
+  openRecordsFile: 'skillmeatSync.openRecordsFile',
   selectCollection: 'skillmeatSync.selectCollection',
   showLog: 'skillmeatSync.showLog',
   revealInExplorer: 'skillmeatSync.revealInExplorer',

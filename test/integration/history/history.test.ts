@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { getApi, screenshot, waitFor, waitForDom, domTexts } from '../util';
+import { getApi, screenshot, waitFor, waitForDom, domTexts, tooltipOf, pressKey } from '../util';
 import type { SkillMeatSyncApi } from '../../../src/extension';
 import type { HistoryNode } from '../../../src/vscode/history/view';
 
@@ -13,6 +13,9 @@ type VersionRow = Extract<HistoryNode, { kind: 'version' }>;
 
 // The History view's tree: VS Code labels a view's list with the view's name.
 const HISTORY_ROWS = '.part.sidebar .monaco-list[aria-label="History"] .monaco-list-row';
+// The message a tree view shows above its rows (TreeView.message), in the History pane.
+const HISTORY_MESSAGE = '.part.sidebar .pane:has(.pane-header[aria-label^="History"]) .message';
+const TURNED_OFF = /turned off/;
 
 function project(): string {
   return vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -33,6 +36,14 @@ describe('history view', () => {
     await api.refresh();
     deployed = fs.readFileSync(skillFile(), 'utf8');
     await vscode.commands.executeCommand('workbench.view.extension.skillmeatSync');
+  });
+
+  it('with capture on and a folder open but nothing selected, says to select an artifact (never "turned off")', async () => {
+    await vscode.commands.executeCommand('skillmeatSync.history.focus');
+    const [message] = await waitForDom(HISTORY_MESSAGE, (t) => t.some((x) => x.length > 0), { what: 'the History view\'s message' });
+    assert.equal(message, 'Select an artifact in the Drift view, or open one of its files, to see its versions.');
+    assert.doesNotMatch(message, TURNED_OFF);
+    await screenshot('history-empty');
   });
 
   it('follows the active editor: opening a file of a skill shows that skill\'s versions', async () => {
@@ -159,8 +170,9 @@ describe('history view', () => {
     const node = byOrigin('deploy')[0];
     await vscode.commands.executeCommand('skillmeatSync.history.pin', node);
     await waitFor(() => byOrigin('deploy')[0].entry.pinned, { what: 'the version pinned' });
-    const texts = await domTexts(HISTORY_ROWS);
-    assert.ok(texts.some((t) => t.includes('deploy')));
+    // The oldest version is at the bottom: scroll it into the History pane (which shares the side bar).
+    await api.history.view.reveal(byOrigin('deploy')[0]);
+    await waitForDom(HISTORY_ROWS, (t) => t.some((x) => x.includes('deploy')), { what: 'the pinned deploy row' });
   });
 
   it('shows the history of an artifact selected in the drift tree', async () => {
@@ -171,5 +183,28 @@ describe('history view', () => {
     await waitFor(() => api.history.current()?.name === 'commit', { what: 'the History view to show commit' });
     await waitForDom(HISTORY_ROWS, (t) => t.some((x) => x.includes('deploy')));
     await waitFor(() => api.history.view.description === 'commit · command', { what: 'the view description' });
+  });
+
+  it('says capture is turned off for the folder when it is, and lists the versions again when it is back on', async () => {
+    const capture = vscode.workspace.getConfiguration('skillmeatSync.capture');
+    await capture.update('enabled', false, vscode.ConfigurationTarget.Workspace);
+    try {
+      await waitFor(() => api.history.rows().length === 0, { what: 'the rows to go with capture off' });
+      const [message] = await waitForDom(HISTORY_MESSAGE, (t) => t.some((x) => TURNED_OFF.test(x)), { what: 'the turned-off message' });
+      assert.equal(message, `Version capture is turned off for ${vscode.workspace.workspaceFolders![0].name} (setting skillmeatSync.capture.enabled).`);
+    } finally {
+      await capture.update('enabled', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await waitFor(() => api.history.rows().length > 0, { what: 'the rows back with capture on' });
+    await waitForDom(HISTORY_MESSAGE, (t) => !t.some((x) => TURNED_OFF.test(x)), { what: 'the message gone' });
+  });
+
+  it('dates a version in the display language in its tooltip', async () => {
+    const first = versions().find((r) => r.entry.origin === 'deploy')!;
+    const expected = new Date(first.entry.at).toLocaleString(vscode.env.language, { dateStyle: 'medium', timeStyle: 'medium' });
+    const text = await tooltipOf(`${HISTORY_ROWS}[aria-label*="#${first.entry.id}"] .monaco-icon-label`, (x) => x.includes(`#${first.entry.id}`), { what: 'the deployed version' });
+    assert.ok(text.includes(expected), `${expected} in ${text}`);
+    assert.doesNotMatch(text, /\d{4}-\d\d-\d\dT\d\d:/);
+    await pressKey('Escape');
   });
 });

@@ -105,7 +105,7 @@ describe('Sync', () => {
     await waitForDom('.editor-actions .action-label', (t) => t.length > 0, { attr: 'aria-label' }).then((labels) =>
       assert.ok(labels.some((l) => l.startsWith('Accept Merge')), `the editor title offers Accept Merge; actions: ${JSON.stringify(labels)}`));
     assert.deepEqual(api.sync.pendingMerges().map((m) => [m.name, m.files, m.current]), [['commit', ['commit.md'], 'commit.md']]);
-    await waitForDom(STATUS, (t) => t.some((x) => /SkillMeat: 1 conflict/.test(x)));
+    await waitForDom(STATUS, (t) => t.some((x) => /SkillMeat: (1 conflict$|\d+ drifted \(1 conflict\))/.test(x)));
     assert.deepEqual(snapshot(commitFiles()), commitBefore, 'opening the merge writes nothing');
     await screenshot('merge-editor');
   });

@@ -94,6 +94,97 @@ describe('cli', () => {
       assert.ok(err.includes(`${path.join(w.claude, RECORDS_FILE)}:3`), err);
     });
 
+    it('exits 2 with one error and the records it can name as invalid (never added) on a malformed records file', async () => {
+      addSkill(w.collection, 'review');
+      await deploy(w, 'skill', 'review');
+      const file = path.join(w.claude, RECORDS_FILE);
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^local_modifications = false$/m, 'local_modifications = = no'));
+      const { code, out, err } = await run(['check']);
+      assert.equal(code, 2);
+      assert.deepEqual(err.split('\n').filter((l) => l.startsWith('error:')).length, 1, err);
+      assert.ok(err.includes(`error: ${file}:8`), err);
+      assert.match(out, /^invalid\s+skill\s+review\s/m);
+      assert.doesNotMatch(out, /^added/m);
+      assert.doesNotMatch(out, /Nothing diverged/);
+      assert.match(out, /^Check incomplete: 1 error \(above\)\.$/m);
+      const doc = JSON.parse((await run(['check', '--json'])).out) as { artifacts: { name: string; state: string }[] };
+      assert.deepEqual(doc.artifacts.map((a) => [a.name, a.state]), [['review', 'invalid']]);
+      const status = await run(['status']);
+      assert.equal(status.code, 2);
+      assert.ok(status.err.includes(`error: ${file}:8`), status.err);
+      assert.doesNotMatch(status.out, /No deployment records/);
+      assert.match(status.out, /^\.claude\s+skill\s+review\s.*invalid: the records file cannot be parsed \(record at line 1\)/m);
+    });
+
+    it('exits 2 for a project folder that does not exist, printing no report', async () => {
+      addSkill(w.collection, 'review');
+      const missing = path.join(tmp(), 'gone');
+      for (const args of [['check'], ['check', '--json'], ['status']]) {
+        const { code, out, err } = await run([...args, '--project', missing]);
+        assert.equal(code, 2, args.join(' '));
+        assert.equal(out, '', args.join(' '));
+        assert.match(err, new RegExp(`^error: ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: no such folder`), args.join(' '));
+      }
+    });
+
+    it('reports the artifacts of an unreachable collection as unreachable, first, and exits 2', async () => {
+      addSkill(w.collection, 'review');
+      await deploy(w, 'skill', 'review');
+      addSkill(w.claude, 'local-only');
+      fs.renameSync(w.collection, w.collection + '-unmounted');
+      const { code, out, err } = await run(['check']);
+      assert.equal(code, 2);
+      assert.match(err, /^error: Collection "default" is not reachable at /m);
+      const table = out.split('\n').filter((l) => /^(unreachable|untracked)\s/.test(l));
+      assert.deepEqual(table.map((l) => l.split(/\s+/).slice(0, 3).join(' ')), ['unreachable skill review', 'untracked skill local-only']);
+      assert.match(out, /^Check incomplete: 1 artifact unreachable; collection not reachable: .*$/m);
+      assert.doesNotMatch(out, /Nothing diverged/);
+      const json = await run(['check', '--json']);
+      assert.equal(json.code, 2);
+      assert.deepEqual((JSON.parse(json.out) as { artifacts: { name: string; state: string }[] }).artifacts.map((a) => [a.name, a.state]), [['review', 'unreachable'], ['local-only', 'untracked']]);
+      assert.equal((await run(['check', '--collection', path.join(tmp(), 'nope')])).code, 2, 'a named collection that is missing');
+    });
+
+    it('counts in its summary exactly the states it names, with and without --strict', async () => {
+      await allStates();
+      const plain = (await run(['check'])).out.split('\n');
+      assert.ok(plain.includes('6 artifacts diverged: 1 conflict, 1 modified, 1 outdated, 1 deleted, 1 removed, 1 invalid.'), plain.join('\n'));
+      assert.ok(plain.includes('Not counted as drift (--strict counts added, untracked and converged): 1 converged, 1 added, 1 untracked, 1 in-sync.'), plain.join('\n'));
+      const strict = await run(['check', '--strict']);
+      assert.equal(strict.code, 1);
+      const lines = strict.out.split('\n');
+      assert.ok(lines.includes('9 artifacts diverged: 1 conflict, 1 modified, 1 outdated, 1 deleted, 1 removed, 1 invalid, 1 converged, 1 added, 1 untracked.'), strict.out);
+      assert.ok(lines.includes('Not counted as drift: 1 in-sync.'), strict.out);
+    });
+
+    it('says "Nothing diverged." alone when nothing did, and --strict then exits 0 too', async () => {
+      addSkill(w.collection, 'review');
+      await deploy(w, 'skill', 'review');
+      const { code, out } = await run(['check', '--strict']);
+      assert.equal(code, 0);
+      assert.ok(out.split('\n').includes('Nothing diverged.'), out);
+    });
+
+    it('shows the same baseline hash as status for each artifact', async () => {
+      addSkill(w.collection, 'review');
+      addAgent(w.collection, 'by-skillmeat');
+      await deploy(w, 'skill', 'review');
+      // A record SkillMeat wrote (no tree hash of ours): both show its content_hash, or both the store's tree hash.
+      addAgent(w.claude, 'by-skillmeat');
+      const text = fs.readFileSync(path.join(w.claude, RECORDS_FILE), 'utf8');
+      fs.writeFileSync(path.join(w.claude, RECORDS_FILE), text + '\n' + skillmeatRecordText({ name: 'by-skillmeat', type: 'agent', path: 'agents/by-skillmeat.md', hash: independentSkillmeatHash(path.join(w.claude, 'agents', 'by-skillmeat.md')) }));
+      const checked = (JSON.parse((await run(['check', '--json'])).out) as { artifacts: { name: string; baselineHash: string }[] }).artifacts;
+      const status = (JSON.parse((await run(['status', '--json'])).out) as { records: { name: string; baselineHash: string }[] }).records;
+      assert.deepEqual(status.map((r) => [r.name, r.baselineHash]), ['review', 'by-skillmeat'].map((n) => [n, checked.find((a) => a.name === n)!.baselineHash]));
+      const statusText = (await run(['status'])).out;
+      const checkText = (await run(['check'])).out;
+      for (const n of ['review', 'by-skillmeat']) {
+        const short = checked.find((a) => a.name === n)!.baselineHash.slice(0, 8);
+        assert.match(statusText, new RegExp(`\\s${n}\\s.*\\s${short}\\s`), statusText);
+        assert.match(checkText, new RegExp(`\\s${n}\\s.*\\s${short}\\s`), checkText);
+      }
+    });
+
     it('prints no ANSI codes when stdout is not a terminal', async () => {
       await allStates();
       const { out, err } = await run(['check']);
@@ -158,7 +249,7 @@ describe('cli', () => {
       await deploy(w, 'command', 'git/sync', { now: () => new Date(2026, 0, 2, 3, 4, 5) });
       const { code, out } = await run(['status']);
       assert.equal(code, 0);
-      assert.match(out, /^ROOT\s+TYPE\s+NAME\s+DEPLOYED AT\s+COLLECTION\s+HASH\s+PATH$/m);
+      assert.match(out, /^ROOT\s+TYPE\s+NAME\s+DEPLOYED AT\s+COLLECTION\s+BASE\s+PATH$/m);
       assert.ok(out.includes('2026-01-02T03:04:05.000000'), out);
       assert.ok(out.includes(path.join(w.claude, 'skills/review')), out);
       assert.ok(out.includes(path.join(w.claude, 'commands/git/sync.md')), out);

@@ -3,12 +3,12 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RECOMMENDATIONS } from '../../../src/core/drift/drift';
+import { RECOMMENDATIONS, checkDrift } from '../../../src/core/drift/drift';
 import { deployArtifact } from '../../../src/core/sync/deploy';
 import { ArtifactHasher } from '../../../src/core/drift/hashing';
 import { readRecords, updateRecords, RECORDS_FILE, TREE_HASH_KEY } from '../../../src/core/store/deploymentRecords';
 import { VersionStore } from '../../../src/core/store/versionStore';
-import { divergedCount } from '../../../src/core/model';
+import { divergedCount, incompleteCheck } from '../../../src/core/model';
 import {
   useTempDirs, makeWorld, addSkill, addCommand, addAgent, deploy, check, find, stateOf, edit, writeTree, skillMd,
   independentSkillmeatHash, skillmeatRecordText, writeRecordsFile, makeUnreadable, type World,
@@ -76,6 +76,7 @@ describe('drift', () => {
       assert.equal(a.state, 'added');
       assert.equal(a.recommendation, 'deploy');
       assert.equal(a.projectPath, path.join(w.claude, 'skills', 'review'));
+      assert.equal(a.collectionHash, new ArtifactHasher().hash(path.join(w.collection, 'skills', 'review'))?.tree, 'an added row carries the hash of the collection copy');
     });
 
     it('removed: deployed, then dropped from the collection', async () => {
@@ -326,15 +327,82 @@ describe('drift', () => {
       assert.equal(stateOf(r, 'skill', 'review', '.codex'), 'in-sync');
     });
 
-    it('keeps checking local changes when the collection is unreachable', async () => {
+    it('reports every artifact of an unreachable collection as unreachable, first, with what is known locally', async () => {
       addSkill(w.collection, 'review');
+      addSkill(w.collection, 'lint');
+      addCommand(w.collection, 'commit');
       await deploy(w, 'skill', 'review');
+      await deploy(w, 'skill', 'lint');
+      await deploy(w, 'command', 'commit');
+      addSkill(w.claude, 'local-only');
       fs.renameSync(w.collection, w.collection + '-unmounted');
       edit(skillFile(w.claude, 'review'));
+      fs.rmSync(path.join(w.claude, 'commands', 'commit.md'));
       const r = check(w);
-      assert.equal(stateOf(r, 'skill', 'review'), 'modified');
+      assert.deepEqual(r.artifacts.map((a) => [a.name, a.state]), [['review', 'unreachable'], ['lint', 'unreachable'], ['commit', 'unreachable'], ['local-only', 'untracked']]);
+      assert.match(find(r, 'skill', 'review').detail!, /not reachable at .*; edited locally since it was deployed$/);
+      assert.match(find(r, 'skill', 'lint').detail!, /unchanged locally since it was deployed$/);
+      assert.match(find(r, 'command', 'commit').detail!, /deleted locally$/);
+      assert.equal(find(r, 'skill', 'review').collectionPath, null);
       assert.ok(r.warnings.some((x) => x.code === 'collection-missing' && x.file === w.collection));
-      assert.deepEqual(r.collections, [{ name: 'default', path: w.collection, reachable: false }]);
+      assert.deepEqual(r.collections, [{ name: 'default', path: w.collection, reachable: false, required: true }]);
+      assert.deepEqual(incompleteCheck(r), { errors: 0, unreachable: 3, collections: [w.collection] });
+      assert.equal(divergedCount(r), 0, 'unreachable is not counted as drift: it is not known');
+    });
+
+    it('is complete when only the default collection, needed for nothing deployed, is missing', () => {
+      addSkill(w.claude, 'local-only');
+      fs.rmSync(w.collection, { recursive: true });
+      const r = check(w);
+      assert.deepEqual(r.collections, [{ name: 'default', path: w.collection, reachable: false, required: false }]);
+      assert.equal(incompleteCheck(r), undefined);
+    });
+
+    it('is incomplete when the collection named by the caller is missing, even with nothing deployed', () => {
+      addSkill(w.claude, 'local-only');
+      const r = check(w, { collection: path.join(w.home, 'nope') });
+      assert.deepEqual(incompleteCheck(r), { errors: 0, unreachable: 0, collections: [path.join(w.home, 'nope')] });
+    });
+
+    it('reports a project folder that does not exist as an error, with no artifacts', () => {
+      addSkill(w.collection, 'review');
+      const missing = path.join(w.home, 'no-such-project');
+      const r = checkDrift({ project: missing, env: w.env });
+      assert.deepEqual(r.artifacts, []);
+      assert.deepEqual(r.errors.map((e) => [e.code, e.file]), [['project-missing', missing]]);
+      assert.match(r.errors[0].message, /no such folder/);
+      assert.ok(incompleteCheck(r));
+    });
+
+    it('reports the records of an unparseable records file as invalid by name, never added', async () => {
+      addSkill(w.collection, 'review');
+      addCommand(w.collection, 'git/commit');
+      addSkill(w.collection, 'available');
+      await deploy(w, 'skill', 'review');
+      await deploy(w, 'command', 'git/commit');
+      addSkill(w.claude, 'local-only');
+      const file = path.join(w.claude, RECORDS_FILE);
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^local_modifications = false$/m, 'local_modifications = = no'));
+      const r = check(w);
+      assert.equal(r.errors.length, 1);
+      assert.equal(r.errors[0].code, 'records-unreadable');
+      assert.match(r.errors[0].message, /\.skillmeat-deployed\.toml:8:/);
+      assert.deepEqual(r.artifacts.map((a) => [a.type, a.name, a.state]).sort(), [
+        ['command', 'git/commit', 'invalid'], ['skill', 'available', 'added'], ['skill', 'local-only', 'untracked'], ['skill', 'review', 'invalid'],
+      ], 'every record was named, so what is only in the collection is still available and the rest untracked');
+      assert.match(find(r, 'skill', 'review').detail!, /its record \(line 1\) is in .*cannot be parsed \(line 8: /);
+      assert.equal(find(r, 'skill', 'review').projectHash, new ArtifactHasher().hash(path.join(w.claude, 'skills', 'review'))?.tree);
+    });
+
+    it('lists nothing as added or untracked when the broken text may hide a record', async () => {
+      addSkill(w.collection, 'review');
+      addSkill(w.collection, 'available');
+      await deploy(w, 'skill', 'review');
+      addSkill(w.claude, 'local-only');
+      writeTree(w.claude, { [RECORDS_FILE]: '[[deployed]]\nartifact_name = "review"\nartifact_type = "skill"\n[[deployed]]\nartifact_name = \n' });
+      const r = check(w);
+      assert.deepEqual(r.artifacts.map((a) => [a.name, a.state]).sort(), [['local-only', 'invalid'], ['review', 'invalid']]);
+      assert.match(find(r, 'skill', 'local-only').detail!, /whether it is deployed is unknown/);
     });
 
     it('surfaces an unreadable file as a warning naming it', async () => {

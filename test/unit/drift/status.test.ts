@@ -6,7 +6,7 @@ const art = (state: DriftState, name: string = state): ArtifactDrift => ({
   type: 'skill', name, root: '.claude', state, collectionHash: null, projectHash: null, baselineHash: null,
   recommendation: '', relPath: `skills/${name}`, projectPath: `/p/${name}`, collectionPath: null, collectionName: 'default',
 });
-const report = (states: DriftState[], reachable = true) => ({ artifacts: states.map((s, i) => art(s, `${s}${i}`)), errors: [], collections: [{ name: 'default', path: '/c', reachable }] });
+const report = (states: DriftState[], reachable = true, required = true) => ({ artifacts: states.map((s, i) => art(s, `${s}${i}`)), errors: [], collections: [{ name: 'default', path: '/c', reachable, required }] });
 
 describe('status bar state', () => {
   it('is up to date when nothing diverged, ignoring added and untracked artifacts', () => {
@@ -22,7 +22,7 @@ describe('status bar state', () => {
     assert.equal(s.state, 'drifted');
     assert.equal(s.diverged, 3);
     assert.equal(s.severity, 'warning');
-    assert.deepEqual(s.counts, { conflict: 0, modified: 1, outdated: 1, deleted: 1, removed: 0, converged: 0, added: 0, untracked: 0, invalid: 0, 'in-sync': 1 });
+    assert.deepEqual(s.counts, { unreachable: 0, conflict: 0, modified: 1, outdated: 1, deleted: 1, removed: 0, converged: 0, added: 0, untracked: 0, invalid: 0, 'in-sync': 1 });
   });
 
   it('puts conflicts first, keeping the total of drifted artifacts', () => {
@@ -37,12 +37,18 @@ describe('status bar state', () => {
     assert.deepEqual([s.state, s.diverged, s.counts.modified, s.counts.removed], ['drifted', 2, 1, 1]);
   });
 
-  it('is offline when a collection is unreachable, naming its path and still counting local drift', () => {
-    const s = syncStatus({ reports: [report(['modified'], false)] });
+  it('is offline when a collection is unreachable, naming its path, counting its artifacts apart from the drift', () => {
+    const s = syncStatus({ reports: [report(['unreachable', 'unreachable', 'invalid'], false)] });
     assert.equal(s.state, 'offline');
     assert.deepEqual(s.unreachable, ['/c']);
-    assert.equal(s.diverged, 1);
+    assert.equal(s.counts.unreachable, 2);
+    assert.equal(s.diverged, 1, 'an unreachable artifact is not known to have drifted');
     assert.equal(s.severity, 'warning');
+  });
+
+  it('is not offline for a missing default collection that no record needs', () => {
+    const s = syncStatus({ reports: [report(['untracked'], false, false)] });
+    assert.deepEqual([s.state, s.unreachable], ['up-to-date', []]);
   });
 
   it('lists no unreachable collection when every collection answered', () => {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { parse } from 'smol-toml';
 import {
-  parseRecords, readRecords, serializeRecord, serializeRecords, updateRecords, viewRecord, isHexHash, normaliseRecordPath,
+  parseRecords, readRecords, serializeRecord, serializeRecords, updateRecords, viewRecord, isHexHash, normaliseRecordPath, salvageRecords,
   RecordsParseError, RECORDS_FILE, TREE_HASH_KEY, type DeploymentRecord,
 } from '../../../src/core/store/deploymentRecords';
 import { useTempDirs, leftoverTemps } from '../helpers';
@@ -296,6 +296,49 @@ while (!fs.existsSync(${JSON.stringify(go)})) if (Date.now() > deadline) process
       const expected = ['one', 'two'].flatMap((t) => Array.from({ length: N }, (_, i) => `${t}-${i}`)).sort();
       assert.deepEqual(names, expected);
       assert.deepEqual(leftoverTemps(root), []);
+    });
+  });
+
+  describe('salvage of a file TOML cannot parse', () => {
+    const broken = [
+      '# written by SkillMeat',
+      '[[deployed]]',
+      'artifact_name = "review"',
+      'artifact_type = "skill"',
+      'content_hash = = "oops"',
+      '',
+      '[[deployed]]',
+      "artifact_name = 'x.md'",
+      'artifact_type = "agent"',
+      'artifact_path = "agents/x.md.md"',
+      '',
+      '[[deployed]]',
+      'artifact_type = "command"',
+      'artifact_path = "commands/git/sync.md"  # namespaced',
+      '',
+    ].join('\n');
+
+    it('names each record by its quoted keys, with its header line and normalised path', () => {
+      assert.throws(() => parseRecords(broken, 'f'), RecordsParseError);
+      const { records, complete } = salvageRecords(broken);
+      assert.deepEqual(records, [
+        { line: 2, name: 'review', type: 'skill', relPath: 'skills/review' },
+        { line: 7, name: 'x', type: 'agent', relPath: 'agents/x.md' },
+        { line: 12, name: 'git/sync', type: 'command', relPath: 'commands/git/sync.md' },
+      ]);
+      assert.equal(complete, true);
+    });
+
+    it('is incomplete when a table gives no name or type, and never throws on garbage', () => {
+      const { records, complete } = salvageRecords('[[deployed]]\nartifact_name = \n');
+      assert.deepEqual([records.length, complete], [1, false]);
+      assert.equal(salvageRecords('artifact_name = "stray"\n').complete, false, 'keys outside any table');
+      assert.deepEqual(salvageRecords('\u0000[[[ \n"\\').records, []);
+    });
+
+    it('keeps a path that would leave the root out of what it names', () => {
+      const { records } = salvageRecords('[[deployed]]\nartifact_name = "etc"\nartifact_type = "skill"\nartifact_path = "../../etc"\n');
+      assert.equal(records[0].relPath, undefined);
     });
   });
 });
