@@ -1,10 +1,9 @@
 // Deploy (collection → project) and undeploy, with SkillMeat-compatible records (SPEC §2, §5).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as crypto from 'node:crypto';
 import { artifactKey, DEFAULT_ROOT, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
 import { readRecords, updateRecords, viewRecord, RECORDS_FILE, TREE_HASH_KEY, type DeploymentRecord, type RecordView } from '../store/deploymentRecords';
-import { ArtifactHasher, DEFAULT_EXCLUSIONS, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
+import { ArtifactHasher, DEFAULT_EXCLUSIONS, isSkillmeatIgnored, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
 import { artifactPath } from '../drift/discovery';
 import { checkWritePath, siblingTemp, swapIntoPlace, isInside } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
@@ -24,7 +23,12 @@ export function skillmeatTimestamp(d: Date = new Date()): string {
 
 const PLATFORM: Record<string, string> = { '.claude': 'claude_code', '.codex': 'codex', '.gemini': 'gemini', '.cursor': 'cursor' };
 
-/** Copies an artifact (file or directory) leaving out junk, into a fresh staging path. */
+/**
+ * Copies an artifact (file or directory) into a fresh staging path exactly as SkillMeat's deploy copies it:
+ * everything but what its ignore rules leave out ({@link isSkillmeatIgnored}), editor junk included, so
+ * SkillMeat's own check agrees with the record right after. Junk stays junk for drift only. A link leading
+ * out of the artifact is still never followed (`walkArtifact`).
+ */
 export function copyArtifact(src: string, dest: string, exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS): void {
   const entries = walkArtifact(src, exclusions);
   if (!entries) throw new SyncError('not-found', `${src} does not exist`);
@@ -35,7 +39,7 @@ export function copyArtifact(src: string, dest: string, exclusions: ExclusionMat
   }
   fs.mkdirSync(dest, { recursive: true });
   for (const e of entries) {
-    if (e.junk) continue;
+    if (isSkillmeatIgnored(e.rel)) continue;
     const to = path.join(dest, ...e.rel.split('/'));
     fs.mkdirSync(path.dirname(to), { recursive: true });
     fs.copyFileSync(e.abs, to);
@@ -72,13 +76,19 @@ function checkName(type: ArtifactType, name: string): void {
   if (!isSafeArtifactName(type, name)) throw new SyncError('bad-name', `${JSON.stringify(name)} is not a valid ${type} name`);
 }
 
-/** Builds the record SkillMeat would write for this deployment, keeping what the old record had. */
+/**
+ * Builds the record SkillMeat would write for this deployment, keeping what the old record had. Every new
+ * baseline sets `merge_base_snapshot` to itself (SkillMeat's sync-pull merge looks its base up by it, and
+ * falls back to the current collection — losing the collection's edits — when it is missing or stale),
+ * moves the previous baseline to `parent_hash` and the head of `version_lineage`, and clears
+ * `modification_detected_at`. `artifact_uuid` comes from SkillMeat's cache database: kept, never invented.
+ */
 export function buildRecord(prev: DeploymentRecord | undefined, a: {
   type: ArtifactType; name: string; relPath: string; root: string; collectionName: string; contentHash: string; treeHash: string; at: Date;
 }): DeploymentRecord {
   const old = prev?.fields ?? {};
   const oldHash = (old.content_hash ?? old.collection_sha) as string | undefined;
-  const lineage = Array.isArray(old.version_lineage) ? (old.version_lineage as string[]) : oldHash ? [oldHash] : [];
+  const lineage = Array.isArray(old.version_lineage) ? (old.version_lineage as unknown[]).filter((h): h is string => typeof h === 'string') : oldHash ? [oldHash] : [];
   const changed = oldHash !== undefined && oldHash !== a.contentHash;
   const fields: Record<string, unknown> = {
     ...old,
@@ -94,10 +104,11 @@ export function buildRecord(prev: DeploymentRecord | undefined, a: {
     fields.parent_hash = oldHash;
     fields.version_lineage = [a.contentHash, ...lineage.filter((h) => h !== a.contentHash)].slice(0, 50);
   }
+  delete fields.modification_detected_at;
+  fields.merge_base_snapshot = a.contentHash;
   fields.deployment_profile_id ??= PLATFORM[a.root] ?? a.root.replace(/^\./, '');
   fields.platform ??= PLATFORM[a.root] ?? a.root.replace(/^\./, '');
   fields.profile_root_dir = a.root;
-  fields.artifact_uuid ??= crypto.randomBytes(16).toString('hex');
   fields[TREE_HASH_KEY] = a.treeHash;
   fields.collection_sha = a.contentHash;
   return { fields };

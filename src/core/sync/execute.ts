@@ -13,13 +13,13 @@ import { COLLECTION_LOCK_FILE, pythonUtcTimestamp } from '../store/collectionLoc
 import { checkWritePath, pidAlive, type LockOptions } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
 import { buildRecord, SyncError } from './deploy';
-import { readContent, hashContent, sortFiles, hasConflictMarkers, type ArtifactContent } from './content';
+import { readContent, hashContent, mergeExtras, sortFiles, hasConflictMarkers, type ArtifactContent } from './content';
 import {
   SyncTransaction, addPendingJournal, dropPendingJournal, pendingJournals, setLastJournal, recordText, type PathChange, type SyncJournal, type SharedFileChange,
 } from './transaction';
 import { ELIGIBLE, addWrite, fileOf, findView, makeCtx, planArtifact, skipReason } from './plan';
 import {
-  SyncFailure, type ArtifactPlan, type ArtifactRef, type ArtifactSyncResult, type Ctx, type PendingMerge, type SyncFaults, type SyncOptions, type SyncProgress, type SyncResult,
+  SyncFailure, type RecordOp, type ArtifactPlan, type ArtifactRef, type ArtifactSyncResult, type Ctx, type PendingMerge, type SyncFaults, type SyncOptions, type SyncProgress, type SyncResult,
 } from './types';
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
@@ -51,6 +51,19 @@ function plannedJournal(meta: JournalMeta, plans: ArtifactPlan[]): SyncJournal {
 
 type JournalMeta = Omit<SyncJournal, 'version' | 'paths' | 'shared' | 'status'>;
 type ExecMeta = Pick<SyncJournal, 'project' | 'operation' | 'strategy'>;
+
+/**
+ * The `content_hash` a record gets: SkillMeat's hash of the copy that now holds the baseline — the project's,
+ * else the collection's — taken from disk after the writes, extras and kept tool folders included, because
+ * that is what SkillMeat hashes when it checks. Content in memory only when neither side holds it.
+ */
+function recordedContentHash(ctx: Ctx, r: RecordOp): string {
+  for (const abs of [path.join(r.rootDir, ...r.relPath.split('/')), r.collectionPath]) {
+    ctx.hasher.invalidate(abs);
+    if (ctx.hasher.hash(abs)?.tree === r.baseline.treeHash) return skillmeatHash(abs) ?? r.baseline.contentHash;
+  }
+  return r.baseline.contentHash;
+}
 
 /** Stores versions, writes every plan, journals; on any failure puts everything back. */
 async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise<{ journalId?: string; error?: { code: string; message: string }; rollbackProblems?: string[]; failedAt?: number }> {
@@ -109,9 +122,8 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
           const rec = buildRecord(prev, {
             type: r.type, name: r.name, relPath: r.relPath, root: r.root,
             collectionName: typeof prev?.fields.from_collection === 'string' ? prev.fields.from_collection : r.collectionName,
-            contentHash: r.baseline.contentHash, treeHash: r.baseline.treeHash, at: ctx.at,
+            contentHash: recordedContentHash(ctx, r), treeHash: r.baseline.treeHash, at: ctx.at,
           });
-          if (r.mergeBase) rec.fields.merge_base_snapshot = r.mergeBase;
           rec.fields.local_modifications = r.localModifications;
           return rec;
         },
@@ -259,7 +271,11 @@ export async function completeMerge(o: CompleteMergeOptions): Promise<SyncResult
     }
     files.push({ rel: c.path, data, mode: pm.modes[c.path] ?? 0o644 });
   }
-  const content: ArtifactContent = { kind: pm.kind, files: sortFiles(files) };
+  // The extras SkillMeat would copy (junk to us, never merged) come from the side the merge brought in.
+  const incomingAbs = pm.direction === 'update' ? pm.collectionPath : pm.projectPath;
+  const targetAbs = pm.direction === 'update' ? pm.projectPath : pm.collectionPath;
+  const extras = pm.kind === 'dir' ? mergeExtras(readContent(incomingAbs, ctx.exclusions) ?? { kind: 'dir', files: [] }, readContent(targetAbs, ctx.exclusions) ?? { kind: 'dir', files: [] }) : undefined;
+  const content: ArtifactContent = { kind: pm.kind, files: sortFiles(files), ...(extras ? { extras } : {}) };
   const h = hashContent(content);
   const ref: ArtifactRef = { type: pm.artifact.type, name: pm.artifact.name, root: pm.artifact.root };
   const rootDir = path.join(pm.project, pm.artifact.root);
@@ -278,8 +294,8 @@ export async function completeMerge(o: CompleteMergeOptions): Promise<SyncResult
     addWrite(plan, { side: s, root: s === 'project' ? ctx.project : pm.collectionDir, path: abs, content, before, beforeTree: tree, key, lock: s === 'collection' ? { collectionDir: pm.collectionDir, name: ref.name } : undefined });
   }
   plan.records.push({
-    rootDir, type: ref.type, name: ref.name, relPath: pm.artifact.relPath, root: ref.root, collectionName: pm.collectionName, baseline: h,
-    mergeBase: pm.baseContentHash ?? view.contentHash, localModifications: false, isNew: false, beforeText: recordText(view.record),
+    rootDir, type: ref.type, name: ref.name, relPath: pm.artifact.relPath, root: ref.root, collectionName: pm.collectionName, baseline: h, collectionPath: pm.collectionPath,
+    localModifications: false, isNew: false, beforeText: recordText(view.record),
   });
   result.recordChanges.push({ recordsFile: path.join(rootDir, RECORDS_FILE), name: ref.name, change: 'update' });
   result.baseline = h;
