@@ -7,6 +7,7 @@ import { ArtifactHasher, DEFAULT_EXCLUSIONS, isSkillmeatIgnored, walkArtifact, t
 import { artifactPath } from '../drift/discovery';
 import { checkWritePath, siblingTemp, swapIntoPlace, isInside } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
+import { writeSkillmeatSnapshot } from '../store/skillmeatSnapshot';
 
 /** An operation refused or failed; `code` lets the CLI and the extension choose what to say. */
 export class SyncError extends Error {
@@ -66,6 +67,8 @@ export interface DeployResult {
   contentHash: string;
   treeHash: string;
   record: DeploymentRecord;
+  /** Something the user should know that did not stop the deploy. */
+  warning?: string;
 }
 
 function findRecord(rootDir: string, type: ArtifactType, relPath: string): RecordView | undefined {
@@ -186,7 +189,13 @@ export async function deployArtifact(o: DeployOptions): Promise<DeployResult> {
   }
   if (aside) fs.rmSync(aside, { recursive: true, force: true });
   hasher.invalidate(dst.absPath);
-  return { action: prev ? 'redeployed' : 'deployed', projectPath: dst.absPath, contentHash, treeHash: stagedHash.tree, record };
+  // As SkillMeat's deploy does: a snapshot of the collection that holds the new baseline, where its
+  // sync-pull merge looks the base up. A failure to write it never fails the deploy.
+  let snapshotWarning: string | undefined;
+  try { await writeSkillmeatSnapshot(o.collectionPath, `Auto-deploy: ${o.name} to ${path.resolve(o.project)} by SkillMeat Sync`, at); } catch (e) {
+    snapshotWarning = `the SkillMeat snapshot of ${o.collectionPath} could not be written (${(e as Error).message}); SkillMeat's own sync-pull merge will not find this deployment's base`;
+  }
+  return { action: prev ? 'redeployed' : 'deployed', projectPath: dst.absPath, contentHash, treeHash: stagedHash.tree, record, ...(snapshotWarning ? { warning: snapshotWarning } : {}) };
 }
 
 export interface UndeployOptions {

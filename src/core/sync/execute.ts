@@ -10,6 +10,8 @@ import { RECORDS_FILE } from '../store/deploymentRecords';
 import { ArtifactHasher, skillmeatHash } from '../drift/hashing';
 import { collectionResolver } from '../store/skillmeatHome';
 import { COLLECTION_LOCK_FILE, pythonUtcTimestamp } from '../store/collectionLock';
+import { COLLECTION_MANIFEST_FILE } from '../store/collectionManifest';
+import { writeSkillmeatSnapshot } from '../store/skillmeatSnapshot';
 import { checkWritePath, pidAlive, type LockOptions } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
 import { buildRecord, SyncError } from './deploy';
@@ -34,7 +36,7 @@ function newJournalId(at: Date): string {
 
 function plannedJournal(meta: JournalMeta, plans: ArtifactPlan[]): SyncJournal {
   const shared = new Map<string, SharedFileChange>();
-  const sharedFor = (kind: 'records' | 'lock', file: string) => {
+  const sharedFor = (kind: SharedFileChange['kind'], file: string) => {
     let c = shared.get(file);
     if (!c) { c = { kind, file, before: null, after: null, foreign: true, records: [], locks: [] }; shared.set(file, c); }
     return c;
@@ -43,7 +45,11 @@ function plannedJournal(meta: JournalMeta, plans: ArtifactPlan[]): SyncJournal {
   for (const p of plans) {
     for (const w of p.writes) paths.push({ side: w.side, path: w.path, kind: w.content.kind, beforeTree: w.beforeTree, afterTree: w.hashes.treeHash, artifactKey: w.artifactKey });
     for (const r of p.records) sharedFor('records', path.join(r.rootDir, RECORDS_FILE)).records.push({ type: r.type, relPath: r.relPath, beforeText: r.beforeText, afterText: null });
-    for (const l of p.locks) sharedFor('lock', path.join(l.collectionDir, COLLECTION_LOCK_FILE)).locks.push({ name: l.name, type: l.type, beforeHash: l.beforeHash, afterHash: null });
+    for (const l of p.locks) {
+      sharedFor('lock', path.join(l.collectionDir, COLLECTION_LOCK_FILE)).locks.push({ name: l.name, type: l.type, beforeHash: l.beforeHash, afterHash: null });
+      // An artifact that was not listed before the sync is taken out of collection.toml again by an undo of an interrupted one.
+      if (l.beforeHash === null) (sharedFor('manifest', path.join(l.collectionDir, COLLECTION_MANIFEST_FILE)).manifests ??= []).push({ name: l.name, type: l.type, added: pythonUtcTimestamp(new Date(meta.at)) });
+    }
   }
   // `foreign: true` makes undo of an interrupted sync restore record by record: the whole-file texts were never known.
   return { version: 1, ...meta, status: 'pending', paths, shared: [...shared.values()] };
@@ -63,6 +69,13 @@ function recordedContentHash(ctx: Ctx, r: RecordOp): string {
     if (ctx.hasher.hash(abs)?.tree === r.baseline.treeHash) return skillmeatHash(abs) ?? r.baseline.contentHash;
   }
   return r.baseline.contentHash;
+}
+
+/** The collection folder of a record's artifact (`<collection>/skills/x`, `<collection>/commands/ns/x.md`). */
+function collectionDirOf(r: RecordOp): string {
+  let dir = r.collectionPath;
+  for (let i = 0; i < r.relPath.split('/').length; i++) dir = path.dirname(dir);
+  return dir;
 }
 
 /** Stores versions, writes every plan, journals; on any failure puts everything back. */
@@ -133,6 +146,7 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
     for (const [collectionDir, locks] of groupBy(active.flatMap((p) => p.locks), (l) => l.collectionDir)) {
       const entries = locks.map((l) => ({ name: l.name, type: l.type, contentHash: skillmeatHash(l.path) ?? null })).filter((e) => e.contentHash !== null);
       await txn.setLockEntries(collectionDir, entries);
+      await txn.registerArtifacts(collectionDir, locks.map((l) => ({ name: l.name, type: l.type, added: pythonUtcTimestamp(ctx.at) })));
     }
     const journal = txn.journal(journalMeta);
     await ctx.store.transact((s) => {
@@ -150,6 +164,13 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
   }
   txn.commit();
   ctx.warnings.push(...txn.warnings);
+  // SkillMeat snapshots each collection after its own deploys and syncs; its sync-pull merge finds a record's
+  // base only there. One snapshot per collection holding a new baseline.
+  for (const dir of new Set(active.flatMap((p) => p.records.map((r) => collectionDirOf(r))))) {
+    try { await writeSkillmeatSnapshot(dir, `Auto-sync by SkillMeat Sync: ${meta.operation}`, ctx.at, { lock: ctx.lock }); } catch (e) {
+      ctx.warnings.push({ file: dir, message: `the SkillMeat snapshot of ${dir} could not be written (${(e as Error).message}); SkillMeat's own sync-pull merge will not find the new baselines` });
+    }
+  }
   ctx.onProgress?.({ phase: 'done', index: active.length, total: active.length });
   return { journalId: id };
 }
