@@ -13,9 +13,10 @@
 // every other byte stays; each edit is re-parsed and compared with what it should give before it is written.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse, TomlError, TomlDate } from 'smol-toml';
+import { parse, TomlError } from 'smol-toml';
 import { writeFileAtomic, withFileLock, type LockOptions } from './fsutil';
 import { tomlString } from './deploymentRecords';
+import { canonical, isTable } from './collectionLock';
 import { TYPE_DIRS, type ArtifactType } from '../model';
 
 export const COLLECTION_MANIFEST_FILE = 'collection.toml';
@@ -34,10 +35,6 @@ export type ManifestEditOutcome =
   | { kind: 'skipped'; text: string; reason: string };
 
 type Doc = Record<string, unknown>;
-
-function isTable(v: unknown): v is Doc {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof TomlDate);
-}
 
 /** The `path` SkillMeat gives an artifact of this type in its collection. */
 export function manifestPath(type: ArtifactType, name: string): string {
@@ -66,14 +63,6 @@ function sameEntry(a: unknown, e: { name: string; type: string }): boolean {
 export function manifestHasArtifact(text: string, file: string, e: { name: string; type: ArtifactType }): boolean {
   const arts = parseManifest(text, file).artifacts;
   return Array.isArray(arts) && arts.some((a) => sameEntry(a, e));
-}
-
-function canonical(v: unknown): string {
-  if (v instanceof TomlDate || v instanceof Date) return JSON.stringify(v.toISOString());
-  if (typeof v === 'bigint') return v.toString();
-  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
-  if (isTable(v)) return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonical(v[k])).join(',') + '}';
-  return JSON.stringify(v);
 }
 
 /** The table this product appends for an artifact (in SkillMeat's key order, tomli_w's escaping). */

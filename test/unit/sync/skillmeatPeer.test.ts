@@ -85,6 +85,16 @@ function untar(file: string): Map<string, Buffer> {
   return out;
 }
 
+/** Scenarios 4 and 5: we deploy review, then line3 is edited in the project. */
+async function deployedAndEditedInProject(tmp: (tag?: string) => string): Promise<{ w: World; store: VersionStore }> {
+  const w = recordedWorld(tmp);
+  const store = await VersionStore.open(path.join(w.home, 'sync'));
+  await deployArtifact({ project: w.project, collectionPath: w.collection, collectionName: 'default', type: 'skill', name: 'review', now: () => AT, store });
+  const md = path.join(w.claude, 'skills', 'review', 'SKILL.md');
+  fs.writeFileSync(md, fs.readFileSync(md, 'utf8').replace('line3', 'line3 project edit'));
+  return { w, store };
+}
+
 describe('the real SkillMeat 0.9, from recordings', () => {
   const tmp = useTempDirs();
 
@@ -143,11 +153,7 @@ describe('the real SkillMeat 0.9, from recordings', () => {
   });
 
   it('we pull: the record and collection.lock recorded, SkillMeat finds no drift', async () => {
-    const w = recordedWorld(tmp);
-    const store = await VersionStore.open(path.join(w.home, 'sync'));
-    await deployArtifact({ project: w.project, collectionPath: w.collection, collectionName: 'default', type: 'skill', name: 'review', now: () => AT, store });
-    const md = path.join(w.claude, 'skills', 'review', 'SKILL.md');
-    fs.writeFileSync(md, fs.readFileSync(md, 'utf8').replace('line3', 'line3 project edit'));
+    const { w, store } = await deployedAndEditedInProject(tmp);
     const r = await runSync({ project: w.project, env: w.env, store, direction: 'pull', strategy: 'overwrite', names: ['review'], now: () => AT });
     assert.equal(r.status, 'success');
     assert.equal(records(w), fixture('we-pull', 'deployed.toml'));
@@ -156,11 +162,7 @@ describe('the real SkillMeat 0.9, from recordings', () => {
   });
 
   it('we fork: the fork is registered in collection.toml as recorded, and SkillMeat lists and deploys it', async () => {
-    const w = recordedWorld(tmp);
-    const store = await VersionStore.open(path.join(w.home, 'sync'));
-    await deployArtifact({ project: w.project, collectionPath: w.collection, collectionName: 'default', type: 'skill', name: 'review', now: () => AT, store });
-    const md = path.join(w.claude, 'skills', 'review', 'SKILL.md');
-    fs.writeFileSync(md, fs.readFileSync(md, 'utf8').replace('line3', 'line3 project edit'));
+    const { w, store } = await deployedAndEditedInProject(tmp);
     const r = await runSync({ project: w.project, env: w.env, store, direction: 'pull', strategy: 'fork', names: ['review'], now: () => AT });
     assert.equal(r.status, 'success');
     const manifest = normalise(fs.readFileSync(path.join(w.collection, 'collection.toml'), 'utf8'));
