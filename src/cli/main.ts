@@ -203,6 +203,7 @@ const deploy: Handler = async (ctx) => {
     if (candidates.length > 1 && !type) throw new SyncError('bad-name', `"${name}" exists as several types in the collection (${candidates.map((a) => a.type).join(', ')}); choose one with --type.`);
     const t = type ?? candidates[0]?.type ?? 'skill';
     const r = await deployArtifact({ project: ctx.project, root, collectionPath: coll.path, collectionName: coll.name, type: t, name, force: ctx.args.flags.has('force'), store });
+    if (r.warning) ctx.io.err(`warning: ${r.warning}`);
     return { json: { type: t, action: r.action, path: r.projectPath, contentHash: r.contentHash }, line: `${r.action} ${t} ${name} → ${r.projectPath}` };
   });
 };

@@ -9,26 +9,49 @@ import * as crypto from 'node:crypto';
 import picomatch from 'picomatch';
 import { isInside } from '../store/fsutil';
 
-/** Editor and tool junk ignored on all three sides. Directory names match at any depth. */
-export const JUNK_DIRS: readonly string[] = ['.git', '.hg', '.svn', '__pycache__', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.idea', '.vscode-test'];
-export const JUNK_FILES: readonly string[] = ['.DS_Store', 'Thumbs.db', 'desktop.ini', '._*', '*.pyc', '*.pyo', '*.swp', '*.swo', '*.swx', '*~', '.#*', '#*#', '*.tmp', '.skillmeat-deployed.toml.lock'];
+/**
+ * What SkillMeat 0.9 never copies: `FilesystemManager.IGNORE_PATTERNS` (skillmeat/utils/filesystem.py), applied
+ * by `shutil.ignore_patterns` to every file and folder name at every depth (fnmatch, case-sensitive on POSIX).
+ * Its deploy and add copy everything else — editor junk included — and hash what they copied.
+ */
+export const SKILLMEAT_IGNORE_NAMES: ReadonlySet<string> = new Set(['.git', '.github', '.gitignore', '__pycache__', 'node_modules', '.venv', 'venv', '.DS_Store', 'Thumbs.db']);
+export const SKILLMEAT_IGNORE_SUFFIXES: readonly string[] = ['.pyc', '.pyo', '.egg-info'];
+
+/** True for a file or folder name SkillMeat's copy leaves out (`*.pyc` matches `.pyc` too, as fnmatch does). */
+export function isSkillmeatIgnoredName(name: string): boolean {
+  return SKILLMEAT_IGNORE_NAMES.has(name) || SKILLMEAT_IGNORE_SUFFIXES.some((x) => name.endsWith(x));
+}
+
+/** True for a path inside an artifact (POSIX, relative) that SkillMeat's copy leaves out: it or a folder above matches. */
+export function isSkillmeatIgnored(rel: string): boolean {
+  return rel !== '' && rel.split('/').some(isSkillmeatIgnoredName);
+}
+
+/**
+ * Editor and tool junk ignored on all three sides. Directory names match at any depth. What SkillMeat never
+ * copies is junk too: a deploy could not carry it, so it must not read as drift right after one.
+ */
+export const JUNK_DIRS: readonly string[] = ['.git', '.hg', '.svn', '__pycache__', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.idea', '.vscode-test', '.github', 'node_modules', '.venv', 'venv', '*.egg-info'];
+export const JUNK_FILES: readonly string[] = ['.DS_Store', 'Thumbs.db', 'desktop.ini', '._*', '*.pyc', '*.pyo', '*.swp', '*.swo', '*.swx', '*~', '.#*', '#*#', '*.tmp', '.skillmeat-deployed.toml.lock', '.gitignore', '*.egg-info', '.github', 'node_modules', '.venv', 'venv'];
 
 /** Decides which paths inside an artifact are junk. `extra` globs come from the user's settings. */
 export class ExclusionMatcher {
   private readonly fileMatch: (s: string) => boolean;
   private readonly extraMatch: ((s: string) => boolean) | undefined;
   private readonly dirs: Set<string>;
+  private readonly dirMatch: (s: string) => boolean;
   private readonly nameVerdicts = new Map<string, boolean>();
 
   constructor(extra: readonly string[] = []) {
-    this.dirs = new Set(JUNK_DIRS);
+    this.dirs = new Set(JUNK_DIRS.filter((d) => !d.includes('*')));
+    this.dirMatch = picomatch(JUNK_DIRS.filter((d) => d.includes('*')) as string[], { dot: true });
     this.fileMatch = picomatch(JUNK_FILES as string[], { dot: true });
     this.extraMatch = extra.length ? picomatch(extra as string[], { dot: true, matchBase: true }) : undefined;
   }
 
   /** True for a directory name that is never part of an artifact. */
   isJunkDir(name: string, rel: string): boolean {
-    return this.dirs.has(name) || (this.extraMatch?.(rel) ?? false) || (this.extraMatch?.(rel + '/') ?? false);
+    return this.dirs.has(name) || this.dirMatch(name) || (this.extraMatch?.(rel) ?? false) || (this.extraMatch?.(rel + '/') ?? false);
   }
 
   /** True for a file (by base name and relative path) that is never part of an artifact. */

@@ -50,7 +50,8 @@ export function pythonUtcTimestamp(d: Date = new Date()): string {
 
 type Doc = Record<string, unknown>;
 
-function isTable(v: unknown): v is Doc {
+/** True for a TOML table (not an array, not a date). */
+export function isTable(v: unknown): v is Doc {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof TomlDate);
 }
 
@@ -87,7 +88,7 @@ export function lockEntryHash(text: string, file: string, name: string, type: Ar
 }
 
 /** Canonical JSON with sorted keys, to compare two parsed documents regardless of key order. */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   if (v instanceof TomlDate || v instanceof Date) return JSON.stringify(v.toISOString());
   if (typeof v === 'bigint') return v.toString();
   if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';

@@ -165,14 +165,15 @@ export function readRecords(rootDir: string): RecordsFile {
 
 // ---- serialisation in SkillMeat's (tomli_w) style ----
 
-function tomlString(s: string): string {
+/** A TOML basic string escaped byte for byte as tomli_w escapes it (SkillMeat's writer). */
+export function tomlString(s: string): string {
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     if (ch === '"') out += '\\"';
     else if (ch === '\\') out += '\\\\';
     else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
+    else if (ch === '\t') out += ch; // tomli_w leaves a tab raw (TOML allows it in a basic string)
     else if (ch === '\r') out += '\\r';
     else if (ch === '\b') out += '\\b';
     else if (ch === '\f') out += '\\f';

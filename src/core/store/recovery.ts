@@ -7,6 +7,7 @@
 // Leftovers of a live process (a write in progress) are never touched.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { snapshotsDirFor } from './skillmeatSnapshot';
 import { PROFILE_ROOTS } from '../model';
 import { pidAlive } from './fsutil';
 
@@ -112,5 +113,7 @@ function stagingDirs(bases: readonly string[]): { dirs: string[]; recursive: str
 /** Recovers everything the writers of these projects, collections and version store stage in (CLI and extension alike). */
 export function recoverProjectWrites(o: { projects: readonly string[]; collections: readonly string[]; storeDir: string }): RecoveryReport {
   const { dirs, recursive } = stagingDirs([...o.projects.flatMap((p) => PROFILE_ROOTS.map((r) => path.join(p, r))), ...o.collections]);
-  return recoverInterruptedWrites([...dirs, o.storeDir], recursive);
+  // The SkillMeat snapshots written beside a collection (`<home>/snapshots/<name>/`) are staged there too.
+  const snapshots = o.collections.map((c) => snapshotsDirFor(c)?.dir).filter((d): d is string => !!d);
+  return recoverInterruptedWrites([...dirs, ...snapshots, o.storeDir], recursive);
 }

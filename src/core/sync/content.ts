@@ -2,7 +2,7 @@
 // version is staged next to the artifact it replaces so that a rename puts it in place.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { comparePathParts, hashNormalised, skillmeatHashOf, treeHashOf, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
+import { comparePathParts, hashNormalised, isSkillmeatIgnored, skillmeatHashOf, treeHashOf, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
 import { siblingTemp, ensureDir } from '../store/fsutil';
 import { SyncError } from './deploy';
 import type { StoredTree, VersionStore } from '../store/versionStore';
@@ -10,28 +10,44 @@ import type { StoredTree, VersionStore } from '../store/versionStore';
 /** One file of an artifact; `rel` is '' for a single-file artifact (command, agent). */
 export interface ContentFile { rel: string; data: Buffer; mode: number }
 
-/** All files of one version of an artifact, in Python `Path` order (as SkillMeat hashes them). */
-export interface ArtifactContent { kind: 'dir' | 'file'; files: ContentFile[] }
+/**
+ * All files of one version of an artifact, in Python `Path` order (as SkillMeat hashes them). `extras` are
+ * the files that are junk to this product but that SkillMeat copies (`notes.tmp`, `x.swp`…): never compared,
+ * merged or stored, but written along so a sync copies what SkillMeat's deploy would.
+ */
+export interface ArtifactContent { kind: 'dir' | 'file'; files: ContentFile[]; extras?: ContentFile[] }
 
 /** The two hashes a version is known by: the product's tree hash and SkillMeat's content hash. */
 export interface ContentHashes { treeHash: string; contentHash: string }
 
-/** Reads the non-junk files of an artifact on disk; undefined when it does not exist. */
+/**
+ * Reads the non-junk files of an artifact on disk (and, as `extras`, the junk files SkillMeat would copy);
+ * undefined when it does not exist.
+ */
 export function readContent(absPath: string, exclusions: ExclusionMatcher): ArtifactContent | undefined {
   const entries = walkArtifact(absPath, exclusions);
   if (!entries) return undefined;
   const kind: 'dir' | 'file' = entries.length === 1 && entries[0].rel === '' ? 'file' : 'dir';
   const files: ContentFile[] = [];
+  const extras: ContentFile[] = [];
   for (const e of entries) {
-    if (e.junk) continue;
+    if (e.junk && isSkillmeatIgnored(e.rel)) continue;
     try {
-      files.push({ rel: e.rel, data: fs.readFileSync(e.abs), mode: e.mode & 0o777 });
+      (e.junk ? extras : files).push({ rel: e.rel, data: fs.readFileSync(e.abs), mode: e.mode & 0o777 });
     } catch (err) {
+      if (e.junk) continue; // junk is never compared: one that cannot be read is simply not carried
       // A sync must not drop a file it cannot read: the new version would silently lose it.
       throw new SyncError('io', `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix its permissions and sync again.`);
     }
   }
-  return { kind, files };
+  return { kind, files, ...(extras.length ? { extras } : {}) };
+}
+
+/** The extras of a result written to both sides: the incoming side's, then the target's where the incoming has none. */
+export function mergeExtras(incoming: ArtifactContent, target: ArtifactContent): ContentFile[] | undefined {
+  const seen = new Set((incoming.extras ?? []).map((f) => f.rel));
+  const all = [...(incoming.extras ?? []), ...(target.extras ?? []).filter((f) => !seen.has(f.rel))];
+  return all.length ? all : undefined;
 }
 
 /** A stored version as content (blobs verified against their hashes). */
@@ -54,9 +70,9 @@ export function hashContent(c: ArtifactContent): ContentHashes {
 }
 
 /**
- * Writes `content` to a fresh sibling of `target` and returns its path. For a directory the junk files
- * of the current target (editor and tool files the product never syncs) are copied along, so replacing
- * a skill does not delete, say, a `.venv/` or `.DS_Store` the user keeps there.
+ * Writes `content` (its extras too) to a fresh sibling of `target` and returns its path: what SkillMeat's
+ * copy would give. For a directory, the files of the current target that SkillMeat never copies (a `.venv/`,
+ * `node_modules/`, `.git/` the user keeps there) are carried over, so replacing a skill does not delete them.
  */
 export function stageContent(target: string, content: ArtifactContent, exclusions: ExclusionMatcher, tag = 'sync'): string {
   const staged = siblingTemp(target, tag);
@@ -69,14 +85,15 @@ export function stageContent(target: string, content: ArtifactContent, exclusion
       return staged;
     }
     ensureDir(staged);
-    for (const f of content.files) {
+    for (const f of [...content.files, ...(content.extras ?? [])]) {
       const to = path.join(staged, ...f.rel.split('/'));
+      if (fs.existsSync(to)) continue; // an extra never replaces a file of the content
       ensureDir(path.dirname(to));
       fs.writeFileSync(to, f.data);
       fs.chmodSync(to, f.mode & 0o777);
     }
     for (const e of walkArtifact(target, exclusions) ?? []) {
-      if (!e.junk || e.rel === '') continue;
+      if (!e.junk || e.rel === '' || !isSkillmeatIgnored(e.rel)) continue;
       const to = path.join(staged, ...e.rel.split('/'));
       if (fs.existsSync(to)) continue;
       ensureDir(path.dirname(to));

@@ -4,11 +4,12 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { artifactKey, DEFAULT_ROOT, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
 import { readRecords, updateRecords, viewRecord, RECORDS_FILE, TREE_HASH_KEY, type DeploymentRecord, type RecordView } from '../store/deploymentRecords';
-import { ArtifactHasher, DEFAULT_EXCLUSIONS, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
+import { ArtifactHasher, DEFAULT_EXCLUSIONS, isSkillmeatIgnored, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
 import { artifactPath } from '../drift/discovery';
 import { checkWritePath, siblingTemp, swapIntoPlace, isInside, ensureDir } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
 import { addPendingJournal, dropPendingJournal, recordText, type PathChange, type SyncJournal } from './transaction';
+import { writeSkillmeatSnapshot } from '../store/skillmeatSnapshot';
 
 /** An operation refused or failed; `code` lets the CLI and the extension choose what to say. */
 export class SyncError extends Error {
@@ -25,7 +26,12 @@ export function skillmeatTimestamp(d: Date = new Date()): string {
 
 const PLATFORM: Record<string, string> = { '.claude': 'claude_code', '.codex': 'codex', '.gemini': 'gemini', '.cursor': 'cursor' };
 
-/** Copies an artifact (file or directory) leaving out junk, into a fresh staging path. */
+/**
+ * Copies an artifact (file or directory) into a fresh staging path exactly as SkillMeat's deploy copies it:
+ * everything but what its ignore rules leave out ({@link isSkillmeatIgnored}), editor junk included, so
+ * SkillMeat's own check agrees with the record right after. Junk stays junk for drift only. A link leading
+ * out of the artifact is still never followed (`walkArtifact`).
+ */
 export function copyArtifact(src: string, dest: string, exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS): void {
   const entries = walkArtifact(src, exclusions);
   if (!entries) throw new SyncError('not-found', `${src} does not exist`);
@@ -36,7 +42,7 @@ export function copyArtifact(src: string, dest: string, exclusions: ExclusionMat
   }
   ensureDir(dest);
   for (const e of entries) {
-    if (e.junk) continue;
+    if (isSkillmeatIgnored(e.rel)) continue;
     const to = path.join(dest, ...e.rel.split('/'));
     ensureDir(path.dirname(to));
     fs.copyFileSync(e.abs, to);
@@ -63,6 +69,8 @@ export interface DeployResult {
   contentHash: string;
   treeHash: string;
   record: DeploymentRecord;
+  /** Something the user should know that did not stop the deploy. */
+  warning?: string;
 }
 
 function findRecord(rootDir: string, type: ArtifactType, relPath: string): RecordView | undefined {
@@ -73,13 +81,19 @@ function checkName(type: ArtifactType, name: string): void {
   if (!isSafeArtifactName(type, name)) throw new SyncError('bad-name', `${JSON.stringify(name)} is not a valid ${type} name`);
 }
 
-/** Builds the record SkillMeat would write for this deployment, keeping what the old record had. */
+/**
+ * Builds the record SkillMeat would write for this deployment, keeping what the old record had. Every new
+ * baseline sets `merge_base_snapshot` to itself (SkillMeat's sync-pull merge looks its base up by it, and
+ * falls back to the current collection — losing the collection's edits — when it is missing or stale),
+ * moves the previous baseline to `parent_hash` and the head of `version_lineage`, and clears
+ * `modification_detected_at`. `artifact_uuid` comes from SkillMeat's cache database: kept, never invented.
+ */
 export function buildRecord(prev: DeploymentRecord | undefined, a: {
   type: ArtifactType; name: string; relPath: string; root: string; collectionName: string; contentHash: string; treeHash: string; at: Date;
 }): DeploymentRecord {
   const old = prev?.fields ?? {};
   const oldHash = (old.content_hash ?? old.collection_sha) as string | undefined;
-  const lineage = Array.isArray(old.version_lineage) ? (old.version_lineage as string[]) : oldHash ? [oldHash] : [];
+  const lineage = Array.isArray(old.version_lineage) ? (old.version_lineage as unknown[]).filter((h): h is string => typeof h === 'string') : oldHash ? [oldHash] : [];
   const changed = oldHash !== undefined && oldHash !== a.contentHash;
   const fields: Record<string, unknown> = {
     ...old,
@@ -95,10 +109,11 @@ export function buildRecord(prev: DeploymentRecord | undefined, a: {
     fields.parent_hash = oldHash;
     fields.version_lineage = [a.contentHash, ...lineage.filter((h) => h !== a.contentHash)].slice(0, 50);
   }
+  delete fields.modification_detected_at;
+  fields.merge_base_snapshot = a.contentHash;
   fields.deployment_profile_id ??= PLATFORM[a.root] ?? a.root.replace(/^\./, '');
   fields.platform ??= PLATFORM[a.root] ?? a.root.replace(/^\./, '');
   fields.profile_root_dir = a.root;
-  fields.artifact_uuid ??= crypto.randomBytes(16).toString('hex');
   fields[TREE_HASH_KEY] = a.treeHash;
   fields.collection_sha = a.contentHash;
   return { fields };
@@ -187,7 +202,13 @@ export async function deployArtifact(o: DeployOptions): Promise<DeployResult> {
   if (aside) fs.rmSync(aside, { recursive: true, force: true });
   await forgetIntent(o.store, journal);
   hasher.invalidate(dst.absPath);
-  return { action: prev ? 'redeployed' : 'deployed', projectPath: dst.absPath, contentHash, treeHash: stagedHash.tree, record };
+  // As SkillMeat's deploy does: a snapshot of the collection that holds the new baseline, where its
+  // sync-pull merge looks the base up. A failure to write it never fails the deploy.
+  let snapshotWarning: string | undefined;
+  try { await writeSkillmeatSnapshot(o.collectionPath, `Auto-deploy: ${o.name} to ${path.resolve(o.project)} by SkillMeat Sync`, at); } catch (e) {
+    snapshotWarning = `the SkillMeat snapshot of ${o.collectionPath} could not be written (${(e as Error).message}); SkillMeat's own sync-pull merge will not find this deployment's base`;
+  }
+  return { action: prev ? 'redeployed' : 'deployed', projectPath: dst.absPath, contentHash, treeHash: stagedHash.tree, record, ...(snapshotWarning ? { warning: snapshotWarning } : {}) };
 }
 
 export interface UndeployOptions {

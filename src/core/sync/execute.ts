@@ -10,16 +10,18 @@ import { RECORDS_FILE } from '../store/deploymentRecords';
 import { ArtifactHasher, skillmeatHash } from '../drift/hashing';
 import { collectionResolver } from '../store/skillmeatHome';
 import { COLLECTION_LOCK_FILE, pythonUtcTimestamp } from '../store/collectionLock';
+import { COLLECTION_MANIFEST_FILE } from '../store/collectionManifest';
+import { writeSkillmeatSnapshot } from '../store/skillmeatSnapshot';
 import { checkWritePath, pidAlive, type LockOptions } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
 import { buildRecord, SyncError } from './deploy';
-import { readContent, hashContent, sortFiles, hasConflictMarkers, type ArtifactContent } from './content';
+import { readContent, hashContent, mergeExtras, sortFiles, hasConflictMarkers, type ArtifactContent } from './content';
 import {
   SyncTransaction, addPendingJournal, dropPendingJournal, pendingJournals, setLastJournal, recordText, type PathChange, type SyncJournal, type SharedFileChange,
 } from './transaction';
 import { ELIGIBLE, addWrite, fileOf, findView, makeCtx, planArtifact, skipReason } from './plan';
 import {
-  SyncFailure, type ArtifactPlan, type ArtifactRef, type ArtifactSyncResult, type Ctx, type PendingMerge, type SyncFaults, type SyncOptions, type SyncProgress, type SyncResult,
+  SyncFailure, type RecordOp, type ArtifactPlan, type ArtifactRef, type ArtifactSyncResult, type Ctx, type PendingMerge, type SyncFaults, type SyncOptions, type SyncProgress, type SyncResult,
 } from './types';
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
@@ -34,7 +36,7 @@ function newJournalId(at: Date): string {
 
 function plannedJournal(meta: JournalMeta, plans: ArtifactPlan[]): SyncJournal {
   const shared = new Map<string, SharedFileChange>();
-  const sharedFor = (kind: 'records' | 'lock', file: string) => {
+  const sharedFor = (kind: SharedFileChange['kind'], file: string) => {
     let c = shared.get(file);
     if (!c) { c = { kind, file, before: null, after: null, foreign: true, records: [], locks: [] }; shared.set(file, c); }
     return c;
@@ -43,7 +45,11 @@ function plannedJournal(meta: JournalMeta, plans: ArtifactPlan[]): SyncJournal {
   for (const p of plans) {
     for (const w of p.writes) paths.push({ side: w.side, path: w.path, kind: w.content.kind, beforeTree: w.beforeTree, afterTree: w.hashes.treeHash, artifactKey: w.artifactKey });
     for (const r of p.records) sharedFor('records', path.join(r.rootDir, RECORDS_FILE)).records.push({ type: r.type, relPath: r.relPath, beforeText: r.beforeText, afterText: null });
-    for (const l of p.locks) sharedFor('lock', path.join(l.collectionDir, COLLECTION_LOCK_FILE)).locks.push({ name: l.name, type: l.type, beforeHash: l.beforeHash, afterHash: null });
+    for (const l of p.locks) {
+      sharedFor('lock', path.join(l.collectionDir, COLLECTION_LOCK_FILE)).locks.push({ name: l.name, type: l.type, beforeHash: l.beforeHash, afterHash: null });
+      // An artifact that was not listed before the sync is taken out of collection.toml again by an undo of an interrupted one.
+      if (l.beforeHash === null) (sharedFor('manifest', path.join(l.collectionDir, COLLECTION_MANIFEST_FILE)).manifests ??= []).push({ name: l.name, type: l.type, added: pythonUtcTimestamp(new Date(meta.at)) });
+    }
   }
   // `foreign: true` makes undo of an interrupted sync restore record by record: the whole-file texts were never known.
   return { version: 1, ...meta, status: 'pending', paths, shared: [...shared.values()] };
@@ -51,6 +57,26 @@ function plannedJournal(meta: JournalMeta, plans: ArtifactPlan[]): SyncJournal {
 
 type JournalMeta = Omit<SyncJournal, 'version' | 'paths' | 'shared' | 'status'>;
 type ExecMeta = Pick<SyncJournal, 'project' | 'operation' | 'strategy'>;
+
+/**
+ * The `content_hash` a record gets: SkillMeat's hash of the copy that now holds the baseline — the project's,
+ * else the collection's — taken from disk after the writes, extras and kept tool folders included, because
+ * that is what SkillMeat hashes when it checks. Content in memory only when neither side holds it.
+ */
+function recordedContentHash(ctx: Ctx, r: RecordOp): string {
+  for (const abs of [path.join(r.rootDir, ...r.relPath.split('/')), r.collectionPath]) {
+    ctx.hasher.invalidate(abs);
+    if (ctx.hasher.hash(abs)?.tree === r.baseline.treeHash) return skillmeatHash(abs) ?? r.baseline.contentHash;
+  }
+  return r.baseline.contentHash;
+}
+
+/** The collection folder of a record's artifact (`<collection>/skills/x`, `<collection>/commands/ns/x.md`). */
+function collectionDirOf(r: RecordOp): string {
+  let dir = r.collectionPath;
+  for (let i = 0; i < r.relPath.split('/').length; i++) dir = path.dirname(dir);
+  return dir;
+}
 
 /** Stores versions, writes every plan, journals; on any failure puts everything back. */
 async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise<{ journalId?: string; error?: { code: string; message: string }; rollbackProblems?: string[]; failedAt?: number }> {
@@ -109,9 +135,8 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
           const rec = buildRecord(prev, {
             type: r.type, name: r.name, relPath: r.relPath, root: r.root,
             collectionName: typeof prev?.fields.from_collection === 'string' ? prev.fields.from_collection : r.collectionName,
-            contentHash: r.baseline.contentHash, treeHash: r.baseline.treeHash, at: ctx.at,
+            contentHash: recordedContentHash(ctx, r), treeHash: r.baseline.treeHash, at: ctx.at,
           });
-          if (r.mergeBase) rec.fields.merge_base_snapshot = r.mergeBase;
           rec.fields.local_modifications = r.localModifications;
           return rec;
         },
@@ -121,6 +146,7 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
     for (const [collectionDir, locks] of groupBy(active.flatMap((p) => p.locks), (l) => l.collectionDir)) {
       const entries = locks.map((l) => ({ name: l.name, type: l.type, contentHash: skillmeatHash(l.path) ?? null })).filter((e) => e.contentHash !== null);
       await txn.setLockEntries(collectionDir, entries);
+      await txn.registerArtifacts(collectionDir, locks.map((l) => ({ name: l.name, type: l.type, added: pythonUtcTimestamp(ctx.at) })));
     }
     const journal = txn.journal(journalMeta);
     await ctx.store.transact((s) => {
@@ -138,6 +164,13 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
   }
   txn.commit();
   ctx.warnings.push(...txn.warnings);
+  // SkillMeat snapshots each collection after its own deploys and syncs; its sync-pull merge finds a record's
+  // base only there. One snapshot per collection holding a new baseline.
+  for (const dir of new Set(active.flatMap((p) => p.records.map((r) => collectionDirOf(r))))) {
+    try { await writeSkillmeatSnapshot(dir, `Auto-sync by SkillMeat Sync: ${meta.operation}`, ctx.at, { lock: ctx.lock }); } catch (e) {
+      ctx.warnings.push({ file: dir, message: `the SkillMeat snapshot of ${dir} could not be written (${(e as Error).message}); SkillMeat's own sync-pull merge will not find the new baselines` });
+    }
+  }
   ctx.onProgress?.({ phase: 'done', index: active.length, total: active.length });
   return { journalId: id };
 }
@@ -259,7 +292,11 @@ export async function completeMerge(o: CompleteMergeOptions): Promise<SyncResult
     }
     files.push({ rel: c.path, data, mode: pm.modes[c.path] ?? 0o644 });
   }
-  const content: ArtifactContent = { kind: pm.kind, files: sortFiles(files) };
+  // The extras SkillMeat would copy (junk to us, never merged) come from the side the merge brought in.
+  const incomingAbs = pm.direction === 'update' ? pm.collectionPath : pm.projectPath;
+  const targetAbs = pm.direction === 'update' ? pm.projectPath : pm.collectionPath;
+  const extras = pm.kind === 'dir' ? mergeExtras(readContent(incomingAbs, ctx.exclusions) ?? { kind: 'dir', files: [] }, readContent(targetAbs, ctx.exclusions) ?? { kind: 'dir', files: [] }) : undefined;
+  const content: ArtifactContent = { kind: pm.kind, files: sortFiles(files), ...(extras ? { extras } : {}) };
   const h = hashContent(content);
   const ref: ArtifactRef = { type: pm.artifact.type, name: pm.artifact.name, root: pm.artifact.root };
   const rootDir = path.join(pm.project, pm.artifact.root);
@@ -278,8 +315,8 @@ export async function completeMerge(o: CompleteMergeOptions): Promise<SyncResult
     addWrite(plan, { side: s, root: s === 'project' ? ctx.project : pm.collectionDir, path: abs, content, before, beforeTree: tree, key, lock: s === 'collection' ? { collectionDir: pm.collectionDir, name: ref.name } : undefined });
   }
   plan.records.push({
-    rootDir, type: ref.type, name: ref.name, relPath: pm.artifact.relPath, root: ref.root, collectionName: pm.collectionName, baseline: h,
-    mergeBase: pm.baseContentHash ?? view.contentHash, localModifications: false, isNew: false, beforeText: recordText(view.record),
+    rootDir, type: ref.type, name: ref.name, relPath: pm.artifact.relPath, root: ref.root, collectionName: pm.collectionName, baseline: h, collectionPath: pm.collectionPath,
+    localModifications: false, isNew: false, beforeText: recordText(view.record),
   });
   result.recordChanges.push({ recordsFile: path.join(rootDir, RECORDS_FILE), name: ref.name, change: 'update' });
   result.baseline = h;

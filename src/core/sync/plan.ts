@@ -10,7 +10,7 @@ import type { CollectionResolver } from '../store/skillmeatHome';
 import { COLLECTION_LOCK_FILE, lockEntryHash } from '../store/collectionLock';
 import type { LockOptions } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
-import { readContent, hashContent, freeForkName, sortFiles, type ArtifactContent, type ContentHashes } from './content';
+import { readContent, hashContent, freeForkName, mergeExtras, sortFiles, type ArtifactContent, type ContentHashes } from './content';
 import { resolveBase, mergeArtifact, type BaseSource } from './artifactMerge';
 import { recordText, type Side } from './transaction';
 import type {
@@ -125,10 +125,10 @@ const rootOf = (p: Planning, s: Side): string => (s === 'project' ? p.ctx.projec
 const lockFor = (p: Planning, s: Side, name = p.a.name) => (s === 'collection' ? { collectionDir: p.collectionDir, name } : undefined);
 
 /** Plans the record update that makes `baseline` the artifact's new deployed baseline. */
-function planRecord(p: Planning, baseline: ContentHashes, projectTreeAfter: string, mergeBase: string | undefined): void {
+function planRecord(p: Planning, baseline: ContentHashes, projectTreeAfter: string): void {
   const { a, plan } = p;
   plan.records.push({
-    rootDir: p.rootDir, type: a.type, name: a.name, relPath: a.relPath, root: a.root, collectionName: p.collectionName, baseline, mergeBase,
+    rootDir: p.rootDir, type: a.type, name: a.name, relPath: a.relPath, root: a.root, collectionName: p.collectionName, baseline, collectionPath: p.a.collectionPath,
     localModifications: projectTreeAfter !== baseline.treeHash, isNew: false, beforeText: recordText(p.view.record),
   });
   plan.result.recordChanges.push({ recordsFile: p.recordsFile, name: a.name, change: 'update' });
@@ -138,7 +138,7 @@ function planRecord(p: Planning, baseline: ContentHashes, projectTreeAfter: stri
 /** No file changes: `content` becomes the baseline (stored, recorded). */
 function planBaselineOnly(p: Planning, content: ArtifactContent, note: string): void {
   p.plan.stores.push({ artifactKey: p.key, content, origin: 'sync', note });
-  planRecord(p, hashContent(content), p.side.project.tree, p.view.contentHash);
+  planRecord(p, hashContent(content), p.side.project.tree);
 }
 
 /** The three-way merge of both sides in memory (base from the store, SkillMeat's record, or unknown). */
@@ -158,7 +158,7 @@ type MergePreview = ReturnType<typeof previewMerge>;
 function planOverwrite(p: Planning): void {
   const { side, target, incoming } = p;
   const h = addWrite(p.plan, { side: target, root: rootOf(p, target), path: side[target].abs, content: side[incoming].content, before: side[target].content, beforeTree: side[target].tree, key: p.key, lock: lockFor(p, target) });
-  planRecord(p, h, target === 'project' ? h.treeHash : side.project.tree, p.view.contentHash);
+  planRecord(p, h, target === 'project' ? h.treeHash : side.project.tree);
 }
 
 /** A dry run of prompt asks nobody; it says what a merge would give. */
@@ -192,13 +192,14 @@ function planMerge(p: Planning, m: MergePreview): void {
     };
     return;
   }
-  const content: ArtifactContent = { kind: P.kind, files: sortFiles(m.merged.clean.filter((f) => f.content !== null).map((f) => ({ rel: f.path, data: f.content!, mode: f.mode }))) };
+  const extras = P.kind === 'dir' ? mergeExtras(side[incoming].content, side[target].content) : undefined;
+  const content: ArtifactContent = { kind: P.kind, files: sortFiles(m.merged.clean.filter((f) => f.content !== null).map((f) => ({ rel: f.path, data: f.content!, mode: f.mode }))), ...(extras ? { extras } : {}) };
   const h = hashContent(content);
   // A clean merge goes to both sides, so they converge; a side that already holds it is not rewritten.
   for (const s of ['project', 'collection'] as const) {
     if (side[s].tree !== h.treeHash) addWrite(plan, { side: s, root: rootOf(p, s), path: side[s].abs, content, before: side[s].content, beforeTree: side[s].tree, key: p.key, lock: lockFor(p, s) });
   }
-  planRecord(p, h, h.treeHash, m.base.contentHash ?? p.view.contentHash);
+  planRecord(p, h, h.treeHash);
 }
 
 /**
@@ -233,7 +234,7 @@ function planFork(p: Planning): void {
   }
   if (sides.includes('project')) {
     plan.records.push({
-      rootDir, type: a.type, name: forkName, relPath: inProj.relPath, root: a.root, collectionName: p.collectionName, baseline: h!,
+      rootDir, type: a.type, name: forkName, relPath: inProj.relPath, root: a.root, collectionName: p.collectionName, baseline: h!, collectionPath: inColl.absPath,
       localModifications: false, isNew: true, beforeText: null,
     });
     plan.result.recordChanges.push({ recordsFile: p.recordsFile, name: forkName, change: 'add' });

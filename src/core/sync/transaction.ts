@@ -15,6 +15,7 @@ import {
 } from '../store/deploymentRecords';
 import { writeFileAtomic, withFileLock, siblingTemp, type LockOptions, ensureDir } from '../store/fsutil';
 import { COLLECTION_LOCK_FILE, editLockText, lockEntryHash, updateCollectionLock, CollectionLockError, type LockEditOutcome } from '../store/collectionLock';
+import { COLLECTION_MANIFEST_FILE, editManifestText, isRegistrableName, updateCollectionManifest, type ManifestEntry } from '../store/collectionManifest';
 import type { ArtifactType } from '../model';
 import type { ExclusionMatcher } from '../drift/hashing';
 import { stageContent, type ArtifactContent } from './content';
@@ -44,13 +45,15 @@ export interface LockChange { name: string; type: ArtifactType; beforeHash: stri
  * when another writer changed it between two of this sync's writes: then only per-record restores are safe.
  */
 export interface SharedFileChange {
-  kind: 'records' | 'lock';
+  kind: 'records' | 'lock' | 'manifest';
   file: string;
   before: string | null;
   after: string | null;
   foreign: boolean;
   records: RecordChange[];
   locks: LockChange[];
+  /** Artifacts this sync registered in a `collection.toml` (absent in journals written before it did). */
+  manifests?: ManifestEntry[];
 }
 
 /** What undo needs to put a sync back. Kept in the version store, per project. */
@@ -132,6 +135,11 @@ function restoreShared(change: SharedFileChange, current: string | null, fetched
     return applyRecordChanges(current, change.file, [...change.records].reverse().map((r) => ({ type: r.type, relPath: r.relPath, text: r.beforeText })));
   }
   if (current === null) return null; // the lock is gone: nothing to restore into, and it is never created
+  if (change.kind === 'manifest') {
+    let text = current;
+    for (const m of [...(change.manifests ?? [])].reverse()) text = editManifestText(text, change.file, m, true).text;
+    return text;
+  }
   return applyLockChanges(current, change.file, [...change.locks].reverse().map((l) => ({ name: l.name, type: l.type, hash: l.beforeHash })), fetched).text;
 }
 
@@ -216,7 +224,7 @@ export class SyncTransaction {
     }
   }
 
-  private touch(kind: 'records' | 'lock', file: string, current: string | null): SharedFileChange {
+  private touch(kind: SharedFileChange['kind'], file: string, current: string | null): SharedFileChange {
     let c = this.shared.get(file);
     if (!c) {
       c = { kind, file, before: current, after: current, foreign: false, records: [], locks: [] };
@@ -289,6 +297,32 @@ export class SyncTransaction {
   }
 
   /**
+   * Registers artifacts this sync added to a collection in its `collection.toml`, the way `skillmeat add`
+   * does, so `skillmeat list` shows them and `skillmeat deploy` finds them. Artifacts already listed are left
+   * alone; a collection without a manifest gets none; a manifest that cannot be edited safely is left as it is
+   * with a warning.
+   */
+  async registerArtifacts(collectionDir: string, entries: readonly ManifestEntry[]): Promise<void> {
+    const todo = entries.filter((e) => isRegistrableName(e.name));
+    if (todo.length === 0) return;
+    const file = path.join(collectionDir, COLLECTION_MANIFEST_FILE);
+    let change: SharedFileChange | undefined;
+    let result;
+    try {
+      result = await updateCollectionManifest(collectionDir, todo, { lock: this.o.lock, guard: (current) => { change = this.touch('manifest', file, current); } });
+    } catch (e) {
+      this.warnings.push({ file, message: `${(e as Error).message}. ${todo.map((x) => `${x.type} "${x.name}"`).join(', ')} ${todo.length === 1 ? 'was' : 'were'} not registered in it: SkillMeat will not list ${todo.length === 1 ? 'it' : 'them'} until the file is fixed and \`skillmeat add\` is run.` });
+      return;
+    }
+    if (!result.exists || !change) return;
+    change.after = result.after ?? change.after;
+    result.outcomes.forEach((o, i) => {
+      if (o.kind === 'skipped') this.warnings.push({ file, message: `${file}: ${todo[i].type} "${todo[i].name}" was not registered (${o.reason}); add it with \`skillmeat add ${todo[i].type} <path>\` so SkillMeat lists it.` });
+      else if (o.kind === 'added') (change!.manifests ??= []).push(todo[i]);
+    });
+  }
+
+  /**
    * Restores a shared file from an earlier sync's journal entry (for undo), itself journalled so that a
    * failing undo can be rolled back too.
    */
@@ -307,6 +341,9 @@ export class SyncTransaction {
           const i = recordIndex(now, r.type, r.relPath);
           change.records.push({ type: r.type, relPath: r.relPath, beforeText: i >= 0 ? recordText(now.records[i]) : null, afterText: r.beforeText });
         }
+      } else if (prior.kind === 'manifest') {
+        // Undoing a registration removes the table; redoing it (a rolled-back undo) is not needed: the
+        // artifact folder the table named is gone again too.
       } else if (current !== null) {
         for (const l of prior.locks) change.locks.push({ name: l.name, type: l.type, beforeHash: lockEntryHash(current, prior.file, l.name, l.type) ?? null, afterHash: l.beforeHash });
       }

@@ -182,7 +182,9 @@ export interface SyncOptions {
 export interface WriteOp { side: Side; root: string; path: string; content: ArtifactContent; hashes: ContentHashes; beforeTree: string | null; artifactKey: string }
 export interface RecordOp {
   rootDir: string; type: ArtifactType; name: string; relPath: string; root: string; collectionName: string;
-  baseline: ContentHashes; mergeBase?: string; localModifications: boolean; isNew: boolean; beforeText: string | null;
+  baseline: ContentHashes; localModifications: boolean; isNew: boolean; beforeText: string | null;
+  /** The artifact in the collection; with the project copy, where SkillMeat's hash of the baseline is taken after the writes. */
+  collectionPath: string;
 }
 export interface LockOp { collectionDir: string; name: string; type: ArtifactType; path: string; beforeHash: string | null }
 export interface StoreOp { artifactKey: string; content: ArtifactContent; origin: 'pre-sync' | 'sync'; note: string }

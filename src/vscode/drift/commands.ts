@@ -104,6 +104,7 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
     const r = await run(false);
     if (r !== 'local-changes') {
       log.info(`${r.action} ${a.type} ${a.name} → ${r.projectPath}`);
+      if (r.warning) log.warn(r.warning);
       return r;
     }
     const replace = vscode.l10n.t('Replace Local Copy');

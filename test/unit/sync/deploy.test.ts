@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deployArtifact, undeployArtifact, SyncError, skillmeatTimestamp } from '../../../src/core/sync/deploy';
-import { readRecords, RecordsParseError, RECORDS_FILE, TREE_HASH_KEY, KEY_ORDER } from '../../../src/core/store/deploymentRecords';
+import { readRecords, updateRecords, RecordsParseError, RECORDS_FILE, TREE_HASH_KEY, KEY_ORDER } from '../../../src/core/store/deploymentRecords';
 import { VersionStore } from '../../../src/core/store/versionStore';
 import { ArtifactHasher } from '../../../src/core/drift/hashing';
 import {
@@ -27,13 +27,18 @@ describe('deploy', () => {
   const at = (iso: string) => () => new Date(iso);
 
   describe('deploy', () => {
-    it('copies a skill into .claude/skills without junk', async () => {
-      addSkill(w.collection, 'review', { 'ref/a.md': 'a', '.DS_Store': 'junk', '.git/HEAD': 'ref', '__pycache__/x.pyc': 'p', 'notes.md~': 'backup' });
+    it("copies a skill into .claude/skills as SkillMeat's deploy does: its ignore rules, not ours", async () => {
+      addSkill(w.collection, 'review', {
+        'ref/a.md': 'a', '.DS_Store': 'junk', '.git/HEAD': 'ref', '__pycache__/x.pyc': 'p', 'notes.md~': 'backup', 'draft.tmp': 't',
+        '.gitignore': 'x', '.github/ci.yml': 'c', 'node_modules/m.js': 'm', '.venv/bin/py': 'p', 'venv/x': 'v', 'pkg.egg-info/PKG': 'p', 'ref/.x.swp': 's',
+      });
       const r = await deploy(w, 'skill', 'review', { store });
       assert.equal(r.action, 'deployed');
       assert.equal(r.projectPath, skillDir(w.claude, 'review'));
-      const files = [...snapshotDir(r.projectPath)].filter(([, e]) => e.kind === 'file').map(([k]) => k);
-      assert.deepEqual(files, ['SKILL.md', 'ref/a.md']);
+      const files = [...snapshotDir(r.projectPath)].filter(([, e]) => e.kind === 'file').map(([k]) => k).sort();
+      assert.deepEqual(files, ['SKILL.md', 'draft.tmp', 'notes.md~', 'ref/.x.swp', 'ref/a.md']);
+      assert.equal(fields().content_hash, independentSkillmeatHash(r.projectPath), "the record holds SkillMeat's hash of what was copied");
+      assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
     });
 
     it('keeps the executable bit of a script', async () => {
@@ -62,17 +67,17 @@ describe('deploy', () => {
       const f = fields();
       assert.deepEqual(Object.keys(f), [
         'artifact_name', 'artifact_type', 'from_collection', 'deployed_at', 'artifact_path', 'content_hash', 'local_modifications',
-        'deployment_profile_id', 'platform', 'profile_root_dir', 'artifact_uuid', TREE_HASH_KEY, 'collection_sha',
+        'merge_base_snapshot', 'deployment_profile_id', 'platform', 'profile_root_dir', TREE_HASH_KEY, 'collection_sha',
       ]);
       const hash = independentSkillmeatHash(r.projectPath);
       assert.deepEqual(
-        [f.artifact_name, f.artifact_type, f.from_collection, f.artifact_path, f.content_hash, f.local_modifications, f.collection_sha],
-        ['review', 'skill', 'default', 'skills/review', hash, false, hash],
+        [f.artifact_name, f.artifact_type, f.from_collection, f.artifact_path, f.content_hash, f.local_modifications, f.merge_base_snapshot, f.collection_sha],
+        ['review', 'skill', 'default', 'skills/review', hash, false, hash, hash],
       );
       assert.equal(f.deployed_at, skillmeatTimestamp(new Date('2026-03-04T05:06:07.089Z')));
       assert.match(String(f.deployed_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.089000$/);
       assert.deepEqual([f.deployment_profile_id, f.platform, f.profile_root_dir], ['claude_code', 'claude_code', '.claude']);
-      assert.match(String(f.artifact_uuid), /^[0-9a-f]{32}$/);
+      assert.equal(f.artifact_uuid, undefined, 'SkillMeat takes the uuid from its cache database: never invented');
       assert.equal(f[TREE_HASH_KEY], new ArtifactHasher().hash(r.projectPath)!.tree);
     });
 
@@ -122,7 +127,6 @@ describe('deploy', () => {
     it('updates an outdated copy and records parent_hash and the lineage, newest first', async () => {
       addSkill(w.collection, 'review');
       const first = await deploy(w, 'skill', 'review', { store });
-      const uuid = fields().artifact_uuid;
       edit(path.join(skillDir(w.collection, 'review'), 'SKILL.md'), '\nv2\n');
       const second = await deploy(w, 'skill', 'review', { store });
       assert.equal(second.action, 'redeployed');
@@ -131,10 +135,25 @@ describe('deploy', () => {
       const third = await deploy(w, 'skill', 'review', { store });
       const f = fields();
       assert.deepEqual([f.parent_hash, f.version_lineage], [second.contentHash, [third.contentHash, second.contentHash, first.contentHash]]);
-      assert.equal(f.artifact_uuid, uuid, 'the artifact keeps its uuid');
+      assert.equal(f.merge_base_snapshot, third.contentHash, 'the merge base SkillMeat looks up is the new baseline');
       assert.equal(Object.keys(f).at(-1), 'collection_sha');
       assert.deepEqual(Object.keys(f).filter((k) => (KEY_ORDER as readonly string[]).includes(k)), KEY_ORDER.filter((k) => k in f));
       assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
+    });
+
+    it("keeps SkillMeat's artifact_uuid and clears modification_detected_at when the baseline changes", async () => {
+      addSkill(w.collection, 'review');
+      await deploy(w, 'skill', 'review', { store });
+      await updateRecords(w.claude, (file) => {
+        Object.assign(file.records[0].fields, { modification_detected_at: '2026-01-02T03:04:05.000006', artifact_uuid: 'c'.repeat(32) });
+        file.records[0].sourceText = undefined;
+      });
+      edit(path.join(skillDir(w.collection, 'review'), 'SKILL.md'), '\nv2\n');
+      const second = await deploy(w, 'skill', 'review', { store });
+      const f = fields();
+      assert.equal(f.modification_detected_at, undefined);
+      assert.equal(f.artifact_uuid, 'c'.repeat(32));
+      assert.equal(f.merge_base_snapshot, second.contentHash);
     });
 
     it('reports an unchanged redeploy and leaves the files alone', async () => {

@@ -66,7 +66,7 @@ describe('sync strategies', () => {
       const rec = recordOf(w, 'skill', 'review');
       assert.equal(rec.record.fields.parent_hash, oldHash);
       assert.deepEqual(rec.record.fields.version_lineage, [rec.contentHash, oldHash]);
-      assert.equal(rec.record.fields.merge_base_snapshot, oldHash);
+      assert.equal(rec.record.fields.merge_base_snapshot, rec.contentHash);
       assert.equal(rec.record.fields[TREE_HASH_KEY], find(check(w), 'skill', 'review').projectHash);
       assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
     });
@@ -157,7 +157,7 @@ describe('sync strategies', () => {
       assert.match(resolvedText, /clean collection edit/);
       const rec = recordOf(w, 'skill', 'review');
       assert.equal(rec.record.fields.parent_hash, oldHash);
-      assert.equal(rec.record.fields.merge_base_snapshot, oldHash);
+      assert.equal(rec.record.fields.merge_base_snapshot, rec.contentHash);
       assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
     });
 
