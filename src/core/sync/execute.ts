@@ -17,7 +17,7 @@ import type { VersionStore } from '../store/versionStore';
 import { buildRecord, SyncError } from './deploy';
 import { readContent, hashContent, mergeExtras, sortFiles, hasConflictMarkers, type ArtifactContent } from './content';
 import {
-  SyncTransaction, addPendingJournal, dropPendingJournal, pendingJournals, setLastJournal, recordText, type PathChange, type SyncJournal, type SharedFileChange,
+  SyncTransaction, addPendingJournal, dropPendingJournal, pendingJournals, setLastJournal, recordText, type PathChange, type SyncJournal, type SharedFileChange, type Side,
 } from './transaction';
 import { ELIGIBLE, addWrite, fileOf, findView, makeCtx, planArtifact, skipReason } from './plan';
 import {
@@ -305,21 +305,31 @@ export async function completeMerge(o: CompleteMergeOptions): Promise<SyncResult
   if (!view) throw new SyncFailure('record-missing', `${path.join(rootDir, RECORDS_FILE)}: ${ref.type} "${ref.name}" has no deployment record any more. Nothing was written; check drift.`);
   const result: ArtifactSyncResult = { ...ref, relPath: pm.artifact.relPath, state: 'conflict', action: 'merge', status: 'synced', writes: [], recordChanges: [], lockFiles: [], baseSource: pm.baseSource, ...(pm.baseUnknown ? { baseUnknown: true } : {}) };
   const plan: ArtifactPlan = { ref, result, verify: [{ path: pm.projectPath, tree: pm.expect.projectTree }, { path: pm.collectionPath, tree: pm.expect.collectionTree }], writes: [], records: [], locks: [], stores: [] };
+  // Written where the merge was asked to go (see SyncOptions.bothSides); both sides must be as they were merged.
+  const target: Side = pm.direction === 'update' ? 'project' : 'collection';
+  let baseline = h;
   for (const s of ['project', 'collection'] as const) {
     const abs = s === 'project' ? pm.projectPath : pm.collectionPath;
     const tree = s === 'project' ? pm.expect.projectTree : pm.expect.collectionTree;
     const now = ctx.hasher.hash(abs)?.tree;
     if (now !== tree) throw new SyncFailure('stale-merge', `${abs} changed since the merge was prepared. Nothing was written; merge again.`);
+    if (!pm.bothSides && s !== target) {
+      // The side read from: its version is what was integrated, and becomes the baseline.
+      const integrated = readContent(abs, ctx.exclusions);
+      if (integrated) { baseline = hashContent(integrated); plan.stores.push({ artifactKey: key, content: integrated, origin: 'sync', note: `${s} version integrated by the merge` }); }
+      continue;
+    }
     if (tree === h.treeHash) continue;
     const before = readContent(abs, ctx.exclusions);
     addWrite(plan, { side: s, root: s === 'project' ? ctx.project : pm.collectionDir, path: abs, content, before, beforeTree: tree, key, lock: s === 'collection' ? { collectionDir: pm.collectionDir, name: ref.name } : undefined });
   }
+  const projectAfter = pm.bothSides || target === 'project' ? h.treeHash : pm.expect.projectTree;
   plan.records.push({
-    rootDir, type: ref.type, name: ref.name, relPath: pm.artifact.relPath, root: ref.root, collectionName: pm.collectionName, baseline: h, collectionPath: pm.collectionPath,
-    localModifications: false, isNew: false, beforeText: recordText(view.record),
+    rootDir, type: ref.type, name: ref.name, relPath: pm.artifact.relPath, root: ref.root, collectionName: pm.collectionName, baseline, collectionPath: pm.collectionPath,
+    localModifications: projectAfter !== baseline.treeHash, isNew: false, beforeText: recordText(view.record),
   });
   result.recordChanges.push({ recordsFile: path.join(rootDir, RECORDS_FILE), name: ref.name, change: 'update' });
-  result.baseline = h;
+  result.baseline = baseline;
   if (plan.writes.length === 0) plan.stores.push({ artifactKey: key, content, origin: 'sync', note: 'merge accepted' });
   const exec = await execute(ctx, [plan], { project: ctx.project, operation: 'complete-merge', strategy: 'merge' });
   return finish(ctx, { project: ctx.project, direction: 'complete-merge', strategy: 'merge', dryRun: false, unknownNames: [] }, [plan], exec);

@@ -188,6 +188,7 @@ function planMerge(p: Planning, m: MergePreview): void {
       collectionDir: p.collectionDir, collectionName: p.collectionName, kind: P.kind, baseSource: m.base.source, baseUnknown: m.base.source === 'unknown',
       ...(m.base.contentHash ? { baseContentHash: m.base.contentHash } : {}),
       expect: { projectTree: side.project.tree, collectionTree: side.collection.tree },
+      ...(p.o.bothSides ? { bothSides: true } : {}),
       clean: m.merged.clean, conflicts: m.merged.conflicts, labels: m.labels, modes,
     };
     return;
@@ -195,11 +196,17 @@ function planMerge(p: Planning, m: MergePreview): void {
   const extras = P.kind === 'dir' ? mergeExtras(side[incoming].content, side[target].content) : undefined;
   const content: ArtifactContent = { kind: P.kind, files: sortFiles(m.merged.clean.filter((f) => f.content !== null).map((f) => ({ rel: f.path, data: f.content!, mode: f.mode }))), ...(extras ? { extras } : {}) };
   const h = hashContent(content);
-  // A clean merge goes to both sides, so they converge; a side that already holds it is not rewritten.
-  for (const s of ['project', 'collection'] as const) {
+  // The merge goes where it was asked: the direction's target (update: the project; pull: the collection), or both
+  // sides for the Merge… command. A side that already holds it is not rewritten.
+  const sides: Side[] = p.o.bothSides ? ['project', 'collection'] : [target];
+  for (const s of sides) {
     if (side[s].tree !== h.treeHash) addWrite(plan, { side: s, root: rootOf(p, s), path: side[s].abs, content, before: side[s].content, beforeTree: side[s].tree, key: p.key, lock: lockFor(p, s) });
   }
-  planRecord(p, h, h.treeHash);
+  if (p.o.bothSides) { planRecord(p, h, h.treeHash); return; }
+  // One side written: the baseline is the version just integrated (the other side's), so the target's own edits
+  // stay drift until they go the other way (update → modified until pulled; pull → outdated until updated).
+  plan.stores.push({ artifactKey: p.key, content: side[incoming].content, origin: 'sync', note: `${incoming} version integrated by ${p.o.direction}` });
+  planRecord(p, hashContent(side[incoming].content), target === 'project' ? h.treeHash : side.project.tree);
 }
 
 /**

@@ -70,6 +70,8 @@ export interface PendingMerge {
   baseUnknown: boolean;
   /** SkillMeat content hash of the base (becomes `merge_base_snapshot`). */
   baseContentHash?: string;
+  /** Completing writes both sides (the `Merge…` command) instead of only the direction's target. */
+  bothSides?: boolean;
   /** Tree hashes both sides had when merged; completing refuses if either changed since. */
   expect: { projectTree: string; collectionTree: string };
   /** Files that merged cleanly (content null = deleted). */
@@ -168,6 +170,12 @@ export interface SyncOptions {
    * same skill twice; the fork shows as "available in collection" and can be deployed later.
    */
   deployFork?: boolean;
+  /**
+   * Merge only: write a clean merge to both sides and make it the baseline (the `Merge…` command). Default: the
+   * sync goes only where it was asked (SPEC §5) — update writes the project, pull the collection, and the
+   * baseline becomes the version just integrated, so the other side's edits stay visible as drift.
+   */
+  bothSides?: boolean;
   /** Called as the sync moves on, for a progress indicator. */
   onProgress?: (p: SyncProgress) => void;
   hasher?: ArtifactHasher;

@@ -25,6 +25,8 @@ export interface SyncRequest {
   targets: SyncTarget[];
   /** Answers for the `prompt` strategy; default: a quick pick per artifact. */
   choose?: ChooseFn;
+  /** Merge: write the result to both sides (the Merge… command); update and pull write only their target. */
+  bothSides?: boolean;
 }
 
 /** States each direction acts on (as the engine's eligibility). */
@@ -84,7 +86,9 @@ async function pickStrategy(direction: SyncDirection, targets: SyncTarget[]): Pr
     {
       strategy: 'merge', label: `$(git-merge) ${vscode.l10n.t('Merge')}`,
       description: vscode.l10n.t('both sides win where they do not overlap'),
-      detail: vscode.l10n.t('Three-way merge against the deployed baseline; conflicts open in the merge editor.'),
+      detail: update
+        ? vscode.l10n.t('Three-way merge against the deployed baseline, written into the project only; conflicts open in the merge editor.')
+        : vscode.l10n.t('Three-way merge against the deployed baseline, written into the collection only; conflicts open in the merge editor.'),
     },
     {
       strategy: 'overwrite', label: `$(replace-all) ${vscode.l10n.t('Overwrite')}`,
@@ -202,6 +206,7 @@ export class SyncRunner {
             ...(f.settings.collectionPath ? { collection: f.settings.collectionPath } : {}), roots: f.settings.profileRoots,
             hasher: new ArtifactHasher(new ExclusionMatcher(f.settings.exclude)),
             ...(choose ? { choose } : {}),
+            ...(req.bothSides ? { bothSides: true } : {}),
             onProgress: (p) => op.report(progressText(req.direction, p)),
           });
           // Forks land at paths nobody knew before the sync.
@@ -382,7 +387,7 @@ export function registerSyncCommands(service: DriftService, log: vscode.LogOutpu
       const results: SyncResult[] = [];
       for (const direction of ['update', 'pull'] as const) {
         const group = targets.filter((t) => directionFor(t.artifact.state) === direction);
-        if (group.length) results.push(...await runner.run({ direction, strategy: 'merge', targets: group }));
+        if (group.length) results.push(...await runner.run({ direction, strategy: 'merge', targets: group, bothSides: true }));
       }
       return results;
     },

@@ -29,13 +29,15 @@ describe('CLI: update, pull, undo', () => {
   const skillNotes = () => path.join(w.claude, 'skills', 'review', 'notes.md');
   const collNotes = () => path.join(w.collection, 'skills', 'review', 'notes.md');
 
-  it('pull --strategy merge merges and exits 0, pointing at undo', async () => {
+  it('pull --strategy merge merges into the collection only and exits 0, pointing at undo', async () => {
     editLine(skillNotes(), 2, 'mine');
     editLine(collNotes(), 9, 'theirs');
+    const project = fs.readFileSync(skillNotes(), 'utf8');
     assert.equal(await cli('pull', '--strategy', 'merge'), 0, err());
-    assert.match(out(), /^pull --strategy merge \(project → collection\)\n  merged +skill review \(\.claude\): project ~notes\.md; collection ~notes\.md/);
+    assert.match(out(), /^pull --strategy merge \(project → collection\)\n  merged +skill review \(\.claude\): collection ~notes\.md\n/);
     assert.match(out(), /1 artifact synced\. Undo with "skillmeat-sync undo"\./);
-    assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
+    assert.equal(fs.readFileSync(skillNotes(), 'utf8'), project);
+    assert.equal(stateOf(check(w), 'skill', 'review'), 'outdated');
   });
 
   it('exits 1 and lists every conflicting file when conflicts are left unresolved', async () => {

@@ -133,7 +133,8 @@ describe('sync safety', () => {
       const r = await update(w, 'merge', ['beta']);
       const pm = r.artifacts[0].pendingMerge!;
       await completeMerge({ pending: pm, resolved: { 'notes.md': lines() }, store: w.store });
-      assert.equal(stateOf(check(w), 'skill', 'beta'), 'in-sync');
+      // Finished in the project only; the collection's version is the new baseline.
+      assert.equal(stateOf(check(w), 'skill', 'beta'), 'modified');
       assert.equal((await undoLastSync({ project: w.project, store: w.store })).status, 'undone');
       assert.deepEqual(both(w), before);
     });
@@ -142,12 +143,12 @@ describe('sync safety', () => {
       w = await threeWayWorld(tmp);
       const before = both(w);
       await pull(w, 'merge', ['alpha']);
-      const edited = path.join(w.claude, 'skills', 'alpha', 'notes.md');
+      const edited = path.join(w.collection, 'skills', 'alpha', 'notes.md');
       fs.appendFileSync(edited, 'written after the sync\n');
       const afterEdit = both(w);
       const refused = await undoLastSync({ project: w.project, store: w.store });
       assert.equal(refused.status, 'refused');
-      assert.deepEqual(refused.changedSince, [{ side: 'project', path: path.join(w.claude, 'skills', 'alpha') }]);
+      assert.deepEqual(refused.changedSince, [{ side: 'collection', path: path.join(w.collection, 'skills', 'alpha') }]);
       assert.deepEqual(both(w), afterEdit);
       const forced = await undoLastSync({ project: w.project, store: w.store, force: true });
       assert.equal(forced.status, 'undone');

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readRecords, viewRecord } from '../../../src/core/store/deploymentRecords';
 import { useTempDirs, addSkill, find, stateOf } from '../helpers';
-import { makeSyncWorld, deploy, check, pull, read, lines, editLine, contentSnapshot, type SyncWorld } from './syncWorld';
+import { makeSyncWorld, deploy, check, pull, update, read, lines, editLine, contentSnapshot, type SyncWorld } from './syncWorld';
 
 describe('sync: the seed test matrix', () => {
   const tmp = useTempDirs();
@@ -69,15 +69,19 @@ describe('sync: the seed test matrix', () => {
     assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
   });
 
-  it('7a. pull with merge combines both sides in the collection and the project; the next check is in sync', async () => {
+  it('7a. pull with merge combines both sides in the collection (the project is not written: it is outdated until updated)', async () => {
     editLine(path.join(projectSkill, 'notes.md'), 2, 'project edit');
     editLine(path.join(collectionSkill, 'notes.md'), 8, 'collection edit');
+    const project = read(projectSkill, 'notes.md');
     const r = await pull(w, 'merge', ['review']);
     assert.equal(r.status, 'success', JSON.stringify(r.artifacts[0].reason));
     const merged = read(collectionSkill, 'notes.md');
     assert.match(merged, /^line 1\nproject edit\n/);
     assert.match(merged, /collection edit\nline 9\n/);
     assert.ok(!merged.includes('<<<<<<<'));
+    assert.equal(read(projectSkill, 'notes.md'), project);
+    assert.equal(stateOf(check(w), 'skill', 'review'), 'outdated');
+    assert.equal((await update(w, 'overwrite', ['review'])).status, 'success');
     assert.equal(read(projectSkill, 'notes.md'), merged);
     assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
   });

@@ -52,22 +52,44 @@ describe('sync strategies', () => {
       assert.match(w.store.readFile(pre.treeHash, 'notes.md')!.toString(), /local edit/);
     });
 
-    it('update with merge writes the clean merge to both sides and records it as the baseline', async () => {
+    it('update with merge writes the clean merge into the project only; the collection version becomes the baseline, local edits stay modified', async () => {
       editLine(path.join(proj, 'notes.md'), 2, 'local edit');
       editLine(path.join(coll, 'notes.md'), 8, 'collection edit');
       const oldHash = recordOf(w, 'skill', 'review').contentHash!;
+      const collBefore = contentSnapshot(w.collection);
       const r = await update(w, 'merge', ['review']);
       assert.equal(r.status, 'success');
       assert.equal(r.artifacts[0].baseSource, 'store');
-      for (const dir of [proj, coll]) {
-        assert.match(read(dir, 'notes.md'), /local edit/);
-        assert.match(read(dir, 'notes.md'), /collection edit/);
-      }
+      assert.deepEqual(r.artifacts[0].writes.map((x) => x.side), ['project']);
+      assert.match(read(proj, 'notes.md'), /local edit/);
+      assert.match(read(proj, 'notes.md'), /collection edit/);
+      // The shared collection is not touched: the project's local edit is not published without being asked.
+      assert.deepEqual(contentSnapshot(w.collection), collBefore);
       const rec = recordOf(w, 'skill', 'review');
       assert.equal(rec.record.fields.parent_hash, oldHash);
       assert.deepEqual(rec.record.fields.version_lineage, [rec.contentHash, oldHash]);
       assert.equal(rec.record.fields.merge_base_snapshot, rec.contentHash);
-      assert.equal(rec.record.fields[TREE_HASH_KEY], find(check(w), 'skill', 'review').projectHash);
+      assert.equal(rec.record.fields.local_modifications, true);
+      const after = find(check(w), 'skill', 'review');
+      assert.equal(rec.record.fields[TREE_HASH_KEY], after.collectionHash);
+      assert.equal(after.state, 'modified');
+      // Pulling it afterwards publishes the merged version, and both sides are in sync.
+      assert.equal((await pull(w, 'merge', ['review'])).status, 'success');
+      assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
+      assert.equal(read(coll, 'notes.md'), read(proj, 'notes.md'));
+    });
+
+    it('Merge… (bothSides) writes the clean merge to both sides and records it as the baseline', async () => {
+      editLine(path.join(proj, 'notes.md'), 2, 'local edit');
+      editLine(path.join(coll, 'notes.md'), 8, 'collection edit');
+      const r = await update(w, 'merge', ['review'], { bothSides: true });
+      assert.equal(r.status, 'success');
+      assert.deepEqual(r.artifacts[0].writes.map((x) => x.side).sort(), ['collection', 'project']);
+      for (const dir of [proj, coll]) {
+        assert.match(read(dir, 'notes.md'), /local edit/);
+        assert.match(read(dir, 'notes.md'), /collection edit/);
+      }
+      assert.equal(recordOf(w, 'skill', 'review').record.fields[TREE_HASH_KEY], find(check(w), 'skill', 'review').projectHash);
       assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
     });
 
@@ -84,20 +106,26 @@ describe('sync strategies', () => {
       editLine(path.join(coll, 'notes.md'), 1, 'collection fixed line 1');
       editLine(path.join(proj, 'notes.md'), 10, 'project fixed line 10');
       write(path.join(coll, 'added-in-collection.md'), 'new in the collection\n');
+      const projBefore = contentSnapshot(proj);
       const r = await pull(w, 'merge', ['review']);
       assert.equal(r.status, 'success');
       const merged = read(coll, 'notes.md');
       assert.match(merged, /^collection fixed line 1\n/);
       assert.match(merged, /project fixed line 10\n$/);
       assert.equal(read(coll, 'added-in-collection.md'), 'new in the collection\n');
+      // A pull writes the collection only: the project now shows outdated, and an update brings the merge in.
+      assert.deepEqual(contentSnapshot(proj), projBefore);
+      assert.equal(stateOf(check(w), 'skill', 'review'), 'outdated');
+      assert.equal((await update(w, 'overwrite', ['review'])).status, 'success');
       assert.equal(read(proj, 'added-in-collection.md'), 'new in the collection\n');
+      assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
     });
 
     it('merges files added and deleted inside a skill file by file', async () => {
       write(path.join(proj, 'scripts', 'new.sh'), '#!/bin/sh\necho hi\n');
       fs.rmSync(path.join(coll, 'img', 'logo.png'));
       editLine(path.join(coll, 'notes.md'), 3, 'collection edit');
-      const r = await pull(w, 'merge', ['review']);
+      const r = await pull(w, 'merge', ['review'], { bothSides: true });
       assert.equal(r.status, 'success');
       for (const dir of [proj, coll]) {
         assert.ok(fs.existsSync(path.join(dir, 'scripts', 'new.sh')), dir);
@@ -133,19 +161,19 @@ describe('sync strategies', () => {
       assert.deepEqual({ p: contentSnapshot(proj), c: contentSnapshot(coll) }, before);
       const done = await completeMerge({ pending: a.pendingMerge!, resolved: { 'img/logo.png': a.conflicts![0].theirs }, store: w.store });
       assert.equal(done.status, 'success', JSON.stringify(done.error));
-      for (const dir of [proj, coll]) {
-        assert.deepEqual(fs.readFileSync(path.join(dir, 'img', 'logo.png')), PNG_C);
-        assert.match(read(dir, 'notes.md'), /local edit/);
-      }
-      assert.equal(stateOf(check(w), 'skill', 'review'), 'in-sync');
+      // An update's merge is finished in the project only; the project keeps its local edit, so it is modified.
+      assert.deepEqual(fs.readFileSync(path.join(proj, 'img', 'logo.png')), PNG_C);
+      assert.match(read(proj, 'notes.md'), /local edit/);
+      assert.deepEqual(contentSnapshot(coll), before.c);
+      assert.equal(stateOf(check(w), 'skill', 'review'), 'modified');
     });
 
-    it('completeMerge writes the resolution to both sides, updates the record, and the artifact leaves Conflict', async () => {
+    it('completeMerge of Merge… writes the resolution to both sides, updates the record, and the artifact leaves Conflict', async () => {
       editLine(path.join(proj, 'notes.md'), 5, 'mine');
       editLine(path.join(coll, 'notes.md'), 5, 'theirs');
       editLine(path.join(coll, 'notes.md'), 9, 'clean collection edit');
       const oldHash = recordOf(w, 'skill', 'review').contentHash!;
-      const r = await pull(w, 'merge', ['review']);
+      const r = await pull(w, 'merge', ['review'], { bothSides: true });
       const pm = r.artifacts[0].pendingMerge!;
       assert.equal(pm.labels.ours, 'collection "default"');
       const resolvedText = pm.conflicts[0].rendered!.replace(/<<<<<<<[^]*?>>>>>>> [^\n]*\n/, 'mine and theirs\n');
@@ -299,9 +327,14 @@ describe('sync strategies', () => {
 
         it(`${type} ${name}: ${direction} with merge`, async () => {
           const { proj, coll } = await setup();
+          const [p0, c0] = [read(proj), read(coll)];
           assert.equal((await run(direction, 'merge')).status, 'success');
-          for (const f of [proj, coll]) { assert.match(read(f), /project edit/); assert.match(read(f), /collection edit/); }
-          assert.equal(stateOf(check(w), type, name), 'in-sync');
+          // Only the target is written; the baseline is the other side's version, so the target's edit stays drift.
+          const [target, untouched] = direction === 'update' ? [proj, coll] : [coll, proj];
+          assert.match(read(target), /project edit/);
+          assert.match(read(target), /collection edit/);
+          assert.equal(read(untouched), direction === 'update' ? c0 : p0);
+          assert.equal(stateOf(check(w), type, name), direction === 'update' ? 'modified' : 'outdated');
         });
 
         it(`${type} ${name}: ${direction} with fork`, async () => {
@@ -326,7 +359,7 @@ describe('sync strategies', () => {
               assert.deepEqual([read(proj), read(coll), next], [p0, c0, 'conflict']);
               assert.equal(r.artifacts[0].forkName, choice === 'fork' ? `${name}-fork` : undefined);
             } else if (choice === 'merge') {
-              assert.equal(next, 'in-sync');
+              assert.equal(next, direction === 'update' ? 'modified' : 'outdated');
             } else {
               // the target keeps or takes as asked; the side a sync does not write is never written
               const mineWins = choice === 'keep-mine';
