@@ -198,7 +198,11 @@ export async function prune(ctx: HistoryContext): Promise<number> {
       return 0;
     }
     const days = service.getSettings().retentionMs / 86_400_000;
-    if (r.entries.length === 0) { ctx.io.out(`Nothing to prune: no capture record of ${ctx.project} is older than ${days} days and unprotected.`); return 0; }
+    if (r.entries.length === 0) {
+      ctx.io.out(`Nothing to prune: no capture record of ${ctx.project} is older than ${days} days and unprotected.`);
+      if (r.deleted?.blobs) ctx.io.out(`${r.deleted.blobs} stored file${r.deleted.blobs === 1 ? '' : 's'} (${r.deleted.blobBytes} bytes) no version uses any more (left by an interrupted write) were deleted.`);
+      return 0;
+    }
     ctx.io.out(table(['ID', 'TIME', 'ARTIFACT', 'ORIGIN', 'STATUS'], r.entries.map((e) => [`#${e.id}`, localTime(e.at), e.artifactKey, e.origin, e.status])));
     if (dryRun) ctx.io.out(`${r.entries.length} entr${r.entries.length === 1 ? 'y' : 'ies'} would be pruned (older than ${days} days; baselines, sync snapshots, pinned and newest versions are kept). Nothing was changed.`);
     else ctx.io.out(`pruned ${r.deleted?.versions ?? 0} entr${r.deleted?.versions === 1 ? 'y' : 'ies'}; ${r.deleted?.blobs ?? 0} blob${r.deleted?.blobs === 1 ? '' : 's'} (${r.deleted?.blobBytes ?? 0} bytes) no longer used were deleted.`);

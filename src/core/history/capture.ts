@@ -676,10 +676,12 @@ export class CaptureService {
     // Select without writing first: most runs find nothing, and a transaction rewrites the whole index.
     await store.reload();
     const preview = select(store);
-    if (dryRun || preview.length === 0) return { entries: describe(preview) };
+    if (dryRun || (preview.length === 0 && quiet)) return { entries: describe(preview) };
     const result = await store.transact((s) => {
       const sel = select(s);
       const deleted = s.deleteVersions(sel.map((e) => Number(e.id)));
+      // Content a killed prune (or failed transaction) left after its index commit goes too, on an explicit prune.
+      if (!quiet) { const swept = s.sweepUnreferencedBlobs(); deleted.blobs += swept.blobs; deleted.blobBytes += swept.blobBytes; }
       // A VACUUM means a new snapshot of the whole index: worth it only once deletions left much free space.
       if (deleted.versions > 0 && s.freePageRatio() > COMPACT_FREE_RATIO) s.compact();
       return { entries: describe(sel), deleted };

@@ -516,6 +516,40 @@ export class VersionStore implements BaselineLookup {
     return out;
   }
 
+  /**
+   * Deletes blob files no tree names any more: what a prune or a failed transaction killed between its index
+   * commit and its file removals left behind. Call inside {@link transact} (the lock keeps other writers' new blobs
+   * out of reach); files younger than `minAgeMs` are left, as a margin for writers that do not take the lock.
+   */
+  sweepUnreferencedBlobs(minAgeMs = 10 * 60_000): { blobs: number; blobBytes: number } {
+    const out = { blobs: 0, blobBytes: 0 };
+    const used = new Set<string>();
+    for (const r of this.db.exec('SELECT files FROM trees')[0]?.values ?? []) {
+      for (const f of JSON.parse(String(r[0])) as [string, string][]) used.add(f[1]);
+    }
+    const doomed: string[] = [];
+    const cutoff = Date.now() - minAgeMs;
+    let dirs: string[];
+    try { dirs = fs.readdirSync(this.blobDir); } catch { return out; }
+    for (const d of dirs) {
+      if (!/^[0-9a-f]{2}$/.test(d)) continue;
+      let names: string[];
+      try { names = fs.readdirSync(path.join(this.blobDir, d)); } catch { continue; }
+      for (const n of names) {
+        if (!/^[0-9a-f]{62}$/.test(n) || used.has(d + n)) continue;
+        const p = path.join(this.blobDir, d, n);
+        try {
+          const st = fs.statSync(p);
+          if (st.mtimeMs > cutoff) continue;
+          out.blobs++; out.blobBytes += st.size; doomed.push(p);
+        } catch { /* gone meanwhile */ }
+      }
+    }
+    const remove = () => { for (const p of doomed) fs.rmSync(p, { force: true }); };
+    if (this.afterCommit) this.afterCommit.push(remove); else remove();
+    return out;
+  }
+
   /** Share of the index's pages that are free (left by deletions); a VACUUM would give them back. */
   freePageRatio(): number {
     const n = (pragma: string) => Number(this.db.exec(`PRAGMA ${pragma}`)[0]?.values[0][0] ?? 0);

@@ -111,6 +111,30 @@ describe('cli: history, restore, capture, prune', () => {
     assert.deepEqual([json.dryRun, json.entries, json.retentionDays], [false, [], 7]);
   });
 
+  it('prune also deletes stored content that no version uses any more (left by a killed prune), and only that', async () => {
+    await run(['capture']);
+    const blobs = path.join(w.home, 'sync', 'blobs');
+    const files = () => fs.readdirSync(blobs).flatMap((d) => fs.readdirSync(path.join(blobs, d)).map((n) => d + n)).sort();
+    const used = files();
+    assert.ok(used.length > 0);
+    // What a prune killed after its index commit leaves: content files no tree names. One is an hour old, one new.
+    const orphan = (hex: string, ageMs: number) => {
+      const p = path.join(blobs, hex.slice(0, 2), hex.slice(2));
+      fs.mkdirSync(path.dirname(p), { recursive: true });
+      fs.writeFileSync(p, `orphan ${hex}`);
+      const t = new Date(Date.now() - ageMs);
+      fs.utimesSync(p, t, t);
+      return hex;
+    };
+    orphan('ab'.repeat(32), 3_600_000);
+    const young = orphan('cd'.repeat(32), 0);
+    const r = await run(['prune']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /1 stored file \(\d+ bytes\) no version uses any more \(left by an interrupted write\) were deleted/);
+    assert.deepEqual(files(), [...used, young].sort(), 'the old orphan is gone; every used blob and the young one stay');
+    assert.equal((await run(['history', 'review', '--json'])).code, 0);
+  });
+
   it('lists history of a deleted artifact from the store', async () => {
     fs.rmSync(path.join(w.claude, 'skills', 'review'), { recursive: true });
     const h = await run(['history', 'review', '--json']);
