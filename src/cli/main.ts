@@ -218,11 +218,14 @@ const undeploy: Handler = async (ctx) => forEachName(ctx, 'undeploy', async (nam
 
 const DRY_RUN: OptionSpec = { type: 'boolean', help: 'print the plan; write nothing' };
 const STRATEGY: OptionSpec = { type: 'string', value: 'S', help: 'merge (default), overwrite, fork, or prompt (asks per artifact; on a terminal only)' };
-const SYNC_EXIT = 'Exit: 0 done (or nothing to do), 1 conflicts left unresolved (listed; nothing written for those artifacts), 2 error (nothing changed).';
+const SYNC_EXIT = 'Exit: 0 done (or nothing to do), 1 conflicts left unresolved (listed; nothing written for those artifacts, or with --markers / --tool left merging in the project copy), 2 error (nothing changed).';
+const MARKERS: OptionSpec = { type: 'boolean', help: 'with --strategy merge: write a conflicting merge into the project copy with git-style conflict markers (never into the collection); finish with "resolve NAME"' };
+const TOOL: OptionSpec = { type: 'string', value: 'CMD', help: 'with --strategy merge: like --markers, then run the merge tool CMD on each conflicting file and resolve when it exits 0 leaving no markers' };
+const TOOL_DETAILS = '--tool CMD runs like git mergetool: BASE, LOCAL (the side written into: the project for update, the collection for pull) and REMOTE (the incoming side) are temporary files, MERGED is the project file with the markers. $BASE $LOCAL $REMOTE $MERGED in CMD are replaced by the quoted paths (and set in its environment); without them the paths are appended as LOCAL REMOTE BASE MERGED, the order of `code --wait --merge`. Examples: --tool "code --wait --merge", --tool \'meld $LOCAL $MERGED $REMOTE\', --tool \'vimdiff $LOCAL $MERGED $REMOTE\'.';
 
 /** The top-level commands: their synopsis and options (for parsing and --help) and their handlers. `sync` and `state` are groups of their own. */
 /** Commands that write, and so first recover from an interrupted write. */
-const WRITING_COMMANDS: ReadonlySet<string> = new Set(['deploy', 'undeploy', 'update', 'pull', 'undo', 'restore', 'capture', 'prune']);
+const WRITING_COMMANDS: ReadonlySet<string> = new Set(['deploy', 'undeploy', 'update', 'pull', 'resolve', 'undo', 'restore', 'capture', 'prune']);
 
 export const COMMANDS: CommandGroup<Handler> = {
   prefix: '',
@@ -249,13 +252,18 @@ export const COMMANDS: CommandGroup<Handler> = {
     },
     undeploy: { synopsis: 'NAME... [--type T]', summary: 'remove deployed artifacts (kept in the version store)', run: undeploy },
     update: {
-      synopsis: '[NAME...] [--strategy S] [--dry-run]', summary: 'bring collection changes into the project (outdated, conflict)', run: sync.update,
-      options: { strategy: STRATEGY, 'dry-run': DRY_RUN }, details: SYNC_EXIT,
+      synopsis: '[NAME...] [--strategy S] [--markers | --tool CMD] [--dry-run]', summary: 'bring collection changes into the project (outdated, conflict)', run: sync.update,
+      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN }, details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}`,
     },
     pull: {
-      synopsis: '[NAME...] [--strategy S] [--dry-run] [--deploy-fork]', summary: 'bring project changes into the collection (modified, conflict)', run: sync.pull,
-      options: { strategy: STRATEGY, 'dry-run': DRY_RUN, 'deploy-fork': { type: 'boolean', help: 'with --strategy fork, deploy the fork into the project too' } },
-      details: SYNC_EXIT,
+      synopsis: '[NAME...] [--strategy S] [--markers | --tool CMD] [--dry-run] [--deploy-fork]', summary: 'bring project changes into the collection (modified, conflict)', run: sync.pull,
+      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, 'deploy-fork': { type: 'boolean', help: 'with --strategy fork, deploy the fork into the project too' } },
+      details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}`,
+    },
+    resolve: {
+      synopsis: 'NAME [--type T] [--abort]', summary: 'finish a merge left with conflict markers (--markers)', run: sync.resolve,
+      options: { abort: { type: 'boolean', help: 'put the project copy back as it was before the markers and forget the merge' } },
+      details: 'Takes the project copy as it is now as the resolution, once no conflict markers remain in it (a binary file: as it is in the project). A resolved update leaves the project as it is and makes the collection\'s version the baseline (your other local edits stay modified); a resolved pull writes the resolution into the collection and makes it the baseline. Exit: 0 resolved (or aborted), 1 refused: markers remain (each file and line is named) or the collection changed since the markers were written, 2 error (no such merge in progress).',
     },
     undo: {
       synopsis: '[--force]', summary: 'restore the last update/pull of the project, both sides', run: sync.undo,

@@ -19,7 +19,7 @@ export function colours(io: CliIO): (c: Colour, s: string) => string {
 }
 
 export const STATE_COLOUR: Record<DriftState, Colour> = {
-  'in-sync': 'green', modified: 'yellow', outdated: 'cyan', conflict: 'red', converged: 'blue',
+  'in-sync': 'green', modified: 'yellow', outdated: 'cyan', conflict: 'red', merging: 'yellow', converged: 'blue',
   added: 'gray', removed: 'magenta', deleted: 'magenta', untracked: 'gray', invalid: 'red', unreachable: 'red',
 };
 

@@ -3,7 +3,11 @@
 // unresolved (listed, nothing written for those artifacts) or undo refused, 2 error (nothing changed).
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { runSync, undoLastSync, type ArtifactSyncResult, type PromptChoice, type SyncDirection, type SyncResult, type SyncStrategy, type UndoResult } from '../core/sync';
+import {
+  runSync, undoLastSync, findMergeInProgress, markersLeft, resolveMergeInProgress, abortMergeInProgress, SyncFailure, type MergeInProgress,
+} from '../core/sync';
+import { runMergeTool } from './mergeTool';
+import { type ArtifactSyncResult, type PromptChoice, type SyncDirection, type SyncResult, type SyncStrategy, type UndoResult } from '../core/sync';
 import { ARTIFACT_TYPES, PROFILE_ROOTS, type ArtifactDrift, type ArtifactType, type FileChange } from '../core/model';
 import { VersionStore } from '../core/store/versionStore';
 import { flagString, UsageError } from './args';
@@ -87,6 +91,7 @@ const VERB: Record<ArtifactSyncResult['action'], [done: string, planned: string]
 function describe(a: ArtifactSyncResult, dryRun: boolean): string {
   const what = `${a.type} ${a.name} (${a.root})`;
   if (a.status === 'failed') return `failed      ${what}: ${a.reason}`;
+  if (a.status === 'merging') return `merging     ${what}: ${a.conflicts!.length} conflicting file${a.conflicts!.length === 1 ? '' : 's'} written into the project copy with conflict markers${a.baseUnknown ? ' (baseline unknown: every difference is a conflict)' : ''}`;
   if (a.status === 'conflict') return `conflict    ${what}: ${a.conflicts!.length} conflicting file${a.conflicts!.length === 1 ? '' : 's'}${a.baseUnknown ? ' (baseline unknown: every difference is a conflict)' : ''}`;
   if (a.status === 'skipped') return `skipped     ${what}: ${a.reason}`;
   const verb = VERB[a.action][dryRun ? 1 : 0].padEnd(11);
@@ -123,14 +128,21 @@ function render(r: SyncResult, io: CliIO): string {
   if (r.artifacts.length === 0 && !r.error) lines.push(`  nothing to ${r.direction}: no artifact is ${r.direction === 'update' ? 'outdated, in conflict or converged' : 'modified, in conflict or converged'}`);
   for (const a of r.artifacts) {
     const line = '  ' + describe(a, r.dryRun);
-    lines.push(a.status === 'conflict' || a.status === 'failed' ? c('red', line) : a.status === 'skipped' ? c('gray', line) : line);
+    lines.push(a.status === 'conflict' || a.status === 'failed' ? c('red', line) : a.status === 'merging' ? c('yellow', line) : a.status === 'skipped' ? c('gray', line) : line);
   }
   const conflicts = r.artifacts.filter((a) => a.status === 'conflict');
   if (conflicts.length) {
     lines.push('');
     lines.push(c('yellow', `Conflicts left unresolved${r.dryRun ? '' : ' (nothing was written for these artifacts)'}:`));
     for (const a of conflicts) for (const f of a.conflicts!) lines.push(`  ${f.targetPath}  (${f.reason}${f.binary ? ', binary' : ''})`);
-    lines.push('Resolve them with "SkillMeat: Merge…" in VS Code, or choose --strategy overwrite or fork for these artifacts.');
+    lines.push('Resolve them with "SkillMeat: Merge…" in VS Code, or here: add --markers to write the conflicts into the project copy (git-style) and finish with "skillmeat-sync resolve NAME", or --tool CMD to run a merge tool; or choose --strategy overwrite or fork for these artifacts.');
+  }
+  const merging = r.artifacts.filter((a) => a.status === 'merging');
+  if (merging.length) {
+    lines.push('');
+    lines.push(c('yellow', 'Conflict markers written into the project copy (the collection is unchanged):'));
+    for (const a of merging) for (const f of a.conflicts!) lines.push(`  ${f.projectPath}  (${f.reason}${f.binary ? ', binary: the project\'s version is kept; replace it with the version you want' : ''})`);
+    lines.push(`Edit them (remove every <<<<<<< ======= >>>>>>> block), then run "skillmeat-sync resolve NAME" for ${merging.map((a) => a.name).join(', ')}; "skillmeat-sync resolve NAME --abort" puts the project copy back as it was.`);
   }
   if (r.error) {
     lines.push('');
@@ -157,20 +169,70 @@ function directionalCommand(direction: SyncDirection) {
       }
       choose = chooser(ctx, direction, pio.ask ?? terminalAsk);
     }
+    const tool = flagString(ctx.args, 'tool');
+    const markers = ctx.args.flags.has('markers') || tool !== undefined;
+    if (markers && strategy !== 'merge') throw new UsageError(`--${tool !== undefined ? 'tool' : 'markers'} goes with --strategy merge`);
     const store = await VersionStore.open(storeDir(ctx));
     let result: SyncResult;
+    const toolLines: string[] = [];
+    let stillMerging = false;
     try {
       result = await runSync({
         project: ctx.project, direction, strategy, store, names: ctx.args.positionals, ...filters(ctx),
         collection: flagString(ctx.args, 'collection'), env: ctx.io.env, dryRun, deployFork: ctx.args.flags.has('deploy-fork'), ...(choose ? { choose } : {}),
+        ...(markers ? { markers: true } : {}),
       });
+      for (const a of result.artifacts.filter((x) => x.status === 'merging')) {
+        if (tool === undefined) { stillMerging = true; continue; }
+        const done = await withTool(ctx, store, tool, a);
+        toolLines.push(...done.lines);
+        if (done.resolved) a.status = 'synced'; else stillMerging = true;
+      }
     } finally { store.close(); }
     for (const w of result.warnings) ctx.io.err(`warning: ${w.message}`);
     if (ctx.json) ctx.io.out(JSON.stringify(toJson(result), null, 2));
-    else ctx.io.out(render(result, ctx.io));
+    else ctx.io.out([render(result, ctx.io), ...(toolLines.length ? ['', ...toolLines] : [])].join('\n'));
     if (result.status === 'failed') return 2;
-    return result.artifacts.some((a) => a.status === 'conflict') ? 1 : 0;
+    return result.artifacts.some((a) => a.status === 'conflict') || stillMerging ? 1 : 0;
   };
+}
+
+/** `--tool CMD` on one artifact just written with markers: runs the tool per file, then resolves when it can. */
+async function withTool(ctx: SyncOpsContext, store: VersionStore, tool: string, a: ArtifactSyncResult): Promise<{ resolved: boolean; lines: string[] }> {
+  const m = await findMergeInProgress(store, ctx.project, { name: a.name, type: a.type, root: a.root });
+  const lines: string[] = [];
+  const runs = await runMergeTool(tool, m, ctx.io.env);
+  for (const r of runs) lines.push(`merge tool: ${r.file}: ${r.exitCode === 0 ? 'exit 0' : `exit ${r.exitCode}`}`);
+  const binary = m.pending.conflicts.filter((c) => c.binary);
+  const left = markersLeft(m);
+  const failed = runs.filter((r) => r.exitCode !== 0);
+  if (failed.length || left.length || binary.length) {
+    const why = [
+      ...failed.map((r) => `the tool exited ${r.exitCode} on ${r.file}`),
+      ...left.map((l) => `${l.file} still has conflict markers (line${l.lines.length === 1 ? '' : 's'} ${l.lines.join(', ')})`),
+      ...binary.map((c) => `${c.projectPath} is binary (the tool is not run on it): keep or replace the project's version`),
+    ];
+    lines.push(`${a.type} ${a.name} is still merging: ${why.join('; ')}.`, `Finish it by hand, then run "skillmeat-sync resolve ${a.name}" (or "skillmeat-sync resolve ${a.name} --abort").`);
+    return { resolved: false, lines };
+  }
+  try {
+    const r = await resolveMergeInProgress({ project: ctx.project, store, merge: m });
+    if (r.status === 'failed') { lines.push(`${a.type} ${a.name} is still merging: ${r.error?.message ?? 'the merge could not be completed'}`); return { resolved: false, lines }; }
+    lines.push(`resolved    ${a.type} ${a.name} (${a.root}) with the merge tool: ${describeResolution(m, r)}`);
+    return { resolved: true, lines };
+  } catch (e) {
+    if (!(e instanceof SyncFailure)) throw e;
+    lines.push(`${a.type} ${a.name} is still merging: ${e.message}`);
+    return { resolved: false, lines };
+  }
+}
+
+function describeResolution(m: MergeInProgress, r: SyncResult): string {
+  const a = r.artifacts[0];
+  const wrote = a?.writes.map((w) => w.side) ?? [];
+  return m.pending.direction === 'update'
+    ? `the project keeps the resolution; the collection's version is the new baseline${wrote.length ? ` (written: ${wrote.join(', ')})` : ''}`
+    : `the resolution was written into the collection and is the new baseline`;
 }
 
 /** `update [NAME…] --strategy S [--dry-run]`: collection → project. */
@@ -200,4 +262,43 @@ export async function undo(ctx: SyncOpsContext): Promise<number> {
   if (ctx.json) ctx.io.out(JSON.stringify(u, null, 2));
   else ctx.io.out(renderUndo(u, ctx.io));
   return u.status === 'failed' ? 2 : u.status === 'refused' ? 1 : 0;
+}
+
+/** `resolve NAME [--type T] [--root R] [--abort]`: finishes (or abandons) a merge left with conflict markers. */
+export async function resolve(ctx: SyncOpsContext): Promise<number> {
+  const [name, ...extra] = ctx.args.positionals;
+  if (!name || extra.length) throw new UsageError('resolve takes exactly one NAME');
+  const abort = ctx.args.flags.has('abort');
+  const store = await VersionStore.open(storeDir(ctx));
+  try {
+    let m: MergeInProgress;
+    try { m = await findMergeInProgress(store, ctx.project, { name, ...filters(ctx) }); } catch (e) {
+      if (!(e instanceof SyncFailure)) throw e;
+      ctx.io.err(`error: ${e.message}`);
+      return 2;
+    }
+    const what = `${m.pending.artifact.type} ${m.pending.artifact.name} (${m.pending.artifact.root})`;
+    let r: SyncResult;
+    try {
+      r = abort ? await abortMergeInProgress({ project: ctx.project, store, merge: m }) : await resolveMergeInProgress({ project: ctx.project, store, merge: m });
+    } catch (e) {
+      if (!(e instanceof SyncFailure)) throw e;
+      if (ctx.json) ctx.io.out(JSON.stringify({ status: 'refused', code: e.code, message: e.message }, null, 2));
+      if (e.code === 'markers-left') {
+        ctx.io.err(`Not resolving ${what}: conflict markers remain in the project copy:`);
+        for (const l of e.message.split('\n')) ctx.io.err(`  ${l}`);
+        ctx.io.err(`Remove every <<<<<<< ======= >>>>>>> block, keeping the lines you want, then run "skillmeat-sync resolve ${name}" again (or "skillmeat-sync resolve ${name} --abort").`);
+      } else ctx.io.err(`Not resolving ${what}: ${e.message}`);
+      return 1;
+    }
+    for (const w of r.warnings) ctx.io.err(`warning: ${w.message}`);
+    if (r.status === 'failed') {
+      ctx.io.err(`error: ${r.error?.message ?? 'failed'}${(r.rollbackProblems ?? []).map((p) => `\n  could not restore: ${p}`).join('')}`);
+      return 2;
+    }
+    if (ctx.json) ctx.io.out(JSON.stringify({ ...(toJson(r) as object), status: abort ? 'aborted' : 'resolved' }, null, 2));
+    else if (abort) ctx.io.out(`Aborted the ${m.pending.direction} merge of ${what}: the project copy is back as it was before the conflict markers; nothing else changed.`);
+    else ctx.io.out(`Resolved ${what}: ${describeResolution(m, r)}. Undo with "skillmeat-sync undo".`);
+    return 0;
+  } finally { store.close(); }
 }

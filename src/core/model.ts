@@ -27,19 +27,20 @@ export function isSafeArtifactName(type: ArtifactType, name: string): boolean {
 
 /**
  * The drift states of SPEC §4, as written in JSON: the ten of its table, and `unreachable` for an artifact
- * whose collection could not be read (the check could not look, so it says so instead of guessing).
+ * whose collection could not be read (the check could not look, so it says so instead of guessing), and `merging` for
+ * a conflicting merge written into the project copy with conflict markers (`--markers`) and not yet resolved.
  */
 export type DriftState =
   | 'in-sync' | 'modified' | 'outdated' | 'conflict' | 'converged'
-  | 'added' | 'removed' | 'deleted' | 'untracked' | 'invalid' | 'unreachable';
+  | 'added' | 'removed' | 'deleted' | 'untracked' | 'invalid' | 'unreachable' | 'merging';
 
 /** Every state, in the order reports list them: what could not be checked first, then what needs attention. */
 export const DRIFT_STATES: readonly DriftState[] = [
-  'unreachable', 'conflict', 'modified', 'outdated', 'deleted', 'removed', 'invalid', 'converged', 'added', 'untracked', 'in-sync',
+  'unreachable', 'merging', 'conflict', 'modified', 'outdated', 'deleted', 'removed', 'invalid', 'converged', 'added', 'untracked', 'in-sync',
 ];
 
 /** States that count as divergence for exit codes, badges and the status bar. */
-export const DIVERGED_STATES: ReadonlySet<DriftState> = new Set(['modified', 'outdated', 'conflict', 'removed', 'deleted', 'invalid']);
+export const DIVERGED_STATES: ReadonlySet<DriftState> = new Set(['modified', 'outdated', 'conflict', 'merging', 'removed', 'deleted', 'invalid']);
 /** States `check --strict` also counts. */
 export const STRICT_EXTRA_STATES: ReadonlySet<DriftState> = new Set(['added', 'untracked', 'converged']);
 

@@ -3,18 +3,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactDrift, type ArtifactType, type CheckWarning, type DriftReport,
+  DEFAULT_ROOT, PROFILE_ROOTS, artifactKey, type ArtifactDrift, type ArtifactType, type CheckWarning, type DriftReport,
   type DriftState, type FileChange, type UnmanagedRecord,
 } from '../model';
 import { readRecords, parseRecords, salvageRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
 import { ArtifactHasher, type ArtifactHash } from './hashing';
 import { discoverArtifacts, artifactPath, type FoundArtifact } from './discovery';
 import { collectionResolver, type CollectionResolver } from '../store/skillmeatHome';
+import { pendingMerges, type MetaReader } from '../store/pendingMerges';
 
 /** What the version store can tell a check about a baseline (optional: a check works without it). */
 export interface BaselineLookup {
   /** Per-file normalised hashes of a stored baseline, by our tree hash or SkillMeat content hash. */
   baselineFiles(ref: { treeHash?: string; contentHash?: string }): { tree: string; files: { rel: string; norm: string }[] } | undefined;
+  /** The store's meta table: where merges left in progress with conflict markers are remembered (`merging`). */
+  getMeta?(key: string): string | undefined;
 }
 
 export interface CheckOptions {
@@ -42,6 +45,7 @@ export const RECOMMENDATIONS: Record<DriftState, string> = {
   untracked: 'add to the collection',
   invalid: 'fix the record',
   unreachable: 'make the collection reachable (mount or create it), or choose another one',
+  merging: 'remove the conflict markers from the project copy, then resolve (or resolve --abort)',
 };
 
 interface Side { exists: boolean; hash?: ArtifactHash }
@@ -90,6 +94,7 @@ export function baselineHashOf(rv: Pick<RecordView, 'treeHash' | 'contentHash'>,
 export function checkDrift(opts: CheckOptions): DriftReport {
   const started = Date.now();
   const project = path.resolve(opts.project);
+  const merging = opts.store?.getMeta ? pendingMerges(opts.store as MetaReader, project) : {};
   const hasher = opts.hasher ?? new ArtifactHasher();
   const resolver: CollectionResolver = collectionResolver({ env: opts.env, home: opts.home, collection: opts.collection });
   const roots = opts.roots ?? PROFILE_ROOTS;
@@ -252,6 +257,14 @@ export function checkDrift(opts: CheckOptions): DriftReport {
         else if (pB && !cB) state = 'outdated';
         else state = cP ? 'converged' : 'conflict';
       }
+      const inProgress = state !== 'unreachable' ? merging[artifactKey(root, type, rv.name)] : undefined;
+      if (inProgress) {
+        // A merge written with conflict markers (`--markers`) and not resolved yet: whatever the hashes say, the
+        // project copy is a merge in progress, and only `resolve` (or `resolve --abort`) moves it on.
+        state = 'merging';
+        const n = inProgress.files.length;
+        detail = `${inProgress.direction} merge in progress since ${inProgress.at}: ${n} conflicting file${n === 1 ? '' : 's'} (${inProgress.files.map((f) => f || path.basename(rv.relPath)).join(', ')}) with conflict markers in the project copy`;
+      }
       let files: FileChange[] | undefined;
       if (state === 'outdated' && c.hash?.kind === 'dir') {
         // Nothing changed locally: show what the collection changed since the baseline.
@@ -264,7 +277,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
         type, name: rv.name, root, state,
         collectionHash: c.hash?.tree ?? null, projectHash: p.hash?.tree ?? null,
         baselineHash: baselineTree ?? rv.contentHash ?? null,
-        recommendation: baselineUnknown ? 'two-way merge (the baseline is unknown)' : RECOMMENDATIONS[state],
+        recommendation: baselineUnknown && state !== 'merging' ? 'two-way merge (the baseline is unknown)' : RECOMMENDATIONS[state],
         relPath: rv.relPath, projectPath: projectAbs,
         collectionPath: coll.reachable ? (collAbs ?? artifactPath(coll.path, type, rv.name).absPath) : null,
         collectionName: coll.name, deployedAt: rv.deployedAt, recordContentHash: rv.contentHash,

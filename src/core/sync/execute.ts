@@ -19,6 +19,7 @@ import { readContent, hashContent, mergeExtras, sortFiles, hasConflictMarkers, t
 import {
   SyncTransaction, addPendingJournal, dropPendingJournal, pendingJournals, setLastJournal, recordText, type PathChange, type SyncJournal, type SharedFileChange, type Side,
 } from './transaction';
+import { planMarkers, rememberMarkers } from './markers';
 import { ELIGIBLE, addWrite, fileOf, findView, makeCtx, planArtifact, skipReason } from './plan';
 import {
   SyncFailure, type RecordOp, type ArtifactPlan, type ArtifactRef, type ArtifactSyncResult, type Ctx, type PendingMerge, type SyncFaults, type SyncOptions, type SyncProgress, type SyncResult,
@@ -56,7 +57,10 @@ function plannedJournal(meta: JournalMeta, plans: ArtifactPlan[]): SyncJournal {
 }
 
 type JournalMeta = Omit<SyncJournal, 'version' | 'paths' | 'shared' | 'status'>;
-type ExecMeta = Pick<SyncJournal, 'project' | 'operation' | 'strategy'>;
+type ExecMeta = Pick<SyncJournal, 'project' | 'operation' | 'strategy'> & {
+  /** Called inside the store transaction that commits the journal (the meta a finished operation leaves, e.g. a merge in progress). */
+  onCommit?: (store: VersionStore, journalId: string) => void;
+};
 
 /**
  * The `content_hash` a record gets: SkillMeat's hash of the copy that now holds the baseline — the project's,
@@ -79,7 +83,7 @@ function collectionDirOf(r: RecordOp): string {
 }
 
 /** Stores versions, writes every plan, journals; on any failure puts everything back. */
-async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise<{ journalId?: string; error?: { code: string; message: string }; rollbackProblems?: string[]; failedAt?: number }> {
+export async function execute(ctx: Ctx, plans: ArtifactPlan[], { onCommit, ...meta }: ExecMeta): Promise<{ journalId?: string; error?: { code: string; message: string }; rollbackProblems?: string[]; failedAt?: number }> {
   const active = plans.filter((p) => p.writes.length || p.records.length || p.locks.length);
   if (active.length === 0) return {};
   const at = ctx.at.toISOString();
@@ -152,6 +156,7 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
     await ctx.store.transact((s) => {
       setLastJournal(s, ctx.project, journal);
       dropPendingJournal(s, ctx.project, id);
+      onCommit?.(s, id);
     });
   } catch (e) {
     const rollbackProblems = await txn.rollback();
@@ -175,7 +180,7 @@ async function execute(ctx: Ctx, plans: ArtifactPlan[], meta: ExecMeta): Promise
   return { journalId: id };
 }
 
-function finish(ctx: Ctx, base: Omit<SyncResult, 'status' | 'warnings' | 'journalId' | 'artifacts'>, plans: ArtifactPlan[], exec: Awaited<ReturnType<typeof execute>>): SyncResult {
+export function finish(ctx: Ctx, base: Omit<SyncResult, 'status' | 'warnings' | 'journalId' | 'artifacts'>, plans: ArtifactPlan[], exec: Awaited<ReturnType<typeof execute>>): SyncResult {
   const artifacts = plans.map((p) => p.result);
   if (exec.error) {
     for (const [i, p] of plans.filter((x) => x.writes.length || x.records.length || x.locks.length).entries()) {
@@ -185,10 +190,10 @@ function finish(ctx: Ctx, base: Omit<SyncResult, 'status' | 'warnings' | 'journa
     return { ...base, artifacts, status: 'failed', warnings: ctx.warnings, error: exec.error, rollbackProblems: exec.rollbackProblems };
   }
   for (const p of plans) {
-    if (p.result.conflicts?.length) p.result.status = 'conflict';
+    if (p.result.conflicts?.length) p.result.status = p.result.markers ? 'merging' : 'conflict';
     else if (p.writes.length || p.records.length || p.locks.length) p.result.status = 'synced';
   }
-  const status: SyncResult['status'] = artifacts.some((r) => r.status === 'conflict') ? 'conflict' : artifacts.some((r) => r.status === 'synced') ? 'success' : 'no-changes';
+  const status: SyncResult['status'] = artifacts.some((r) => r.status === 'conflict' || r.status === 'merging') ? 'conflict' : artifacts.some((r) => r.status === 'synced') ? 'success' : 'no-changes';
   return { ...base, artifacts, status, warnings: ctx.warnings, ...(exec.journalId ? { journalId: exec.journalId } : {}) };
 }
 
@@ -235,7 +240,9 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
       }
       continue;
     }
-    plans.push(await planArtifact(ctx, o, resolver, a));
+    const plan = await planArtifact(ctx, o, resolver, a);
+    if (o.markers && !ctx.dryRun && plan.result.pendingMerge) planMarkers(ctx, plan);
+    plans.push(plan);
   }
   if (ctx.dryRun) {
     for (const p of plans) {
@@ -244,7 +251,11 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     }
     return { ...base, artifacts: plans.map((p) => p.result), status: 'dry-run', warnings: ctx.warnings };
   }
-  const exec = await execute(ctx, plans, { project: ctx.project, operation: o.direction, strategy: o.strategy });
+  const withMarkers = plans.filter((p) => p.result.markers);
+  const exec = await execute(ctx, plans, {
+    project: ctx.project, operation: o.direction, strategy: o.strategy,
+    ...(withMarkers.length ? { onCommit: (s, journalId) => { for (const p of withMarkers) rememberMarkers(s, ctx, p, journalId); } } : {}),
+  });
   return finish(ctx, base, plans, exec);
 }
 
@@ -263,6 +274,8 @@ export interface CompleteMergeOptions {
   lock?: LockOptions;
   faults?: SyncFaults;
   onProgress?: (p: SyncProgress) => void;
+  /** Called inside the store transaction that commits the merge (see `resolve`: forgets the merge in progress). */
+  onCommit?: (store: VersionStore) => void;
 }
 
 /**
@@ -331,6 +344,6 @@ export async function completeMerge(o: CompleteMergeOptions): Promise<SyncResult
   result.recordChanges.push({ recordsFile: path.join(rootDir, RECORDS_FILE), name: ref.name, change: 'update' });
   result.baseline = baseline;
   if (plan.writes.length === 0) plan.stores.push({ artifactKey: key, content, origin: 'sync', note: 'merge accepted' });
-  const exec = await execute(ctx, [plan], { project: ctx.project, operation: 'complete-merge', strategy: 'merge' });
+  const exec = await execute(ctx, [plan], { project: ctx.project, operation: 'complete-merge', strategy: 'merge', ...(o.onCommit ? { onCommit: (s) => o.onCommit!(s) } : {}) });
   return finish(ctx, { project: ctx.project, direction: 'complete-merge', strategy: 'merge', dryRun: false, unknownNames: [] }, [plan], exec);
 }

@@ -14,3 +14,5 @@ export { hasConflictMarkers } from './content';
 export * from './types';
 export { runSync, completeMerge, type CompleteMergeOptions } from './execute';
 export { undoLastSync, type UndoOptions, type UndoResult } from './undo';
+export { mergesInProgress, findMergeInProgress, markersLeft, resolveMergeInProgress, abortMergeInProgress, type MergeInProgress, type ResolveOptions } from './resolve';
+export { markerLines } from './markers';

@@ -61,7 +61,7 @@ export interface SyncJournal {
   version: 1;
   id: string;
   project: string;
-  operation: 'update' | 'pull' | 'complete-merge' | 'undo' | 'deploy' | 'undeploy';
+  operation: 'update' | 'pull' | 'complete-merge' | 'abort-merge' | 'undo' | 'deploy' | 'undeploy';
   strategy?: string;
   at: string;
   /** `pending` while the sync runs (a crash leaves it for undo to finish), `committed` after. */

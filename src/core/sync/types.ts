@@ -90,8 +90,11 @@ export interface ArtifactSyncResult extends ArtifactRef {
   /** Drift state before the sync. */
   state: DriftState;
   action: SyncAction;
-  /** `planned`: dry run. `conflict`: nothing written, see `conflicts` / `pendingMerge`. */
-  status: 'synced' | 'conflict' | 'skipped' | 'planned' | 'failed';
+  /**
+   * `planned`: dry run. `conflict`: nothing written, see `conflicts` / `pendingMerge`. `merging`: the merge was
+   * written into the project copy with conflict markers (`markers`); `resolve` finishes it.
+   */
+  status: 'synced' | 'conflict' | 'merging' | 'skipped' | 'planned' | 'failed';
   choice?: PromptChoice;
   writes: PlannedWrite[];
   /** Deployment records that change: the artifact's own (`update`) or a fork's (`add`). */
@@ -106,6 +109,8 @@ export interface ArtifactSyncResult extends ArtifactRef {
   reason?: string;
   conflicts?: ConflictFile[];
   pendingMerge?: PendingMerge;
+  /** `--markers`: the project copy written with conflict markers, and what it held before (tree hashes). */
+  markers?: { beforeTree: string; markersTree: string };
   /** The new deployed baseline. */
   baseline?: ContentHashes;
 }
@@ -139,7 +144,7 @@ export interface SyncProgress {
 
 /** Why a sync or a merge completion stopped; nothing it started is left half done. */
 export class SyncFailure extends Error {
-  constructor(readonly code: 'changed-during-sync' | 'record-missing' | 'fork-taken' | 'unresolved' | 'markers-left' | 'stale-merge' | 'bad-resolution' | 'sync-running' | 'version-missing', message: string) {
+  constructor(readonly code: 'changed-during-sync' | 'record-missing' | 'fork-taken' | 'unresolved' | 'markers-left' | 'stale-merge' | 'bad-resolution' | 'sync-running' | 'version-missing' | 'not-merging', message: string) {
     super(message);
   }
 }
@@ -176,6 +181,11 @@ export interface SyncOptions {
    * baseline becomes the version just integrated, so the other side's edits stay visible as drift.
    */
   bothSides?: boolean;
+  /**
+   * Merge only: an artifact whose merge conflicts is written into the project copy (never the collection) with
+   * git-style conflict markers and remembered as a merge in progress (drift state `merging`) until `resolve`.
+   */
+  markers?: boolean;
   /** Called as the sync moves on, for a progress indicator. */
   onProgress?: (p: SyncProgress) => void;
   hasher?: ArtifactHasher;

@@ -12,6 +12,7 @@ import {
   SyncTransaction, addPendingJournal, dropPendingJournal, lastJournal, pendingJournals, setLastJournal, snapshotShared, type PathChange, type Side, type SyncJournal,
 } from './transaction';
 import { makeCtx } from './plan';
+import { dropPendingMerges } from '../store/pendingMerges';
 import type { ArtifactRef } from './types';
 
 export interface UndoOptions {
@@ -124,6 +125,8 @@ export async function undoJournal(o: UndoOptions, j: SyncJournal): Promise<UndoR
       if (j.status === 'pending') dropPendingJournal(s, ctx.project, j.id);
       else setLastJournal(s, ctx.project, undefined);
       dropPendingJournal(s, ctx.project, self.id);
+      // A sync that wrote conflict markers (`--markers`) is undone with its merge in progress.
+      dropPendingMerges(s, ctx.project, { journalId: j.id });
     });
   } catch (e) {
     const problems = await txn.rollback();

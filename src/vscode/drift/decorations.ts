@@ -7,6 +7,7 @@ import { DECORATION_SCHEME } from '../platform/ids';
 // Tooltips are thunks, each a literal vscode.l10n.t call: a string extractor finds them, and they are
 // translated when shown (after VS Code has loaded the bundle), not when the module loads.
 const DECORATIONS: Partial<Record<DriftState, { badge: string; color: string; tooltip: () => string }>> = {
+  merging: { badge: '<>', color: 'skillmeatSync.conflictForeground', tooltip: () => vscode.l10n.t('Merge in progress: conflict markers in the project copy') },
   conflict: { badge: 'C', color: 'skillmeatSync.conflictForeground', tooltip: () => vscode.l10n.t('Conflict') },
   modified: { badge: 'M', color: 'skillmeatSync.modifiedForeground', tooltip: () => vscode.l10n.t('Modified locally') },
   outdated: { badge: 'O', color: 'skillmeatSync.outdatedForeground', tooltip: () => vscode.l10n.t('Outdated') },

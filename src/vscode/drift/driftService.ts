@@ -189,6 +189,8 @@ export class DriftService implements vscode.Disposable {
       if (problem) this.log.warn(problem);
       this.store ??= store;
     }
+    // Merges in progress (`--markers`) are started and finished by the CLI: read what another process wrote.
+    try { await this.store?.reload(); } catch (e) { this.log.warn(`the version store could not be re-read: ${(e as Error).message}`); }
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       if (folder.uri.scheme !== 'file') continue;
       const settings = folderSettings(folder);

@@ -11,6 +11,7 @@ import { localDateTime } from '../platform/dates';
 /** The drift tree's group heading of a state: "Conflicts", "Available in collection"… */
 export function groupLabel(state: DriftState): string {
   switch (state) {
+    case 'merging': return vscode.l10n.t('Merging');
     case 'conflict': return vscode.l10n.t('Conflicts');
     case 'modified': return vscode.l10n.t('Modified');
     case 'outdated': return vscode.l10n.t('Outdated');
@@ -28,6 +29,7 @@ export function groupLabel(state: DriftState): string {
 /** The short description after an artifact's name: what the state means ("edited locally"). */
 function stateDescription(state: DriftState): string {
   switch (state) {
+    case 'merging': return vscode.l10n.t('merge in progress: conflict markers in the project copy');
     case 'conflict': return vscode.l10n.t('changed on both sides');
     case 'modified': return vscode.l10n.t('edited locally');
     case 'outdated': return vscode.l10n.t('collection has a newer version');
@@ -45,6 +47,7 @@ function stateDescription(state: DriftState): string {
 /** The state's name in the tooltip. */
 function stateName(state: DriftState): string {
   switch (state) {
+    case 'merging': return vscode.l10n.t('merging');
     case 'conflict': return vscode.l10n.t('conflict');
     case 'modified': return vscode.l10n.t('modified');
     case 'outdated': return vscode.l10n.t('outdated');
@@ -64,8 +67,9 @@ function stateName(state: DriftState): string {
  * in English for the CLI and the JSON report; the tree renders its own from the state.
  */
 export function recommendationText(a: Pick<ArtifactDrift, 'state' | 'baselineUnknown'>): string {
-  if (a.baselineUnknown) return vscode.l10n.t('two-way merge (the baseline is unknown)');
+  if (a.baselineUnknown && a.state !== 'merging') return vscode.l10n.t('two-way merge (the baseline is unknown)');
   switch (a.state) {
+    case 'merging': return vscode.l10n.t('remove the conflict markers from the project copy, then run "skillmeat-sync resolve NAME" (or "skillmeat-sync resolve NAME --abort")');
     case 'conflict': return vscode.l10n.t('three-way merge');
     case 'modified': return vscode.l10n.t('pull into the collection, or keep the local version');
     case 'outdated': return vscode.l10n.t('update the project from the collection');
@@ -115,7 +119,7 @@ export function clickCommand(a: Pick<ArtifactDrift, 'state' | 'type' | 'projectP
     case 'outdated': return { command: COMMANDS.openDiffWithCollection, title: vscode.l10n.t('Open Diff'), arguments: [node] };
     case 'added': case 'deleted': return { command: COMMANDS.openCollectionCopy, title: vscode.l10n.t('Open Collection Version'), arguments: [node] };
     case 'invalid': return { command: COMMANDS.openRecordsFile, title: vscode.l10n.t('Open Deployment Record'), arguments: [node] };
-    case 'untracked': case 'in-sync': {
+    case 'untracked': case 'in-sync': case 'merging': {
       const file = a.type === 'skill' ? path.join(a.projectPath, 'SKILL.md') : a.projectPath;
       return { command: 'vscode.open', title: vscode.l10n.t('Open'), arguments: [vscode.Uri.file(file)] };
     }
@@ -206,7 +210,8 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     item.id = artifactNodeId(node.folder, a);
     const desc = [a.type, a.root !== '.claude' ? a.root : '', multiRoot ? node.folder.folder.name : '', stateDescription(a.state)].filter(Boolean);
     item.description = desc.join(' · ');
-    item.iconPath = new vscode.ThemeIcon(TYPE_ICONS[a.type]);
+    // A merge in progress shows the merge icon: the row needs the user's hand in the project copy.
+    item.iconPath = new vscode.ThemeIcon(a.state === 'merging' ? 'git-merge' : TYPE_ICONS[a.type]);
     item.contextValue = artifactContextValue(a);
     item.resourceUri = vscode.Uri.from({ scheme: DECORATION_SCHEME, path: `/${a.state}/${a.root}/${a.relPath}` });
     const tip = new vscode.MarkdownString(undefined, true);

@@ -11,6 +11,7 @@ import { COMMANDS } from '../platform/ids';
 /** "3 modified" — one literal per state so each can be translated (and put in its own word order). */
 function stateCount(state: DriftState, n: number): string {
   switch (state) {
+    case 'merging': return vscode.l10n.t('{0} merging', n);
     case 'conflict': return vscode.l10n.t('{0} conflict', n);
     case 'modified': return vscode.l10n.t('{0} modified', n);
     case 'outdated': return vscode.l10n.t('{0} outdated', n);
@@ -26,7 +27,7 @@ function stateCount(state: DriftState, n: number): string {
 }
 
 /** The tooltip lists what could not be checked, then what needs attention, then the rest. */
-const DETAIL_ORDER: readonly DriftState[] = ['unreachable', 'conflict', 'modified', 'outdated', 'deleted', 'removed', 'invalid', 'converged', 'added', 'untracked', 'in-sync'];
+const DETAIL_ORDER: readonly DriftState[] = ['unreachable', 'merging', 'conflict', 'modified', 'outdated', 'deleted', 'removed', 'invalid', 'converged', 'added', 'untracked', 'in-sync'];
 
 const list = (s: SyncStatus, states: readonly DriftState[]): string =>
   states.filter((state) => s.counts[state] > 0).map((state) => stateCount(state, s.counts[state])).join(', ');

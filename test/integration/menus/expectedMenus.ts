@@ -13,6 +13,8 @@ export const REVEAL = ['Reveal in Explorer', 'Copy Path'];
 export const EXPECTED_MENUS: Record<DriftState, { menu: string[]; inline: string[] }> = {
   unreachable: { menu: [DIFF, HISTORY, 'Undeploy…', ...REVEAL], inline: [DIFF, HISTORY] },
   conflict: { menu: [DIFF, DIFF_C, HISTORY, 'Undeploy…', 'Update from Collection…', 'Pull into Collection…', 'Merge…', 'Fork…', ...REVEAL], inline: [DIFF, 'Merge…', HISTORY] },
+  // A merge in progress (`--markers`) is finished from a terminal (`resolve`): the row offers what shows it, no sync.
+  merging: { menu: [DIFF, DIFF_C, HISTORY, ...REVEAL], inline: [DIFF, HISTORY] },
   modified: { menu: [DIFF, DIFF_C, HISTORY, 'Undeploy…', 'Pull into Collection…', 'Merge…', 'Fork…', ...REVEAL], inline: [DIFF, 'Pull into Collection…', HISTORY] },
   outdated: { menu: [DIFF_C, HISTORY, 'Undeploy…', 'Update from Collection…', 'Merge…', 'Fork…', ...REVEAL], inline: [DIFF_C, 'Update from Collection…', HISTORY] },
   deleted: { menu: [OPEN_C, HISTORY, 'Deploy…', 'Undeploy…'], inline: ['Deploy…', HISTORY] },

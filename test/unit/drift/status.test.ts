@@ -22,7 +22,12 @@ describe('status bar state', () => {
     assert.equal(s.state, 'drifted');
     assert.equal(s.diverged, 3);
     assert.equal(s.severity, 'warning');
-    assert.deepEqual(s.counts, { unreachable: 0, conflict: 0, modified: 1, outdated: 1, deleted: 1, removed: 0, converged: 0, added: 0, untracked: 0, invalid: 0, 'in-sync': 1 });
+    assert.deepEqual(s.counts, { unreachable: 0, merging: 0, conflict: 0, modified: 1, outdated: 1, deleted: 1, removed: 0, converged: 0, added: 0, untracked: 0, invalid: 0, 'in-sync': 1 });
+  });
+
+  it('counts a merge in progress (merging) as drift', () => {
+    const s = syncStatus({ reports: [report(['merging', 'in-sync'])] });
+    assert.deepEqual([s.state, s.counts.merging, s.diverged], ['drifted', 1, 1]);
   });
 
   it('puts conflicts first, keeping the total of drifted artifacts', () => {
