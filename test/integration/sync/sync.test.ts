@@ -261,4 +261,29 @@ describe('Sync', () => {
     assert.equal(read(inProject('skills', 'release-notes', 'SKILL.md')), releaseNotesBefore);
     await waitForState(api, 'release-notes', 'outdated');
   });
+
+  it('Update from Collection with Merge writes the project only: the collection is untouched and local edits stay modified', async () => {
+    // sql-explain is modified (the Prompt test skipped it); the collection now changes another line: a clean merge.
+    assert.equal(stateOf(api, 'sql-explain'), 'modified');
+    const collFile = inCollection('skills', 'sql-explain', 'SKILL.md');
+    fs.writeFileSync(collFile, read(collFile).replace(/^(# .*)$/m, '$1\n\nCollection: explain the plan step by step.'));
+    await api.refresh();
+    await waitForState(api, 'sql-explain', 'conflict');
+    const collBefore = snapshot([collFile, inCollection('collection.lock')]);
+    const n = node(api, 'sql-explain');
+    const run = vscode.commands.executeCommand<SyncResult[]>('skillmeatSync.update', n, [n]);
+    await waitForDom(QUICK_ROWS, (t) => t.some((x) => x.includes('Merge')));
+    await waitForDom(QUICK_ROWS, (t) => t.some((x) => x.includes('written into the project only')));
+    await typeText('Merge');
+    await waitForDom(QUICK_ROWS, (t) => t.length === 1);
+    await pressKey('Enter');
+    const results = await run;
+    assert.equal(results?.[0]?.status, 'success', JSON.stringify(results?.[0]?.error));
+    assert.deepEqual(results[0].artifacts[0].writes.map((w) => w.side), ['project']);
+    const merged = read(inProject('skills', 'sql-explain', 'SKILL.md'));
+    assert.match(merged, /Collection: explain the plan step by step\./);
+    assert.match(merged, /Also check missing indexes\./);
+    assert.deepEqual(snapshot(Object.keys(collBefore)), collBefore, 'the shared collection was not written');
+    await waitForState(api, 'sql-explain', 'modified');
+  });
 });
