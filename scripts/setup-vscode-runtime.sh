@@ -13,6 +13,7 @@ need=()
 command -v chromium >/dev/null || need+=(chromium)
 [ -e /usr/include/gssapi/gssapi.h ] || need+=(libkrb5-dev)   # headers for code-server's native 'kerberos' module
 command -v sqlite3 >/dev/null || need+=(sqlite3)              # the generator tests create WAL databases with the real sqlite3
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import cryptography.fernet" 2>/dev/null || need+=(python3-cryptography)   # Fernet interoperability test: Python reads our tokens
 command -v python3 >/dev/null || need+=(python3)              # the example generator is bash + python3
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-vscode-runtime: installing Debian packages: ${need[*]}" >&2
