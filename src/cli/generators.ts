@@ -14,6 +14,10 @@ import type {
 } from '../core/generators';
 import type { CliIO } from './output';
 import { skillmeatHome } from '../core/store/skillmeatHome';
+import { writeFileAtomic } from '../core/store/fsutil';
+import { generateKey } from '../core/privacy/fernet';
+import { KEY_ENV, KeyError, newKdfParams, resolveKey, type KdfParams } from '../core/privacy/keys';
+import { BackupError, IMPORT_STRATEGIES, decodeBackup, encodeBackup, planImport, readBackupHeader, type ImportStrategy } from '../core/privacy/backup';
 import { UsageError, flagList, flagString, resolveCommand, usageHint, type CommandGroup, type OptionTable, type ParsedArgs } from './args';
 
 export type { CliIO };
@@ -84,7 +88,7 @@ function defaultShim(): ShimCommand {
 /** Reports an error of a `group` command (exit 2); a usage error gets the command's synopsis and a pointer to its --help. */
 function reportError(e: unknown, io: CliIO, json: boolean, group: CommandGroup<GeneratorHandler>, command: string | undefined): number {
   const usage = e instanceof UsageError;
-  const message = e instanceof StateError || usage ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+  const message = e instanceof StateError || e instanceof KeyError || e instanceof BackupError || usage ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
   io.err(`skillmeat-sync: ${message}`);
   if (usage && !json) io.err(usageHint(group, command));
   if (json) io.out(JSON.stringify({ error: message }));
@@ -347,6 +351,85 @@ const stateDelete: GeneratorHandler = (args, io) => withState(args, io, 'delete'
   return EXIT.ok;
 });
 
+// ---- encrypted backups of the state (SPEC §8): state export / state import ----
+
+async function keyPrompt(io: CliIO): Promise<((q: string) => Promise<string>) | undefined> {
+  if (!io.isTTY || !process.stdin.isTTY) return undefined;
+  return (question) => new Promise((resolve) => {
+    // The passphrase is not echoed: raw mode, read up to Enter.
+    process.stderr.write(question);
+    const stdin = process.stdin;
+    let typed = '';
+    stdin.setRawMode(true);
+    stdin.resume();
+    const onData = (b: Buffer) => {
+      for (const ch of b.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') { stdin.setRawMode(false); stdin.pause(); stdin.off('data', onData); process.stderr.write('\n'); resolve(typed); return; }
+        if (ch === '\u0003') process.exit(130);
+        if (ch === '\u007f') typed = typed.slice(0, -1); else typed += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+const stateExport: GeneratorHandler = async (args, io) => {
+  if (args.positionals.length !== 1) throw new UsageError('state export takes FILE (the backup to write)');
+  const file = path.resolve(io.cwd, args.positionals[0]);
+  if (fs.existsSync(file)) throw new UsageError(`${file} exists; choose another FILE (a backup is never overwritten)`);
+  const project = projectOf(args, io);
+  const state = await openStateSource(stateConfigOf(args, io, project));
+  const entries = state.list(['*']);
+  const keyFile = flagString(args, 'key-file');
+  const newKey = flagString(args, 'new-key');
+  let key: string;
+  let kdf: KdfParams | undefined;
+  if (newKey) {
+    const out = path.resolve(io.cwd, newKey);
+    key = generateKey();
+    fs.writeFileSync(out, `${key}\n`, { flag: 'wx', mode: 0o600 });
+    io.err(`a new key was written to ${out} (readable by you only); keep it safe: the backup cannot be read without it`);
+  } else if (keyFile || io.env[KEY_ENV]) {
+    key = await resolveKey({ keyFile: keyFile && path.resolve(io.cwd, keyFile), env: io.env }, undefined);
+  } else {
+    kdf = newKdfParams();
+    key = await resolveKey({ env: io.env, prompt: await keyPrompt(io) }, kdf);
+  }
+  writeFileAtomic(file, encodeBackup(entries, key, { kdf }), {}, 0o600);
+  if (args.flags.has('json')) io.out(JSON.stringify({ file, entries: entries.length, passphrase: !!kdf }));
+  else io.out(`exported ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} of ${state.path} to ${file} (encrypted with ${kdf ? 'a passphrase' : 'a key'})`);
+  return EXIT.ok;
+};
+
+const stateImport: GeneratorHandler = async (args, io) => {
+  if (args.positionals.length !== 1) throw new UsageError('state import takes FILE (a backup written by state export)');
+  const file = path.resolve(io.cwd, args.positionals[0]);
+  const strategy = (flagString(args, 'strategy') ?? 'timestamp') as ImportStrategy;
+  if (!IMPORT_STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be one of ${IMPORT_STRATEGIES.join(', ')}, not "${strategy}"`);
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new BackupError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`); }
+  const header = readBackupHeader(text, file);
+  const keyFile = flagString(args, 'key-file');
+  const key = await resolveKey({ keyFile: keyFile && path.resolve(io.cwd, keyFile), env: io.env, prompt: await keyPrompt(io) }, header.kdf);
+  const { entries } = decodeBackup(text, file, key);
+  const project = projectOf(args, io);
+  const state = await openStateSource(stateConfigOf(args, io, project));
+  const steps = planImport(state.list(['*']), entries, strategy);
+  const dryRun = args.flags.has('dry-run');
+  const conflicts = steps.filter((x) => x.action === 'conflict');
+  const writes = steps.filter((x) => x.value !== undefined && (x.action === 'new' || x.action === 'take-backup' || x.action === 'merged'));
+  if (!dryRun && writes.length) {
+    writable(state).setMany(writes.map((x) => ({ key: x.key, value: x.value!, ...(x.action !== 'merged' && x.backup ? { updatedAt: x.backup.updatedAt } : {}) })));
+  }
+  if (args.flags.has('json')) {
+    io.out(JSON.stringify({ file, strategy, dryRun, steps: steps.map((x) => ({ key: x.key, action: x.action, reason: x.reason, ...(x.conflicts ? { conflicts: x.conflicts } : {}) })) }, null, 2));
+  } else {
+    for (const x of steps) io.out(`${(dryRun && x.value !== undefined ? `would ${x.action}` : x.action).padEnd(18)} ${x.key}: ${x.reason}`);
+    io.out(`${dryRun ? 'Dry run, nothing written: ' : ''}${writes.length} ${dryRun ? 'would be ' : ''}written, ${steps.filter((x) => x.action === 'same').length} same, ${steps.filter((x) => x.action === 'kept-local').length} kept, ${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}${conflicts.length ? ` (left as they are here; choose with "state set KEY VALUE", or import again with another --strategy)` : ''}.`);
+  }
+  return conflicts.length ? EXIT.failed : EXIT.ok;
+};
+
 /** Options of every `sync` and `state` command. */
 const STATE_DB_OPTIONS: OptionTable = {
   project: { type: 'string', value: 'DIR', help: 'the workspace folder (default: current directory)' },
@@ -434,6 +517,23 @@ export const STATE_GROUP: CommandGroup<GeneratorHandler> = {
     get: { synopsis: 'KEY', summary: 'the value of KEY (exit 3 when missing)', run: stateGet },
     set: { synopsis: 'KEY VALUE', summary: "store a value (the product's own store only)", run: stateSet },
     delete: { synopsis: 'KEY', summary: 'remove a key (exit 3 when missing)', run: stateDelete },
+    export: {
+      synopsis: 'FILE [--key-file F | --new-key F]', summary: 'write an encrypted backup of every entry', run: stateExport,
+      options: {
+        'key-file': { type: 'string', value: 'F', help: 'encrypt with the key in F (private to you: mode 600); else SKILLMEAT_SYNC_KEY, else a passphrase' },
+        'new-key': { type: 'string', value: 'F', help: 'make a new random key, write it to F (mode 600), and encrypt with it' },
+      },
+      details: 'Without a key, a passphrase is asked on the terminal (or read from SKILLMEAT_SYNC_PASSPHRASE) and stretched with scrypt; its salt and parameters go in the backup, never the key. The backup is a Fernet token (Python\'s cryptography.Fernet reads it with the same key).',
+    },
+    import: {
+      synopsis: 'FILE [--strategy S] [--dry-run] [--key-file F]', summary: 'import a backup into a store that may have changed since', run: stateImport,
+      options: {
+        strategy: { type: 'string', value: 'S', help: 'timestamp (default: newer wins), priority (higher "priority" field wins), merge (JSON objects merged key by key), user-choice' },
+        'dry-run': { type: 'boolean', help: 'print the plan; write nothing' },
+        'key-file': { type: 'string', value: 'F', help: 'the key the backup was made with (else SKILLMEAT_SYNC_KEY, else its passphrase)' },
+      },
+      details: 'Per key: new (only in the backup: added), same, kept (only here, or this side won), take-backup, merged, conflict. An import never deletes. Conflicts (user-choice, equal priorities, scalar differences of merge) are left as they are here and listed; exit 1. A wrong key, a changed file or a damaged one is refused before anything is written (exit 2).',
+    },
   },
 };
 

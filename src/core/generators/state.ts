@@ -29,6 +29,8 @@ export interface WritableStateSource extends StateSource {
   set(key: string, value: string): StateEntry;
   /** Returns false when the key did not exist. */
   delete(key: string): boolean;
+  /** Writes many rows at once, atomically, keeping each row's `updatedAt` when given (imports). */
+  setMany(entries: readonly { key: string; value: string; updatedAt?: string }[]): number;
 }
 
 /** Why state could not be read or written. */

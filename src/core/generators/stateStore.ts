@@ -76,14 +76,17 @@ export class OwnStateStore implements WritableStateSource {
     return { key, value, updatedAt };
   }
 
-  /** Inserts or replaces many rows in one atomic write (imports, seeding); returns how many were written. */
-  setMany(entries: readonly { key: string; value: string }[]): number {
+  /**
+   * Inserts or replaces many rows in one atomic write (imports, seeding); returns how many were written. A row's
+   * own `updatedAt` is kept (a backup's entry keeps the time it was changed); without one, now.
+   */
+  setMany(entries: readonly { key: string; value: string; updatedAt?: string }[]): number {
     const updatedAt = (this.opts.now?.() ?? new Date()).toISOString();
     this.write((db) => {
       const stmt = db.prepare('INSERT INTO runtime_kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
       db.run('BEGIN');
       try {
-        for (const e of entries) stmt.run([e.key, e.value, updatedAt]);
+        for (const e of entries) stmt.run([e.key, e.value, e.updatedAt ?? updatedAt]);
         db.run('COMMIT');
       } catch (err) {
         db.run('ROLLBACK');
