@@ -217,6 +217,8 @@ const undeploy: Handler = async (ctx) => forEachName(ctx, 'undeploy', async (nam
 });
 
 const DRY_RUN: OptionSpec = { type: 'boolean', help: 'print the plan; write nothing' };
+const ALLOW_SECRETS: OptionSpec = { type: 'boolean', help: 'write files into the collection even when the secret scan finds something in them' };
+const SECRETS_DETAILS = 'Every file about to be written into the collection (pull, fork, a resolved pull) is first scanned for secrets with secretlint\'s recommended rules (cloud keys, tokens, private keys, database URLs, .env files). A finding stops the whole command before anything is written: each is listed as file:line:column and kind (never the value), exit 1. Running the command is your consent to write into the collection; --allow-secrets writes the findings too.';
 const STRATEGY: OptionSpec = { type: 'string', value: 'S', help: 'merge (default), overwrite, fork, or prompt (asks per artifact; on a terminal only)' };
 const SYNC_EXIT = 'Exit: 0 done (or nothing to do), 1 conflicts left unresolved (listed; nothing written for those artifacts, or with --markers / --tool left merging in the project copy), 2 error (nothing changed).';
 const MARKERS: OptionSpec = { type: 'boolean', help: 'with --strategy merge: write a conflicting merge into the project copy with git-style conflict markers (never into the collection); finish with "resolve NAME"' };
@@ -253,16 +255,16 @@ export const COMMANDS: CommandGroup<Handler> = {
     undeploy: { synopsis: 'NAME... [--type T]', summary: 'remove deployed artifacts (kept in the version store)', run: undeploy },
     update: {
       synopsis: '[NAME...] [--strategy S] [--markers | --tool CMD] [--dry-run]', summary: 'bring collection changes into the project (outdated, conflict)', run: sync.update,
-      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN }, details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}`,
+      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, 'allow-secrets': ALLOW_SECRETS }, details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}\n\n${SECRETS_DETAILS}`,
     },
     pull: {
       synopsis: '[NAME...] [--strategy S] [--markers | --tool CMD] [--dry-run] [--deploy-fork]', summary: 'bring project changes into the collection (modified, conflict)', run: sync.pull,
-      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, 'deploy-fork': { type: 'boolean', help: 'with --strategy fork, deploy the fork into the project too' } },
-      details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}`,
+      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, 'deploy-fork': { type: 'boolean', help: 'with --strategy fork, deploy the fork into the project too' }, 'allow-secrets': ALLOW_SECRETS },
+      details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}\n\n${SECRETS_DETAILS}`,
     },
     resolve: {
       synopsis: 'NAME [--type T] [--abort]', summary: 'finish a merge left with conflict markers (--markers)', run: sync.resolve,
-      options: { abort: { type: 'boolean', help: 'put the project copy back as it was before the markers and forget the merge' } },
+      options: { abort: { type: 'boolean', help: 'put the project copy back as it was before the markers and forget the merge' }, 'allow-secrets': ALLOW_SECRETS },
       details: 'Takes the project copy as it is now as the resolution, once no conflict markers remain in it (a binary file: as it is in the project). A resolved update leaves the project as it is and makes the collection\'s version the baseline (your other local edits stay modified); a resolved pull writes the resolution into the collection and makes it the baseline. Exit: 0 resolved (or aborted), 1 refused: markers remain (each file and line is named) or the collection changed since the markers were written, 2 error (no such merge in progress).',
     },
     undo: {

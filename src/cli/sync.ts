@@ -13,6 +13,7 @@ import { VersionStore } from '../core/store/versionStore';
 import { flagString, UsageError } from './args';
 import { colours, type CliIO } from './output';
 import { storeDir, type CommandContext } from './context';
+import { describeFinding, type SecretFinding } from '../core/privacy/secrets';
 
 /** What a handler gets from `main` (the same shape as its own context). */
 export type SyncOpsContext = CommandContext;
@@ -181,6 +182,7 @@ function directionalCommand(direction: SyncDirection) {
         project: ctx.project, direction, strategy, store, names: ctx.args.positionals, ...filters(ctx),
         collection: flagString(ctx.args, 'collection'), env: ctx.io.env, dryRun, deployFork: ctx.args.flags.has('deploy-fork'), ...(choose ? { choose } : {}),
         ...(markers ? { markers: true } : {}),
+        ...(ctx.args.flags.has('allow-secrets') ? { allowSecrets: true } : {}),
       });
       for (const a of result.artifacts.filter((x) => x.status === 'merging')) {
         if (tool === undefined) { stillMerging = true; continue; }
@@ -192,9 +194,17 @@ function directionalCommand(direction: SyncDirection) {
     for (const w of result.warnings) ctx.io.err(`warning: ${w.message}`);
     if (ctx.json) ctx.io.out(JSON.stringify(toJson(result), null, 2));
     else ctx.io.out([render(result, ctx.io), ...(toolLines.length ? ['', ...toolLines] : [])].join('\n'));
+    if (result.error?.code === 'secrets-found') { printFindings(ctx, result.secretFindings ?? []); return 1; }
     if (result.status === 'failed') return 2;
     return result.artifacts.some((a) => a.status === 'conflict') || stillMerging ? 1 : 0;
   };
+}
+
+/** The secret scan's findings on stderr, one per line, and what to do (SPEC §8). Values are never printed. */
+function printFindings(ctx: SyncOpsContext, findings: SecretFinding[]): void {
+  ctx.io.err(`Possible secrets in files about to be written into the collection (nothing was written):`);
+  for (const f of findings) ctx.io.err(`  ${describeFinding(f)}: ${f.message}`);
+  ctx.io.err('Remove or redact them and run the command again, or pass --allow-secrets to write them anyway.');
 }
 
 /** `--tool CMD` on one artifact just written with markers: runs the tool per file, then resolves when it can. */
@@ -280,7 +290,7 @@ export async function resolve(ctx: SyncOpsContext): Promise<number> {
     const what = `${m.pending.artifact.type} ${m.pending.artifact.name} (${m.pending.artifact.root})`;
     let r: SyncResult;
     try {
-      r = abort ? await abortMergeInProgress({ project: ctx.project, store, merge: m }) : await resolveMergeInProgress({ project: ctx.project, store, merge: m });
+      r = abort ? await abortMergeInProgress({ project: ctx.project, store, merge: m }) : await resolveMergeInProgress({ project: ctx.project, store, merge: m, allowSecrets: ctx.args.flags.has('allow-secrets') });
     } catch (e) {
       if (!(e instanceof SyncFailure)) throw e;
       if (ctx.json) ctx.io.out(JSON.stringify({ status: 'refused', code: e.code, message: e.message }, null, 2));
@@ -292,6 +302,7 @@ export async function resolve(ctx: SyncOpsContext): Promise<number> {
       return 1;
     }
     for (const w of r.warnings) ctx.io.err(`warning: ${w.message}`);
+    if (r.error?.code === 'secrets-found') { printFindings(ctx, r.secretFindings ?? []); return 1; }
     if (r.status === 'failed') {
       ctx.io.err(`error: ${r.error?.message ?? 'failed'}${(r.rollbackProblems ?? []).map((p) => `\n  could not restore: ${p}`).join('')}`);
       return 2;

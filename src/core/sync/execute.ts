@@ -12,6 +12,7 @@ import { collectionResolver } from '../store/skillmeatHome';
 import { COLLECTION_LOCK_FILE, pythonUtcTimestamp } from '../store/collectionLock';
 import { COLLECTION_MANIFEST_FILE } from '../store/collectionManifest';
 import { writeSkillmeatSnapshot } from '../store/skillmeatSnapshot';
+import { describeFinding, scanForSecrets, type SecretFinding } from '../privacy/secrets';
 import { checkWritePath, pidAlive, type LockOptions } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
 import { buildRecord, SyncError } from './deploy';
@@ -80,6 +81,34 @@ function collectionDirOf(r: RecordOp): string {
   let dir = r.collectionPath;
   for (let i = 0; i < r.relPath.split('/').length; i++) dir = path.dirname(dir);
   return dir;
+}
+
+/**
+ * The secret scan of everything a sync would write into the collection (SPEC §8): the files each collection-side
+ * write adds or changes. Each finding is also attached to its artifact's result.
+ */
+async function scanCollectionWrites(plans: ArtifactPlan[]): Promise<SecretFinding[]> {
+  const all: SecretFinding[] = [];
+  for (const p of plans) {
+    const files: { path: string; data: Buffer }[] = [];
+    p.writes.forEach((w, i) => {
+      if (w.side !== 'collection') return;
+      const changed = new Set(p.result.writes[i]?.files.filter((f) => f.change !== 'deleted').map((f) => f.path));
+      for (const f of [...w.content.files, ...(w.content.extras ?? [])]) if (changed.has(f.rel) || !p.result.writes[i]) files.push({ path: fileOf(w.path, f.rel), data: f.data });
+    });
+    if (!files.length) continue;
+    const found = await scanForSecrets(files);
+    if (found.length) { p.result.secretFindings = found; all.push(...found); }
+  }
+  return all;
+}
+
+function secretsRefusal(findings: SecretFinding[]): { code: string; message: string } {
+  const files = [...new Set(findings.map((f) => f.file))];
+  return {
+    code: 'secrets-found',
+    message: `${findings.length} possible secret${findings.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'} about to be written into the collection (${findings.map(describeFinding).join('; ')}). Nothing was written. Remove or redact them, or allow them for this run (--allow-secrets).`,
+  };
 }
 
 /** Stores versions, writes every plan, journals; on any failure puts everything back. */
@@ -244,6 +273,11 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     if (o.markers && !ctx.dryRun && plan.result.pendingMerge) planMarkers(ctx, plan);
     plans.push(plan);
   }
+  const findings = ctx.allowSecrets ? [] : await scanCollectionWrites(plans);
+  if (findings.length && !ctx.dryRun) {
+    for (const p of plans) if (p.result.secretFindings) { p.result.status = 'failed'; p.result.reason = 'possible secrets in files for the collection'; }
+    return { ...base, artifacts: plans.map((p) => p.result), status: 'failed', warnings: ctx.warnings, error: secretsRefusal(findings), secretFindings: findings };
+  }
   if (ctx.dryRun) {
     for (const p of plans) {
       if (p.result.conflicts?.length) p.result.status = 'conflict';
@@ -276,6 +310,8 @@ export interface CompleteMergeOptions {
   onProgress?: (p: SyncProgress) => void;
   /** Called inside the store transaction that commits the merge (see `resolve`: forgets the merge in progress). */
   onCommit?: (store: VersionStore) => void;
+  /** See SyncOptions.allowSecrets. */
+  allowSecrets?: boolean;
 }
 
 /**
@@ -344,6 +380,11 @@ export async function completeMerge(o: CompleteMergeOptions): Promise<SyncResult
   result.recordChanges.push({ recordsFile: path.join(rootDir, RECORDS_FILE), name: ref.name, change: 'update' });
   result.baseline = baseline;
   if (plan.writes.length === 0) plan.stores.push({ artifactKey: key, content, origin: 'sync', note: 'merge accepted' });
+  const findings = ctx.allowSecrets ? [] : await scanCollectionWrites([plan]);
+  if (findings.length) {
+    result.status = 'failed';
+    return { project: ctx.project, direction: 'complete-merge', strategy: 'merge', dryRun: false, unknownNames: [], artifacts: [result], status: 'failed', warnings: ctx.warnings, error: secretsRefusal(findings), secretFindings: findings };
+  }
   const exec = await execute(ctx, [plan], { project: ctx.project, operation: 'complete-merge', strategy: 'merge', ...(o.onCommit ? { onCommit: (s) => o.onCommit!(s) } : {}) });
   return finish(ctx, { project: ctx.project, direction: 'complete-merge', strategy: 'merge', dryRun: false, unknownNames: [] }, [plan], exec);
 }

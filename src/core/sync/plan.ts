@@ -29,11 +29,11 @@ export function skipReason(direction: SyncDirection, a: ArtifactDrift): string {
   return `${a.state}: ${a.recommendation || 'nothing to sync'}`;
 }
 
-export function makeCtx(o: { project: string; store: VersionStore; hasher?: ArtifactHasher; now?: () => Date; lock?: LockOptions; faults?: SyncFaults; dryRun?: boolean; onProgress?: (p: SyncProgress) => void }): Ctx {
+export function makeCtx(o: { project: string; store: VersionStore; hasher?: ArtifactHasher; now?: () => Date; lock?: LockOptions; faults?: SyncFaults; dryRun?: boolean; onProgress?: (p: SyncProgress) => void; allowSecrets?: boolean }): Ctx {
   const hasher = o.hasher ?? new ArtifactHasher();
   return {
     project: path.resolve(o.project), store: o.store, hasher, exclusions: hasher.exclusions, at: o.now?.() ?? new Date(),
-    lock: o.lock, faults: o.faults, dryRun: !!o.dryRun, warnings: [], claimed: new Set(), views: new Map(), onProgress: o.onProgress,
+    lock: o.lock, faults: o.faults, dryRun: !!o.dryRun, warnings: [], claimed: new Set(), views: new Map(), onProgress: o.onProgress, allowSecrets: !!o.allowSecrets,
   };
 }
 

@@ -50,7 +50,7 @@ export function markersLeft(m: MergeInProgress): { file: string; lines: number[]
   return out;
 }
 
-export interface ResolveOptions { project: string; store: VersionStore; merge: MergeInProgress; hasher?: ArtifactHasher; now?: () => Date; lock?: LockOptions }
+export interface ResolveOptions { project: string; store: VersionStore; merge: MergeInProgress; hasher?: ArtifactHasher; now?: () => Date; lock?: LockOptions; allowSecrets?: boolean }
 
 /**
  * Completes a merge in progress with the project copy as its resolution: every file as it is in the project now
@@ -79,7 +79,7 @@ export async function resolveMergeInProgress(o: ResolveOptions): Promise<SyncRes
   };
   try {
     return await completeMerge({
-      pending, resolved, store: o.store, hasher, now: o.now, lock: o.lock,
+      pending, resolved, store: o.store, hasher, now: o.now, lock: o.lock, allowSecrets: o.allowSecrets,
       onCommit: (s) => dropPendingMerges(s, entry.project, { key: entry.key }),
     });
   } catch (e) {

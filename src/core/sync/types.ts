@@ -1,6 +1,7 @@
 // The sync's vocabulary: directions, strategies, results, progress and the options of a run (SPEC §5);
 // and the plan the planner hands the executor, artifact by artifact.
 import type { ArtifactDrift, ArtifactType, DriftState, FileChange } from '../model';
+import type { SecretFinding } from '../privacy/secrets';
 import type { RecordView } from '../store/deploymentRecords';
 import type { ArtifactHasher, ExclusionMatcher } from '../drift/hashing';
 import type { LockOptions } from '../store/fsutil';
@@ -107,6 +108,8 @@ export interface ArtifactSyncResult extends ArtifactRef {
   baseUnknown?: boolean;
   /** Why skipped, failed, or why the base is unknown. */
   reason?: string;
+  /** Possible secrets in the files this artifact would write into the collection (value masked). */
+  secretFindings?: SecretFinding[];
   conflicts?: ConflictFile[];
   pendingMerge?: PendingMerge;
   /** `--markers`: the project copy written with conflict markers, and what it held before (tree hashes). */
@@ -130,6 +133,8 @@ export interface SyncResult {
   /** Id of the journal `undoLastSync` will use. */
   journalId?: string;
   error?: { code: string; message: string };
+  /** Possible secrets in files the sync would write into the collection (the value masked); see allowSecrets. */
+  secretFindings?: SecretFinding[];
   /** Things a rollback could not put back (empty when it restored everything). */
   rollbackProblems?: string[];
 }
@@ -186,6 +191,11 @@ export interface SyncOptions {
    * git-style conflict markers and remembered as a merge in progress (drift state `merging`) until `resolve`.
    */
   markers?: boolean;
+  /**
+   * Write into the collection even when the secret scan finds something (SPEC §8): the CLI's --allow-secrets, the
+   * extension's "Allow Once". Default: findings refuse the whole sync (status failed, code secrets-found).
+   */
+  allowSecrets?: boolean;
   /** Called as the sync moves on, for a progress indicator. */
   onProgress?: (p: SyncProgress) => void;
   hasher?: ArtifactHasher;
@@ -232,4 +242,6 @@ export interface Ctx {
   /** Records files parsed during planning, by profile-root directory. */
   views: Map<string, RecordView[]>;
   onProgress?: (p: SyncProgress) => void;
+  /** See SyncOptions.allowSecrets. */
+  allowSecrets: boolean;
 }

@@ -98,7 +98,7 @@ export class Container implements vscode.Disposable {
     t.push(['registerHistoryCommands', performance.now()]);
     for (const d of registerCommands(this.service, this.log, this.operations)) this.add(d);
     t.push(['registerCommands', performance.now()]);
-    this.sync = this.add(new SyncFeature(this.service, this.log, this.operations));
+    this.sync = this.add(new SyncFeature(this.service, this.log, this.operations, context.globalState));
     t.push(['sync', performance.now()]);
     // File watchers start right after activation returns, and what an interrupted write left is finished.
     const watch = setImmediate(() => {

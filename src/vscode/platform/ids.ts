@@ -123,6 +123,7 @@ export const SYNC_COMMANDS = {
   fork: 'skillmeatSync.fork',
   undo: 'skillmeatSync.undoLastSync',
   acceptMerge: 'skillmeatSync.acceptMerge',
+  revokeConsent: 'skillmeatSync.revokeCollectionConsent',
 } as const;
 export type SyncCommandId = (typeof SYNC_COMMANDS)[keyof typeof SYNC_COMMANDS];
 

@@ -1,7 +1,10 @@
 // Update from Collection…, Pull into Collection…, Merge…, Fork…, Undo Last Sync and Accept Merge: the
 // VS Code side of the sync engine (src/core/sync). Tree actions pass the clicked node and the selection;
 // from the palette a multi-select quick pick asks which artifacts. Every failure is shown with "Show Log".
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { SecretFinding } from '../../core/privacy/secrets';
+import type { CollectionConsent } from './consent';
 import { ArtifactHasher, ExclusionMatcher } from '../../core/drift/hashing';
 import {
   runSync, undoLastSync, type ArtifactSyncResult, type ChooseFn, type PromptChoice, type SyncDirection, type SyncProgress,
@@ -27,6 +30,8 @@ export interface SyncRequest {
   choose?: ChooseFn;
   /** Merge: write the result to both sides (the Merge… command); update and pull write only their target. */
   bothSides?: boolean;
+  /** Write into the collection even when the secret scan finds something (asked per run otherwise). */
+  allowSecrets?: boolean;
 }
 
 /** States each direction acts on (as the engine's eligibility). */
@@ -175,6 +180,7 @@ export class SyncRunner {
     private readonly log: vscode.LogOutputChannel,
     private readonly merges: MergeSessions,
     private readonly operations: Operations,
+    readonly consent: CollectionConsent,
   ) {}
 
   /** One `runSync` per workspace folder (per type and root when names alone would be ambiguous). */
@@ -190,6 +196,13 @@ export class SyncRunner {
       if (waiting[0]) await this.merges.reveal(waiting[0].folder.folder.uri.fsPath, waiting[0].artifact);
       return [];
     }
+    // Writing into a shared collection needs the user's consent, once per collection (SPEC §8): a pull, Merge…
+    // (both sides), and fork or prompt (which may fork or keep the project's version there).
+    const writesCollection = req.direction === 'pull' || req.bothSides || req.strategy === 'fork' || req.strategy === 'prompt';
+    if (writesCollection && !(await this.consent.ensure(targets.map(collectionDirOf)))) {
+      this.log.info(`${req.direction}: not run; no consent to write into the collection`);
+      return [];
+    }
     this.running = true;
     const results: SyncResult[] = [];
     try {
@@ -200,15 +213,19 @@ export class SyncRunner {
           const f = batch.folder;
           const store = await this.service.versionStore();
           const choose = req.strategy === 'prompt' ? (req.choose ?? quickPickChooser(req.direction)) : undefined;
-          const r = await runSync({
+          const sync = (allowSecrets: boolean) => runSync({
             project: f.folder.uri.fsPath, direction: req.direction, strategy: req.strategy, store,
             names: batch.names, ...(batch.type ? { type: batch.type } : {}), ...(batch.root ? { root: batch.root } : {}),
             ...(f.settings.collectionPath ? { collection: f.settings.collectionPath } : {}), roots: f.settings.profileRoots,
             hasher: new ArtifactHasher(new ExclusionMatcher(f.settings.exclude)),
             ...(choose ? { choose } : {}),
             ...(req.bothSides ? { bothSides: true } : {}),
+            ...(allowSecrets ? { allowSecrets: true } : {}),
             onProgress: (p) => op.report(progressText(req.direction, p)),
           });
+          let r = await sync(!!req.allowSecrets);
+          // The secret scan found something in files bound for the collection: the user decides, per run.
+          if (r.error?.code === 'secrets-found' && await askAboutSecrets(r.secretFindings ?? [], batch.targets)) r = await sync(true);
           // Forks land at paths nobody knew before the sync.
           op.wrote(r.artifacts.flatMap((a) => a.writes.map((w) => w.path)));
           results.push(r);
@@ -352,6 +369,37 @@ async function confirmOverwrite(direction: SyncDirection, targets: SyncTarget[])
   return pick === ok;
 }
 
+/** The collection an artifact belongs to (the consulted collection whose folder holds its collection copy). */
+function collectionDirOf(t: SyncTarget): string {
+  const p = t.artifact.collectionPath ?? '';
+  const c = t.folder.report.collections.find((x) => p === x.path || p.startsWith(x.path + path.sep));
+  return c?.path ?? path.dirname(path.dirname(p));
+}
+
+/**
+ * Asks what to do about possible secrets in files a sync would write into the collection (SPEC §8): allow them for
+ * this run, or open the first finding in the project copy to redact it (the sync then writes nothing).
+ */
+async function askAboutSecrets(findings: SecretFinding[], targets: SyncTarget[]): Promise<boolean> {
+  // The finding names the collection file about to be written; its source is the same file in the project copy.
+  const source = (f: SecretFinding): string => {
+    const t = targets.find((x) => x.artifact.collectionPath && (f.file === x.artifact.collectionPath || f.file.startsWith(x.artifact.collectionPath + path.sep)));
+    return t ? t.artifact.projectPath + f.file.slice(t.artifact.collectionPath!.length) : f.file;
+  };
+  const list = findings.slice(0, 5).map((f) => `${path.basename(source(f))}:${f.line} ${f.kind}`).join(', ') + (findings.length > 5 ? ', …' : '');
+  const allow = vscode.l10n.t('Allow Once');
+  const open = vscode.l10n.t('Open Finding');
+  const pick = await vscode.window.showWarningMessage(
+    vscode.l10n.t('{0} possible secret(s) in files about to be written into the shared collection: {1}. Nothing has been written.', findings.length, list),
+    { modal: true, detail: vscode.l10n.t('Found by secretlint\'s recommended rules. Redact them in the project and sync again, or allow them for this sync only.') }, allow, open);
+  if (pick === open && findings[0]) {
+    const f = findings[0];
+    const pos = new vscode.Position(Math.max(0, f.line - 1), Math.max(0, f.column - 1));
+    await vscode.window.showTextDocument(vscode.Uri.file(source(f)), { selection: new vscode.Range(pos, pos) });
+  }
+  return pick === allow;
+}
+
 /** Merge and fork act in the direction the artifact's state calls for; a conflict can go either way. */
 function directionFor(state: DriftState): SyncDirection {
   return state === 'modified' ? 'pull' : 'update';
@@ -407,6 +455,15 @@ export function registerSyncCommands(service: DriftService, log: vscode.LogOutpu
     [SYNC_COMMANDS.undo]: async (node?: unknown) => {
       const t = targetsOf(service, node, undefined)?.[0];
       return runner.undo(t?.folder);
+    },
+    [SYNC_COMMANDS.revokeConsent]: async (dir?: unknown) => {
+      const allowed = runner.consent.allowed();
+      if (allowed.length === 0) { void vscode.window.showInformationMessage(vscode.l10n.t('No collection has your consent yet: SkillMeat Sync asks before it first writes into one.')); return undefined; }
+      const pick = typeof dir === 'string' ? dir : await vscode.window.showQuickPick(allowed, { placeHolder: vscode.l10n.t('Collection to stop writing into without asking') });
+      if (!pick) return undefined;
+      const revoked = await runner.consent.revoke(pick);
+      if (revoked) void vscode.window.showInformationMessage(vscode.l10n.t('SkillMeat Sync will ask again before writing into {0}.', pick));
+      return revoked;
     },
     [SYNC_COMMANDS.acceptMerge]: async (arg?: unknown): Promise<AcceptOutcome> =>
       // From the editor title VS Code passes the editor's resource (the result); from the palette nothing.

@@ -2,6 +2,7 @@
 // editor, the merge sessions, the runner with progress and the Syncing status, the commands, and the
 // `sync` API for other extensions and tests. Built in order, disposed in reverse.
 import * as vscode from 'vscode';
+import { CollectionConsent } from './consent';
 import type { ChooseFn, SyncDirection, SyncResult, SyncStrategy, UndoResult } from '../../core/sync';
 import type { ArtifactType } from '../../core/model';
 import type { DriftService } from '../drift/driftService';
@@ -23,6 +24,8 @@ export interface SyncApi {
   run(o: { direction: SyncDirection; strategy: SyncStrategy; names?: string[]; type?: ArtifactType; folder?: vscode.Uri; choose?: ChooseFn }): Promise<SyncResult[]>;
   /** Undoes the last sync of a folder (default: the first). */
   undo(o?: { folder?: vscode.Uri; force?: boolean }): Promise<UndoResult | undefined>;
+  /** Collections the user consented to write into (SPEC §8); `allow` is what the "Allow" answer does. */
+  consent: { allowed(): string[]; allow(dir: string): Promise<void>; revoke(dir: string): Promise<boolean> };
   /** "Accept Merge" on the merge editor showing `resultUri` (default: the active one). */
   acceptMerge(resultUri?: vscode.Uri): Promise<AcceptOutcome>;
   /** Merges waiting for the user, the one in the merge editor first. */
@@ -37,13 +40,13 @@ export class SyncFeature implements vscode.Disposable {
   readonly runner: SyncRunner;
 
   /** Every write (a sync, an undo, an accepted merge) runs through `operations`. */
-  constructor(private readonly service: DriftService, log: vscode.LogOutputChannel, operations: Operations) {
+  constructor(private readonly service: DriftService, log: vscode.LogOutputChannel, operations: Operations, memento: vscode.Memento) {
     const sides = this.add(new MergeSideDocuments());
     const results = this.add(new MergeResultFileSystem());
     this.add(vscode.workspace.registerTextDocumentContentProvider(MERGE_SIDE_SCHEME, sides));
     this.add(vscode.workspace.registerFileSystemProvider(MERGE_RESULT_SCHEME, results, { isCaseSensitive: true }));
     this.merges = this.add(new MergeSessions(service, log, sides, results, operations));
-    this.runner = new SyncRunner(service, log, this.merges, operations);
+    this.runner = new SyncRunner(service, log, this.merges, operations, new CollectionConsent(memento));
     for (const d of registerSyncCommands(service, log, this.runner, this.merges, operations)) this.add(d);
   }
 
@@ -63,6 +66,11 @@ export class SyncFeature implements vscode.Disposable {
       },
       undo: (o) => this.runner.undo(folderOf(o?.folder) ?? service.current[0], o?.force),
       acceptMerge: (uri) => this.merges.accept(uri),
+      consent: {
+        allowed: () => this.runner.consent.allowed(),
+        allow: (dir) => this.runner.consent.allow(dir),
+        revoke: (dir) => this.runner.consent.revoke(dir),
+      },
       pendingMerges: () => this.merges.list(),
       onDidChangeMerges: this.merges.onDidChange,
     };

@@ -84,6 +84,26 @@ describe('Sync', () => {
     await vscode.commands.executeCommand('workbench.view.extension.skillmeatSync');
   });
 
+  it('asks before the first write into the shared collection; without an answer nothing is written', async () => {
+    assert.deepEqual(api.sync.consent.allowed(), []);
+    const before = snapshot(commitFiles());
+    // The test workbench refuses modal dialogs ("DialogService: refused to show dialog in tests. Contents: …") instead
+    // of waiting for a click the harness cannot give: the refusal carries the question, and nothing is written.
+    const run = vscode.commands.executeCommand('skillmeatSync.merge', node(api, 'commit'));
+    await vscode.commands.executeCommand('notifications.showList');
+    await waitForDom('.notifications-center .notification-list-item-message', (t) => t.some((x) => x.includes('Write into the shared collection') && x.includes(collection())));
+    await screenshot('sync-consent');
+    await run;
+    assert.deepEqual(snapshot(commitFiles()), before, 'nothing was written without consent');
+    assert.equal(activeMerge(), undefined);
+    assert.deepEqual(api.sync.consent.allowed(), []);
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('notifications.hideList');
+    // What the "Allow" answer does: remembered for this collection, so no later sync asks.
+    await api.sync.consent.allow(collection());
+    assert.deepEqual(api.sync.consent.allowed(), [collection()]);
+  });
+
   it('opens a conflict in the native merge editor: collection (incoming) and project (current) side by side', async () => {
     assert.equal(stateOf(api, 'commit'), 'conflict');
     commitBefore = snapshot(commitFiles());
