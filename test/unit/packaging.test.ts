@@ -49,3 +49,31 @@ describe('the .vsix contents (npm run package)', function () {
     }
   });
 });
+
+describe('the Marketplace listing (package.json)', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown> & {
+    icon: string; engines: { vscode: string }; devDependencies: Record<string, string>; keywords: string[]; categories: string[];
+    repository: { url: string }; bugs: { url: string }; homepage: string; galleryBanner: { color: string; theme: string };
+  };
+
+  it('has a 128×128 PNG icon (rendered from media/icon.svg by scripts/make-icon.mjs)', () => {
+    assert.equal(pkg.icon, 'media/icon.png');
+    const png = fs.readFileSync(path.join(ROOT, pkg.icon));
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128], 'IHDR width and height');
+  });
+
+  it('names keywords, categories, repository, bugs, homepage and a gallery banner', () => {
+    assert.ok(pkg.keywords.length >= 5 && pkg.keywords.length <= 30, 'the Marketplace takes at most 30 keywords');
+    assert.ok(pkg.categories.length > 0 && !(pkg.categories.length === 1 && pkg.categories[0] === 'Other'), 'a fitting category, not only Other');
+    for (const url of [pkg.repository.url, pkg.bugs.url, pkg.homepage]) assert.match(url, /^https:\/\//);
+    assert.match(pkg.galleryBanner.color, /^#[0-9a-f]{6}$/i);
+    assert.ok(['dark', 'light'].includes(pkg.galleryBanner.theme));
+  });
+
+  it('keeps engines.vscode and @types/vscode at or below 1.139, the VS Code the tests run on', () => {
+    const minor = (v: string): number => Number(/1\.(\d+)/.exec(v)?.[1]);
+    assert.ok(minor(pkg.engines.vscode) <= 139, pkg.engines.vscode);
+    assert.ok(minor(pkg.devDependencies['@types/vscode']) <= 139, pkg.devDependencies['@types/vscode']);
+  });
+});
