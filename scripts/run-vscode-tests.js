@@ -14,6 +14,11 @@
 // `project/`, project/ is opened and SKILLMEAT_HOME points at home/; otherwise the copy is opened and
 // SKILLMEAT_HOME points at a fresh empty dir, so the user's real ~/.skillmeat is never touched.
 //
+// The `vsix` session tests the package a user installs, not the repository: it runs `npm run package`, installs
+// the .vsix with the VS Code server's own `--install-extension` into the session's fresh extensions dir (what
+// `code --install-extension file.vsix` does), and loads only a contribution-less test host
+// (test/integration/vsix/host/) as the development extension, so the extension that activates is the installed one.
+//
 // Output: each test's outcome, then a last line `N passed, N failed`; the merged results go to
 // artifacts/test-results/integration.json. Exit code 0 only if every session passed and at least one test ran.
 'use strict';
@@ -112,10 +117,34 @@ async function startDesktopHarness() {
   return { ...service, launchArgs: [`--remote-debugging-port=${cdpPort}`] };
 }
 
+/** The session that installs the packaged extension instead of loading the repository (see the header). */
+const VSIX_SESSION = 'vsix';
+
+/** `npm run package` into tmp, then the server's `--install-extension` into extensionsDir; returns the .vsix path. */
+function packageAndInstall(tmp, extensionsDir, runtimeEnv) {
+  const vsix = path.join(tmp, 'skillmeat-sync.vsix');
+  const t0 = Date.now();
+  execFileSync('npm', ['run', '--silent', 'package', '--', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const node = runtimeEnv.VSCODE_NODE ?? process.env.VSCODE_NODE;
+  const serverRoot = runtimeEnv.VSCODE_SERVER_ROOT ?? process.env.VSCODE_SERVER_ROOT;
+  const out = execFileSync(node, [path.join(serverRoot, 'out/server-main.js'), '--install-extension', vsix,
+    '--extensions-dir', extensionsDir, '--server-data-dir', path.join(tmp, 'install-server-data'), '--accept-server-license-terms'],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!/successfully installed/.test(out)) throw new Error(`installing ${vsix} failed:\n${out}`);
+  console.log(`[${VSIX_SESSION}] packaged ${(fs.statSync(vsix).size / 1024).toFixed(0)} KB and installed it in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return vsix;
+}
+
 async function runSession(session, opts, runtimeEnv) {
   const { runTests, TestRunFailedError } = require('@vscode/test-electron');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `skillmeat-it-${session.name}-`));
   const { workspace, home, copy } = prepareFixture(session.fixture, tmp);
+  const extensionsDir = path.join(tmp, 'extensions');
+  let vsix;
+  if (session.name === VSIX_SESSION) {
+    if (opts.desktop) throw new Error(`the ${VSIX_SESSION} session installs into the VS Code server; it does not run with --desktop`);
+    vsix = packageAndInstall(tmp, extensionsDir, runtimeEnv);
+  }
   const userDataDir = path.join(tmp, 'user-data');
   const { writeDefaultSettings } = require('./launch-vscode.js');
   writeDefaultSettings(userDataDir);
@@ -134,10 +163,10 @@ async function runSession(session, opts, runtimeEnv) {
       ...(opts.desktop
         ? { version: process.env.VSCODE_TEST_VERSION || 'stable', cachePath }
         : { vscodeExecutablePath: LAUNCHER }),
-      extensionDevelopmentPath: ROOT,
+      extensionDevelopmentPath: vsix ? path.join(ROOT, 'test/integration/vsix/host') : ROOT,
       extensionTestsPath: path.join(OUT, 'index.js'),
-      launchArgs: [workspace, `--user-data-dir=${userDataDir}`, `--extensions-dir=${path.join(tmp, 'extensions')}`,
-        `--logsPath=${logsPath}`, '--disable-extensions', ...(desktopHarness?.launchArgs ?? [])],
+      launchArgs: [workspace, `--user-data-dir=${userDataDir}`, `--extensions-dir=${extensionsDir}`,
+        `--logsPath=${logsPath}`, ...(vsix ? [] : ['--disable-extensions']), ...(desktopHarness?.launchArgs ?? [])],
       // runTests() merges these into the launcher's environment; from there they reach the extension host.
       extensionTestsEnv: {
         ...runtimeEnv,
@@ -146,6 +175,7 @@ async function runSession(session, opts, runtimeEnv) {
         VSCODE_TEST_RESULTS: resultsFile,
         VSCODE_TEST_SUBDIR: session.subdir,
         VSCODE_TEST_SCREENSHOTS: path.join(ARTIFACTS, 'screenshots'),
+        ...(vsix ? { SKILLMEAT_TEST_VSIX: vsix, SKILLMEAT_TEST_EXTENSIONS_DIR: extensionsDir } : {}),
         ...(opts.grep ? { VSCODE_TEST_GREP: opts.grep } : {}),
         ...(desktopHarness ? { VSCODE_TEST_HARNESS_URL: desktopHarness.url } : {}),
       },

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkDrift, baselineHashOf } from '../core/drift/drift';
 import { divergedCount, isDiverged, countStates, incompleteCheck, DRIFT_STATES, UNCHECKED_STATES, ARTIFACT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport, type DriftState } from '../core/model';
-import { collectionResolver } from '../core/store/skillmeatHome';
+import { collectionResolver, skillmeatHome } from '../core/store/skillmeatHome';
+import { initCollection, InitError } from '../core/store/initHome';
 import { openStoreForCheck, VersionStore } from '../core/store/versionStore';
 import { deployArtifact, undeployArtifact, SyncError } from '../core/sync/deploy';
 import { readRecords, viewRecord, salvageRecords, RecordsParseError, RECORDS_FILE } from '../core/store/deploymentRecords';
@@ -225,6 +226,34 @@ const MARKERS: OptionSpec = { type: 'boolean', help: 'with --strategy merge: wri
 const TOOL: OptionSpec = { type: 'string', value: 'CMD', help: 'with --strategy merge: like --markers, then run the merge tool CMD on each conflicting file and resolve when it exits 0 leaving no markers' };
 const TOOL_DETAILS = '--tool CMD runs like git mergetool: BASE, LOCAL (the side written into: the project for update, the collection for pull) and REMOTE (the incoming side) are temporary files, MERGED is the project file with the markers. $BASE $LOCAL $REMOTE $MERGED in CMD are replaced by the quoted paths (and set in its environment); without them the paths are appended as LOCAL REMOTE BASE MERGED, the order of `code --wait --merge`. Examples: --tool "code --wait --merge", --tool \'meld $LOCAL $MERGED $REMOTE\', --tool \'vimdiff $LOCAL $MERGED $REMOTE\'.';
 
+/** `init [NAME]`: a collection to deploy from (created, or SkillMeat's existing one) and a config.toml naming it. */
+async function init(ctx: CommandContext): Promise<number> {
+  if (ctx.args.positionals.length > 1) throw new UsageError(`init takes one collection NAME, got ${ctx.args.positionals.length}`);
+  const home = skillmeatHome(ctx.io.env);
+  let r;
+  try {
+    r = initCollection(home, ctx.args.positionals[0]);
+  } catch (e) {
+    if (!(e instanceof InitError)) throw e;
+    ctx.io.err(`error: ${e.message}`);
+    return 2;
+  }
+  if (ctx.json) { ctx.io.out(JSON.stringify(r, null, 2)); return 0; }
+  const lines = [r.existingCollection
+    ? `Using the existing collection ${r.collection}; nothing in it was changed.`
+    : `Created the collection ${r.collection} (skills/, commands/, agents/, ${'collection.toml'}).`];
+  for (const f of r.created) if (f.endsWith('config.toml')) lines.push(`Created ${f}: [settings] default-collection = "${r.name}".`);
+  if (r.configProblem) lines.push(`warning: ${r.configProblem}`);
+  else if (r.otherDefault !== undefined) {
+    lines.push(`${path.join(home, 'config.toml')} makes "${r.otherDefault}" the default collection and was left as it is: set default-collection = "${r.name}" there, or pass --collection ${r.collection}.`);
+  }
+  if (r.created.length === 0 && r.otherDefault === undefined) lines.push('Nothing to do: everything was already in place.');
+  lines.push('', `Next: put a skill in ${path.join(r.collection, 'skills', '<name>', 'SKILL.md')}, then in your project run`,
+    `  ${PROGRAM} deploy <name>     # copies it into .claude/skills/`, `  ${PROGRAM} check             # shows what drifted`);
+  ctx.io.out(lines.join('\n'));
+  return 0;
+}
+
 /** The top-level commands: their synopsis and options (for parsing and --help) and their handlers. `sync` and `state` are groups of their own. */
 /** Commands that write, and so first recover from an interrupted write. */
 const WRITING_COMMANDS: ReadonlySet<string> = new Set(['deploy', 'undeploy', 'update', 'pull', 'resolve', 'undo', 'restore', 'capture', 'prune']);
@@ -241,6 +270,10 @@ export const COMMANDS: CommandGroup<Handler> = {
     json: { type: 'boolean', help: 'machine-readable output on stdout' },
   },
   commands: {
+    init: {
+      synopsis: '[NAME]', summary: 'create a collection to deploy from (or use SkillMeat\'s) and a config.toml naming it', run: init,
+      details: 'Creates $SKILLMEAT_HOME/collections/NAME (SKILLMEAT_HOME defaults to ~/.skillmeat; NAME defaults to the default-collection of an existing config.toml, else "default") with skills/, commands/, agents/ and a collection.toml, and $SKILLMEAT_HOME/config.toml with [settings] default-collection = "NAME". Only what is missing is created: an existing collection (SkillMeat\'s own included) is used as it is and an existing config.toml is never rewritten (init says when it names another default). Running it again changes nothing. Exit: 0 done, 2 error.',
+    },
     check: {
       synopsis: '[--strict]', summary: 'drift report (exit 0 no drift, 1 drift, 2 could not check)', run: check,
       options: { strict: { type: 'boolean', help: 'also count added, untracked and converged artifacts as drift' } },

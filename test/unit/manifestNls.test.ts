@@ -10,7 +10,7 @@ const readJson = (file: string): unknown => JSON.parse(fs.readFileSync(path.join
 /** Properties whose string a user sees: titles, names, descriptions, welcome contents, categories. */
 const DISPLAY_KEYS = new Set([
   'displayName', 'description', 'markdownDescription', 'title', 'shortTitle', 'category', 'name', 'contextualTitle', 'contents',
-  'label', 'enumDescriptions', 'markdownEnumDescriptions', 'deprecationMessage', 'markdownDeprecationMessage', 'enumItemLabels',
+  'label', 'altText', 'enumDescriptions', 'markdownEnumDescriptions', 'deprecationMessage', 'markdownDeprecationMessage', 'enumItemLabels',
 ]);
 
 const NLS_REF = /^%([^%\s]+)%$/;
@@ -48,7 +48,7 @@ describe('package.nls.json: the manifest strings', () => {
   ];
 
   it('finds the display strings it checks (commands, settings, views, colours, tasks)', () => {
-    for (const prefix of ['package.displayName', 'contributes.commands[0].title', 'contributes.configuration.properties', 'contributes.views', 'contributes.viewsWelcome', 'contributes.colors', 'contributes.taskDefinitions', 'capabilities.untrustedWorkspaces.description']) {
+    for (const prefix of ['package.displayName', 'contributes.commands[0].title', 'contributes.configuration.properties', 'contributes.views', 'contributes.viewsWelcome', 'contributes.colors', 'contributes.taskDefinitions', 'contributes.walkthroughs[0].steps[0].media.altText', 'capabilities.untrustedWorkspaces.description']) {
       assert.ok(visible.some((f) => f.where.startsWith(prefix)), `no display string found under ${prefix}`);
     }
   });
