@@ -2,7 +2,10 @@
 // exports `run(report)` — runs them one after the other, keeps going when one throws (and says so), and
 // prints a table of label / value / unit. Exit code 1 when any bench failed.
 //
-//   node --import tsx bench/run.ts [NAME...] [--json]    NAME filters by file name (e.g. `core`)
+//   node --import tsx bench/run.ts [NAME...] [--json] [--peer skillmeat] [--scale F]
+//   NAME filters by file name (e.g. `core`). `--peer skillmeat` runs bench/peer.bench.ts against the real
+//   SkillMeat (alone, unless NAMEs are given); `--scale F` scales its data (0.1 for a quick run). The peer
+//   bench runs only when named or asked for with --peer (it generates several GB of data).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -36,7 +39,7 @@ export function formatTable(rows: Row[]): string {
 export function benchFiles(dir: string, filters: string[] = []): string[] {
   return fs.readdirSync(dir)
     .filter((f) => f.endsWith('.bench.ts'))
-    .filter((f) => filters.length === 0 || filters.some((n) => f.includes(n)))
+    .filter((f) => (filters.length === 0 ? f !== 'peer.bench.ts' : filters.some((n) => f.includes(n))))
     .sort()
     .map((f) => path.join(dir, f));
 }
@@ -69,7 +72,14 @@ export async function runBenches(files: string[], log: (s: string) => void = (s)
 
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
-  const filters = argv.filter((a) => !a.startsWith('--'));
+  const rest = [...argv];
+  // `--peer NAME` and `--scale F` take a value: hand them to peer.bench.ts through its environment.
+  for (const [flag, env] of [['--peer', 'SMSYNC_BENCH_PEER'], ['--scale', 'SMSYNC_BENCH_SCALE'], ['--runs', 'SMSYNC_BENCH_RUNS']] as const) {
+    const i = rest.indexOf(flag);
+    if (i >= 0) { process.env[env] = rest[i + 1]; rest.splice(i, 2); }
+  }
+  let filters = rest.filter((a) => !a.startsWith('--'));
+  if (process.env.SMSYNC_BENCH_PEER && filters.length === 0) filters = ['peer'];
   const files = benchFiles(__dirname, filters);
   if (files.length === 0) {
     process.stderr.write(`no bench/*.bench.ts matches ${filters.join(', ') || '(any)'}\n`);

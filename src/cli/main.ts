@@ -2,6 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkDrift, baselineHashOf } from '../core/drift/drift';
+import { ArtifactHasher } from '../core/drift/hashing';
+import { StatCache, STAT_CACHE_DIR } from '../core/drift/statCache';
+import { isInside } from '../core/store/fsutil';
 import { divergedCount, isDiverged, countStates, incompleteCheck, DRIFT_STATES, UNCHECKED_STATES, ARTIFACT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport, type DriftState } from '../core/model';
 import { collectionResolver, skillmeatHome } from '../core/store/skillmeatHome';
 import { initCollection, InitError } from '../core/store/initHome';
@@ -99,8 +102,14 @@ export function checkExitCode(report: DriftReport, strict: boolean): number {
 const check: Handler = async (ctx) => {
   const strict = ctx.args.flags.has('strict');
   const { store, problem } = await openStoreForCheck(storeDir(ctx));
-  const report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store });
+  // What was hashed is remembered between runs in the store's folder (never inside the project: a check writes
+  // nothing there), so a check where nothing changed reads no file.
+  const cacheDir = path.join(storeDir(ctx), STAT_CACHE_DIR);
+  const statCache = isInside(path.resolve(ctx.project), cacheDir) ? undefined : StatCache.open(cacheDir);
+  const hasher = new ArtifactHasher(undefined, { persistent: statCache });
+  const report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store, hasher, recordsCache: statCache });
   store?.close();
+  statCache?.save();
   if (problem) report.warnings.push({ code: 'store-unavailable', message: `${problem} (drift is checked without it)` });
   for (const e of report.errors) ctx.io.err(`error: ${e.message}`);
   // A collection the check needed and could not read is an error (exit 2), not a warning.

@@ -29,6 +29,8 @@ export interface CheckOptions {
   roots?: readonly string[];
   /** Reused across checks so unchanged trees cost only stats. */
   hasher?: ArtifactHasher;
+  /** Parsed records remembered between processes (the CLI's stat cache), by the records file's exact text. */
+  recordsCache?: RecordsCache;
   store?: BaselineLookup;
   now?: () => Date;
 }
@@ -50,11 +52,29 @@ export const RECOMMENDATIONS: Record<DriftState, string> = {
 
 interface Side { exists: boolean; hash?: ArtifactHash }
 
+/** What a check needs of each record, without the parsed TOML (`record`), which is re-parsed only if asked for. */
+export type CachedRecordView = Omit<RecordView, 'record'>;
+
+/** Parsed records kept between processes: a hit needs the file's text to be exactly the text that was parsed. */
+export interface RecordsCache {
+  getRecords(file: string, text: string): CachedRecordView[] | undefined;
+  putRecords(file: string, text: string, views: readonly CachedRecordView[]): void;
+}
+
+/** Views from a records cache, with `record` parsed from `text` again on first use. */
+function revive(views: CachedRecordView[], text: string, file: string): RecordView[] {
+  let parsed: RecordView[] | undefined;
+  return views.map((v) => Object.defineProperty({ ...v } as RecordView, 'record', {
+    enumerable: true,
+    get: () => (parsed ??= parseRecords(text, file).records.map(viewRecord))[v.index].record,
+  }));
+}
+
 // Parsed records per hasher (the object a caller keeps between checks): a warm check re-parses a records
 // file only when its text changed. Parsing 1 000 records was a tenth of a warm check.
 const recordsMemo = new WeakMap<ArtifactHasher, Map<string, { text: string; views: RecordView[] }>>();
 
-function recordViews(rootDir: string, hasher: ArtifactHasher): RecordView[] {
+function recordViews(rootDir: string, hasher: ArtifactHasher, cache?: RecordsCache): RecordView[] {
   const file = path.join(rootDir, RECORDS_FILE);
   let text: string;
   try { text = fs.readFileSync(file, 'utf8'); } catch {
@@ -64,7 +84,14 @@ function recordViews(rootDir: string, hasher: ArtifactHasher): RecordView[] {
   if (!memo) recordsMemo.set(hasher, (memo = new Map()));
   const hit = memo.get(file);
   if (hit && hit.text === text) return hit.views;
+  const cached = cache?.getRecords(file, text);
+  if (cached) {
+    const views = revive(cached, text, file);
+    memo.set(file, { text, views });
+    return views;
+  }
   const views = parseRecords(text, file).records.map(viewRecord);
+  cache?.putRecords(file, text, views.map(({ record: _record, ...v }) => v));
   memo.set(file, { text, views });
   return views;
 }
@@ -154,7 +181,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
     for (const a of found) presentKeys.add(`${a.type}:${a.relPath}`);
     const recorded = new Set<string>();
     try {
-      records = recordViews(rootDir, hasher);
+      records = recordViews(rootDir, hasher, opts.recordsCache);
     } catch (e) {
       if (!(e instanceof RecordsParseError)) throw e;
       errors.push({ code: 'records-unreadable', file: e.file, message: e.message });

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import picomatch from 'picomatch';
 import { isInside } from '../store/fsutil';
+import type { StatCache } from './statCache';
 
 /**
  * What SkillMeat 0.9 never copies: `FilesystemManager.IGNORE_PATTERNS` (skillmeat/utils/filesystem.py), applied
@@ -77,7 +78,10 @@ export interface FileEntry {
   abs: string;
   size: number;
   mtimeMs: number;
+  /** ctime too: a `cp -p` or `touch -r` can put an old mtime back on new content, never an old ctime. */
+  ctimeMs: number;
   ino: number;
+  dev: number;
   mode: number;
   junk: boolean;
 }
@@ -121,7 +125,7 @@ function compareCodePoints(a: string, b: string): number {
 export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS, problems: WalkProblem[] = []): FileEntry[] | undefined {
   let st: fs.Stats;
   try { st = fs.statSync(absPath); } catch { return undefined; }
-  if (st.isFile()) return [{ rel: '', abs: absPath, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, mode: st.mode, junk: false }];
+  if (st.isFile()) return [{ rel: '', abs: absPath, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev, mode: st.mode, junk: false }];
   if (!st.isDirectory()) return undefined;
   const out: FileEntry[] = [];
   let rootReal: string | undefined;
@@ -158,9 +162,9 @@ export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEF
       }
       if (isDir) walk(abs, rel, junkDir || exclusions.isJunkDir(d.name, rel));
       else if (isFile) {
-        let s: fs.Stats;
-        try { s = fs.statSync(abs); } catch { continue; }
-        out.push({ rel, abs, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode, junk: junkDir || exclusions.isJunkFile(d.name, rel) });
+        const s = fs.statSync(abs, { throwIfNoEntry: false });
+        if (!s) continue; // gone since the listing
+        out.push({ rel, abs, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, dev: s.dev, mode: s.mode, junk: junkDir || exclusions.isJunkFile(d.name, rel) });
       }
     }
   };
@@ -293,7 +297,7 @@ export interface ArtifactHash {
   problems: WalkProblem[];
 }
 
-interface CachedFile { size: number; mtimeMs: number; ino: number; hashes: FileHashes }
+interface CachedFile { size: number; mtimeMs: number; ctimeMs: number; ino: number; hashes: FileHashes }
 interface CachedArtifact { entries: FileEntry[]; hash: ArtifactHash }
 
 /** Same files with the same (size, mtime, inode)? Compared field by field: no signature strings to build. */
@@ -302,7 +306,7 @@ function sameEntries(a: readonly FileEntry[], b: readonly FileEntry[]): boolean 
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     const y = b[i];
-    if (x.rel !== y.rel || x.size !== y.size || x.mtimeMs !== y.mtimeMs || x.ino !== y.ino || x.junk !== y.junk) return false;
+    if (x.rel !== y.rel || x.size !== y.size || x.mtimeMs !== y.mtimeMs || x.ctimeMs !== y.ctimeMs || x.ino !== y.ino || x.dev !== y.dev || x.junk !== y.junk) return false;
   }
   return true;
 }
@@ -318,6 +322,11 @@ export interface HasherOptions {
    * periodic re-scan). Only for callers whose watcher reports every change (the extension).
    */
   trustWatcher?: boolean;
+  /**
+   * A stat cache persisted between processes (the CLI): an artifact whose files all have the same (device,
+   * inode, size, mtime, ctime) as when it was last hashed is not read again. The caller saves it.
+   */
+  persistent?: StatCache;
 }
 
 export class ArtifactHasher {
@@ -372,6 +381,15 @@ export class ArtifactHasher {
     if (cached && sameEntries(cached.entries, entries) && (!opts.skillmeat || cached.hash.skillmeat)) {
       return cached.hash;
     }
+    const persistent = this.options.persistent;
+    const hit = persistent?.get(absPath, entries, !!opts.skillmeat);
+    if (hit) {
+      const h: ArtifactHash = { ...hit, problems };
+      this.artifacts.set(absPath, { entries, hash: h });
+      return h;
+    }
+    const hashedAt = Date.now(); // before any read: a file changed from here on is too recent to persist
+    const previous = opts.skillmeat ? undefined : persistent?.fileHashes(absPath, entries);
     const kind: 'dir' | 'file' = entries.length === 1 && entries[0].rel === '' ? 'file' : 'dir';
     const result: ArtifactHash = { kind, tree: '', files: [], problems };
     if (opts.skillmeat) {
@@ -391,7 +409,7 @@ export class ArtifactHasher {
           problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
           continue;
         }
-        this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, hashes: h });
+        this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: h });
         if (!e.junk) result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
       }
       result.skillmeat = { all: all.digest('hex'), clean: clean.digest('hex'), cleanLf: cleanLf.digest('hex') };
@@ -399,8 +417,10 @@ export class ArtifactHasher {
       for (const e of entries) {
         if (e.junk) continue;
         const c = this.files.get(e.abs);
+        const prev = previous?.get(e.rel);
         let h: FileHashes;
-        if (c && c.size === e.size && c.mtimeMs === e.mtimeMs && c.ino === e.ino) h = c.hashes;
+        if (c && c.size === e.size && c.mtimeMs === e.mtimeMs && c.ctimeMs === e.ctimeMs && c.ino === e.ino) h = c.hashes;
+        else if (prev) h = { norm: prev.norm, binary: prev.binary };
         else {
           try {
             h = hashFileSync(e.abs, false, [], [], e.size);
@@ -409,13 +429,14 @@ export class ArtifactHasher {
             problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
             continue;
           }
-          this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, hashes: h });
+          this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: h });
         }
         result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
       }
     }
     result.tree = treeHashOf(result.files);
     this.artifacts.set(absPath, { entries, hash: result });
+    persistent?.put(absPath, entries, result, hashedAt);
     return result;
   }
 }

@@ -1,0 +1,155 @@
+// SkillMeat Sync against the real SkillMeat, side by side in one run (issue 13): `skillmeat-sync check --json`
+// as a new process (dist/cli.js) — cold (no stat cache) and warm (nothing changed since the last run) — and
+// SkillMeat 0.9's own `SyncManager.check_drift` in its best mode (repeated in one Python process, imports not
+// counted), on the same generated data (scripts/bench-peer-data.ts: 1 000 skills + 50 commands + 50 agents,
+// ~10 000 files and 130 MB a side, 3 % drifted). Min / median of ≥ 5 runs, and the ratios: the machine is
+// shared, so the ratios are the figure. Then the scale curve (time and memory per artifact at 100 / 1 000 /
+// 5 000 artifacts) and a 10 000-line three-way merge.
+//
+//   npm run bench -- --peer skillmeat                 everything (SkillMeat from SMSYNC_SKILLMEAT_PYTHON, or
+//                                                     the venv at /work/peers/venv when it exists)
+//   npm run bench -- --peer skillmeat --scale 0.1     a tenth of the data, for a quick run
+//   npm run bench -- peer                             ours only (no SkillMeat), same data
+// Options are also read from SMSYNC_BENCH_PEER, SMSYNC_BENCH_SCALE, SMSYNC_BENCH_RUNS, SMSYNC_BENCH_CURVE=0.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { generatePeerBenchData, type PeerBenchData } from '../scripts/bench-peer-data';
+import { mergeText } from '../src/core/sync/merge3';
+import { prng } from './prng';
+
+type Report = (label: string, value: number, unit: string) => void;
+
+const REPO = path.resolve(__dirname, '..');
+const CLI = path.join(REPO, 'dist', 'cli.js');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** The Python of a venv with SkillMeat installed, or undefined. */
+function skillmeatPython(): string | undefined {
+  const fromEnv = process.env.SMSYNC_SKILLMEAT_PYTHON;
+  if (fromEnv) return fromEnv;
+  const venv = process.env.SMSYNC_SKILLMEAT_VENV ?? path.join(path.sep, 'work', 'peers', 'venv');
+  const py = path.join(venv, 'bin', 'python');
+  return fs.existsSync(py) ? py : undefined;
+}
+
+interface OurRun { ms: number; maxRssMb: number; states: Record<string, number> }
+
+/** One `skillmeat-sync check --json` in a new process; its wall time, peak memory and state counts. */
+function ourCheck(data: PeerBenchData): OurRun {
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'check', '--json', '--project', data.project], {
+    env: { ...process.env, SKILLMEAT_HOME: data.skillmeatHome, HOME: data.home }, encoding: 'utf8', maxBuffer: 1 << 30,
+  });
+  const ms = performance.now() - t0;
+  if (r.status !== 1) throw new Error(`check exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
+  const report = JSON.parse(r.stdout) as { artifacts: { state: string }[] };
+  const states: Record<string, number> = {};
+  for (const a of report.artifacts) states[a.state] = (states[a.state] ?? 0) + 1;
+  if (states.modified !== data.modified.length || states.outdated !== data.outdated.length || states['in-sync'] !== data.artifacts - data.modified.length - data.outdated.length) {
+    throw new Error(`unexpected drift: ${JSON.stringify(states)}`);
+  }
+  const rss = Number(r.stderr.trim().split('\n').pop());
+  return { ms, maxRssMb: rss / 1024, states };
+}
+
+const cacheDir = (data: PeerBenchData): string => path.join(data.skillmeatHome, 'sync');
+const dropCache = (data: PeerBenchData): void => { fs.rmSync(path.join(cacheDir(data), 'stat-cache'), { recursive: true, force: true }); };
+
+function ours(data: PeerBenchData, runs: number): { cold: OurRun[]; warm: OurRun[] } {
+  dropCache(data);
+  ourCheck(data); // page cache and disk cache warm-up
+  const cold: OurRun[] = [];
+  for (let i = 0; i < runs; i++) { dropCache(data); cold.push(ourCheck(data)); }
+  ourCheck(data); // fills the cache
+  const warm: OurRun[] = [];
+  for (let i = 0; i < runs; i++) warm.push(ourCheck(data));
+  return { cold, warm };
+}
+
+/** SkillMeat's check_drift `runs` times in one process (after one discarded run: it records versions first). */
+function skillmeat(py: string, data: PeerBenchData, project: string, runs: number): number[] {
+  const r = spawnSync(py, [path.join(__dirname, 'peers', 'skillmeat_check_drift.py'), project, String(runs + 1)], {
+    env: { ...process.env, HOME: data.home, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8', maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) throw new Error(`SkillMeat driver exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { times_ms: number[]; drift: Record<string, number> };
+  if ((out.drift.modified ?? 0) !== data.modified.length || (out.drift.outdated ?? 0) !== data.outdated.length) {
+    throw new Error(`SkillMeat saw other drift than generated: ${JSON.stringify(out.drift)}`);
+  }
+  return out.times_ms.slice(1);
+}
+
+function withData<T>(scale: number, fn: (d: PeerBenchData) => T): T {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'smsync-bench-peer-')));
+  try { return fn(generatePeerBenchData(dir, scale)); } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+}
+
+export async function run(report: Report): Promise<void> {
+  if (!fs.existsSync(CLI)) throw new Error('dist/cli.js is missing: npm run build');
+  const peer = process.env.SMSYNC_BENCH_PEER;
+  const scale = Number(process.env.SMSYNC_BENCH_SCALE ?? 1);
+  const runs = Math.max(5, Number(process.env.SMSYNC_BENCH_RUNS ?? 5));
+  const py = peer === 'skillmeat' ? skillmeatPython() : undefined;
+  if (peer === 'skillmeat' && !py) throw new Error('--peer skillmeat: no SkillMeat venv (set SMSYNC_SKILLMEAT_PYTHON to its bin/python)');
+  if (peer && peer !== 'skillmeat') throw new Error(`--peer ${peer}: only skillmeat is known`);
+
+  withData(scale, (data) => {
+    report('artifacts (skills + commands + agents)', data.artifacts, 'artifacts');
+    report('files per side', data.files, 'files');
+    report('bytes per side', data.bytes / 1e6, 'MB');
+    const { cold, warm } = ours(data, runs);
+    const ms = (rs: OurRun[]) => rs.map((r) => r.ms);
+    report(`ours cold (no stat cache), new process: min of ${runs}`, Math.min(...ms(cold)), 'ms');
+    report('ours cold: median', median(ms(cold)), 'ms');
+    report(`ours warm (nothing changed), new process: min of ${runs}`, Math.min(...ms(warm)), 'ms');
+    report('ours warm: median', median(ms(warm)), 'ms');
+    report('ours peak memory, cold / warm', Math.max(...cold.map((r) => r.maxRssMb)), 'MB');
+    report('  warm', Math.max(...warm.map((r) => r.maxRssMb)), 'MB');
+    if (!py) return;
+    // SkillMeat rewrites the records file it checks (and drops keys it does not know): give it its own copy.
+    const smProject = data.project + '-skillmeat';
+    const cp = spawnSync('cp', ['-a', data.project, smProject]);
+    if (cp.status !== 0) throw new Error(`cp -a failed: ${cp.stderr.toString()}`);
+    const sm = skillmeat(py, data, smProject, runs);
+    report(`SkillMeat check_drift (in process, repeated): min of ${runs}`, Math.min(...sm), 'ms');
+    report('SkillMeat check_drift: median', median(sm), 'ms');
+    report('ratio SkillMeat / ours cold, min (target >= 4)', Math.min(...sm) / Math.min(...ms(cold)), 'x');
+    report('ratio SkillMeat / ours cold, median', median(sm) / median(ms(cold)), 'x');
+    report('ratio SkillMeat / ours warm, min (target >= 10)', Math.min(...sm) / Math.min(...ms(warm)), 'x');
+    report('ratio SkillMeat / ours warm, median', median(sm) / median(ms(warm)), 'x');
+  });
+
+  if (process.env.SMSYNC_BENCH_CURVE === '0') return;
+  // ---- scale curve: 100 / 1 000 / 5 000 artifacts (times `scale`) ----
+  for (const s of [0.1, 1, 5].map((x) => x * scale)) {
+    withData(s, (data) => {
+      const { cold, warm } = ours(data, 3);
+      const n = data.artifacts;
+      report(`curve ${n} artifacts: cold check per artifact (min of 3)`, (Math.min(...cold.map((r) => r.ms)) / n) * 1000, 'µs');
+      report(`curve ${n} artifacts: warm check per artifact (min of 3)`, (Math.min(...warm.map((r) => r.ms)) / n) * 1000, 'µs');
+      report(`curve ${n} artifacts: peak memory cold`, Math.max(...cold.map((r) => r.maxRssMb)), 'MB');
+      report(`curve ${n} artifacts: peak memory warm`, Math.max(...warm.map((r) => r.maxRssMb)), 'MB');
+    });
+  }
+  // ---- a 10 000-line three-way merge ----
+  const rand = prng(11);
+  const base = Array.from({ length: 10_000 }, (_, i) => `line ${i} ${Math.floor(rand() * 1e9)}`);
+  const ours3 = base.map((l, i) => (i % 97 === 3 ? l + ' ours' : l));
+  const theirs3 = base.map((l, i) => (i % 89 === 5 ? l + ' theirs' : l));
+  const join = (ls: string[]) => ls.join('\n') + '\n';
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const m = mergeText(join(ours3), join(base), join(theirs3));
+    if (!m.clean) throw new Error('the bench merge should be clean');
+    times.push(performance.now() - t0);
+  }
+  report('three-way merge, 10 000 lines, ~215 edits a side: median of 5', median(times), 'ms');
+}

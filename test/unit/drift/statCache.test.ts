@@ -1,0 +1,128 @@
+// The CLI's persisted stat cache (issue 13): a hit only when every file's (device, inode, size, mtime, ctime)
+// is unchanged; content changed behind an unchanged mtime (same size, `cp -p`) is seen; a corrupt cache is
+// ignored and rebuilt; a check with the cache writes nothing in the project or the collection.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ArtifactHasher } from '../../../src/core/drift/hashing';
+import { StatCache, STAT_CACHE_DIR } from '../../../src/core/drift/statCache';
+import { checkDrift } from '../../../src/core/drift/drift';
+import { main } from '../../../src/cli/main';
+import { useTempDirs, makeWorld, addSkill, deploy, stateOf, snapshotDir, captureIO, type World } from '../helpers';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('stat cache (persisted between CLI runs)', () => {
+  const tmp = useTempDirs();
+  let w: World;
+  let cacheDir: string;
+  beforeEach(async () => {
+    w = makeWorld(tmp);
+    cacheDir = path.join(w.home, 'sync', STAT_CACHE_DIR);
+    addSkill(w.collection, 'review', { 'ref/guide.md': 'guide\n', 'notes.txt': 'a\r\nb\r\n' });
+    await deploy(w, 'skill', 'review');
+  });
+
+  /** One "process": a fresh hasher over the cache as it is on disk; racy files trusted (the test is fast). */
+  const runCheck = (opts: { skillmeat?: boolean } = {}) => {
+    const cache = StatCache.open(cacheDir, { racyMs: 0 });
+    const hasher = new ArtifactHasher(undefined, { persistent: cache });
+    const report = checkDrift({ project: w.project, env: w.env, hasher, recordsCache: cache });
+    const sm = opts.skillmeat ? hasher.hash(path.join(w.claude, 'skills', 'review'), { skillmeat: true }) : undefined;
+    assert.equal(cache.save(), true);
+    return { report, read: hasher.filesRead, cache, sm };
+  };
+
+  it('a second run with nothing changed reads no file and answers the same', () => {
+    const first = runCheck();
+    assert.ok(first.read > 0);
+    const second = runCheck();
+    assert.equal(second.read, 0);
+    assert.deepEqual(second.report.artifacts, first.report.artifacts);
+    assert.equal(stateOf(second.report, 'skill', 'review'), 'in-sync');
+  });
+
+  it('keeps SkillMeat\'s hash forms too once computed, and gives them back byte-exact', () => {
+    const first = runCheck({ skillmeat: true });
+    const second = runCheck({ skillmeat: true });
+    assert.equal(second.read, 0);
+    assert.deepEqual(second.sm?.skillmeat, first.sm?.skillmeat);
+    assert.deepEqual(second.sm?.skillmeat, new ArtifactHasher().hash(path.join(w.claude, 'skills', 'review'), { skillmeat: true })?.skillmeat);
+  });
+
+  it('sees new content of the same size with the old mtime put back (ctime changed)', async () => {
+    const f = path.join(w.claude, 'skills', 'review', 'ref', 'guide.md');
+    const old = Math.floor(Date.now() / 1000) - 3600; // whole seconds: utimes puts it back exactly
+    fs.utimesSync(f, old, old);
+    runCheck();
+    const st = fs.statSync(f);
+    await sleep(30);
+    fs.writeFileSync(f, 'GUIDE\n'); // same size
+    fs.utimesSync(f, old, old);
+    assert.equal(fs.statSync(f).mtimeMs, st.mtimeMs);
+    assert.equal(fs.statSync(f).size, st.size);
+    const r = runCheck();
+    assert.equal(stateOf(r.report, 'skill', 'review'), 'modified');
+    assert.equal(r.read, 1, 'only the changed file is read again');
+  });
+
+  it('sees a file replaced by `cp -p` of other content with an older mtime', async () => {
+    runCheck();
+    const f = path.join(w.claude, 'skills', 'review', 'SKILL.md');
+    const other = path.join(tmp('other'), 'SKILL.md');
+    fs.writeFileSync(other, fs.readFileSync(f, 'utf8').replace('Do the thing', 'Do THE thing'));
+    fs.utimesSync(other, new Date(fs.statSync(f).mtimeMs - 60_000), new Date(fs.statSync(f).mtimeMs - 60_000));
+    await sleep(30);
+    assert.equal(spawnSync('cp', ['-p', other, f]).status, 0);
+    assert.equal(stateOf(runCheck().report, 'skill', 'review'), 'modified');
+  });
+
+  it('ignores a corrupt or foreign cache file and rebuilds it', () => {
+    runCheck();
+    const file = path.join(cacheDir, 'v1.json');
+    for (const bad of ['{"v":1,"a":{', 'not json', '{"v":99,"a":{}}', JSON.stringify({ v: 1, a: { [path.join(w.claude, 'skills', 'review')]: { e: 'x' } }, r: { x: { h: 'no', v: [1] } } })]) {
+      fs.writeFileSync(file, bad);
+      const r = runCheck();
+      assert.equal(stateOf(r.report, 'skill', 'review'), 'in-sync');
+      assert.ok(r.read > 0, `nothing trusted from ${bad.slice(0, 20)}`);
+      assert.equal(runCheck().read, 0, 'the rebuilt cache is used');
+    }
+  });
+
+  it('never trusts an entry whose key no longer matches, even with the cache file edited to agree on everything else', () => {
+    runCheck();
+    const file = path.join(cacheDir, 'v1.json');
+    const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { a: Record<string, { e: unknown[][] }> };
+    for (const s of Object.values(data.a)) for (const k of s.e) k[5] = (k[5] as number) + 1; // every ctime off by 1 ms
+    fs.writeFileSync(file, JSON.stringify(data));
+    assert.ok(runCheck().read > 0);
+  });
+
+  it('does not persist files changed just before they were hashed (racy)', () => {
+    const cache = StatCache.open(cacheDir); // default margin: the files were written a moment ago
+    const hasher = new ArtifactHasher(undefined, { persistent: cache });
+    checkDrift({ project: w.project, env: w.env, hasher });
+    cache.save();
+    assert.equal(StatCache.open(cacheDir).size, 0);
+  });
+
+  it('is bounded', () => {
+    for (const n of ['a', 'b', 'c']) addSkill(w.collection, n);
+    const cache = StatCache.open(cacheDir, { racyMs: 0, maxArtifacts: 2 });
+    checkDrift({ project: w.project, env: w.env, hasher: new ArtifactHasher(undefined, { persistent: cache }) });
+    cache.save();
+    assert.equal(StatCache.open(cacheDir).size, 2);
+  });
+
+  it('`check` through the CLI writes its cache under $SKILLMEAT_HOME/sync and nothing in the project or the collection', async () => {
+    const before = { project: snapshotDir(w.project), home: snapshotDir(w.collection) };
+    for (let i = 0; i < 2; i++) {
+      const io = captureIO({ env: w.env, cwd: w.project });
+      assert.equal(await main(['check', '--json'], io), 0);
+    }
+    assert.deepEqual(snapshotDir(w.project), before.project);
+    assert.deepEqual(snapshotDir(w.collection), before.home);
+    assert.ok(fs.existsSync(path.join(cacheDir, 'v1.json')));
+  });
+});
