@@ -197,8 +197,8 @@ export class SyncRunner {
       return [];
     }
     // Writing into a shared collection needs the user's consent, once per collection (SPEC §8): a pull, Merge…
-    // (both sides), and fork or prompt (which may fork or keep the project's version there).
-    const writesCollection = req.direction === 'pull' || req.bothSides || req.strategy === 'fork' || req.strategy === 'prompt';
+    // (both sides) and fork ask first; an update with Prompt asks only if the answer is Fork (below).
+    const writesCollection = req.direction === 'pull' || req.bothSides || req.strategy === 'fork';
     if (writesCollection && !(await this.consent.ensure(targets.map(collectionDirOf)))) {
       this.log.info(`${req.direction}: not run; no consent to write into the collection`);
       return [];
@@ -212,7 +212,13 @@ export class SyncRunner {
         for (const batch of batches(targets)) {
           const f = batch.folder;
           const store = await this.service.versionStore();
-          const choose = req.strategy === 'prompt' ? (req.choose ?? quickPickChooser(req.direction)) : undefined;
+          const asked = req.strategy === 'prompt' ? (req.choose ?? quickPickChooser(req.direction)) : undefined;
+          // An update's fork lands in the collection too: that answer needs consent, else the artifact is skipped.
+          const choose: ChooseFn | undefined = asked && req.direction === 'update' ? async (a, preview) => {
+            const c = await asked(a, preview);
+            const t = batch.targets.find((x) => x.artifact.name === a.name && x.artifact.type === a.type && x.artifact.root === a.root);
+            return c === 'fork' && t && !(await this.consent.ensure([collectionDirOf(t)])) ? 'skip' : c;
+          } : asked;
           const sync = (allowSecrets: boolean) => runSync({
             project: f.folder.uri.fsPath, direction: req.direction, strategy: req.strategy, store,
             names: batch.names, ...(batch.type ? { type: batch.type } : {}), ...(batch.root ? { root: batch.root } : {}),
