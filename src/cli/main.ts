@@ -5,6 +5,7 @@ import { checkDrift, baselineHashOf } from '../core/drift/drift';
 import { divergedCount, isDiverged, countStates, incompleteCheck, DRIFT_STATES, UNCHECKED_STATES, ARTIFACT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport, type DriftState } from '../core/model';
 import { collectionResolver } from '../core/store/skillmeatHome';
 import { openStoreForCheck, VersionStore } from '../core/store/versionStore';
+import { loadSqlJs } from '../core/store/sqlite';
 import { deployArtifact, undeployArtifact, SyncError } from '../core/sync/deploy';
 import { readRecords, viewRecord, salvageRecords, RecordsParseError, RECORDS_FILE } from '../core/store/deploymentRecords';
 import { discoverArtifacts } from '../core/drift/discovery';
@@ -98,7 +99,7 @@ export function checkExitCode(report: DriftReport, strict: boolean): number {
 const check: Handler = async (ctx) => {
   const strict = ctx.args.flags.has('strict');
   const { store, problem } = await openStoreForCheck(storeDir(ctx));
-  const report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store });
+  const report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store, sqlJs: await loadSqlJs() });
   store?.close();
   if (problem) report.warnings.push({ code: 'store-unavailable', message: `${problem} (drift is checked without it)` });
   for (const e of report.errors) ctx.io.err(`error: ${e.message}`);
