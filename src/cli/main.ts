@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkDrift, baselineHashOf } from '../core/drift/drift';
-import { divergedCount, isDiverged, countStates, incompleteCheck, DRIFT_STATES, UNCHECKED_STATES, ARTIFACT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport, type DriftState } from '../core/model';
+import { divergedCount, isDiverged, countStates, incompleteCheck, DRIFT_STATES, UNCHECKED_STATES, ARTIFACT_TYPES, CONTEXT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport, type DriftState } from '../core/model';
 import { collectionResolver } from '../core/store/skillmeatHome';
 import { openStoreForCheck, VersionStore } from '../core/store/versionStore';
 import { loadSqlJs } from '../core/store/sqlite';
@@ -111,6 +111,8 @@ const check: Handler = async (ctx) => {
     ctx.io.out(JSON.stringify({
       project: report.project,
       artifacts: report.artifacts.map((a) => ({ type: a.type, name: a.name, root: a.root, state: a.state, collectionHash: a.collectionHash, projectHash: a.projectHash, baselineHash: a.baselineHash, recommendation: a.recommendation })),
+      // Records of types SkillMeat Sync does not sync (hook, mcp): listed, kept byte for byte, never drift.
+      ...(report.unmanaged.length ? { notSynced: report.unmanaged.map((u) => ({ type: u.type, name: u.name, root: u.root })) } : {}),
     }, null, 2));
   } else ctx.io.out(renderReport(report, ctx.io, strict));
   return checkExitCode(report, strict);
@@ -219,7 +221,7 @@ const undeploy: Handler = async (ctx) => forEachName(ctx, 'undeploy', async (nam
 
 const DRY_RUN: OptionSpec = { type: 'boolean', help: 'print the plan; write nothing' };
 const STRATEGY: OptionSpec = { type: 'string', value: 'S', help: 'merge (default), overwrite, fork, or prompt (asks per artifact; on a terminal only)' };
-const SYNC_EXIT = 'Exit: 0 done (or nothing to do), 1 conflicts left unresolved (listed; nothing written for those artifacts), 2 error (nothing changed).';
+const SYNC_EXIT = 'Exit: 0 done (or nothing to do), 1 conflicts left unresolved or artifacts refused (listed with why; nothing written for those artifacts), 2 error (nothing changed).';
 
 /** The top-level commands: their synopsis and options (for parsing and --help) and their handlers. `sync` and `state` are groups of their own. */
 /** Commands that write, and so first recover from an interrupted write. */
@@ -232,7 +234,7 @@ export const COMMANDS: CommandGroup<Handler> = {
     project: { type: 'string', value: 'DIR', help: 'the project (default: current directory)' },
     collection: { type: 'string', value: 'PATH', help: "collection directory (default: each record's collection, or the default one in $SKILLMEAT_HOME/config.toml)" },
     root: { type: 'string', value: 'R', help: `profile root (${PROFILE_ROOTS.join(', ')}): where deploy/undeploy work (default ${DEFAULT_ROOT}); limits the other commands to it` },
-    type: { type: 'string', value: 'T', help: `artifact type: ${ARTIFACT_TYPES.join(', ')}` },
+    type: { type: 'string', value: 'T', help: `artifact type: ${ARTIFACT_TYPES.join(', ')}; update and pull also take SkillMeat's context entity types (${CONTEXT_TYPES.join(', ')})` },
     store: { type: 'string', value: 'DIR', help: 'version store (default: $SKILLMEAT_HOME/sync)' },
     json: { type: 'boolean', help: 'machine-readable output on stdout' },
   },

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { runSync, undoLastSync, type ArtifactSyncResult, type PromptChoice, type SyncDirection, type SyncResult, type SyncStrategy, type UndoResult } from '../core/sync';
-import { ARTIFACT_TYPES, PROFILE_ROOTS, type ArtifactDrift, type ArtifactType, type FileChange } from '../core/model';
+import { ARTIFACT_TYPES, CONTEXT_TYPES, PROFILE_ROOTS, type ArtifactDrift, type FileChange, type SyncedType } from '../core/model';
 import { VersionStore } from '../core/store/versionStore';
 import { flagString, UsageError } from './args';
 import { colours, type CliIO } from './output';
@@ -32,12 +32,14 @@ function strategyFlag(ctx: SyncOpsContext): SyncStrategy {
   return s as SyncStrategy;
 }
 
-function filters(ctx: SyncOpsContext): { type?: ArtifactType; root?: string } {
+function filters(ctx: SyncOpsContext): { type?: SyncedType; root?: string } {
   const type = flagString(ctx.args, 'type');
-  if (type !== undefined && !(ARTIFACT_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type must be one of ${ARTIFACT_TYPES.join(', ')}`);
+  // SkillMeat's context entities (spec_file, project_config…) are synced too: update only, pull is refused.
+  const types: readonly string[] = [...ARTIFACT_TYPES, ...CONTEXT_TYPES];
+  if (type !== undefined && !types.includes(type)) throw new UsageError(`--type must be one of ${types.join(', ')}`);
   const root = flagString(ctx.args, 'root');
   if (root !== undefined && !PROFILE_ROOTS.includes(root)) throw new UsageError(`--root must be one of ${PROFILE_ROOTS.join(', ')}`);
-  return { ...(type ? { type: type as ArtifactType } : {}), ...(root ? { root } : {}) };
+  return { ...(type ? { type: type as SyncedType } : {}), ...(root ? { root } : {}) };
 }
 
 function terminalAsk(question: string): Promise<string | undefined> {
@@ -169,7 +171,8 @@ function directionalCommand(direction: SyncDirection) {
     if (ctx.json) ctx.io.out(JSON.stringify(toJson(result), null, 2));
     else ctx.io.out(render(result, ctx.io));
     if (result.status === 'failed') return 2;
-    return result.artifacts.some((a) => a.status === 'conflict') ? 1 : 0;
+    // A conflict waits for the user; a refusal (a context entity's pull) did nothing that was asked.
+    return result.artifacts.some((a) => a.status === 'conflict' || a.status === 'failed') ? 1 : 0;
   };
 }
 

@@ -169,8 +169,8 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
       return undeployOne(ref);
     }),
     [COMMANDS.openDiff]: withRef(vscode.l10n.t('Artifact to compare with its deployed baseline'), (a) => !!a.baselineHash && a.state !== 'in-sync' && a.state !== 'invalid', (ref) => openDiff(ref, 'baseline')),
-    [COMMANDS.openDiffWithCollection]: withRef(vscode.l10n.t('Artifact to compare with the collection'), (a) => !!a.collectionPath && !!a.projectHash, (ref) => openDiff(ref, 'collection')),
-    [COMMANDS.openCollectionCopy]: withRef(vscode.l10n.t('Artifact whose collection version to open'), (a) => !!a.collectionPath, openCollectionCopy),
+    [COMMANDS.openDiffWithCollection]: withRef(vscode.l10n.t('Artifact to compare with the collection'), (a) => (!!a.collectionPath || !!a.contextRow) && !!a.projectHash, (ref) => openDiff(ref, 'collection')),
+    [COMMANDS.openCollectionCopy]: withRef(vscode.l10n.t('Artifact whose collection version to open'), (a) => !!a.collectionPath || !!a.contextRow, openCollectionCopy),
     [COMMANDS.openRecordsFile]: withRef(vscode.l10n.t('Artifact whose deployment record to open'), (a) => a.state === 'invalid', openRecordsFile),
     [COMMANDS.selectCollection]: async () => {
       const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Use as Collection'), title: vscode.l10n.t('Select your SkillMeat collection folder') });

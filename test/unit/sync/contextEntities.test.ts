@@ -14,7 +14,8 @@ import { loadSqlJs } from '../../../src/core/store/sqlite';
 import { RECORDS_FILE } from '../../../src/core/store/deploymentRecords';
 import { runSync } from '../../../src/core/sync';
 import { VersionStore } from '../../../src/core/store/versionStore';
-import { useTempDirs, makeWorld, type World } from '../helpers';
+import { main } from '../../../src/cli/main';
+import { useTempDirs, makeWorld, captureIO, type World } from '../helpers';
 import { Sqlite3 } from '../generators/helpers';
 
 const DIR = path.join(__dirname, '..', '..', 'fixtures', 'peers', 'skillmeat', 'context-entities');
@@ -145,5 +146,26 @@ describe('SkillMeat context entities (recorded from SkillMeat 0.9.1)', () => {
       assert.deepEqual(Object.fromEntries(after.artifacts.map((a) => [a.name, a.state])), { 'api-spec': 'in-sync', style: 'in-sync', 'claude-md': 'modified' });
       assert.match(after.artifacts.find((a) => a.name === 'claude-md')!.recommendation, /edit it in SkillMeat/);
     } finally { store.close(); }
+  });
+
+  it('CLI: check lists them (text and JSON) and the records SkillMeat Sync does not sync; a pull exits 1 naming why', async () => {
+    const w = makeWorld(tmp);
+    live = await cacheDb(w, rows('cache.artifacts.after-edit.json'));
+    project(w);
+    fs.appendFileSync(path.join(w.project, 'CLAUDE.md'), 'local line\n');
+    const io = captureIO({ env: { ...w.env, NO_COLOR: '1' }, cwd: w.project });
+    assert.equal(await main(['check', '--project', w.project], io), 1);
+    const text = io.stdout.join('\n');
+    assert.match(text, /outdated +spec_file +api-spec/);
+    assert.match(text, /modified +project_config +claude-md/);
+    assert.match(text, /\(hook record "lint" in \.claude kept as is; SkillMeat Sync does not sync hooks\)/);
+    const json = captureIO({ env: w.env, cwd: w.project });
+    await main(['check', '--project', w.project, '--json'], json);
+    const report = JSON.parse(json.stdout.join('')) as { artifacts: { type: string; name: string; state: string }[]; notSynced: { type: string }[] };
+    assert.deepEqual(report.artifacts.map((a) => `${a.type}:${a.name}:${a.state}`).sort(), ['project_config:claude-md:modified', 'rule_file:style:in-sync', 'spec_file:api-spec:outdated']);
+    assert.deepEqual(report.notSynced.map((u) => u.type), ['hook', 'mcp']);
+    const pull = captureIO({ env: { ...w.env, NO_COLOR: '1' }, cwd: w.project });
+    assert.equal(await main(['pull', 'claude-md', '--type', 'project_config', '--strategy', 'overwrite', '--project', w.project], pull), 1);
+    assert.match(pull.stdout.join('\n'), /failed +project_config claude-md \(\.claude\): pull of project_config "claude-md" refused: .*Edit it in SkillMeat/);
   });
 });
