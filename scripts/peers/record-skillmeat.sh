@@ -4,6 +4,7 @@
 # `npm test` never needs SkillMeat. Run it after changing how records, copies or collection files are written:
 #
 #   python3 -m venv /some/where/venv && /some/where/venv/bin/pip install -e <skillmeat source> httpx
+#   (the context-entities scenario also starts SkillMeat's API server from the venv and talks to it with curl)
 #   npm run build
 #   SKILLMEAT_BIN=/some/where/venv/bin/skillmeat bash scripts/peers/record-skillmeat.sh
 #
@@ -175,6 +176,64 @@ keep deployed.toml "$PROJECT/.claude/.skillmeat-deployed.toml"
 rec skillmeat.status sm status --project "$PROJECT"
 rec skillmeat.sync-check sm sync-check "$PROJECT" --format json
 rec ours.check ours check --project "$PROJECT" --json
+done_scenario
+
+# 9. Context entities (spec_file, rule_file, project_config…): SkillMeat keeps them only as rows of the
+# `artifacts` table of ~/.skillmeat/cache/cache.db (WAL mode) and deploys them only through its API server
+# (POST /api/v1/context-entities/{id}/deploy); its CLI has no command for them. Recorded: the API's answers,
+# the table's schema and rows (what SkillMeat Sync reads with sql.js), what the deploy wrote into the project
+# (and that it wrote no record), and the row after a collection-side edit (PUT).
+scenario context-entities
+PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+(cd "$TMP_ROOT" && exec "$PYTHON" -m uvicorn skillmeat.api.server:app --host 127.0.0.1 --port "$PORT" >"$TMP_ROOT/server.log" 2>&1) &
+SERVER=$!
+for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 1; done
+API="http://127.0.0.1:$PORT/api/v1/context-entities"
+ids() { sed -E 's#ctx_[0-9a-f]{12}#<ID>#g'; }
+api() { # api NAME METHOD URL [JSON]: records the answer (ids normalised)
+  local name=$1 method=$2 url=$3 body=${4:-}
+  if [ -n "$body" ]; then curl -s -X "$method" "$url" -H 'content-type: application/json' -d "$body"; else curl -s -X "$method" "$url"; fi >"$DIR/.api"
+  { normalise <"$DIR/.api" | ids; echo; } >"$DIR/$name.json"
+  rm -f "$DIR/.api"
+}
+create() { curl -s -X POST "$API" -H 'content-type: application/json' -d "$1" | "$PYTHON" -c 'import sys, json; print(json.load(sys.stdin)["id"])'; }
+SPEC_ID=$(create '{"name":"api-spec","entity_type":"spec_file","content":"---\ntitle: API spec\n---\n# API\nline1\nline2\nline3\n","path_pattern":".claude/specs/api-spec.md"}')
+RULE_ID=$(create '{"name":"style","entity_type":"rule_file","content":"<!-- Path Scope: src/**/*.ts -->\n# Style\nrule1\n","path_pattern":".claude/rules/style.md"}')
+CONF_ID=$(create '{"name":"claude-md","entity_type":"project_config","content":"# Project\nUse tabs.\n","path_pattern":"CLAUDE.md"}')
+api deploy.spec_file POST "$API/$SPEC_ID/deploy" "{\"project_path\":\"$PROJECT\",\"overwrite\":false}"
+api deploy.rule_file POST "$API/$RULE_ID/deploy" "{\"project_path\":\"$PROJECT\",\"overwrite\":false}"
+api deploy.project_config POST "$API/$CONF_ID/deploy" "{\"project_path\":\"$PROJECT\",\"overwrite\":false}"
+listing "$PROJECT" >"$DIR/project.files.txt"
+[ -e "$PROJECT/.claude/.skillmeat-deployed.toml" ] && keep deployed.toml "$PROJECT/.claude/.skillmeat-deployed.toml" || echo "no records file" >"$DIR/deployed.toml.absent"
+mkdir -p "$DIR/project"
+for f in .claude/specs/api-spec.md .claude/rules/style.md CLAUDE.md; do mkdir -p "$DIR/project/$(dirname "$f")"; cp "$PROJECT/$f" "$DIR/project/$f"; done
+dump_rows() { # the artifacts table as SkillMeat left it (WAL included: read through SQLite itself)
+  "$PYTHON" - "$HOME/.skillmeat/cache/cache.db" <<'PY'
+import sys, json, sqlite3
+c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+c.row_factory = sqlite3.Row
+rows = [{k: r[k] for k in ("name", "type", "project_id", "path_pattern", "content_hash", "content", "core_content")}
+        for r in c.execute("SELECT * FROM artifacts WHERE type IN ('spec_file','rule_file','context_file','project_config','progress_template') ORDER BY name")]
+print(json.dumps({"journal_mode": c.execute("PRAGMA journal_mode").fetchone()[0], "rows": rows}, indent=2))
+PY
+}
+dump_rows >"$DIR/cache.artifacts.json"
+"$PYTHON" - "$HOME/.skillmeat/cache/cache.db" >"$DIR/cache.artifacts.schema.sql" <<'PY'
+import sys, sqlite3
+c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+print(c.execute("SELECT sql FROM sqlite_master WHERE name = 'artifacts'").fetchone()[0] + ";")
+PY
+# The main cache.db file alone (without its -wal) does not hold the rows yet: a reader must replay the WAL.
+"$PYTHON" - "$HOME/.skillmeat/cache" >"$DIR/cache.files.txt" <<'PY'
+import sys, os
+d = sys.argv[1]
+for f in sorted(os.listdir(d)):
+    print(f + ("  main file, rows not yet checkpointed" if f == "cache.db" else ""))
+PY
+# A collection-side edit, the way SkillMeat's UI makes it: the row's content and content_hash change.
+api update.spec_file PUT "$API/$SPEC_ID" '{"content":"---\ntitle: API spec\n---\n# API\nline1 collection edit\nline2\nline3\n"}'
+dump_rows >"$DIR/cache.artifacts.after-edit.json"
+kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
 done_scenario
 
 # 8. tomli_w's escaping of awkward strings, byte for byte (what SkillMeat writes for such a record).

@@ -5,10 +5,11 @@ import { checkDrift, baselineHashOf } from '../core/drift/drift';
 import { ArtifactHasher } from '../core/drift/hashing';
 import { StatCache, STAT_CACHE_DIR } from '../core/drift/statCache';
 import { isInside } from '../core/store/fsutil';
-import { divergedCount, isDiverged, countStates, incompleteCheck, DRIFT_STATES, UNCHECKED_STATES, ARTIFACT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport, type DriftState } from '../core/model';
+import { divergedCount, isDiverged, countStates, incompleteCheck, DRIFT_STATES, UNCHECKED_STATES, ARTIFACT_TYPES, CONTEXT_TYPES, DEFAULT_ROOT, PROFILE_ROOTS, type ArtifactType, type DriftReport, type DriftState } from '../core/model';
 import { collectionResolver, skillmeatHome } from '../core/store/skillmeatHome';
 import { initCollection, InitError } from '../core/store/initHome';
 import { openStoreForCheck, VersionStore } from '../core/store/versionStore';
+import { loadSqlJs } from '../core/store/sqlite';
 import { deployArtifact, undeployArtifact, SyncError } from '../core/sync/deploy';
 import { readRecords, viewRecord, salvageRecords, RecordsParseError, RECORDS_FILE } from '../core/store/deploymentRecords';
 import { discoverArtifacts } from '../core/drift/discovery';
@@ -99,6 +100,15 @@ export function checkExitCode(report: DriftReport, strict: boolean): number {
   return report.artifacts.some((a) => isDiverged(a.state, strict)) ? 1 : 0;
 }
 
+/**
+ * Whether a records file of the project names a SkillMeat context entity, whose collection copy lives in SkillMeat's
+ * cache database: only then is sql.js loaded for the check (a text test, far cheaper than loading the wasm).
+ */
+function mentionsContextEntities(project: string): boolean {
+  const re = new RegExp(`artifact_type\\s*=\\s*["'](${CONTEXT_TYPES.join('|')})["']`);
+  return PROFILE_ROOTS.some((r) => { try { return re.test(fs.readFileSync(path.join(project, r, RECORDS_FILE), 'utf8')); } catch { return false; } });
+}
+
 const check: Handler = async (ctx) => {
   const strict = ctx.args.flags.has('strict');
   const { store, problem } = await openStoreForCheck(storeDir(ctx));
@@ -107,7 +117,7 @@ const check: Handler = async (ctx) => {
   const cacheDir = path.join(storeDir(ctx), STAT_CACHE_DIR);
   const statCache = isInside(path.resolve(ctx.project), cacheDir) ? undefined : StatCache.open(cacheDir);
   const hasher = new ArtifactHasher(undefined, { persistent: statCache });
-  const report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store, hasher, recordsCache: statCache });
+  const report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store, hasher, recordsCache: statCache, ...(mentionsContextEntities(ctx.project) ? { sqlJs: await loadSqlJs() } : {}) });
   store?.close();
   statCache?.save();
   if (problem) report.warnings.push({ code: 'store-unavailable', message: `${problem} (drift is checked without it)` });
@@ -120,6 +130,8 @@ const check: Handler = async (ctx) => {
     ctx.io.out(JSON.stringify({
       project: report.project,
       artifacts: report.artifacts.map((a) => ({ type: a.type, name: a.name, root: a.root, state: a.state, collectionHash: a.collectionHash, projectHash: a.projectHash, baselineHash: a.baselineHash, recommendation: a.recommendation })),
+      // Records of types SkillMeat Sync does not sync (hook, mcp): listed, kept byte for byte, never drift.
+      ...(report.unmanaged.length ? { notSynced: report.unmanaged.map((u) => ({ type: u.type, name: u.name, root: u.root })) } : {}),
     }, null, 2));
   } else ctx.io.out(renderReport(report, ctx.io, strict));
   return checkExitCode(report, strict);
@@ -230,7 +242,7 @@ const DRY_RUN: OptionSpec = { type: 'boolean', help: 'print the plan; write noth
 const ALLOW_SECRETS: OptionSpec = { type: 'boolean', help: 'write files into the collection even when the secret scan finds something in them' };
 const SECRETS_DETAILS = 'Every file about to be written into the collection (pull, fork, a resolved pull) is first scanned for secrets with secretlint\'s recommended rules (cloud keys, tokens, private keys, database URLs, .env files). A finding stops the whole command before anything is written: each is listed as file:line:column and kind (never the value), exit 1. Running the command is your consent to write into the collection; --allow-secrets writes the findings too.';
 const STRATEGY: OptionSpec = { type: 'string', value: 'S', help: 'merge (default), overwrite, fork, or prompt (asks per artifact; on a terminal only)' };
-const SYNC_EXIT = 'Exit: 0 done (or nothing to do), 1 conflicts left unresolved (listed; nothing written for those artifacts, or with --markers / --tool left merging in the project copy), 2 error (nothing changed).';
+const SYNC_EXIT = 'Exit: 0 done (or nothing to do), 1 conflicts left unresolved or artifacts refused (listed with why; nothing written for those artifacts, or with --markers / --tool left merging in the project copy), 2 error (nothing changed).';
 const MARKERS: OptionSpec = { type: 'boolean', help: 'with --strategy merge: write a conflicting merge into the project copy with git-style conflict markers (never into the collection); finish with "resolve NAME"' };
 const TOOL: OptionSpec = { type: 'string', value: 'CMD', help: 'with --strategy merge: like --markers, then run the merge tool CMD on each conflicting file and resolve when it exits 0 leaving no markers' };
 const TOOL_DETAILS = '--tool CMD runs like git mergetool: BASE, LOCAL (the side written into: the project for update, the collection for pull) and REMOTE (the incoming side) are temporary files, MERGED is the project file with the markers. $BASE $LOCAL $REMOTE $MERGED in CMD are replaced by the quoted paths (and set in its environment); without them the paths are appended as LOCAL REMOTE BASE MERGED, the order of `code --wait --merge`. Examples: --tool "code --wait --merge", --tool \'meld $LOCAL $MERGED $REMOTE\', --tool \'vimdiff $LOCAL $MERGED $REMOTE\'.';
@@ -274,7 +286,7 @@ export const COMMANDS: CommandGroup<Handler> = {
     project: { type: 'string', value: 'DIR', help: 'the project (default: current directory)' },
     collection: { type: 'string', value: 'PATH', help: "collection directory (default: each record's collection, or the default one in $SKILLMEAT_HOME/config.toml)" },
     root: { type: 'string', value: 'R', help: `profile root (${PROFILE_ROOTS.join(', ')}): where deploy/undeploy work (default ${DEFAULT_ROOT}); limits the other commands to it` },
-    type: { type: 'string', value: 'T', help: `artifact type: ${ARTIFACT_TYPES.join(', ')}` },
+    type: { type: 'string', value: 'T', help: `artifact type: ${ARTIFACT_TYPES.join(', ')}; update and pull also take SkillMeat's context entity types (${CONTEXT_TYPES.join(', ')})` },
     store: { type: 'string', value: 'DIR', help: 'version store (default: $SKILLMEAT_HOME/sync)' },
     json: { type: 'boolean', help: 'machine-readable output on stdout' },
   },

@@ -8,7 +8,7 @@ import {
 } from '../core/sync';
 import { runMergeTool } from './mergeTool';
 import { type ArtifactSyncResult, type PromptChoice, type SyncDirection, type SyncResult, type SyncStrategy, type UndoResult } from '../core/sync';
-import { ARTIFACT_TYPES, PROFILE_ROOTS, type ArtifactDrift, type ArtifactType, type FileChange } from '../core/model';
+import { ARTIFACT_TYPES, CONTEXT_TYPES, PROFILE_ROOTS, type ArtifactDrift, type ArtifactType, type FileChange, type SyncedType } from '../core/model';
 import { VersionStore } from '../core/store/versionStore';
 import { flagString, UsageError } from './args';
 import { colours, type CliIO } from './output';
@@ -37,12 +37,14 @@ function strategyFlag(ctx: SyncOpsContext): SyncStrategy {
   return s as SyncStrategy;
 }
 
-function filters(ctx: SyncOpsContext): { type?: ArtifactType; root?: string } {
+function filters(ctx: SyncOpsContext): { type?: SyncedType; root?: string } {
   const type = flagString(ctx.args, 'type');
-  if (type !== undefined && !(ARTIFACT_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type must be one of ${ARTIFACT_TYPES.join(', ')}`);
+  // SkillMeat's context entities (spec_file, project_config…) are synced too: update only, pull is refused.
+  const types: readonly string[] = [...ARTIFACT_TYPES, ...CONTEXT_TYPES];
+  if (type !== undefined && !types.includes(type)) throw new UsageError(`--type must be one of ${types.join(', ')}`);
   const root = flagString(ctx.args, 'root');
   if (root !== undefined && !PROFILE_ROOTS.includes(root)) throw new UsageError(`--root must be one of ${PROFILE_ROOTS.join(', ')}`);
-  return { ...(type ? { type: type as ArtifactType } : {}), ...(root ? { root } : {}) };
+  return { ...(type ? { type: type as SyncedType } : {}), ...(root ? { root } : {}) };
 }
 
 function terminalAsk(question: string): Promise<string | undefined> {
@@ -196,7 +198,8 @@ function directionalCommand(direction: SyncDirection) {
     else ctx.io.out([render(result, ctx.io), ...(toolLines.length ? ['', ...toolLines] : [])].join('\n'));
     if (result.error?.code === 'secrets-found') { printFindings(ctx, result.secretFindings ?? []); return 1; }
     if (result.status === 'failed') return 2;
-    return result.artifacts.some((a) => a.status === 'conflict') || stillMerging ? 1 : 0;
+    // A conflict waits for the user; a refusal (a context entity's pull) did nothing that was asked.
+    return result.artifacts.some((a) => a.status === 'conflict' || a.status === 'failed') || stillMerging ? 1 : 0;
   };
 }
 
@@ -209,7 +212,7 @@ function printFindings(ctx: SyncOpsContext, findings: SecretFinding[]): void {
 
 /** `--tool CMD` on one artifact just written with markers: runs the tool per file, then resolves when it can. */
 async function withTool(ctx: SyncOpsContext, store: VersionStore, tool: string, a: ArtifactSyncResult): Promise<{ resolved: boolean; lines: string[] }> {
-  const m = await findMergeInProgress(store, ctx.project, { name: a.name, type: a.type, root: a.root });
+  const m = await findMergeInProgress(store, ctx.project, { name: a.name, type: a.type as ArtifactType, root: a.root });
   const lines: string[] = [];
   const runs = await runMergeTool(tool, m, ctx.io.env);
   for (const r of runs) lines.push(`merge tool: ${r.file}: ${r.exitCode === 0 ? 'exit 0' : `exit ${r.exitCode}`}`);
@@ -282,7 +285,8 @@ export async function resolve(ctx: SyncOpsContext): Promise<number> {
   const store = await VersionStore.open(storeDir(ctx));
   try {
     let m: MergeInProgress;
-    try { m = await findMergeInProgress(store, ctx.project, { name, ...filters(ctx) }); } catch (e) {
+    // A context entity is never left merging (its conflicts are skipped), so its type simply matches nothing.
+    try { const f = filters(ctx); m = await findMergeInProgress(store, ctx.project, { name, ...(f.root ? { root: f.root } : {}), ...(f.type ? { type: f.type as ArtifactType } : {}) }); } catch (e) {
       if (!(e instanceof SyncFailure)) throw e;
       ctx.io.err(`error: ${e.message}`);
       return 2;

@@ -4,8 +4,22 @@
 export type ArtifactType = 'skill' | 'command' | 'agent';
 export const ARTIFACT_TYPES: readonly ArtifactType[] = ['skill', 'command', 'agent'];
 
+/**
+ * SkillMeat's context entities: single files (`CLAUDE.md`, `.claude/specs/x.md`…) whose collection copy is a row
+ * of SkillMeat's cache database, not a file of the collection folder. Checked and updated like a command; never
+ * pulled (SkillMeat Sync does not write SkillMeat's database).
+ */
+export type ContextType = 'spec_file' | 'rule_file' | 'context_file' | 'project_config' | 'progress_template';
+export const CONTEXT_TYPES: readonly ContextType[] = ['spec_file', 'rule_file', 'context_file', 'project_config', 'progress_template'];
+export function isContextType(t: string): t is ContextType {
+  return (CONTEXT_TYPES as readonly string[]).includes(t);
+}
+
+/** Every type the drift report lists: the artifacts, and SkillMeat's context entities. */
+export type SyncedType = ArtifactType | ContextType;
+
 /** Record types SkillMeat may write; `hook` and `mcp` are read and kept but never synced. */
-export type RecordType = ArtifactType | 'hook' | 'mcp';
+export type RecordType = SyncedType | 'hook' | 'mcp';
 
 /** Profile roots, in the order they are reported. `.claude` is the default. */
 export const PROFILE_ROOTS: readonly string[] = ['.claude', '.codex', '.gemini', '.cursor'];
@@ -59,7 +73,7 @@ export interface FileChange {
 
 /** Drift of one artifact in one profile root. Hashes are the product's tree hashes (sha256 hex). */
 export interface ArtifactDrift {
-  type: ArtifactType;
+  type: SyncedType;
   /** Name as Claude Code shows it; namespaced commands are `ns/name`. */
   name: string;
   /** Profile root, e.g. `.claude`. */
@@ -75,6 +89,11 @@ export interface ArtifactDrift {
   /** Absolute paths of the two sides (present or where they would be). */
   projectPath: string;
   collectionPath: string | null;
+  /**
+   * A context entity's collection copy: a row of SkillMeat's cache database (its `collectionPath` is null, there is
+   * no file).
+   */
+  contextRow?: { db: string; id: string };
   /** Name of the collection the record (or the default) points at. */
   collectionName: string | null;
   /** The record's `deployed_at`, when deployed. */
@@ -156,6 +175,6 @@ export function incompleteCheck(report: Pick<DriftReport, 'artifacts' | 'errors'
 }
 
 /** A stable key for an artifact in a root: `.claude:skill:review`. */
-export function artifactKey(root: string, type: ArtifactType, name: string): string {
+export function artifactKey(root: string, type: SyncedType, name: string): string {
   return `${root}:${type}:${name}`;
 }

@@ -3,14 +3,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  DEFAULT_ROOT, PROFILE_ROOTS, artifactKey, type ArtifactDrift, type ArtifactType, type CheckWarning, type DriftReport,
+  DEFAULT_ROOT, PROFILE_ROOTS, artifactKey, isContextType, type ArtifactDrift, type ContextType, type ArtifactType, type CheckWarning, type DriftReport,
   type DriftState, type FileChange, type UnmanagedRecord,
 } from '../model';
 import { readRecords, parseRecords, salvageRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
-import { ArtifactHasher, type ArtifactHash } from './hashing';
+import { ArtifactHasher, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash } from './hashing';
 import { discoverArtifacts, artifactPath, type FoundArtifact } from './discovery';
 import { collectionResolver, type CollectionResolver } from '../store/skillmeatHome';
 import { pendingMerges, type MetaReader } from '../store/pendingMerges';
+import { contextDbPath, contextHash, contextProjectPath, findContextRow, readContextCollection, type ContextCollection } from './contextEntities';
+import type { SqlJsStatic } from 'sql.js';
 
 /** What the version store can tell a check about a baseline (optional: a check works without it). */
 export interface BaselineLookup {
@@ -33,6 +35,13 @@ export interface CheckOptions {
   recordsCache?: RecordsCache;
   store?: BaselineLookup;
   now?: () => Date;
+  /**
+   * sql.js, loaded by the caller (loading is asynchronous): needed to read SkillMeat's cache database, where the
+   * collection copies of context entities live. Without it their records are `unreachable`.
+   */
+  sqlJs?: SqlJsStatic;
+  /** The context entities already read (tests, or a caller checking many projects). */
+  contexts?: ContextCollection;
 }
 
 export const RECOMMENDATIONS: Record<DriftState, string> = {
@@ -166,6 +175,18 @@ export function checkDrift(opts: CheckOptions): DriftReport {
     return { exists: !!h, hash: h };
   };
 
+  // SkillMeat's context entities, read once per check and only when a record names one.
+  let contextCollection = opts.contexts;
+  const contexts = (): ContextCollection => {
+    if (contextCollection) return contextCollection;
+    const db = contextDbPath(resolver.home);
+    contextCollection = opts.sqlJs
+      ? readContextCollection(opts.sqlJs, db)
+      : { db, rows: [], problem: `SkillMeat's cache database ${db} was not read (no SQLite reader was given to the check)` };
+    if (contextCollection.problem) warnings.push({ code: 'collection-missing', file: db, message: `${contextCollection.problem}; its context entities cannot be compared.` });
+    return contextCollection;
+  };
+
   const deployedKeys = new Set<string>(); // `${type}:${relPath}` deployed in any root
   const presentKeys = new Set<string>();  // present in any root of the project
   const defaultCollection = collectionFor(undefined, false);
@@ -219,6 +240,10 @@ export function checkDrift(opts: CheckOptions): DriftReport {
     }
 
     for (const rv of records) {
+      if (isContextType(rv.type) && !rv.invalid) {
+        artifacts.push(contextDrift(rv, rv.type, root, rootDir, contexts(), hasher, (w) => warnings.push(w)));
+        continue;
+      }
       if (rv.type === 'hook' || rv.type === 'mcp' || (!rv.invalid && !['skill', 'command', 'agent'].includes(rv.type))) {
         unmanaged.push({ type: rv.type, name: rv.name, root, recordFile: path.join(rootDir, '.skillmeat-deployed.toml') });
         continue;
@@ -229,7 +254,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
         if (rv.relPath) { recorded.add(rv.relPath); deployedKeys.add(`${type}:${rv.relPath}`); }
         warnings.push({ code: 'record-invalid', file: path.join(rootDir, '.skillmeat-deployed.toml'), message: `${path.join(rootDir, '.skillmeat-deployed.toml')}: record #${rv.index + 1} (${rv.name || 'unnamed'}): ${rv.invalid}` });
         artifacts.push({
-          type: (['skill', 'command', 'agent'].includes(type) ? type : 'skill'), name: rv.name || `record #${rv.index + 1}`, root, state: 'invalid',
+          type: (['skill', 'command', 'agent'].includes(type) || isContextType(type) ? type : 'skill'), name: rv.name || `record #${rv.index + 1}`, root, state: 'invalid',
           collectionHash: null, projectHash: null, baselineHash: rv.contentHash ?? null, recommendation: RECOMMENDATIONS.invalid,
           relPath: rv.relPath, projectPath: rootDir, collectionPath: null, collectionName: rv.fromCollection ?? null, detail: rv.invalid,
         });
@@ -347,6 +372,64 @@ export function checkDrift(opts: CheckOptions): DriftReport {
 
   return report();
 }
+
+/**
+ * The drift of one context entity (SPEC §4 on a single file): the project file under the profile root, the row of
+ * SkillMeat's cache database (the collection), and the record's baseline. CRLF-only differences are no change.
+ */
+function contextDrift(rv: RecordView, type: ContextType, root: string, rootDir: string, coll: ContextCollection, hasher: ArtifactHasher, warn: (w: CheckWarning) => void): ArtifactDrift {
+  const projectAbs = contextProjectPath(path.dirname(rootDir), root, type, rv.relPath);
+  const p = hasher.hash(projectAbs, { skillmeat: true });
+  if (p) for (const x of p.problems) warn({ code: x.code, file: x.file, message: x.message });
+  const row = coll.problem ? undefined : findContextRow(coll, type, rv.name);
+  const cTree = row ? treeHashOf([{ rel: '', norm: hashNormalised(row.content) }]) : undefined;
+  const baselineTree = rv.treeHash;
+  const enterprise = !isHexHash(rv.contentHash);
+  const b = rv.contentHash?.toLowerCase();
+  const pB = !p ? undefined : baselineTree ? p.tree === baselineTree : enterprise ? undefined : [p.skillmeat!.all, p.skillmeat!.cleanLf].includes(b!);
+  const cB = !row ? undefined : baselineTree ? cTree === baselineTree : enterprise ? undefined : [row.contentHash, contextHash(normaliseContent(row.content))].includes(b!);
+  let state: DriftState;
+  let detail: string | undefined;
+  let baselineUnknown = false;
+  const where = row ? `row ${row.id} of SkillMeat's cache database ${coll.db}` : undefined;
+  if (coll.problem) {
+    state = 'unreachable';
+    detail = `${coll.problem}; ${!p ? 'deleted locally' : pB === false ? 'edited locally since it was deployed' : pB ? 'unchanged locally since it was deployed' : 'local changes unknown'}`;
+  } else if (!p) {
+    state = 'deleted';
+    if (!row) detail = 'gone from both the project and SkillMeat\'s collection';
+  } else if (!row) {
+    state = 'removed';
+    detail = `no ${type} named "${rv.name}" in SkillMeat's cache database ${coll.db}`;
+  } else {
+    const cP = cTree === p.tree;
+    if (pB === undefined || cB === undefined) {
+      baselineUnknown = true;
+      state = cP ? 'in-sync' : 'conflict';
+      detail = `the baseline "${rv.contentHash}" is not a content hash SkillMeat Sync can compare; differences are treated as conflicts`;
+    } else if ((pB && cB) || (cP && (pB || cB))) state = 'in-sync';
+    else if (!pB && cB) state = 'modified';
+    else if (pB && !cB) state = 'outdated';
+    else state = cP ? 'converged' : 'conflict';
+  }
+  if (!detail && where && state !== 'in-sync') detail = `collection copy: ${where}`;
+  return {
+    type, name: rv.name, root, state,
+    collectionHash: cTree ?? null, projectHash: p?.tree ?? null, baselineHash: baselineTree ?? rv.contentHash ?? null,
+    recommendation: baselineUnknown ? 'two-way merge (the baseline is unknown)' : CONTEXT_RECOMMENDATIONS[state] ?? RECOMMENDATIONS[state],
+    relPath: rv.relPath, projectPath: projectAbs, collectionPath: null, collectionName: rv.fromCollection ?? null,
+    ...(row ? { contextRow: { db: coll.db, id: row.id } } : {}),
+    deployedAt: rv.deployedAt, recordContentHash: rv.contentHash,
+    ...(baselineUnknown ? { baselineUnknown } : {}), ...(detail ? { detail } : {}),
+  };
+}
+
+/** What to do about a context entity, where it differs from an artifact: its collection copy is edited in SkillMeat. */
+const CONTEXT_RECOMMENDATIONS: Partial<Record<DriftState, string>> = {
+  modified: 'edit it in SkillMeat (its collection copy is a row of SkillMeat\'s database), or keep the local version',
+  conflict: 'update the project from the collection (overwrite or merge); carry local edits into SkillMeat by editing it there',
+  removed: 'remove from the project, or create it again in SkillMeat',
+};
 
 function isDirectory(p: string): boolean {
   try { return fs.statSync(p).isDirectory(); } catch { return false; }

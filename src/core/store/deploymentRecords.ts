@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, TomlError, TomlDate } from 'smol-toml';
 import { writeFileAtomic, withFileLock, type AtomicWriteHooks, type LockOptions } from './fsutil';
-import { ARTIFACT_TYPES, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
+import { ARTIFACT_TYPES, TYPE_DIRS, isContextType, isSafeArtifactName, type ArtifactType } from '../model';
 import { isCollectionName } from './skillmeatHome';
 
 export const RECORDS_FILE = '.skillmeat-deployed.toml';
@@ -304,6 +304,27 @@ export function normaliseRecordPath(p: string): string {
   return rel.replace(/\/+$/, '');
 }
 
+/**
+ * A context entity's record (`spec_file`, `project_config`…): one file, its `artifact_path` relative to the
+ * profile root as SkillMeat's own context sync reads it (`<project>/.claude/<artifact_path>`), any folder.
+ */
+function viewContextRecord(view: RecordView, rawPath: string | undefined): RecordView {
+  if (rawPath === undefined || rawPath.trim() === '') { view.invalid = 'the record has no artifact_path'; return view; }
+  const relPath = rawPath.replace(/\\/g, '/').replace(/^\.\//, '');
+  view.relPath = relPath;
+  if (!view.name) view.name = relPath.split('/').pop()!.replace(/\.md$/, '');
+  if (!view.contentHash) { view.invalid = 'the record has neither content_hash nor collection_sha'; return view; }
+  const parts = relPath.split('/');
+  if (path.isAbsolute(relPath) || /^[A-Za-z]:/.test(relPath) || parts.some((x) => x === '' || x === '.' || x === '..' || /[\u0000-\u001f\u007f]/.test(x))) {
+    view.invalid = `artifact_path "${rawPath}" escapes the profile root or is not a file path`;
+    return view;
+  }
+  if (parts[parts.length - 1] === RECORDS_FILE) view.invalid = `artifact_path "${rawPath}" names the records file itself`;
+  const coll = view.fromCollection;
+  if (!view.invalid && coll && !isCollectionName(coll)) view.invalid = `from_collection "${coll}" is not a collection name (a directory of <SkillMeat home>/collections)`;
+  return view;
+}
+
 /** Interprets a record leniently (SPEC §2). Never throws. */
 export function viewRecord(rec: DeploymentRecord, index: number): RecordView {
   const f = rec.fields;
@@ -315,6 +336,7 @@ export function viewRecord(rec: DeploymentRecord, index: number): RecordView {
     treeHash: str(f[TREE_HASH_KEY]), fromCollection: str(f.from_collection), deployedAt: str(f.deployed_at),
   };
   if (!type) { view.invalid = 'the record has no artifact_type'; return view; }
+  if (isContextType(type)) return viewContextRecord(view, str(f.artifact_path));
   if (!(ARTIFACT_TYPES as readonly string[]).includes(type)) return view; // hook / mcp: kept, not synced
   const t = type as ArtifactType;
   if (t !== 'skill') name = name.replace(/\.md$/, '');

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
-import { artifactKey, DEFAULT_ROOT, TYPE_DIRS, isSafeArtifactName, type ArtifactType } from '../model';
+import { artifactKey, DEFAULT_ROOT, TYPE_DIRS, isSafeArtifactName, type ArtifactType, type SyncedType } from '../model';
 import { readRecords, updateRecords, viewRecord, RECORDS_FILE, TREE_HASH_KEY, type DeploymentRecord, type RecordView } from '../store/deploymentRecords';
 import { ArtifactHasher, DEFAULT_EXCLUSIONS, isSkillmeatIgnored, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
 import { artifactPath } from '../drift/discovery';
@@ -89,7 +89,7 @@ function checkName(type: ArtifactType, name: string): void {
  * `modification_detected_at`. `artifact_uuid` comes from SkillMeat's cache database: kept, never invented.
  */
 export function buildRecord(prev: DeploymentRecord | undefined, a: {
-  type: ArtifactType; name: string; relPath: string; root: string; collectionName: string; contentHash: string; treeHash: string; at: Date;
+  type: SyncedType; name: string; relPath: string; root: string; collectionName: string; contentHash: string; treeHash: string; at: Date;
 }): DeploymentRecord {
   const old = prev?.fields ?? {};
   const oldHash = (old.content_hash ?? old.collection_sha) as string | undefined;

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { checkDrift } from '../drift/drift';
-import { artifactKey, PROFILE_ROOTS } from '../model';
+import { artifactKey, isContextType, PROFILE_ROOTS } from '../model';
 import { RECORDS_FILE } from '../store/deploymentRecords';
 import { ArtifactHasher, skillmeatHash } from '../drift/hashing';
 import { collectionResolver } from '../store/skillmeatHome';
@@ -15,6 +15,7 @@ import { writeSkillmeatSnapshot } from '../store/skillmeatSnapshot';
 import { describeFinding, scanForSecrets, type SecretFinding } from '../privacy/secrets';
 import { checkWritePath, pidAlive, type LockOptions } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
+import { loadSqlJs } from '../store/sqlite';
 import { buildRecord, SyncError } from './deploy';
 import { readContent, hashContent, mergeExtras, sortFiles, hasConflictMarkers, type ArtifactContent } from './content';
 import {
@@ -200,7 +201,8 @@ export async function execute(ctx: Ctx, plans: ArtifactPlan[], { onCommit, ...me
   ctx.warnings.push(...txn.warnings);
   // SkillMeat snapshots each collection after its own deploys and syncs; its sync-pull merge finds a record's
   // base only there. One snapshot per collection holding a new baseline.
-  for (const dir of new Set(active.flatMap((p) => p.records.map((r) => collectionDirOf(r))))) {
+  // (A context entity's collection is SkillMeat's database: no snapshot of a folder.)
+  for (const dir of new Set(active.flatMap((p) => p.records.filter((r) => !isContextType(r.type)).map((r) => collectionDirOf(r))))) {
     try { await writeSkillmeatSnapshot(dir, `Auto-sync by SkillMeat Sync: ${meta.operation}`, ctx.at, { lock: ctx.lock }); } catch (e) {
       ctx.warnings.push({ file: dir, message: `the SkillMeat snapshot of ${dir} could not be written (${(e as Error).message}); SkillMeat's own sync-pull merge will not find the new baselines` });
     }
@@ -235,7 +237,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
   const ctx = makeCtx(o);
   if (o.strategy === 'prompt' && !o.dryRun && !o.choose) throw new TypeError('the prompt strategy needs a choose() callback');
   const resolver = collectionResolver({ env: o.env, home: o.home, collection: o.collection });
-  const report = checkDrift({ project: ctx.project, collection: o.collection, env: o.env, home: o.home, roots: o.roots, hasher: ctx.hasher, store: o.store });
+  const report = checkDrift({ project: ctx.project, collection: o.collection, env: o.env, home: o.home, roots: o.roots, hasher: ctx.hasher, store: o.store, sqlJs: await loadSqlJs() });
   for (const e of report.errors) ctx.warnings.push({ message: e.message, file: e.file });
   // Files a sync leaves out on purpose (links out of an artifact, unreadable files): the user is told which and why.
   for (const x of report.warnings) if (x.code === 'symlink-skipped' || x.code === 'unreadable-file') ctx.warnings.push({ message: x.message, file: x.file });

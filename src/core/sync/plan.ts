@@ -2,7 +2,9 @@
 // decide every write, record and lock change — without writing anything. That is also the dry run.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { artifactKey, type ArtifactDrift, type ArtifactType, type DriftState, type FileChange } from '../model';
+import { artifactKey, isContextType, type ArtifactDrift, type ArtifactType, type DriftState, type FileChange, type SyncedType } from '../model';
+import { readContextCollection } from '../drift/contextEntities';
+import { loadSqlJs } from '../store/sqlite';
 import { readRecords, viewRecord, RECORDS_FILE, type RecordView } from '../store/deploymentRecords';
 import { ArtifactHasher, hashNormalised } from '../drift/hashing';
 import { artifactPath } from '../drift/discovery';
@@ -66,7 +68,8 @@ export function addWrite(plan: ArtifactPlan, w: { side: Side; root: string; path
   plan.stores.push({ artifactKey: w.key, content: w.content, origin: 'sync', note: `${w.side} copy at ${w.path}` });
   plan.result.writes.push({ side: w.side, path: w.path, change: w.before ? 'replace' : 'create', files: fileChanges(w.before, w.content) });
   if (w.lock) {
-    plan.locks.push({ collectionDir: w.lock.collectionDir, name: w.lock.name, type: plan.ref.type, path: w.path, beforeHash: readLockHash(w.lock.collectionDir, w.lock.name, plan.ref.type) });
+    const type = plan.ref.type as ArtifactType; // only artifacts are written into a collection
+    plan.locks.push({ collectionDir: w.lock.collectionDir, name: w.lock.name, type, path: w.path, beforeHash: readLockHash(w.lock.collectionDir, w.lock.name, type) });
     const lockFile = path.join(w.lock.collectionDir, COLLECTION_LOCK_FILE);
     if (fs.existsSync(lockFile) && !plan.result.lockFiles.includes(lockFile)) plan.result.lockFiles.push(lockFile);
   }
@@ -74,7 +77,7 @@ export function addWrite(plan: ArtifactPlan, w: { side: Side; root: string; path
 }
 
 /** The record of an artifact; `cache` keeps each records file parsed once per sync (planning only reads). */
-export function findView(rootDir: string, a: { type: ArtifactType; relPath: string }, cache?: Map<string, RecordView[]>): RecordView | undefined {
+export function findView(rootDir: string, a: { type: SyncedType; relPath: string }, cache?: Map<string, RecordView[]>): RecordView | undefined {
   let views = cache?.get(rootDir);
   if (!views) {
     views = readRecords(rootDir).records.map(viewRecord);
@@ -219,7 +222,8 @@ function planMerge(p: Planning, m: MergePreview): void {
  *   starts in sync instead of showing as "removed".
  */
 function planFork(p: Planning): void {
-  const { ctx, a, plan, rootDir, collectionDir } = p;
+  const { ctx, plan, rootDir, collectionDir } = p;
+  const a = { ...p.a, type: p.a.type as ArtifactType }; // context entities are refused before: see planContext
   const taken = (candidate: string): boolean => {
     const c = artifactPath(collectionDir, a.type, candidate);
     const inProject = artifactPath(rootDir, a.type, candidate);
@@ -248,6 +252,79 @@ function planFork(p: Planning): void {
   }
 }
 
+/** Why a pull (or anything else that writes the collection) of a context entity is refused. */
+export function contextCollectionWriteRefusal(a: { type: string; name: string }, what: string): string {
+  return `${what} of ${a.type} "${a.name}" refused: its collection copy is a row of SkillMeat's cache database (cache.db), `
+    + 'which SkillMeat\'s own server writes and SkillMeat Sync never does (no safe way to write it beside SkillMeat: WAL mode, no shared lock). '
+    + 'Edit it in SkillMeat (its web UI, or PUT /api/v1/context-entities/<id> of its API), then update the project from the collection.';
+}
+
+/**
+ * A context entity (a single file whose collection copy is a row of SkillMeat's cache database): update — overwrite,
+ * a clean merge, keep, re-baseline — writes the project file and the record like a command. Nothing that writes the
+ * collection (pull, the Merge… command, a fork) is done: see {@link contextCollectionWriteRefusal}.
+ */
+async function planContext(ctx: Ctx, o: SyncOptions, a: ArtifactDrift, plan: ArtifactPlan, view: RecordView, rootDir: string, recordsFile: string): Promise<ArtifactPlan> {
+  const { result } = plan;
+  const skip = (reason: string): ArtifactPlan => { result.reason = reason; return plan; };
+  const refuse = (what: string): ArtifactPlan => { result.status = 'failed'; result.reason = contextCollectionWriteRefusal(a, what); return plan; };
+  if (o.direction === 'pull') return refuse('pull');
+  if (o.bothSides) return refuse('a merge into both sides');
+  if (o.strategy === 'fork') return refuse('a fork');
+  if (!a.contextRow) return skip(`SkillMeat's cache database is not readable${a.detail ? ` (${a.detail})` : ''}`);
+  const coll = readContextCollection(await loadSqlJs(), a.contextRow.db);
+  const row = coll.rows.find((r) => r.id === a.contextRow!.id);
+  if (!row) return skip(`${a.type} "${a.name}" is no longer in SkillMeat's cache database ${a.contextRow.db}; check again`);
+  const C: ArtifactContent = { kind: 'file', files: [{ rel: '', data: row.content, mode: 0o644 }] };
+  const P = readContent(a.projectPath, ctx.exclusions);
+  const cTree = hashContent(C).treeHash;
+  if (!P || !a.projectHash || cTree !== a.collectionHash) return skip('one side changed since the drift check; check again');
+  plan.verify.push({ path: a.projectPath, tree: a.projectHash });
+  const p: Planning = {
+    ctx, o, a: { ...a, collectionPath: a.projectPath }, plan, view, rootDir, recordsFile,
+    collectionDir: path.dirname(a.contextRow.db), collectionName: view.fromCollection ?? 'default', key: artifactKey(a.root, a.type, a.name),
+    side: { project: { abs: a.projectPath, content: P, tree: a.projectHash }, collection: { abs: `${a.contextRow.db} (row ${row.id})`, content: C, tree: cTree } },
+    target: 'project', incoming: 'collection',
+  };
+  if (a.state === 'converged' || p.side.project.tree === cTree) {
+    result.action = 'rebaseline';
+    planBaselineOnly(p, P, 'both sides agree: re-baselined');
+    return plan;
+  }
+  let action: SyncAction = o.strategy === 'prompt' ? 'prompt' : o.strategy;
+  let preview: MergePreview | undefined;
+  if (o.strategy === 'prompt') {
+    preview = previewMerge(p);
+    if (!ctx.dryRun) {
+      if (!o.choose) throw new TypeError('the prompt strategy needs a choose() callback');
+      const choice = await o.choose(a, { direction: o.direction, merge: { clean: preview.merged.conflicts.length === 0, conflictFiles: preview.merged.conflicts.map((c) => c.path), baseUnknown: preview.base.source === 'unknown' } });
+      result.choice = choice;
+      action = mapChoice(choice, o.direction);
+    }
+  }
+  result.action = action;
+  switch (action) {
+    case 'rebaseline':
+    case 'skip': result.reason = 'skipped (your choice)'; break;
+    case 'keep': planBaselineOnly(p, C, 'collection version acknowledged; project kept its own'); break;
+    case 'overwrite': planOverwrite(p); break;
+    case 'prompt': describePrompt(p, preview!); break;
+    case 'fork': return refuse('a fork');
+    case 'merge': {
+      const m = preview ?? previewMerge(p);
+      // A conflicting merge would be finished in the merge editor, which writes the collection too: not for these.
+      if (m.merged.conflicts.length) {
+        result.action = 'skip';
+        result.baseSource = m.base.source;
+        return skip(`the merge of ${a.type} "${a.name}" has conflicts; update it with --strategy overwrite (the local file is kept in the version store), or bring the local edits into SkillMeat first`);
+      }
+      planMerge(p, m);
+      break;
+    }
+  }
+  return plan;
+}
+
 /**
  * Plans one artifact: reads both sides, decides the action (the strategy, or the user's answer for prompt) and
  * fills the plan with the writes, records, lock entries and stored versions it needs. Writes nothing.
@@ -261,6 +338,7 @@ export async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: Collectio
   const recordsFile = path.join(rootDir, RECORDS_FILE);
   const view = findView(rootDir, a, ctx.views);
   if (!view) return skip(`no deployment record in ${recordsFile}`);
+  if (isContextType(a.type)) return planContext(ctx, o, a, plan, view, rootDir, recordsFile);
   if (!a.collectionPath) return skip(`the collection is not reachable${a.detail ? ` (${a.detail})` : ''}`);
   const coll = resolver.resolve(view.fromCollection);
   const P = readContent(a.projectPath, ctx.exclusions);

@@ -16,7 +16,7 @@ import {
 import { writeFileAtomic, withFileLock, siblingTemp, type LockOptions, ensureDir } from '../store/fsutil';
 import { COLLECTION_LOCK_FILE, editLockText, lockEntryHash, updateCollectionLock, CollectionLockError, type LockEditOutcome } from '../store/collectionLock';
 import { COLLECTION_MANIFEST_FILE, editManifestText, isRegistrableName, updateCollectionManifest, type ManifestEntry } from '../store/collectionManifest';
-import type { ArtifactType } from '../model';
+import type { ArtifactType, SyncedType } from '../model';
 import type { ExclusionMatcher } from '../drift/hashing';
 import { stageContent, type ArtifactContent } from './content';
 
@@ -35,7 +35,7 @@ export interface PathChange {
 }
 
 /** One `[[deployed]]` record the sync changed; texts are the record's own table (null = absent). */
-export interface RecordChange { type: ArtifactType; relPath: string; beforeText: string | null; afterText: string | null }
+export interface RecordChange { type: SyncedType; relPath: string; beforeText: string | null; afterText: string | null }
 
 /** One `collection.lock` entry the sync changed (`null` = the entry was absent / is removed). */
 export interface LockChange { name: string; type: ArtifactType; beforeHash: string | null; afterHash: string | null }
@@ -68,7 +68,7 @@ export interface SyncJournal {
   status: 'pending' | 'committed';
   /** The process that ran the sync (a pending journal of a live process is a sync still running). */
   pid?: number;
-  artifacts: { type: ArtifactType; name: string; root: string }[];
+  artifacts: { type: SyncedType; name: string; root: string }[];
   paths: PathChange[];
   shared: SharedFileChange[];
 }
@@ -85,7 +85,7 @@ function writeOrRemove(file: string, text: string | null): void {
   else writeFileAtomic(file, text);
 }
 
-function recordIndex(rf: RecordsFile, type: ArtifactType, relPath: string): number {
+function recordIndex(rf: RecordsFile, type: SyncedType, relPath: string): number {
   return rf.records.findIndex((r, i) => { const v = viewRecord(r, i); return !v.invalid && v.type === type && v.relPath === relPath; });
 }
 
@@ -101,7 +101,7 @@ function recordFromText(text: string, file: string): DeploymentRecord {
 }
 
 /** Applies per-record changes (`to` side) to a records text and returns the new text. */
-function applyRecordChanges(current: string | null, file: string, changes: { type: ArtifactType; relPath: string; text: string | null }[]): string | null {
+function applyRecordChanges(current: string | null, file: string, changes: { type: SyncedType; relPath: string; text: string | null }[]): string | null {
   if (current === null && changes.every((c) => c.text === null)) return null;
   const rf = parseRecords(current ?? '', file);
   for (const c of changes) {
@@ -172,7 +172,7 @@ interface Move { path: string; aside?: string; placed: boolean }
 
 /** One record change for {@link SyncTransaction.changeRecords}. */
 export interface RecordEdit {
-  type: ArtifactType;
+  type: SyncedType;
   relPath: string;
   build: (prev: DeploymentRecord | undefined) => DeploymentRecord | null;
 }

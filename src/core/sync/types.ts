@@ -1,6 +1,6 @@
 // The sync's vocabulary: directions, strategies, results, progress and the options of a run (SPEC §5);
 // and the plan the planner hands the executor, artifact by artifact.
-import type { ArtifactDrift, ArtifactType, DriftState, FileChange } from '../model';
+import type { ArtifactDrift, ArtifactType, DriftState, SyncedType, FileChange } from '../model';
 import type { SecretFinding } from '../privacy/secrets';
 import type { RecordView } from '../store/deploymentRecords';
 import type { ArtifactHasher, ExclusionMatcher } from '../drift/hashing';
@@ -24,7 +24,7 @@ export type PromptChoice = 'merge' | 'keep-mine' | 'take-theirs' | 'fork' | 'ski
 export type SyncAction = 'overwrite' | 'merge' | 'fork' | 'keep' | 'rebaseline' | 'skip' | 'prompt';
 
 /** Identifies an artifact in a project. */
-export interface ArtifactRef { type: ArtifactType; name: string; root: string }
+export interface ArtifactRef { type: SyncedType; name: string; root: string }
 
 /** What `prompt` shows before asking: the merge the user would get. */
 export interface PromptPreview {
@@ -162,7 +162,7 @@ export interface SyncOptions {
   store: VersionStore;
   /** Artifact names to sync; none = every eligible artifact. */
   names?: readonly string[];
-  type?: ArtifactType;
+  type?: SyncedType;
   /** Profile root to limit the sync to (default: all). */
   root?: string;
   /** Collection directory overriding the records' `from_collection`. */
@@ -209,7 +209,7 @@ export interface SyncOptions {
 /** One artifact written: `root` is the project or the collection directory it must stay inside. */
 export interface WriteOp { side: Side; root: string; path: string; content: ArtifactContent; hashes: ContentHashes; beforeTree: string | null; artifactKey: string }
 export interface RecordOp {
-  rootDir: string; type: ArtifactType; name: string; relPath: string; root: string; collectionName: string;
+  rootDir: string; type: SyncedType; name: string; relPath: string; root: string; collectionName: string;
   baseline: ContentHashes; localModifications: boolean; isNew: boolean; beforeText: string | null;
   /** The artifact in the collection; with the project copy, where SkillMeat's hash of the baseline is taken after the writes. */
   collectionPath: string;

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { deployArtifact, undeployArtifact, SyncError } from '../../core/sync/deploy';
 import { discoverArtifacts } from '../../core/drift/discovery';
 import { collectionResolver } from '../../core/store/skillmeatHome';
-import { DEFAULT_ROOT, type ArtifactDrift } from '../../core/model';
+import { DEFAULT_ROOT, isContextType, type ArtifactDrift, type ArtifactType } from '../../core/model';
 import { RECORDS_FILE } from '../../core/store/deploymentRecords';
 import type { DriftService, FolderReport } from './driftService';
 import type { DriftNode } from './driftTree';
@@ -17,6 +17,11 @@ import type { Operations } from '../platform/operations';
 
 type ArtifactRef = { folder: FolderReport; artifact: ArtifactDrift; file?: string };
 type Handler = (...args: unknown[]) => unknown;
+
+/** Deploy and undeploy of SkillMeat's context entities stay with SkillMeat (its API server deploys them). */
+function contextOnly(a: { type: string; name: string }, what: string): string {
+  return vscode.l10n.t('{0} "{1}" is a SkillMeat context entity: {2} it in SkillMeat (its web UI or API). SkillMeat Sync checks it and updates it from the collection.', a.type, a.name, what === 'deploy' ? vscode.l10n.t('deploy') : vscode.l10n.t('remove'));
+}
 
 function asRef(arg: unknown): ArtifactRef | undefined {
   const n = arg as DriftNode | undefined;
@@ -89,13 +94,14 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
   const deployOne = async (ref: ArtifactRef): Promise<unknown> => {
     const retry = () => deployOne(ref);
     const a = ref.artifact;
+    if (isContextType(a.type)) throw new Error(contextOnly(a, 'deploy'));
     const settings = ref.folder.settings;
     const coll = collectionResolver({ env: process.env, collection: settings.collectionPath }).resolve(a.collectionName ?? undefined);
     const store = await service.versionStore();
     // Local changes are a question for the user, not a failed operation: the write returns them instead of throwing.
     const run = (force: boolean) => operations.run('deploy', [a.projectPath], async () => {
       try {
-        return await deployArtifact({ project: ref.folder.folder.uri.fsPath, root: a.root || DEFAULT_ROOT, collectionPath: coll.path, collectionName: coll.name, type: a.type, name: a.name, force, store });
+        return await deployArtifact({ project: ref.folder.folder.uri.fsPath, root: a.root || DEFAULT_ROOT, collectionPath: coll.path, collectionName: coll.name, type: a.type as ArtifactType, name: a.name, force, store });
       } catch (e) {
         if (!force && e instanceof SyncError && e.code === 'local-changes') return 'local-changes' as const;
         throw e;
@@ -117,8 +123,10 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
 
   // Asked once before the first attempt; "Retry" does not ask again.
   const undeployOne = async (ref: ArtifactRef): Promise<unknown> => {
+    const type = ref.artifact.type;
+    if (isContextType(type)) throw new Error(contextOnly(ref.artifact, 'undeploy'));
     const store = await service.versionStore();
-    const r = await operations.run('undeploy', [ref.artifact.projectPath], () => undeployArtifact({ project: ref.folder.folder.uri.fsPath, root: ref.artifact.root, type: ref.artifact.type, name: ref.artifact.name, store }),
+    const r = await operations.run('undeploy', [ref.artifact.projectPath], () => undeployArtifact({ project: ref.folder.folder.uri.fsPath, root: ref.artifact.root, type, name: ref.artifact.name, store }),
       { title: vscode.l10n.t('Undeploying {0}', ref.artifact.name), retry: () => undeployOne(ref) });
     log.info(`undeployed ${r.type} ${ref.artifact.name}`);
     return r;
@@ -161,8 +169,8 @@ export function registerCommands(service: DriftService, log: vscode.LogOutputCha
       return undeployOne(ref);
     }),
     [COMMANDS.openDiff]: withRef(vscode.l10n.t('Artifact to compare with its deployed baseline'), (a) => !!a.baselineHash && a.state !== 'in-sync' && a.state !== 'invalid', (ref) => openDiff(ref, 'baseline')),
-    [COMMANDS.openDiffWithCollection]: withRef(vscode.l10n.t('Artifact to compare with the collection'), (a) => !!a.collectionPath && !!a.projectHash, (ref) => openDiff(ref, 'collection')),
-    [COMMANDS.openCollectionCopy]: withRef(vscode.l10n.t('Artifact whose collection version to open'), (a) => !!a.collectionPath, openCollectionCopy),
+    [COMMANDS.openDiffWithCollection]: withRef(vscode.l10n.t('Artifact to compare with the collection'), (a) => (!!a.collectionPath || !!a.contextRow) && !!a.projectHash, (ref) => openDiff(ref, 'collection')),
+    [COMMANDS.openCollectionCopy]: withRef(vscode.l10n.t('Artifact whose collection version to open'), (a) => !!a.collectionPath || !!a.contextRow, openCollectionCopy),
     [COMMANDS.openRecordsFile]: withRef(vscode.l10n.t('Artifact whose deployment record to open'), (a) => a.state === 'invalid', openRecordsFile),
     [COMMANDS.selectCollection]: async () => {
       const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Use as Collection'), title: vscode.l10n.t('Select your SkillMeat collection folder') });

@@ -7,6 +7,7 @@ import { checkDrift } from '../../core/drift/drift';
 import { ArtifactHasher, ExclusionMatcher } from '../../core/drift/hashing';
 import { collectionResolver } from '../../core/store/skillmeatHome';
 import { defaultStoreDir, openStoreForCheck, VersionStore } from '../../core/store/versionStore';
+import { loadSqlJs } from '../../core/store/sqlite';
 import type { LockOptions } from '../../core/store/fsutil';
 import type { DriftReport } from '../../core/model';
 import { folderSettings, type FolderSettings } from '../platform/settings';
@@ -197,7 +198,7 @@ export class DriftService implements vscode.Disposable {
       const started = Date.now();
       const report = checkDrift({
         project: folder.uri.fsPath, collection: settings.collectionPath, env: this.env, roots: settings.profileRoots,
-        hasher: this.hasherFor(folder, settings), store: this.store,
+        hasher: this.hasherFor(folder, settings), store: this.store, sqlJs: await loadSqlJs(),
       });
       for (const w of report.warnings) this.log.warn(w.message);
       for (const e of report.errors) this.log.error(e.message);

@@ -1,7 +1,7 @@
 // The drift tree: groups by state, then artifacts, then (for skills) the files that differ.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DRIFT_STATES, isDiverged, type ArtifactDrift, type DriftState, type FileChange } from '../../core/model';
+import { DRIFT_STATES, isDiverged, type ArtifactDrift, type DriftState, type FileChange, type SyncedType, type UnmanagedRecord } from '../../core/model';
 import type { DriftService, FolderReport } from './driftService';
 import { COMMANDS, DECORATION_SCHEME } from '../platform/ids';
 import { localDateTime } from '../platform/dates';
@@ -93,7 +93,11 @@ function fileChangeLabel(change: FileChange['change']): string {
   }
 }
 
-const TYPE_ICONS = { skill: 'symbol-class', command: 'terminal', agent: 'person' } as const;
+const TYPE_ICONS: Record<SyncedType, string> = {
+  skill: 'symbol-class', command: 'terminal', agent: 'person',
+  // SkillMeat's context entities: single files whose collection copy lives in SkillMeat's database.
+  spec_file: 'book', rule_file: 'law', context_file: 'note', project_config: 'gear', progress_template: 'checklist',
+};
 
 /**
  * The context value of an artifact row, `artifact.<state>.<type>` (`artifact.conflict.skill`): the drift view's
@@ -129,7 +133,15 @@ export function clickCommand(a: Pick<ArtifactDrift, 'state' | 'type' | 'projectP
 export type DriftNode =
   | { kind: 'group'; state: DriftState; items: { folder: FolderReport; artifact: ArtifactDrift }[] }
   | { kind: 'artifact'; folder: FolderReport; artifact: ArtifactDrift }
-  | { kind: 'file'; folder: FolderReport; artifact: ArtifactDrift; file: FileChange };
+  | { kind: 'file'; folder: FolderReport; artifact: ArtifactDrift; file: FileChange }
+  /** Records of types SkillMeat Sync does not sync (`hook`, `mcp`): listed, kept byte for byte, no actions. */
+  | { kind: 'notSynced'; items: { folder: FolderReport; record: UnmanagedRecord }[] }
+  | { kind: 'record'; folder: FolderReport; record: UnmanagedRecord };
+
+/** The context value of a row of a record SkillMeat Sync does not sync: `record.notSynced.hook`. No menu matches it. */
+export function notSyncedContextValue(r: Pick<UnmanagedRecord, 'type'>): string {
+  return `record.notSynced.${r.type}`;
+}
 
 /** A stable id for an artifact node: folder + root + type + name. */
 export function artifactNodeId(folder: FolderReport, a: ArtifactDrift): string {
@@ -160,6 +172,10 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
       kind: 'group' as const, state,
       items: by.get(state)!.sort((a, b) => a.artifact.type.localeCompare(b.artifact.type) || a.artifact.name.localeCompare(b.artifact.name)),
     }));
+    const notSynced = reports.flatMap((folder) => folder.report.unmanaged.map((record) => ({ folder, record })));
+    if (notSynced.length) {
+      this.groups.push({ kind: 'notSynced', items: notSynced.sort((a, b) => a.record.type.localeCompare(b.record.type) || a.record.name.localeCompare(b.record.name)) });
+    }
   }
 
   /** Number of artifacts needing attention (divergence), for the view badge. */
@@ -171,17 +187,38 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     if (!node) return this.groups;
     if (node.kind === 'group') return node.items.map(({ folder, artifact }) => ({ kind: 'artifact' as const, folder, artifact }));
     if (node.kind === 'artifact') return (node.artifact.files ?? []).map((file) => ({ kind: 'file' as const, folder: node.folder, artifact: node.artifact, file }));
+    if (node.kind === 'notSynced') return node.items.map(({ folder, record }) => ({ kind: 'record' as const, folder, record }));
     return [];
   }
 
   getParent(node: DriftNode): DriftNode | undefined {
-    if (node.kind === 'group') return undefined;
+    if (node.kind === 'group' || node.kind === 'notSynced') return undefined;
+    if (node.kind === 'record') return this.groups.find((x) => x.kind === 'notSynced');
     const g = this.groups.find((x) => x.kind === 'group' && x.state === node.artifact.state);
     if (node.kind === 'artifact') return g;
     return { kind: 'artifact', folder: node.folder, artifact: node.artifact };
   }
 
   getTreeItem(node: DriftNode): vscode.TreeItem {
+    if (node.kind === 'notSynced') {
+      const item = new vscode.TreeItem(vscode.l10n.t('Not Synced (kept as they are)'), vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = 'group:not-synced';
+      item.description = String(node.items.length);
+      item.contextValue = 'group.notSynced';
+      item.tooltip = vscode.l10n.t('Records of hooks and MCP servers that SkillMeat deployed. SkillMeat Sync does not sync these types: it lists them and keeps their records byte for byte.');
+      return item;
+    }
+    if (node.kind === 'record') {
+      const r = node.record;
+      const item = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.None);
+      item.id = `${node.folder.folder.uri.toString()}|${r.root}|${r.type}|${r.name}|not-synced`;
+      item.description = [r.type, r.root !== '.claude' ? r.root : '', vscode.l10n.t('not synced')].filter(Boolean).join(' · ');
+      item.iconPath = new vscode.ThemeIcon(r.type === 'mcp' ? 'server' : r.type === 'hook' ? 'zap' : 'circle-slash');
+      item.contextValue = notSyncedContextValue(r);
+      item.tooltip = vscode.l10n.t('{0} "{1}" in {2}: SkillMeat Sync does not sync {0} records; it keeps this one as it is.', r.type, r.name, r.recordFile);
+      item.command = { command: 'vscode.open', title: vscode.l10n.t('Open Deployment Record'), arguments: [vscode.Uri.file(r.recordFile)] };
+      return item;
+    }
     if (node.kind === 'group') {
       const item = new vscode.TreeItem(groupLabel(node.state),
         node.state === 'added' || node.state === 'in-sync' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);

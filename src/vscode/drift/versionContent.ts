@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import type { ArtifactDrift } from '../../core/model';
 import type { DriftService } from './driftService';
 import { CONTENT_SCHEME } from '../platform/ids';
+import { readContextCollection } from '../../core/drift/contextEntities';
+import { loadSqlJs } from '../../core/store/sqlite';
 
 /** The side a virtual document shows; `project` only stands in for a file the project does not have. */
 export type Side = 'baseline' | 'collection' | 'project';
@@ -18,6 +20,8 @@ interface Query {
   file: string; // relative to the artifact; '' for single-file artifacts
   projectPath: string;
   collectionPath: string | null;
+  /** A context entity's collection copy: its row of SkillMeat's cache database. */
+  contextRow?: { db: string; id: string };
   baselineHash: string | null;
   recordContentHash?: string;
   collectionHash: string | null;
@@ -28,7 +32,7 @@ interface Query {
 export function versionUri(side: Side, a: ArtifactDrift, file: string): vscode.Uri {
   const q: Query = {
     side, state: a.state, type: a.type, name: a.name, file, projectPath: a.projectPath, collectionPath: a.collectionPath,
-    baselineHash: a.baselineHash, recordContentHash: a.recordContentHash, collectionHash: a.collectionHash, projectHash: a.projectHash,
+    ...(a.contextRow ? { contextRow: a.contextRow } : {}), baselineHash: a.baselineHash, recordContentHash: a.recordContentHash, collectionHash: a.collectionHash, projectHash: a.projectHash,
   };
   const base = file ? path.posix.basename(file) : path.basename(a.projectPath);
   return vscode.Uri.from({ scheme: CONTENT_SCHEME, path: `/${side}/${a.name}/${base}`, query: JSON.stringify(q) });
@@ -44,7 +48,14 @@ export class VersionContentProvider implements vscode.TextDocumentContentProvide
       const p = q.file ? path.join(artifactPath, ...q.file.split('/')) : artifactPath;
       try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; }
     };
+    // A context entity's collection copy is a row of SkillMeat's database, read read-only (never written).
+    const fromDb = async (): Promise<string | undefined> => {
+      if (!q.contextRow) return undefined;
+      const row = readContextCollection(await loadSqlJs(), q.contextRow.db).rows.find((r) => r.id === q.contextRow!.id);
+      return row?.content.toString('utf8');
+    };
     if (q.side === 'project') return onDisk(q.projectPath) ?? vscode.l10n.t('(this file is not in the project)');
+    if (q.side === 'collection' && q.contextRow) return (await fromDb()) ?? vscode.l10n.t('(this entity is no longer in SkillMeat\'s cache database)');
     if (q.side === 'collection') {
       if (!q.collectionPath && q.state === 'unreachable') return vscode.l10n.t('(the collection cannot be read: it is unreachable)');
       return onDisk(q.collectionPath) ?? vscode.l10n.t('(this file does not exist in the collection)');
@@ -59,6 +70,7 @@ export class VersionContentProvider implements vscode.TextDocumentContentProvide
         return buf ? buf.toString('utf8') : vscode.l10n.t('(this file did not exist in the deployed baseline)');
       }
     } catch { /* store unavailable: fall through */ }
+    if (q.baselineHash && q.collectionHash === q.baselineHash && q.contextRow) return (await fromDb()) ?? vscode.l10n.t('(this file did not exist in the deployed baseline)');
     if (q.baselineHash && q.collectionHash === q.baselineHash) return onDisk(q.collectionPath) ?? vscode.l10n.t('(this file did not exist in the deployed baseline)');
     if (q.baselineHash && q.projectHash === q.baselineHash) return onDisk(q.projectPath) ?? vscode.l10n.t('(this file did not exist in the deployed baseline)');
     return vscode.l10n.t('The deployed baseline of "{0}" is not in the version store (it was deployed by SkillMeat or on another machine), and neither side still matches it. Compare with the collection instead.', q.name);

@@ -56,10 +56,12 @@ function isNode(arg: unknown): arg is DriftNode {
  */
 function targetsOf(service: DriftService, node: unknown, nodes: unknown): SyncTarget[] | undefined {
   const picked = (Array.isArray(nodes) && nodes.length ? nodes : [node]).filter(isNode);
-  if (!picked.some((n) => n.kind !== 'group')) return undefined;
+  // Group rows, and records SkillMeat Sync does not sync (hook, mcp), are never sync targets.
+  const isTarget = (n: DriftNode): n is Extract<DriftNode, { kind: 'artifact' | 'file' }> => n.kind === 'artifact' || n.kind === 'file';
+  if (!picked.some(isTarget)) return undefined;
   const out: SyncTarget[] = [];
   for (const n of picked) {
-    if (n.kind === 'group') continue;
+    if (!isTarget(n)) continue;
     const folder = service.current.find((f) => f.folder.uri.toString() === n.folder.folder.uri.toString()) ?? n.folder;
     const artifact = folder.report.artifacts.find((a) => a.root === n.artifact.root && a.type === n.artifact.type && a.name === n.artifact.name) ?? n.artifact;
     if (!out.some((t) => t.folder === folder && t.artifact === artifact)) out.push({ folder, artifact });

@@ -11,7 +11,12 @@ import { checkDrift } from '../../../src/core/drift/drift';
 import { main } from '../../../src/cli/main';
 import { useTempDirs, makeWorld, addSkill, deploy, stateOf, snapshotDir, captureIO, type World } from '../helpers';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Runs `change` until the file's ctime differs from `before` (a coarse clock can keep it within one tick), with a deadline. */
+function changeCtime(file: string, before: number, change: () => void): void {
+  const deadline = Date.now() + 5_000;
+  do change(); while (fs.statSync(file).ctimeMs === before && Date.now() < deadline);
+  assert.notEqual(fs.statSync(file).ctimeMs, before, `the ctime of ${file} did not move`);
+}
 
 describe('stat cache (persisted between CLI runs)', () => {
   const tmp = useTempDirs();
@@ -51,15 +56,13 @@ describe('stat cache (persisted between CLI runs)', () => {
     assert.deepEqual(second.sm?.skillmeat, new ArtifactHasher().hash(path.join(w.claude, 'skills', 'review'), { skillmeat: true })?.skillmeat);
   });
 
-  it('sees new content of the same size with the old mtime put back (ctime changed)', async () => {
+  it('sees new content of the same size with the old mtime put back (ctime changed)', () => {
     const f = path.join(w.claude, 'skills', 'review', 'ref', 'guide.md');
     const old = Math.floor(Date.now() / 1000) - 3600; // whole seconds: utimes puts it back exactly
     fs.utimesSync(f, old, old);
     runCheck();
     const st = fs.statSync(f);
-    await sleep(30);
-    fs.writeFileSync(f, 'GUIDE\n'); // same size
-    fs.utimesSync(f, old, old);
+    changeCtime(f, st.ctimeMs, () => { fs.writeFileSync(f, 'GUIDE\n'); fs.utimesSync(f, old, old); }); // same size, old mtime
     assert.equal(fs.statSync(f).mtimeMs, st.mtimeMs);
     assert.equal(fs.statSync(f).size, st.size);
     const r = runCheck();
@@ -67,14 +70,13 @@ describe('stat cache (persisted between CLI runs)', () => {
     assert.equal(r.read, 1, 'only the changed file is read again');
   });
 
-  it('sees a file replaced by `cp -p` of other content with an older mtime', async () => {
+  it('sees a file replaced by `cp -p` of other content with an older mtime', () => {
     runCheck();
     const f = path.join(w.claude, 'skills', 'review', 'SKILL.md');
     const other = path.join(tmp('other'), 'SKILL.md');
     fs.writeFileSync(other, fs.readFileSync(f, 'utf8').replace('Do the thing', 'Do THE thing'));
     fs.utimesSync(other, new Date(fs.statSync(f).mtimeMs - 60_000), new Date(fs.statSync(f).mtimeMs - 60_000));
-    await sleep(30);
-    assert.equal(spawnSync('cp', ['-p', other, f]).status, 0);
+    changeCtime(f, fs.statSync(f).ctimeMs, () => assert.equal(spawnSync('cp', ['-p', other, f]).status, 0));
     assert.equal(stateOf(runCheck().report, 'skill', 'review'), 'modified');
   });
 
