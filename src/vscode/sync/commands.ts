@@ -3,7 +3,7 @@
 // from the palette a multi-select quick pick asks which artifacts. Every failure is shown with "Show Log".
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { SecretFinding } from '../../core/privacy/secrets';
+import { askAboutSecrets } from './secrets';
 import type { CollectionConsent } from './consent';
 import { ArtifactHasher, ExclusionMatcher } from '../../core/drift/hashing';
 import {
@@ -233,7 +233,7 @@ export class SyncRunner {
           });
           let r = await sync(!!req.allowSecrets);
           // The secret scan found something in files bound for the collection: the user decides, per run.
-          if (r.error?.code === 'secrets-found' && await askAboutSecrets(r.secretFindings ?? [], batch.targets)) r = await sync(true);
+          if (r.error?.code === 'secrets-found' && await askAboutSecrets(r.secretFindings ?? [], sourceInProject(batch.targets))) r = await sync(true);
           // Forks land at paths nobody knew before the sync.
           op.wrote(r.artifacts.flatMap((a) => a.writes.map((w) => w.path)));
           results.push(r);
@@ -377,6 +377,14 @@ async function confirmOverwrite(direction: SyncDirection, targets: SyncTarget[])
   return pick === ok;
 }
 
+/** Maps a file about to be written into the collection to the same file in the project copy (where to redact it). */
+function sourceInProject(targets: SyncTarget[]): (file: string) => string {
+  return (file) => {
+    const t = targets.find((x) => x.artifact.collectionPath && (file === x.artifact.collectionPath || file.startsWith(x.artifact.collectionPath + path.sep)));
+    return t ? t.artifact.projectPath + file.slice(t.artifact.collectionPath!.length) : file;
+  };
+}
+
 /** The collection an artifact belongs to (the consulted collection whose folder holds its collection copy). */
 function collectionDirOf(t: SyncTarget): string {
   const p = t.artifact.collectionPath ?? '';
@@ -384,29 +392,6 @@ function collectionDirOf(t: SyncTarget): string {
   return c?.path ?? path.dirname(path.dirname(p));
 }
 
-/**
- * Asks what to do about possible secrets in files a sync would write into the collection (SPEC §8): allow them for
- * this run, or open the first finding in the project copy to redact it (the sync then writes nothing).
- */
-async function askAboutSecrets(findings: SecretFinding[], targets: SyncTarget[]): Promise<boolean> {
-  // The finding names the collection file about to be written; its source is the same file in the project copy.
-  const source = (f: SecretFinding): string => {
-    const t = targets.find((x) => x.artifact.collectionPath && (f.file === x.artifact.collectionPath || f.file.startsWith(x.artifact.collectionPath + path.sep)));
-    return t ? t.artifact.projectPath + f.file.slice(t.artifact.collectionPath!.length) : f.file;
-  };
-  const list = findings.slice(0, 5).map((f) => `${path.basename(source(f))}:${f.line} ${f.kind}`).join(', ') + (findings.length > 5 ? ', …' : '');
-  const allow = vscode.l10n.t('Allow Once');
-  const open = vscode.l10n.t('Open Finding');
-  const pick = await vscode.window.showWarningMessage(
-    vscode.l10n.t('{0} possible secret(s) in files about to be written into the shared collection: {1}. Nothing has been written.', findings.length, list),
-    { modal: true, detail: vscode.l10n.t('Found by secretlint\'s recommended rules. Redact them in the project and sync again, or allow them for this sync only.') }, allow, open);
-  if (pick === open && findings[0]) {
-    const f = findings[0];
-    const pos = new vscode.Position(Math.max(0, f.line - 1), Math.max(0, f.column - 1));
-    await vscode.window.showTextDocument(vscode.Uri.file(source(f)), { selection: new vscode.Range(pos, pos) });
-  }
-  return pick === allow;
-}
 
 /** Merge and fork act in the direction the artifact's state calls for; a conflict can go either way. */
 function directionFor(state: DriftState): SyncDirection {

@@ -11,6 +11,7 @@ import type { DriftService } from '../drift/driftService';
 import type { Operations } from '../platform/operations';
 import { MergeResultFileSystem, MergeSideDocuments } from './mergeEditorDocuments';
 import { conflictsLeftAtBase } from '../../core/sync/mergeResolution';
+import { askAboutSecrets } from './secrets';
 import { MERGE_RESULT_SCHEME, SYNC_COMMANDS, SYNC_CONTEXT } from '../platform/ids';
 
 /** What "Accept Merge" did. */
@@ -223,7 +224,13 @@ export class MergeSessions implements vscode.Disposable {
     let result: SyncResult;
     try {
       const store = await this.service.versionStore();
-      result = await this.operations.run('merge', [pm.projectPath, pm.collectionPath], () => completeMerge({ pending: pm, resolved, store }), {
+      // Files bound for the collection are scanned for secrets first; the user may allow them for this merge.
+      const write = async (allowSecrets: boolean): Promise<SyncResult> => {
+        const r = await completeMerge({ pending: pm, resolved, store, allowSecrets });
+        const toProject = (f: string) => (f.startsWith(pm.collectionPath) ? pm.projectPath + f.slice(pm.collectionPath.length) : f);
+        return r.error?.code === 'secrets-found' && !allowSecrets && await askAboutSecrets(r.secretFindings ?? [], toProject) ? write(true) : r;
+      };
+      result = await this.operations.run('merge', [pm.projectPath, pm.collectionPath], () => write(false), {
         title: vscode.l10n.t('Writing the merge of {0}', pm.artifact.name),
         failure: (r) => (r.status === 'failed' ? r.error?.message ?? vscode.l10n.t('unknown error') : undefined),
       });
