@@ -7,7 +7,7 @@
 // 5 000 artifacts) and a 10 000-line three-way merge.
 //
 //   npm run bench -- --peer skillmeat                 everything (SkillMeat from SMSYNC_SKILLMEAT_PYTHON, or
-//                                                     the venv at /work/peers/venv when it exists)
+//                                                     the venv SMSYNC_SKILLMEAT_VENV names: see docs/testing.md)
 //   npm run bench -- --peer skillmeat --scale 0.1     a tenth of the data, for a quick run
 //   npm run bench -- peer                             ours only (no SkillMeat), same data
 // Options are also read from SMSYNC_BENCH_PEER, SMSYNC_BENCH_SCALE, SMSYNC_BENCH_RUNS, SMSYNC_BENCH_CURVE=0.
@@ -34,7 +34,8 @@ const median = (xs: number[]): number => {
 function skillmeatPython(): string | undefined {
   const fromEnv = process.env.SMSYNC_SKILLMEAT_PYTHON;
   if (fromEnv) return fromEnv;
-  const venv = process.env.SMSYNC_SKILLMEAT_VENV ?? path.join(path.sep, 'work', 'peers', 'venv');
+  const venv = process.env.SMSYNC_SKILLMEAT_VENV;
+  if (!venv) return undefined;
   const py = path.join(venv, 'bin', 'python');
   return fs.existsSync(py) ? py : undefined;
 }
