@@ -54,4 +54,12 @@ if [ ! -f "$VS/node_modules/@vscode/spdlog/build/Release/spdlog.node" ]; then
   printf '{"private":true,"dependencies":{"code-server":"%s"},"allowScripts":{"code-server":true,"argon2":true}}\n' "$CS_VER" > "$RT/cs/package.json"
   with_progress "the VS Code server" env PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" bash -c "cd '$RT/cs' && npm install --no-audit --no-fund"
 fi
+# The test runtime has no GitHub sign-in: without this, VS Code's default-account service (driven by the product's
+# defaultChatAgent, i.e. Copilot) waits for the 'github' authentication provider, which never registers in this web
+# workbench, and every session longer than 10 s printed "Timed out waiting for authentication provider 'github'" with
+# a stack trace. The product entry is removed from this runtime's copy only (idempotent).
+"$N24/bin/node" -e '
+const fs = require("fs"); const f = process.argv[1]; const p = JSON.parse(fs.readFileSync(f, "utf8"));
+if (p.defaultChatAgent) { delete p.defaultChatAgent; fs.writeFileSync(f, JSON.stringify(p, null, "\t")); console.error("setup-vscode-runtime: the test runtime signs in to nothing (defaultChatAgent removed from its product.json)"); }
+' "$VS/product.json"
 echo "export VSCODE_NODE=$N24/bin/node VSCODE_SERVER_ROOT=$VS"
