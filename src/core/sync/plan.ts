@@ -260,6 +260,34 @@ export function contextCollectionWriteRefusal(a: { type: string; name: string },
 }
 
 /**
+ * Re-baselines an artifact whose sides already agree (and returns nothing); otherwise decides the action — the
+ * strategy, or for prompt the user's answer, asked with the merge preview (kept for the planners).
+ */
+async function decide(p: Planning): Promise<{ action: SyncAction; preview?: MergePreview } | undefined> {
+  const { ctx, o, a, plan: { result } } = p;
+  if (a.state === 'converged' || p.side.project.tree === p.side.collection.tree) {
+    result.action = 'rebaseline';
+    planBaselineOnly(p, p.side.project.content, 'both sides agree: re-baselined');
+    return undefined;
+  }
+  let action: SyncAction = o.strategy === 'prompt' ? 'prompt' : o.strategy;
+  let preview: MergePreview | undefined;
+  if (o.strategy === 'prompt') {
+    preview = previewMerge(p);
+    if (!ctx.dryRun) {
+      if (!o.choose) throw new TypeError('the prompt strategy needs a choose() callback');
+      const choice = await o.choose(a, {
+        direction: o.direction, merge: { clean: preview.merged.conflicts.length === 0, conflictFiles: preview.merged.conflicts.map((c) => c.path), baseUnknown: preview.base.source === 'unknown' },
+      });
+      result.choice = choice;
+      action = mapChoice(choice, o.direction);
+    }
+  }
+  result.action = action;
+  return { action, ...(preview ? { preview } : {}) };
+}
+
+/**
  * A context entity (a single file whose collection copy is a row of SkillMeat's cache database): update — overwrite,
  * a clean merge, keep, re-baseline — writes the project file and the record like a command. Nothing that writes the
  * collection (pull, the Merge… command, a fork) is done: see {@link contextCollectionWriteRefusal}.
@@ -286,23 +314,9 @@ async function planContext(ctx: Ctx, o: SyncOptions, a: ArtifactDrift, plan: Art
     side: { project: { abs: a.projectPath, content: P, tree: a.projectHash }, collection: { abs: `${a.contextRow.db} (row ${row.id})`, content: C, tree: cTree } },
     target: 'project', incoming: 'collection',
   };
-  if (a.state === 'converged' || p.side.project.tree === cTree) {
-    result.action = 'rebaseline';
-    planBaselineOnly(p, P, 'both sides agree: re-baselined');
-    return plan;
-  }
-  let action: SyncAction = o.strategy === 'prompt' ? 'prompt' : o.strategy;
-  let preview: MergePreview | undefined;
-  if (o.strategy === 'prompt') {
-    preview = previewMerge(p);
-    if (!ctx.dryRun) {
-      if (!o.choose) throw new TypeError('the prompt strategy needs a choose() callback');
-      const choice = await o.choose(a, { direction: o.direction, merge: { clean: preview.merged.conflicts.length === 0, conflictFiles: preview.merged.conflicts.map((c) => c.path), baseUnknown: preview.base.source === 'unknown' } });
-      result.choice = choice;
-      action = mapChoice(choice, o.direction);
-    }
-  }
-  result.action = action;
+  const decided = await decide(p);
+  if (!decided) return plan;
+  const { action, preview } = decided;
   switch (action) {
     case 'rebaseline':
     case 'skip': result.reason = 'skipped (your choice)'; break;
@@ -358,27 +372,9 @@ export async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: Collectio
     return skip(`the ${p.incoming}'s copy has no SKILL.md, so Claude Code would not load it; restore its SKILL.md, then sync again`);
   }
 
-  if (a.state === 'converged' || p.side.project.tree === p.side.collection.tree) {
-    result.action = 'rebaseline';
-    planBaselineOnly(p, P, 'both sides agree: re-baselined');
-    return plan;
-  }
-
-  let action: SyncAction = o.strategy === 'prompt' ? 'prompt' : o.strategy;
-  let preview: MergePreview | undefined;
-  if (o.strategy === 'prompt') {
-    preview = previewMerge(p);
-    if (!ctx.dryRun) {
-      if (!o.choose) throw new TypeError('the prompt strategy needs a choose() callback');
-      const choice = await o.choose(a, {
-        direction: o.direction, merge: { clean: preview.merged.conflicts.length === 0, conflictFiles: preview.merged.conflicts.map((c) => c.path), baseUnknown: preview.base.source === 'unknown' },
-      });
-      result.choice = choice;
-      action = mapChoice(choice, o.direction);
-    }
-  }
-  result.action = action;
-
+  const decided = await decide(p);
+  if (!decided) return plan;
+  const { action, preview } = decided;
   switch (action) {
     case 'rebaseline': // never reached: decided above from the drift state, whatever the strategy
     case 'skip': result.reason = 'skipped (your choice)'; break;

@@ -55,26 +55,35 @@ describe('sync with real processes', () => {
     for (const n of names) assert.match(fs.readFileSync(path.join(w.collection, 'skills', n, 'notes.md'), 'utf8'), new RegExp(`${n} edited in the project`));
   });
 
+  /**
+   * Three skills edited on both sides (clean merges), then a pull --strategy merge in another process killed
+   * (SIGKILL) at `hook`. Returns both sides as they were before it.
+   */
+  async function killPullOfThree(world: SyncWorld, hook: string) {
+    for (const n of ['a', 'b', 'c']) {
+      addSkill(world.collection, n, { 'notes.md': lines() });
+      await deploy(world, 'skill', n);
+      editLine(path.join(world.claude, 'skills', n, 'notes.md'), 2, `${n}: mine`);
+      editLine(path.join(world.collection, 'skills', n, 'notes.md'), 9, `${n}: theirs`);
+    }
+    const before = { project: contentSnapshot(world.project), collection: contentSnapshot(world.collection) };
+    const script = `
+      const { runSync } = require(${JSON.stringify(SYNC)});
+      const { VersionStore } = require(${JSON.stringify(STORE)});
+      (async () => {
+        const store = await VersionStore.open(${JSON.stringify(world.storeDir)});
+        await runSync({ project: ${JSON.stringify(world.project)}, env: process.env, store, direction: 'pull', strategy: 'merge', faults: { ${hook} } });
+      })();`;
+    const r = await run(['-e', script], world.env);
+    assert.equal(r.signal, 'SIGKILL', r.stderr);
+    return before;
+  }
+
   for (const [where, hook] of [['between two artifacts', "afterArtifact: (i) => { if (i === 1) process.kill(process.pid, 'SIGKILL'); }"], ['after the records, before the journal', "afterRecords: () => process.kill(process.pid, 'SIGKILL')"]] as const) {
     it(`undo finishes a sync that was killed ${where}, putting both sides and the records back`, async function () {
       this.timeout(60_000);
       w = await makeSyncWorld(tmp);
-      for (const n of ['a', 'b', 'c']) {
-        addSkill(w.collection, n, { 'notes.md': lines() });
-        await deploy(w, 'skill', n);
-        editLine(path.join(w.claude, 'skills', n, 'notes.md'), 2, `${n}: mine`);
-        editLine(path.join(w.collection, 'skills', n, 'notes.md'), 9, `${n}: theirs`);
-      }
-      const before = { project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) };
-      const script = `
-        const { runSync } = require(${JSON.stringify(SYNC)});
-        const { VersionStore } = require(${JSON.stringify(STORE)});
-        (async () => {
-          const store = await VersionStore.open(${JSON.stringify(w.storeDir)});
-          await runSync({ project: ${JSON.stringify(w.project)}, env: process.env, store, direction: 'pull', strategy: 'merge', faults: { ${hook} } });
-        })();`;
-      const r = await run(['-e', script], w.env);
-      assert.equal(r.signal, 'SIGKILL', r.stderr);
+      const before = await killPullOfThree(w, hook);
       assert.notDeepEqual({ project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) }, before);
       const u = await undoLastSync({ project: w.project, store: w.store });
       assert.equal(u.status, 'undone', JSON.stringify(u));
@@ -86,22 +95,7 @@ describe('sync with real processes', () => {
     it(`the next start rolls back a sync that was killed ${where}: files and records agree again, and nothing is left over`, async function () {
       this.timeout(60_000);
       w = await makeSyncWorld(tmp);
-      for (const n of ['a', 'b', 'c']) {
-        addSkill(w.collection, n, { 'notes.md': lines() });
-        await deploy(w, 'skill', n);
-        editLine(path.join(w.claude, 'skills', n, 'notes.md'), 2, `${n}: mine`);
-        editLine(path.join(w.collection, 'skills', n, 'notes.md'), 9, `${n}: theirs`);
-      }
-      const before = { project: contentSnapshot(w.project), collection: contentSnapshot(w.collection) };
-      const script = `
-        const { runSync } = require(${JSON.stringify(SYNC)});
-        const { VersionStore } = require(${JSON.stringify(STORE)});
-        (async () => {
-          const store = await VersionStore.open(${JSON.stringify(w.storeDir)});
-          await runSync({ project: ${JSON.stringify(w.project)}, env: process.env, store, direction: 'pull', strategy: 'merge', faults: { ${hook} } });
-        })();`;
-      const r = await run(['-e', script], w.env);
-      assert.equal(r.signal, 'SIGKILL', r.stderr);
+      const before = await killPullOfThree(w, hook);
       const files = recoverProjectWrites({ projects: [w.project], collections: [w.collection], storeDir: w.storeDir });
       assert.deepEqual(files.problems, []);
       const ops = await recoverInterruptedOperations({ project: w.project, store: w.store });
