@@ -62,6 +62,27 @@ export function writeBigText(file: string, bytes: number, crlf = false): void {
   } finally { fs.closeSync(fd); }
 }
 
+/**
+ * Deploys every artifact into `<project>/.claude` the way deployArtifact does (copy as SkillMeat copies, SkillMeat
+ * hash of the copy, our tree hash), but writes all the records in one go instead of one rewrite of a growing file
+ * per artifact (a fresh project: the product's writers re-read it under its lock). Returns the profile root.
+ */
+export function deployAll(collection: string, project: string, artifacts: readonly { type: ArtifactType; name: string }[]): string {
+  const rootDir = path.join(project, '.claude');
+  const hasher = new ArtifactHasher();
+  const at = new Date('2026-01-01T00:00:00Z');
+  const records: DeploymentRecord[] = [];
+  for (const a of artifacts) {
+    const src = artifactPath(collection, a.type, a.name);
+    const dst = artifactPath(rootDir, a.type, a.name);
+    copyArtifact(src.absPath, dst.absPath);
+    const h = hasher.hash(dst.absPath, { skillmeat: true })!;
+    records.push(buildRecord(undefined, { type: a.type, name: a.name, relPath: dst.relPath, root: '.claude', collectionName: 'default', contentHash: h.skillmeat!.all, treeHash: h.tree, at }));
+  }
+  writeFileAtomic(path.join(rootDir, RECORDS_FILE), serializeRecords({ path: path.join(rootDir, RECORDS_FILE), exists: false, preamble: '', records, chunked: true }));
+  return rootDir;
+}
+
 /** Generates everything under `dir` (which must be empty or absent). */
 export function generateCoreBenchData(dir: string): CoreBenchData {
   const rand = prng(2);
@@ -102,21 +123,7 @@ export function generateCoreBenchData(dir: string): CoreBenchData {
     artifacts.push({ type: 'agent', name });
   }
 
-  // Deploy everything the way deployArtifact does (copy without junk, SkillMeat hash of the copy, our tree
-  // hash), but write the 1 000 records in one update instead of 1 000 rewrites of a growing file.
-  const rootDir = path.join(project, '.claude');
-  const hasher = new ArtifactHasher();
-  const at = new Date('2026-01-01T00:00:00Z');
-  const records: DeploymentRecord[] = [];
-  for (const a of artifacts) {
-    const src = artifactPath(collection, a.type, a.name);
-    const dst = artifactPath(rootDir, a.type, a.name);
-    copyArtifact(src.absPath, dst.absPath);
-    const h = hasher.hash(dst.absPath, { skillmeat: true })!;
-    records.push(buildRecord(undefined, { type: a.type, name: a.name, relPath: dst.relPath, root: '.claude', collectionName: 'default', contentHash: h.skillmeat!.all, treeHash: h.tree, at }));
-  }
-  // A fresh project: its records file is written whole (the product's writers re-read it under its lock).
-  writeFileAtomic(path.join(rootDir, RECORDS_FILE), serializeRecords({ path: path.join(rootDir, RECORDS_FILE), exists: false, preamble: '', records, chunked: true }));
+  deployAll(collection, project, artifacts);
 
   const bigSkill = path.join(dir, 'big', 'skills', 'huge-dataset');
   fs.mkdirSync(bigSkill, { recursive: true });

@@ -8,11 +8,7 @@
 //   npx tsx scripts/bench-peer-data.ts DIR [SCALE]     (keeps the data, e.g. to profile a check)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRecord, copyArtifact } from '../src/core/sync/deploy';
-import { serializeRecords, RECORDS_FILE, type DeploymentRecord } from '../src/core/store/deploymentRecords';
-import { writeFileAtomic } from '../src/core/store/fsutil';
-import { ArtifactHasher } from '../src/core/drift/hashing';
-import { artifactPath } from '../src/core/drift/discovery';
+import { deployAll } from './bench-core-data';
 import type { ArtifactType } from '../src/core/model';
 import { prng } from '../bench/prng';
 
@@ -103,18 +99,7 @@ export function generatePeerBenchData(dir: string, scale = 1): PeerBenchData {
     artifacts.push({ type: 'agent', name });
   }
 
-  const rootDir = path.join(project, '.claude');
-  const hasher = new ArtifactHasher();
-  const at = new Date('2026-01-01T00:00:00Z');
-  const records: DeploymentRecord[] = [];
-  for (const a of artifacts) {
-    const src = artifactPath(collection, a.type, a.name);
-    const dst = artifactPath(rootDir, a.type, a.name);
-    copyArtifact(src.absPath, dst.absPath);
-    const h = hasher.hash(dst.absPath, { skillmeat: true })!;
-    records.push(buildRecord(undefined, { type: a.type, name: a.name, relPath: dst.relPath, root: '.claude', collectionName: 'default', contentHash: h.skillmeat!.all, treeHash: h.tree, at }));
-  }
-  writeFileAtomic(path.join(rootDir, RECORDS_FILE), serializeRecords({ path: path.join(rootDir, RECORDS_FILE), exists: false, preamble: '', records, chunked: true }));
+  const rootDir = deployAll(collection, project, artifacts);
 
   // 3 % drift among the skills: every 33rd skill edited in the project, every 33rd (offset) in the collection.
   const modified: string[] = [];
