@@ -7,8 +7,11 @@ import { describeRecovery, recoverInterruptedOperations } from '../core/sync/rec
 import { flagString, type ParsedArgs } from './args';
 import type { CliIO } from './output';
 
-/** The context main.ts gives every command handler. Path flags are already absolute (against io.cwd). */
-export interface CommandContext { io: CliIO; args: ParsedArgs; project: string; json: boolean }
+/**
+ * The context main.ts gives every command handler. Path flags are already absolute (against io.cwd). `store`: the
+ * version store start-up recovery opened, handed on to the command (see {@link openStore}) so it is loaded once.
+ */
+export interface CommandContext { io: CliIO; args: ParsedArgs; project: string; json: boolean; store?: VersionStore }
 
 /** The version store: `--store`, else `$SKILLMEAT_HOME/sync`. */
 export function storeDir(ctx: CommandContext): string {
@@ -19,6 +22,13 @@ export function storeDir(ctx: CommandContext): string {
  * Before a command that writes: finishes what an interrupted earlier write left in the project's profile roots,
  * the collection and the version store (see core/store/recovery), and says what it did on stderr.
  */
+/** The command's version store: the one recovery opened (taken over, the caller closes it), else a new one. */
+export async function openStore(ctx: CommandContext): Promise<VersionStore> {
+  const kept = ctx.store;
+  ctx.store = undefined;
+  return kept ?? VersionStore.open(storeDir(ctx));
+}
+
 export async function recoverInterrupted(ctx: CommandContext): Promise<void> {
   const collection = collectionResolver({ env: ctx.io.env, collection: flagString(ctx.args, 'collection') }).resolve(undefined).path;
   const r = recoverProjectWrites({ projects: [ctx.project], collections: [collection], storeDir: storeDir(ctx) });
@@ -31,5 +41,6 @@ export async function recoverInterrupted(ctx: CommandContext): Promise<void> {
   try { store = await VersionStore.open(storeDir(ctx)); } catch { return; } // the command itself says what is wrong with the store
   try {
     for (const op of await recoverInterruptedOperations({ project: ctx.project, store })) ctx.io.err(describeRecovery(op));
-  } finally { store.close(); }
+  } catch (e) { store.close(); throw e; }
+  ctx.store = store;
 }

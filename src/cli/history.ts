@@ -10,7 +10,7 @@ import { artifactKey, ARTIFACT_TYPES, PROFILE_ROOTS, type ArtifactType } from '.
 import { VersionStore, StoreError } from '../core/store/versionStore';
 import { flagString, UsageError } from './args';
 import { colours, table } from './output';
-import { storeDir, type CommandContext } from './context';
+import { openStore, type CommandContext } from './context';
 
 /** The context main.ts gives every command handler. */
 export type HistoryContext = CommandContext;
@@ -30,7 +30,7 @@ function typeFilter(ctx: HistoryContext): ArtifactType | undefined {
 }
 
 async function withService<T>(ctx: HistoryContext, fn: (service: CaptureService, store: VersionStore) => Promise<T>, retentionDays?: number): Promise<T> {
-  const store = await VersionStore.open(storeDir(ctx));
+  const store = await openStore(ctx);
   const settings = retentionDays === undefined ? DEFAULT_CAPTURE_SETTINGS : validated({ retentionDays });
   const service = new CaptureService({ project: ctx.project, roots: roots(ctx), store, settings });
   try { return await fn(service, store); } finally { service.dispose(); store.close(); }

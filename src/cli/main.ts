@@ -19,7 +19,7 @@ import * as sync from './sync';
 import { generatorsCommand, stateCommand, GENERATORS_GROUP, STATE_GROUP } from './generators';
 import { ambrogioctlCommand } from './ambrogioctl';
 import * as historyOps from './history';
-import { recoverInterrupted, storeDir, type CommandContext } from './context';
+import { openStore, recoverInterrupted, storeDir, type CommandContext } from './context';
 
 type Context = CommandContext;
 
@@ -184,7 +184,7 @@ function isDirectory(p: string): boolean {
 }
 
 async function withStore<T>(ctx: Context, fn: (store: VersionStore) => Promise<T>): Promise<T> {
-  const store = await VersionStore.open(storeDir(ctx));
+  const store = await openStore(ctx);
   try { return await fn(store); } finally { store.close(); }
 }
 
@@ -379,10 +379,11 @@ export async function main(argv: string[], rawIO: CliIO): Promise<number> {
     const project = path.resolve(io.cwd, flagString(args, 'project') ?? '.');
     // Paths on the command line are relative to the caller's directory, whichever process runs the CLI.
     for (const f of ['collection', 'store']) { const v = flagString(args, f); if (v !== undefined) args.flags.set(f, path.resolve(io.cwd, v)); }
-    const ctx = { io, args, project, json: args.flags.has('json') };
+    const ctx: CommandContext = { io, args, project, json: args.flags.has('json') };
     // A command that writes first finishes what an interrupted one left (a check and a dry run stay read-only).
     if (WRITING_COMMANDS.has(cmd) && !args.flags.has('dry-run')) await recoverInterrupted(ctx);
-    return await spec.run(ctx);
+    // The store recovery opened is the command's (openStore); one the command did not take is closed here.
+    try { return await spec.run(ctx); } finally { ctx.store?.close(); }
   } catch (e) {
     if (e instanceof UsageError) { io.err(`error: ${e.message}\n\n${usageHint(COMMANDS, cmd)}`); return 2; }
     io.err(`error: ${(e as Error).message}`);

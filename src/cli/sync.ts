@@ -12,7 +12,7 @@ import { ARTIFACT_TYPES, CONTEXT_TYPES, PROFILE_ROOTS, type ArtifactDrift, type 
 import { VersionStore } from '../core/store/versionStore';
 import { flagString, UsageError } from './args';
 import { colours, type CliIO } from './output';
-import { storeDir, type CommandContext } from './context';
+import { openStore, type CommandContext } from './context';
 import { describeFinding, type SecretFinding } from '../core/privacy/secrets';
 
 /** What a handler gets from `main` (the same shape as its own context). */
@@ -175,7 +175,7 @@ function directionalCommand(direction: SyncDirection) {
     const tool = flagString(ctx.args, 'tool');
     const markers = ctx.args.flags.has('markers') || tool !== undefined;
     if (markers && strategy !== 'merge') throw new UsageError(`--${tool !== undefined ? 'tool' : 'markers'} goes with --strategy merge`);
-    const store = await VersionStore.open(storeDir(ctx));
+    const store = await openStore(ctx);
     let result: SyncResult;
     const toolLines: string[] = [];
     let stillMerging = false;
@@ -268,7 +268,7 @@ function renderUndo(u: UndoResult, io: CliIO): string {
 
 /** `undo [--force]`: restores the last sync of the project. */
 export async function undo(ctx: SyncOpsContext): Promise<number> {
-  const store = await VersionStore.open(storeDir(ctx));
+  const store = await openStore(ctx);
   let u: UndoResult;
   try { u = await undoLastSync({ project: ctx.project, store, force: ctx.args.flags.has('force') }); } finally { store.close(); }
   for (const w of u.warnings) ctx.io.err(`warning: ${w.message}`);
@@ -282,7 +282,7 @@ export async function resolve(ctx: SyncOpsContext): Promise<number> {
   const [name, ...extra] = ctx.args.positionals;
   if (!name || extra.length) throw new UsageError('resolve takes exactly one NAME');
   const abort = ctx.args.flags.has('abort');
-  const store = await VersionStore.open(storeDir(ctx));
+  const store = await openStore(ctx);
   try {
     let m: MergeInProgress;
     // A context entity is never left merging (its conflicts are skipped), so its type simply matches nothing.

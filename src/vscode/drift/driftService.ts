@@ -184,11 +184,15 @@ export class DriftService implements vscode.Disposable {
     let hasRoots = false;
     let hasCollection = false;
     if (!this.storeChecked) {
-      // Drift checks use the store only to list changed files against the true baseline; never required.
+      // Drift checks use the store only to list changed files against the true baseline; never required. A store
+      // already opened (start-up recovery, a write) is used as it is, not loaded a second time.
       this.storeChecked = true;
-      const { store, problem } = await openStoreForCheck(defaultStoreDir(this.home), { lock: this.storeLock });
-      if (problem) this.log.warn(problem);
-      this.store ??= store;
+      if (!this.store) {
+        const { store, problem } = await openStoreForCheck(defaultStoreDir(this.home), { lock: this.storeLock });
+        if (problem) this.log.warn(problem);
+        this.store ??= store;
+        if (this.store !== store) store?.close();
+      }
     }
     // Merges in progress (`--markers`) are started and finished by the CLI: read what another process wrote.
     try { await this.store?.reload(); } catch (e) { this.log.warn(`the version store could not be re-read: ${(e as Error).message}`); }
