@@ -60,6 +60,11 @@ describe('stat cache (persisted between CLI runs)', () => {
     const f = path.join(w.claude, 'skills', 'review', 'ref', 'guide.md');
     const old = Math.floor(Date.now() / 1000) - 3600; // whole seconds: utimes puts it back exactly
     fs.utimesSync(f, old, old);
+    // utimes set the ctime to now: the first check must hash every file in a later millisecond than it last
+    // changed, or the cache rightly refuses to trust it (racy) and the second check reads every file again.
+    const changedAt = Math.max(...[w.project, w.collection].flatMap((d) => fs.readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.statSync(path.join(e.parentPath, e.name)).ctimeMs)));
+    const deadline = Date.now() + 5_000;
+    while (Date.now() <= changedAt + 1 && Date.now() < deadline) { /* a millisecond or two */ }
     runCheck();
     const st = fs.statSync(f);
     changeCtime(f, st.ctimeMs, () => { fs.writeFileSync(f, 'GUIDE\n'); fs.utimesSync(f, old, old); }); // same size, old mtime
