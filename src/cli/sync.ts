@@ -114,7 +114,7 @@ function toJson(r: SyncResult): unknown {
     artifacts: r.artifacts.map((a) => ({
       type: a.type, name: a.name, root: a.root, state: a.state, action: a.action, status: a.status,
       ...(a.choice ? { choice: a.choice } : {}), ...(a.forkName ? { forkName: a.forkName } : {}),
-      ...(a.baseSource ? { baseSource: a.baseSource } : {}), ...(a.baseUnknown ? { baseUnknown: true } : {}), ...(a.reason ? { reason: a.reason } : {}),
+      ...(a.baseSource ? { baseSource: a.baseSource } : {}), ...(a.baseOrigin ? { baseOrigin: a.baseOrigin } : {}), ...(a.baseUnknown ? { baseUnknown: true } : {}), ...(a.reason ? { reason: a.reason } : {}),
       writes: a.writes, recordChanges: a.recordChanges, lockFiles: a.lockFiles,
       ...(a.conflicts ? { conflicts: a.conflicts.map((c) => ({ path: c.path, reason: c.reason, binary: c.binary, projectPath: c.projectPath, collectionPath: c.collectionPath, targetPath: c.targetPath })) } : {}),
       ...(a.baseline ? { baseline: a.baseline } : {}),

@@ -7,9 +7,13 @@ import { comparePathParts, type ArtifactHasher } from '../drift/hashing';
 import { mergeFile, mergeFileNoBase, isBinary, type FileConflictReason, type MergeLabels } from './merge3';
 import { StoreError, type VersionStore } from '../store/versionStore';
 import { contentFromStore, hashContent, type ArtifactContent } from './content';
+import type { BaseFinder, BaseQuery } from './baseFinders';
 
-/** Where the merge base came from. `collection` / `project`: that side still equals the recorded baseline. */
-export type BaseSource = 'store' | 'collection' | 'project' | 'unknown';
+/**
+ * Where the merge base came from. `collection` / `project`: that side still equals the recorded baseline.
+ * `skillmeat-snapshot` / `git`: found by a {@link BaseFinder} (its `origin` says exactly where).
+ */
+export type BaseSource = 'store' | 'collection' | 'project' | 'skillmeat-snapshot' | 'git' | 'unknown';
 
 /** The merge base of an artifact, or why there is none. */
 export interface ResolvedBase {
@@ -20,6 +24,8 @@ export interface ResolvedBase {
   treeHash?: string;
   /** Why the base is unknown, in words for the user. */
   why?: string;
+  /** Where a finder found the base ("SkillMeat snapshot …", "commit abc1234"). */
+  origin?: string;
 }
 
 /** One side of an artifact as the merge sees it. */
@@ -28,11 +34,13 @@ export interface MergeSide { abs: string; content: ArtifactContent }
 /**
  * Finds the deployed baseline: from the version store by the record's tree hash or content hash; failing
  * that, a side that still equals the baseline (by our tree hash, or by SkillMeat's hash for records
- * SkillMeat wrote) is the base exactly. Otherwise the base is unknown.
+ * SkillMeat wrote) is the base exactly; failing that, each finder in turn (SkillMeat's snapshots, git history).
+ * Otherwise the base is unknown.
  */
-export function resolveBase(o: {
+export async function resolveBase(o: {
   store: VersionStore; view: RecordView; baselineUnknown?: boolean; project: MergeSide; collection: MergeSide; hasher: ArtifactHasher;
-}): ResolvedBase {
+  finders?: readonly BaseFinder[]; query?: Omit<BaseQuery, 'contentHash' | 'treeHash' | 'record'>;
+}): Promise<ResolvedBase> {
   const { view, store } = o;
   if (o.baselineUnknown || (!view.treeHash && !isHexHash(view.contentHash))) {
     return { source: 'unknown', contentHash: view.contentHash, why: `the record's baseline "${view.contentHash ?? ''}" is not a content hash (an enterprise version string?)` };
@@ -57,6 +65,19 @@ export function resolveBase(o: {
       equal = !!sm && [sm.all, sm.clean, sm.cleanLf].includes(view.contentHash!.toLowerCase());
     }
     if (equal) return { source: side, content: s.content, contentHash: view.contentHash, treeHash: hashes.treeHash };
+  }
+  if (o.query) {
+    const q: BaseQuery = {
+      ...o.query, record: view.record as unknown as Record<string, unknown>,
+      ...(isHexHash(view.contentHash) ? { contentHash: view.contentHash!.toLowerCase() } : {}), ...(view.treeHash ? { treeHash: view.treeHash } : {}),
+    };
+    for (const f of o.finders ?? []) {
+      const found = await f.find(q, o.hasher);
+      if (found) {
+        const h = hashContent(found.content);
+        return { source: found.source, content: found.content, contentHash: view.contentHash ?? h.contentHash, treeHash: h.treeHash, origin: found.origin };
+      }
+    }
   }
   return {
     source: 'unknown', contentHash: view.contentHash,

@@ -14,6 +14,7 @@ import type { LockOptions } from '../store/fsutil';
 import type { VersionStore } from '../store/versionStore';
 import { readContent, hashContent, freeForkName, mergeExtras, sortFiles, type ArtifactContent, type ContentHashes } from './content';
 import { resolveBase, mergeArtifact, type BaseSource } from './artifactMerge';
+import { defaultBaseFinders, type BaseFinder } from './baseFinders';
 import { recordText, type Side } from './transaction';
 import type {
   ArtifactPlan, ArtifactRef, ArtifactSyncResult, Ctx, PromptChoice, SyncAction, SyncDirection, SyncFaults, SyncOptions, SyncProgress,
@@ -31,11 +32,15 @@ export function skipReason(direction: SyncDirection, a: ArtifactDrift): string {
   return `${a.state}: ${a.recommendation || 'nothing to sync'}`;
 }
 
-export function makeCtx(o: { project: string; store: VersionStore; hasher?: ArtifactHasher; now?: () => Date; lock?: LockOptions; faults?: SyncFaults; dryRun?: boolean; onProgress?: (p: SyncProgress) => void; allowSecrets?: boolean }): Ctx {
+export function makeCtx(o: {
+  project: string; store: VersionStore; hasher?: ArtifactHasher; now?: () => Date; lock?: LockOptions; faults?: SyncFaults; dryRun?: boolean; onProgress?: (p: SyncProgress) => void; allowSecrets?: boolean;
+  baseFinders?: readonly BaseFinder[];
+}): Ctx {
   const hasher = o.hasher ?? new ArtifactHasher();
   return {
     project: path.resolve(o.project), store: o.store, hasher, exclusions: hasher.exclusions, at: o.now?.() ?? new Date(),
     lock: o.lock, faults: o.faults, dryRun: !!o.dryRun, warnings: [], claimed: new Set(), views: new Map(), onProgress: o.onProgress, allowSecrets: !!o.allowSecrets,
+    baseFinders: o.baseFinders ?? defaultBaseFinders(),
   };
 }
 
@@ -98,10 +103,11 @@ function mapChoice(choice: PromptChoice, direction: SyncDirection): SyncAction {
   }
 }
 
-function labelsFor(direction: SyncDirection, a: ArtifactRef & { relPath: string }, collectionName: string, base: { contentHash?: string; source: BaseSource }) {
+function labelsFor(direction: SyncDirection, a: ArtifactRef & { relPath: string }, collectionName: string, base: { contentHash?: string; source: BaseSource; origin?: string }) {
   const project = `project ${a.root}/${a.relPath}`;
   const collection = `collection "${collectionName}"`;
-  const baseLabel = base.source === 'unknown' ? 'no common base (baseline unknown)' : `deployed baseline ${(base.contentHash ?? '').slice(0, 12)}`;
+  const baseLabel = base.source === 'unknown' ? 'no common base (baseline unknown)'
+    : `deployed baseline ${(base.contentHash ?? '').slice(0, 12)}${base.origin ? ` (from ${base.origin})` : ''}`;
   return direction === 'update' ? { ours: project, base: baseLabel, theirs: collection } : { ours: collection, base: baseLabel, theirs: project };
 }
 
@@ -145,10 +151,14 @@ function planBaselineOnly(p: Planning, content: ArtifactContent, note: string): 
 }
 
 /** The three-way merge of both sides in memory (base from the store, SkillMeat's record, or unknown). */
-function previewMerge(p: Planning) {
+async function previewMerge(p: Planning) {
   const { ctx, a, side, target, incoming } = p;
   const direction = p.o.direction;
-  const base = resolveBase({ store: ctx.store, view: p.view, baselineUnknown: a.baselineUnknown, project: side.project, collection: side.collection, hasher: ctx.hasher });
+  const base = await resolveBase({
+    store: ctx.store, view: p.view, baselineUnknown: a.baselineUnknown, project: side.project, collection: side.collection, hasher: ctx.hasher,
+    finders: ctx.baseFinders,
+    query: { type: a.type as SyncedType, name: a.name, relPath: a.relPath, kind: side.collection.content.kind, collectionDir: p.collectionDir, collectionName: p.collectionName },
+  });
   const labels = labelsFor(direction, { type: a.type, name: a.name, root: a.root, relPath: a.relPath }, p.collectionName, base);
   const merged = mergeArtifact({
     ours: side[target].content, theirs: side[incoming].content, base: base.content, labels,
@@ -156,7 +166,7 @@ function previewMerge(p: Planning) {
   });
   return { base, labels, merged };
 }
-type MergePreview = ReturnType<typeof previewMerge>;
+type MergePreview = Awaited<ReturnType<typeof previewMerge>>;
 
 function planOverwrite(p: Planning): void {
   const { side, target, incoming } = p;
@@ -168,6 +178,7 @@ function planOverwrite(p: Planning): void {
 function describePrompt(p: Planning, m: MergePreview): void {
   const { result } = p.plan;
   result.baseSource = m.base.source;
+  if (m.base.origin) result.baseOrigin = m.base.origin;
   if (m.base.source === 'unknown') result.baseUnknown = true;
   const n = m.merged.conflicts.length;
   result.reason = n
@@ -181,6 +192,7 @@ function planMerge(p: Planning, m: MergePreview): void {
   const { result } = plan;
   const P = side.project.content;
   result.baseSource = m.base.source;
+  if (m.base.origin) result.baseOrigin = m.base.origin;
   if (m.base.source === 'unknown') { result.baseUnknown = true; result.reason = `base unknown: ${m.base.why}; every difference is a conflict`; }
   if (m.merged.conflicts.length > 0) {
     result.conflicts = m.merged.conflicts;
@@ -188,7 +200,7 @@ function planMerge(p: Planning, m: MergePreview): void {
     for (const f of [...side[target].content.files, ...side[incoming].content.files]) modes[f.rel] ??= f.mode;
     result.pendingMerge = {
       project: ctx.project, direction: p.o.direction, artifact: { type: a.type, name: a.name, root: a.root, relPath: a.relPath }, projectPath: a.projectPath, collectionPath: a.collectionPath,
-      collectionDir: p.collectionDir, collectionName: p.collectionName, kind: P.kind, baseSource: m.base.source, baseUnknown: m.base.source === 'unknown',
+      collectionDir: p.collectionDir, collectionName: p.collectionName, kind: P.kind, baseSource: m.base.source, ...(m.base.origin ? { baseOrigin: m.base.origin } : {}), baseUnknown: m.base.source === 'unknown',
       ...(m.base.contentHash ? { baseContentHash: m.base.contentHash } : {}),
       expect: { projectTree: side.project.tree, collectionTree: side.collection.tree },
       ...(p.o.bothSides ? { bothSides: true } : {}),
@@ -196,6 +208,8 @@ function planMerge(p: Planning, m: MergePreview): void {
     };
     return;
   }
+  // A base a finder found (SkillMeat snapshot, git history) is kept: the next merge finds it in the store.
+  if (m.base.origin && m.base.content) plan.stores.push({ artifactKey: p.key, content: m.base.content, origin: 'pre-sync', note: `merge base from ${m.base.origin}` });
   const extras = P.kind === 'dir' ? mergeExtras(side[incoming].content, side[target].content) : undefined;
   const content: ArtifactContent = { kind: P.kind, files: sortFiles(m.merged.clean.filter((f) => f.content !== null).map((f) => ({ rel: f.path, data: f.content!, mode: f.mode }))), ...(extras ? { extras } : {}) };
   const h = hashContent(content);
@@ -273,7 +287,7 @@ async function decide(p: Planning): Promise<{ action: SyncAction; preview?: Merg
   let action: SyncAction = o.strategy === 'prompt' ? 'prompt' : o.strategy;
   let preview: MergePreview | undefined;
   if (o.strategy === 'prompt') {
-    preview = previewMerge(p);
+    preview = await previewMerge(p);
     if (!ctx.dryRun) {
       if (!o.choose) throw new TypeError('the prompt strategy needs a choose() callback');
       const choice = await o.choose(a, {
@@ -325,7 +339,7 @@ async function planContext(ctx: Ctx, o: SyncOptions, a: ArtifactDrift, plan: Art
     case 'prompt': describePrompt(p, preview!); break;
     case 'fork': return refuse('a fork');
     case 'merge': {
-      const m = preview ?? previewMerge(p);
+      const m = preview ?? await previewMerge(p);
       // A conflicting merge would be finished in the merge editor, which writes the collection too: not for these.
       if (m.merged.conflicts.length) {
         result.action = 'skip';
@@ -381,7 +395,7 @@ export async function planArtifact(ctx: Ctx, o: SyncOptions, resolver: Collectio
     case 'keep': planBaselineOnly(p, p.side[p.incoming].content, `${p.incoming} version acknowledged; ${p.target} kept its own`); break;
     case 'overwrite': planOverwrite(p); break;
     case 'prompt': describePrompt(p, preview!); break;
-    case 'merge': planMerge(p, preview ?? previewMerge(p)); break;
+    case 'merge': planMerge(p, preview ?? await previewMerge(p)); break;
     case 'fork': planFork(p); break;
   }
   return plan;

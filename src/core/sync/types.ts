@@ -9,6 +9,7 @@ import type { VersionStore } from '../store/versionStore';
 import type { ArtifactContent, ContentHashes } from './content';
 import type { BaseSource, ConflictFile, MergedFile } from './artifactMerge';
 import type { Side } from './transaction';
+import type { BaseFinder } from './baseFinders';
 
 /** `update`: collection → project. `pull`: project → collection. */
 export type SyncDirection = 'update' | 'pull';
@@ -68,6 +69,8 @@ export interface PendingMerge {
   collectionName: string;
   kind: 'dir' | 'file';
   baseSource: BaseSource;
+  /** Where a finder found the base ("SkillMeat snapshot …", "commit abc1234"). */
+  baseOrigin?: string;
   baseUnknown: boolean;
   /** SkillMeat content hash of the base (becomes `merge_base_snapshot`). */
   baseContentHash?: string;
@@ -104,6 +107,8 @@ export interface ArtifactSyncResult extends ArtifactRef {
   lockFiles: string[];
   forkName?: string;
   baseSource?: BaseSource;
+  /** Where a finder found the base ("SkillMeat snapshot …", "commit abc1234"): said to the user. */
+  baseOrigin?: string;
   /** True when the merge had no base: every difference is a conflict. */
   baseUnknown?: boolean;
   /** Why skipped, failed, or why the base is unknown. */
@@ -244,4 +249,6 @@ export interface Ctx {
   onProgress?: (p: SyncProgress) => void;
   /** See SyncOptions.allowSecrets. */
   allowSecrets: boolean;
+  /** Where to look for a merge base the store does not hold (see baseFinders.ts). */
+  baseFinders: readonly BaseFinder[];
 }
