@@ -17,7 +17,7 @@ import { skillmeatHome } from '../core/store/skillmeatHome';
 import { writeFileAtomic } from '../core/store/fsutil';
 import { generateKey } from '../core/privacy/fernet';
 import { KEY_ENV, KeyError, newKdfParams, resolveKey, type KdfParams } from '../core/privacy/keys';
-import { BackupError, IMPORT_STRATEGIES, decodeBackup, encodeBackup, planImport, readBackupHeader, type ImportStrategy } from '../core/privacy/backup';
+import { BackupError, IMPORT_STRATEGIES, decodeBackup, encodeBackup, importCounts, importWrites, planImport, readBackupHeader, type ImportStrategy } from '../core/privacy/backup';
 import { UsageError, flagList, flagString, resolveCommand, usageHint, type CommandGroup, type OptionTable, type ParsedArgs } from './args';
 
 export type { CliIO };
@@ -416,18 +416,16 @@ const stateImport: GeneratorHandler = async (args, io) => {
   const state = await openStateSource(stateConfigOf(args, io, project));
   const steps = planImport(state.list(['*']), entries, strategy);
   const dryRun = args.flags.has('dry-run');
-  const conflicts = steps.filter((x) => x.action === 'conflict');
-  const writes = steps.filter((x) => x.value !== undefined && (x.action === 'new' || x.action === 'take-backup' || x.action === 'merged'));
-  if (!dryRun && writes.length) {
-    writable(state).setMany(writes.map((x) => ({ key: x.key, value: x.value!, ...(x.action !== 'merged' && x.backup ? { updatedAt: x.backup.updatedAt } : {}) })));
-  }
+  const writes = importWrites(steps);
+  if (!dryRun && writes.length) writable(state).setMany(writes);
+  const n = importCounts(steps);
   if (args.flags.has('json')) {
     io.out(JSON.stringify({ file, strategy, dryRun, steps: steps.map((x) => ({ key: x.key, action: x.action, reason: x.reason, ...(x.conflicts ? { conflicts: x.conflicts } : {}) })) }, null, 2));
   } else {
     for (const x of steps) io.out(`${(dryRun && x.value !== undefined ? `would ${x.action}` : x.action).padEnd(18)} ${x.key}: ${x.reason}`);
-    io.out(`${dryRun ? 'Dry run, nothing written: ' : ''}${writes.length} ${dryRun ? 'would be ' : ''}written, ${steps.filter((x) => x.action === 'same').length} same, ${steps.filter((x) => x.action === 'kept-local').length} kept, ${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}${conflicts.length ? ` (left as they are here; choose with "state set KEY VALUE", or import again with another --strategy)` : ''}.`);
+    io.out(`${dryRun ? 'Dry run, nothing written: ' : ''}${n.written} ${dryRun ? 'would be ' : ''}written, ${n.same} same, ${n.kept} kept, ${n.conflicts} conflict${n.conflicts === 1 ? '' : 's'}${n.conflicts ? ` (left as they are here; choose with "state set KEY VALUE", or import again with another --strategy)` : ''}.`);
   }
-  return conflicts.length ? EXIT.failed : EXIT.ok;
+  return n.conflicts ? EXIT.failed : EXIT.ok;
 };
 
 /** Options of every `sync` and `state` command. */

@@ -154,3 +154,35 @@ export function planImport(local: readonly BackupEntry[], backup: readonly Backu
     }
   });
 }
+
+/** The user's answer to a conflict: keep this store's value, take the backup's, or leave it unresolved. */
+export type EntryChoice = 'local' | 'backup' | 'skip';
+
+/** A conflict step answered by the user (other steps come back unchanged). */
+export function answerConflict(step: ImportStep, choice: EntryChoice): ImportStep {
+  if (step.action !== 'conflict' || choice === 'skip') return step;
+  return choice === 'backup'
+    ? { ...step, action: 'take-backup', value: step.backup!.value, reason: 'your choice: the backup\'s value' }
+    : { ...step, action: 'kept-local', reason: 'your choice: this store\'s value' };
+}
+
+/** What importing writes: the values of new, take-backup and merged steps (a merged value is new: no backup time). */
+export function importWrites(steps: readonly ImportStep[]): { key: string; value: string; updatedAt?: string }[] {
+  return steps
+    .filter((x) => x.value !== undefined && (x.action === 'new' || x.action === 'take-backup' || x.action === 'merged'))
+    .map((x) => ({ key: x.key, value: x.value!, ...(x.action !== 'merged' && x.backup ? { updatedAt: x.backup.updatedAt } : {}) }));
+}
+
+/** Counts of a plan, for summaries. */
+export function importCounts(steps: readonly ImportStep[]): { written: number; same: number; kept: number; conflicts: number } {
+  return {
+    written: importWrites(steps).length, same: steps.filter((x) => x.action === 'same').length,
+    kept: steps.filter((x) => x.action === 'kept-local').length, conflicts: steps.filter((x) => x.action === 'conflict').length,
+  };
+}
+
+/** A value as the user reads it: JSON pretty-printed, anything else as it is. */
+export function displayValue(value: string): string {
+  const j = parseJson(value);
+  return j === undefined ? value : JSON.stringify(j, null, 2);
+}

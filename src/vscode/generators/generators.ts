@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { GeneratorRunResult, GeneratorStatus, LastRun, ManifestError, ShimCommand } from '../../core/generators';
 import { GeneratorAutoRegenerate } from './autoRegenerate';
 import { registerGeneratorCommands } from './commands';
+import { registerBackupCommands } from './backup';
 import { GeneratorDiagnostics } from './diagnostics';
 import { GeneratorLastLogProvider } from './lastLog';
 import { GeneratorsService, type GeneratorEntry } from './service';
@@ -80,6 +81,7 @@ export class GeneratorsFeature implements vscode.Disposable {
     const lastLog = this.add(new GeneratorLastLogProvider(this.service));
     this.add(vscode.workspace.registerTextDocumentContentProvider(GENERATOR_LOG_SCHEME, lastLog));
     for (const d of registerGeneratorCommands(this.service, log)) this.add(d);
+    for (const d of registerBackupCommands(this.service, log)) this.add(d);
     this.add(vscode.tasks.registerTaskProvider(GENERATOR_TASK_TYPE, new GeneratorTaskProvider(this.service)));
     this.add(new GeneratorAutoRegenerate(this.service, log));
     // the first discovery runs after activation returns, like the first drift check

@@ -182,6 +182,17 @@ export class GeneratorsService implements vscode.Disposable {
     return this.refreshing;
   }
 
+  /** The state database of a workspace folder (opened once, re-detected when its kind changes). */
+  async stateOf(folderPath: string): Promise<{ path: string; source?: StateSource; problem?: string }> {
+    const st = await this.folderState(folderPath);
+    return { path: st.dbPath, ...(st.source ? { source: st.source } : {}), ...(st.problem ? { problem: st.problem } : {}) };
+  }
+
+  /** Runs a writer of a folder's state database as an operation (not exclusive: the version store is not touched). */
+  writeState<T>(dbPath: string, title: string, fn: () => Promise<T>): Promise<T> {
+    return this.operations ? this.operations.run('import', [dbPath], fn, { title, exclusive: false }) : fn();
+  }
+
   private async folderState(folderPath: string): Promise<FolderState> {
     const dbPath = stateDbPathOf(folderPath, this.env);
     // a database that grew a -wal file is ambrogio's (read-only); re-detected each time, it is cheap

@@ -57,6 +57,12 @@ export const GENERATOR_COMMANDS = {
 } as const;
 export type GeneratorCommandId = (typeof GENERATOR_COMMANDS)[keyof typeof GENERATOR_COMMANDS];
 
+/** Encrypted backups of a folder's generator state (the CLI's `state export` / `state import`). */
+export const STATE_BACKUP_COMMANDS = {
+  exportBackup: 'skillmeatSync.state.exportBackup',
+  importBackup: 'skillmeatSync.state.importBackup',
+} as const;
+
 export const GENERATOR_CONTEXT = {
   checked: 'skillmeatSync.generators.checked',
 } as const;
@@ -76,6 +82,8 @@ export const GENERATOR_SETTINGS = {
 export const GENERATOR_TASK_TYPE = 'skillmeat-sync';
 /** URI scheme of the read-only "last log" documents of generators. */
 export const GENERATOR_LOG_SCHEME = 'skillmeat-sync-generator-log';
+/** Read-only documents of the values an import shows side by side. */
+export const STATE_BACKUP_SCHEME = 'skillmeat-sync-backup-value';
 
 // Capture and history (issue 6). A table of their own, like the generators', so commands.ts's typed table
 // does not have to know about them.

@@ -4,11 +4,14 @@
 // right before generating. The tests run in order and share the workspace, as a user's session would.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { OwnStateStore, defaultStateDbPath } from '../../../src/core/generators';
 import type { SkillMeatSyncApi } from '../../../src/extension';
 import type { GenerateOutcome } from '../../../src/vscode/generators/commands';
+import type { ImportOutcome } from '../../../src/vscode/generators/backup';
+import { generateKey } from '../../../src/core/privacy/fernet';
 import { getApi, screenshot, waitFor, waitForDom } from '../util';
 
 const NOTES_ID = '.claude/skills/structured-notes';
@@ -208,6 +211,51 @@ describe('Generators', () => {
     assert.match(question, /NOTES\.md was edited by hand since structured-notes generated it\. Overwrite it/);
     await screenshot('generators-overwrite-question');
     assert.match(fs.readFileSync(notesFile(), 'utf8'), /Another edit\./, 'nothing is overwritten without an answer');
+  });
+
+  it('exports an encrypted state backup and imports it with "Ask for each difference": a quick pick per entry that can show both values side by side', async () => {
+    await vscode.commands.executeCommand('notifications.clearAll');
+    const KEY_ID = 'notes:entry:2026-03-01-backup';
+    const store = await OwnStateStore.open(defaultStateDbPath(project(), process.env));
+    store.set(KEY_ID, JSON.stringify({ type: 'idea', title: 'Written before the backup' }));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smsync-backup-'));
+    const backup = path.join(tmp, 'state.smbackup');
+    const key = generateKey();
+    const written = await vscode.commands.executeCommand<string>('skillmeatSync.state.exportBackup', { file: backup, key });
+    assert.equal(written, backup);
+    const text = fs.readFileSync(backup, 'utf8');
+    assert.match(text, /^SKILLMEAT-SYNC-BACKUP 1\n/);
+    assert.ok(!text.includes('Written before the backup'), 'nothing readable in clear');
+
+    store.set(KEY_ID, JSON.stringify({ type: 'idea', title: 'Changed here since' }));
+    store.set('notes:entry:2026-03-02-only-here', JSON.stringify({ type: 'todo', title: 'Only here' }));
+    const importing = vscode.commands.executeCommand<ImportOutcome>('skillmeatSync.state.importBackup', { file: backup, key, strategy: 'user-choice' });
+    const rows = await waitForDom('.quick-input-widget .monaco-list-row', (t) => t.some((x) => x.includes('Keep this workspace')));
+    assert.ok(rows.some((x) => x.includes('Changed here since')) && rows.some((x) => x.includes('Written before the backup')), `both values are shown: ${rows.join(' | ')}`);
+    await screenshot('state-import-question');
+    // "Show both side by side" (third row) opens a diff editor, then the same question comes back
+    await vscode.commands.executeCommand('quickInput.next');
+    await vscode.commands.executeCommand('quickInput.next');
+    await waitForDom('.quick-input-widget .monaco-list-row.focused', (t) => t.some((x) => x.includes('Show both side by side')));
+    await vscode.commands.executeCommand('quickInput.accept');
+    await waitFor(() => vscode.window.tabGroups.activeTabGroup.activeTab?.label.includes('this workspace ↔ backup'), { what: 'the diff of both values' });
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab!;
+    assert.ok(tab.input instanceof vscode.TabInputTextDiff, 'a diff editor');
+    await waitForDom('.quick-input-widget .monaco-list-row', (t) => t.some((x) => x.includes('Take the backup')));
+    await screenshot('state-import-diff');
+    await vscode.commands.executeCommand('quickInput.next');
+    await waitForDom('.quick-input-widget .monaco-list-row.focused', (t) => t.some((x) => x.includes("Take the backup's value")));
+    await vscode.commands.executeCommand('quickInput.accept');
+    const outcome = await importing;
+    assert.ok(outcome, 'the import ran');
+    assert.equal(outcome.written, 1);
+    assert.equal(outcome.conflicts, 0);
+    assert.deepEqual(outcome.steps.find((x) => x.key === KEY_ID), { key: KEY_ID, action: 'take-backup', reason: "your choice: the backup's value" });
+    assert.equal(outcome.steps.find((x) => x.key === 'notes:entry:2026-03-02-only-here')?.action, 'kept-local', 'an import never deletes');
+    const after = await OwnStateStore.open(defaultStateDbPath(project(), process.env));
+    assert.equal(JSON.parse(after.get(KEY_ID)!.value).title, 'Written before the backup');
+    assert.equal(JSON.parse(after.get('notes:entry:2026-03-02-only-here')!.value).title, 'Only here');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateKey } from '../../../src/core/privacy/fernet';
 import { KeyError, deriveKey, newKdfParams, readKeyFile, resolveKey } from '../../../src/core/privacy/keys';
-import { BackupError, decodeBackup, encodeBackup, mergeJson, planImport, type BackupEntry } from '../../../src/core/privacy/backup';
+import { BackupError, answerConflict, decodeBackup, encodeBackup, importCounts, importWrites, mergeJson, planImport, type BackupEntry, type EntryChoice } from '../../../src/core/privacy/backup';
 import { main } from '../../../src/cli/main';
 import { useTempDirs, captureIO } from '../helpers';
 
@@ -124,6 +124,21 @@ describe('privacy: keys and encrypted backups', () => {
     it('user-choice: every difference waits for the user', () => {
       const a = actions('user-choice');
       assert.deepEqual([a.diff, a.obj, a.clash], ['conflict', 'conflict', 'conflict']);
+    });
+
+    it('user-choice answers: the backup\'s value is written with its time, this store\'s is kept, a skip stays a conflict; nothing else changes', () => {
+      const plan = planImport(local, backup, 'user-choice');
+      const answers: Record<string, EntryChoice> = { diff: 'backup', obj: 'local', clash: 'skip' };
+      const answered = plan.map((x) => (answers[x.key] ? answerConflict(x, answers[x.key]) : x));
+      assert.deepEqual(Object.fromEntries(answered.map((x) => [x.key, x.action])), { clash: 'conflict', diff: 'take-backup', obj: 'kept-local', onlyHere: 'kept-local', onlyThere: 'new', same: 'same' });
+      assert.deepEqual(importWrites(answered), [
+        { key: 'diff', value: JSON.stringify({ v: 'backup', priority: 5 }), updatedAt: T1 },
+        { key: 'onlyThere', value: '2', updatedAt: T1 },
+      ]);
+      assert.deepEqual(importCounts(answered), { written: 2, same: 1, kept: 2, conflicts: 1 });
+      // answering a step that is not a conflict changes nothing
+      const same = plan.find((x) => x.key === 'same')!;
+      assert.equal(answerConflict(same, 'backup'), same);
     });
   });
 
