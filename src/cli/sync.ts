@@ -92,6 +92,12 @@ const VERB: Record<ArtifactSyncResult['action'], [done: string, planned: string]
 };
 
 function describe(a: ArtifactSyncResult, dryRun: boolean): string {
+  const line = describeAction(a, dryRun);
+  // where a base the version store did not hold came from: said, never silently used
+  return a.baseOrigin ? `${line} (base found in ${a.baseOrigin})` : line;
+}
+
+function describeAction(a: ArtifactSyncResult, dryRun: boolean): string {
   const what = `${a.type} ${a.name} (${a.root})`;
   if (a.status === 'failed') return `failed      ${what}: ${a.reason}`;
   if (a.status === 'merging') return `merging     ${what}: ${a.conflicts!.length} conflicting file${a.conflicts!.length === 1 ? '' : 's'} written into the project copy with conflict markers${a.baseUnknown ? ' (baseline unknown: every difference is a conflict)' : ''}`;

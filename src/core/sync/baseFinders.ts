@@ -6,6 +6,7 @@
 import type { SyncedType } from '../model';
 import type { ArtifactHasher } from '../drift/hashing';
 import type { ArtifactContent } from './content';
+import { gitHistoryBaseFinder } from '../git/historyBase';
 
 /** What the merge looks for: the artifact, where its collection copy lives, and the recorded baseline. */
 export interface BaseQuery {
@@ -39,6 +40,8 @@ export interface BaseFinder {
 }
 
 /** The finders a sync uses unless told otherwise. Each source registers itself here. */
-export function defaultBaseFinders(_env: NodeJS.ProcessEnv = process.env): BaseFinder[] {
-  return [];
+export function defaultBaseFinders(env: NodeJS.ProcessEnv = process.env): BaseFinder[] {
+  return [
+    gitHistoryBaseFinder({ env }),
+  ];
 }

@@ -2,7 +2,7 @@
 // version is staged next to the artifact it replaces so that a rename puts it in place.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { comparePathParts, hashNormalised, isSkillmeatIgnored, skillmeatHashOf, treeHashOf, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
+import { comparePathParts, hashNormalised, isSkillmeatIgnored, normaliseContent, skillmeatHashOf, treeHashOf, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
 import { siblingTemp, ensureDir } from '../store/fsutil';
 import { SyncError } from './deploy';
 import type { StoredTree, VersionStore } from '../store/versionStore';
@@ -58,6 +58,40 @@ export function contentFromStore(store: VersionStore, tree: StoredTree): Artifac
 /** Sorts files the way SkillMeat and the store do. */
 export function sortFiles(files: ContentFile[]): ContentFile[] {
   return [...files].sort((a, b) => comparePathParts(a.rel, b.rel));
+}
+
+/** The forms a recorded baseline of some content can take: our tree hash, and SkillMeat's hash of all files, of the non-junk ones, and of those with CRLF normalised (see ArtifactHash.skillmeat). */
+export interface BaselineForms { treeHash: string; skillmeat: { all: string; clean: string; cleanLf: string } }
+
+/**
+ * Files held in memory (a git tree, a tarball) as an artifact's content, the way {@link readContent} reads one
+ * from disk: junk set aside as extras, what SkillMeat's copy leaves out dropped; with the baseline forms of it.
+ */
+export function contentOfFiles(raw: readonly ContentFile[], kind: 'dir' | 'file', exclusions: ExclusionMatcher): { content: ArtifactContent; forms: BaselineForms } {
+  const files: ContentFile[] = [];
+  const extras: ContentFile[] = [];
+  for (const f of raw) {
+    const parts = f.rel.split('/');
+    const junk = kind === 'dir' && (parts.slice(0, -1).some((d, i) => exclusions.isJunkDir(d, parts.slice(0, i + 1).join('/'))) || exclusions.isJunkFile(parts[parts.length - 1], f.rel));
+    if (!junk) files.push(f);
+    else if (!isSkillmeatIgnored(f.rel)) extras.push(f);
+  }
+  const content: ArtifactContent = { kind, files: sortFiles(files), ...(extras.length ? { extras } : {}) };
+  const forms: BaselineForms = {
+    treeHash: hashContent(content).treeHash,
+    skillmeat: {
+      all: skillmeatHashOf(raw, kind), clean: skillmeatHashOf(files, kind),
+      cleanLf: skillmeatHashOf(files.map((f) => ({ rel: f.rel, data: normaliseContent(f.data) })), kind),
+    },
+  };
+  return { content, forms };
+}
+
+/** True when content with these forms is the baseline a record names (by our tree hash, else SkillMeat's hash). */
+export function isRecordedBaseline(forms: BaselineForms, record: { treeHash?: string; contentHash?: string }): boolean {
+  if (record.treeHash) return forms.treeHash === record.treeHash;
+  const h = record.contentHash?.toLowerCase();
+  return !!h && (forms.skillmeat.all === h || forms.skillmeat.clean === h || forms.skillmeat.cleanLf === h);
 }
 
 /** Tree hash and SkillMeat content hash of content in memory. */

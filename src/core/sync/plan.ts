@@ -34,13 +34,13 @@ export function skipReason(direction: SyncDirection, a: ArtifactDrift): string {
 
 export function makeCtx(o: {
   project: string; store: VersionStore; hasher?: ArtifactHasher; now?: () => Date; lock?: LockOptions; faults?: SyncFaults; dryRun?: boolean; onProgress?: (p: SyncProgress) => void; allowSecrets?: boolean;
-  baseFinders?: readonly BaseFinder[];
+  baseFinders?: readonly BaseFinder[]; env?: NodeJS.ProcessEnv;
 }): Ctx {
   const hasher = o.hasher ?? new ArtifactHasher();
   return {
     project: path.resolve(o.project), store: o.store, hasher, exclusions: hasher.exclusions, at: o.now?.() ?? new Date(),
     lock: o.lock, faults: o.faults, dryRun: !!o.dryRun, warnings: [], claimed: new Set(), views: new Map(), onProgress: o.onProgress, allowSecrets: !!o.allowSecrets,
-    baseFinders: o.baseFinders ?? defaultBaseFinders(),
+    baseFinders: o.baseFinders ?? defaultBaseFinders(o.env),
   };
 }
 

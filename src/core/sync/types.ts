@@ -196,6 +196,8 @@ export interface SyncOptions {
    * git-style conflict markers and remembered as a merge in progress (drift state `merging`) until `resolve`.
    */
   markers?: boolean;
+  /** Where to look for a merge base the version store does not hold (default: SkillMeat's snapshots, git history). */
+  baseFinders?: readonly BaseFinder[];
   /**
    * Write into the collection even when the secret scan finds something (SPEC §8): the CLI's --allow-secrets, the
    * extension's "Allow Once". Default: findings refuse the whole sync (status failed, code secrets-found).

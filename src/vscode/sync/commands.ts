@@ -282,6 +282,7 @@ export class SyncRunner {
     if (conflicts.length) parts.push(vscode.l10n.t('{0} has conflicts: resolve them in the merge editor, then Accept Merge.', conflicts.map((a) => a.name).join(', ')));
     if (skipped.length) parts.push(vscode.l10n.t('Skipped {0}.', skipped.map((a) => `${a.name} (${a.reason ?? ''})`).join(', ')));
     if (parts.length === 0) parts.push(vscode.l10n.t('Nothing to sync.'));
+    for (const a of all.filter((x) => x.baseOrigin)) parts.push(vscode.l10n.t('The merge base of {0} was found in {1}.', a.name, a.baseOrigin!));
     const unknownBase = all.filter((a) => a.baseUnknown);
     if (unknownBase.length) parts.push(vscode.l10n.t('The deployed baseline of {0} is unknown, so every difference is a conflict.', unknownBase.map((a) => a.name).join(', ')));
     void this.showWithLog(conflicts.length || skipped.length ? 'warning' : 'info', parts.join(' '));

@@ -1,0 +1,203 @@
+// A merge base from the collection's git history (issue 16): when a record's baseline is in neither the version
+// store nor on either side — deployed on another machine, or by a teammate — the collection's history may still
+// hold it. Every version an artifact ever had is its content right after a commit that changed its path, so
+// `git log -- <path>` lists them all; the newest commit whose version hashes to the record's baseline is the base.
+//
+// Cost: one `git log`, one `cat-file --batch-check` for the version of each commit, then `cat-file --batch`
+// rounds for the distinct trees (level by level) and one for the distinct blobs — a handful of processes
+// whatever the length of the history. Bounded by `maxCommits` commits that touch the artifact (newest first).
+// Cached: git objects never change, so the baseline forms of each version (by its object id) are kept in
+// `$SKILLMEAT_HOME/sync/git-bases/<repo>.json` and a second search hashes nothing it has seen.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ArtifactHasher, ExclusionMatcher } from '../drift/hashing';
+import { skillmeatHome } from '../store/skillmeatHome';
+import { writeFileAtomic } from '../store/fsutil';
+import type { BaseFinder, BaseQuery, FoundBase } from '../sync/baseFinders';
+import { contentOfFiles, isRecordedBaseline, type BaselineForms, type ContentFile } from '../sync/content';
+import { GitError, findRepo, readBlobs, run, type GitOptions } from './git';
+
+/** Commits that touch an artifact looked at, newest first, before giving up. */
+export const DEFAULT_MAX_COMMITS = 5000;
+/** Versions whose forms the cache keeps per repository (oldest dropped first). */
+const CACHE_LIMIT = 50_000;
+
+export interface GitBaseOptions extends GitOptions {
+  maxCommits?: number;
+  /** Where the cache lives; default `$SKILLMEAT_HOME/sync/git-bases` (none: no persisted cache). */
+  cacheDir?: string | null;
+  /** Told about a history that could not be searched (git failed); the search then answers nothing. */
+  warn?: (message: string) => void;
+}
+
+/** What one search did, for tests and the bench. */
+export interface GitBaseStats { commits: number; versions: number; hashed: number; processes: number }
+
+interface CacheFile { v: 1; forms: Record<string, BaselineForms> }
+
+/** Baseline forms of versions by object id, loaded once per repository and saved when it grew. */
+class FormsCache {
+  private forms = new Map<string, BaselineForms>();
+  private dirty = false;
+  constructor(private readonly file: string | undefined) {
+    if (!file) return;
+    try {
+      const data = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
+      if (data?.v === 1 && data.forms && typeof data.forms === 'object') this.forms = new Map(Object.entries(data.forms));
+    } catch { /* missing or damaged: start empty (it is only a cache) */ }
+  }
+  get(oid: string): BaselineForms | undefined { return this.forms.get(oid); }
+  set(oid: string, f: BaselineForms): void { this.forms.set(oid, f); this.dirty = true; }
+  save(): void {
+    if (!this.file || !this.dirty) return;
+    const entries = [...this.forms.entries()].slice(-CACHE_LIMIT);
+    try {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      writeFileAtomic(this.file, JSON.stringify({ v: 1, forms: Object.fromEntries(entries) } satisfies CacheFile));
+      this.dirty = false;
+    } catch { /* a cache that cannot be written costs time next search, nothing else */ }
+  }
+}
+
+interface TreeItem { mode: string; name: string; oid: string }
+
+/** Parses a raw tree object (`<mode> <name>\0<binary id>`…); `idBytes` is 20 (SHA-1) or 32 (SHA-256). */
+function parseTree(buf: Buffer, idBytes: number): TreeItem[] {
+  const items: TreeItem[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    const sp = buf.indexOf(0x20, at);
+    const nul = buf.indexOf(0, sp);
+    if (sp < 0 || nul < 0 || nul + 1 + idBytes > buf.length) break;
+    items.push({ mode: buf.subarray(at, sp).toString('latin1'), name: buf.subarray(sp + 1, nul).toString('utf8'), oid: buf.subarray(nul + 1, nul + 1 + idBytes).toString('hex') });
+    at = nul + 1 + idBytes;
+  }
+  return items;
+}
+
+/** One version of the artifact: the commits whose state it is, and its object. */
+interface Version { oid: string; type: 'tree' | 'blob'; commits: { id: string; subject: string }[] }
+
+/** Searches the history of the repository holding `q.collectionDir` for the record's baseline. */
+export async function findBaseInHistory(q: BaseQuery, exclusions: ExclusionMatcher, o: GitBaseOptions = {}, stats: GitBaseStats = { commits: 0, versions: 0, hashed: 0, processes: 0 }): Promise<FoundBase | undefined> {
+  if (!q.contentHash && !q.treeHash) return undefined;
+  const repo = await findRepo(q.collectionDir, o);
+  stats.processes++;
+  if (!repo) return undefined;
+  const repoPath = path.relative(repo, path.join(q.collectionDir, ...q.relPath.split('/'))).split(path.sep).join('/');
+  if (!repoPath || repoPath.startsWith('..') || path.isAbsolute(repoPath)) return undefined;
+
+  // every commit that changed the path, on any branch or remote-tracking ref (a teammate's deploy may be only on origin)
+  const max = Math.max(1, o.maxCommits ?? DEFAULT_MAX_COMMITS);
+  const log = await run(['log', '--all', `--max-count=${max}`, '--format=%H %s', '--', repoPath], { ...o, cwd: repo });
+  stats.processes++;
+  const commits = log.stdout.toString('utf8').split('\n').filter(Boolean).map((l) => ({ id: l.slice(0, l.indexOf(' ') < 0 ? l.length : l.indexOf(' ')), subject: l.indexOf(' ') < 0 ? '' : l.slice(l.indexOf(' ') + 1) }));
+  stats.commits = commits.length;
+  if (commits.length === 0) return undefined;
+
+  // the artifact's object at each commit (absent where the commit deleted it)
+  const check = await run(['cat-file', '--batch-check'], { ...o, cwd: repo, input: commits.map((c) => `${c.id}:${repoPath}`).join('\n') + '\n' });
+  stats.processes++;
+  const versions = new Map<string, Version>();
+  const lines = check.stdout.toString('utf8').split('\n');
+  commits.forEach((c, i) => {
+    const [oid, type] = (lines[i] ?? '').split(' ');
+    if (type !== 'tree' && type !== 'blob') return;
+    if ((type === 'tree') !== (q.kind === 'dir')) return;
+    const v = versions.get(oid) ?? { oid, type, commits: [] };
+    v.commits.push(c);
+    versions.set(oid, v);
+  });
+  stats.versions = versions.size;
+
+  const cache = new FormsCache(o.cacheDir === null ? undefined : path.join(o.cacheDir ?? path.join(skillmeatHome(o.env ?? process.env), 'sync', 'git-bases'), `${crypto.createHash('sha256').update(repo).digest('hex').slice(0, 16)}.json`));
+  const wanted = { treeHash: q.treeHash, contentHash: q.contentHash };
+  // newest version first: the newest commit that holds the baseline is named
+  const ordered = [...versions.values()];
+  const known = ordered.find((v) => { const f = cache.get(v.oid); return f && isRecordedBaseline(f, wanted); });
+  const unknown = ordered.filter((v) => !cache.get(v.oid));
+  let found = known;
+  let content: VersionContent | undefined;
+  if (!found && unknown.length) {
+    const r = await readVersions(repo, unknown, exclusions, o);
+    stats.processes += r.processes;
+    for (const v of unknown) {
+      const c = r.contents.get(v.oid);
+      if (!c) continue;
+      stats.hashed++;
+      cache.set(v.oid, c.forms);
+    }
+    found = ordered.find((v) => { const f = cache.get(v.oid); return f && isRecordedBaseline(f, wanted); });
+    if (found) content = r.contents.get(found.oid);
+  }
+  cache.save();
+  if (!found) return undefined;
+  if (!content) {
+    const r = await readVersions(repo, [found], exclusions, o);
+    stats.processes += r.processes;
+    content = r.contents.get(found.oid);
+    if (!content) return undefined;
+  }
+  const commit = found.commits[found.commits.length - 1]; // the oldest commit of the window holding it: where it was made
+  const subject = commit.subject.length > 60 ? `${commit.subject.slice(0, 59)}…` : commit.subject;
+  return { source: 'git', content: content.content, origin: `commit ${commit.id.slice(0, 7)}${subject ? ` ("${subject}")` : ''}` };
+}
+
+type VersionContent = ReturnType<typeof contentOfFiles>;
+
+/** Reads versions (trees level by level, then every blob in one batch) and builds their content and forms. */
+async function readVersions(repo: string, versions: readonly Version[], exclusions: ExclusionMatcher, o: GitOptions): Promise<{ contents: Map<string, VersionContent>; processes: number }> {
+  let processes = 0;
+  const idBytes = (versions[0]?.oid.length ?? 40) / 2;
+  const trees = new Map<string, TreeItem[]>();
+  let pending = versions.filter((v) => v.type === 'tree').map((v) => v.oid);
+  while (pending.length) {
+    const raw = await readBlobs(repo, pending, o);
+    processes++;
+    const next = new Set<string>();
+    for (const oid of pending) {
+      const items = parseTree(raw.get(oid) ?? Buffer.alloc(0), idBytes);
+      trees.set(oid, items);
+      for (const it of items) if (it.mode === '40000' && !trees.has(it.oid)) next.add(it.oid);
+    }
+    pending = [...next];
+  }
+  // the files of each version: regular files only (a link is never followed; a submodule is not content)
+  const filesOf = (oid: string, prefix = ''): { rel: string; oid: string; mode: number }[] =>
+    (trees.get(oid) ?? []).flatMap((it) => {
+      const rel = prefix ? `${prefix}/${it.name}` : it.name;
+      if (it.mode === '40000') return filesOf(it.oid, rel);
+      if (it.mode === '100644' || it.mode === '100755') return [{ rel, oid: it.oid, mode: it.mode === '100755' ? 0o755 : 0o644 }];
+      return [];
+    });
+  const listing = new Map(versions.map((v) => [v.oid, v.type === 'tree' ? filesOf(v.oid) : [{ rel: '', oid: v.oid, mode: 0o644 }]]));
+  const blobs = await readBlobs(repo, [...listing.values()].flat().map((f) => f.oid), o);
+  processes++;
+  const contents = new Map<string, VersionContent>();
+  for (const v of versions) {
+    const files: ContentFile[] = [];
+    for (const f of listing.get(v.oid)!) {
+      const data = blobs.get(f.oid);
+      if (data) files.push({ rel: f.rel, data, mode: f.mode });
+    }
+    contents.set(v.oid, contentOfFiles(files, v.type === 'tree' ? 'dir' : 'file', exclusions));
+  }
+  return { contents, processes };
+}
+
+/** The `git` merge-base finder: the collection's history, when the collection is in a git work tree. */
+export function gitHistoryBaseFinder(o: GitBaseOptions = {}): BaseFinder {
+  return {
+    name: 'git',
+    async find(q: BaseQuery, hasher: ArtifactHasher): Promise<FoundBase | undefined> {
+      try {
+        return await findBaseInHistory(q, hasher.exclusions, o);
+      } catch (e) {
+        if (!(e instanceof GitError)) throw e;
+        if (e.code !== 'no-git' && e.code !== 'not-a-repo') o.warn?.(`the history of ${q.collectionDir} could not be searched for a merge base: ${e.message}`);
+        return undefined;
+      }
+    },
+  };
+}
