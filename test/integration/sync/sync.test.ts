@@ -306,4 +306,33 @@ describe('Sync', () => {
     assert.deepEqual(snapshot(Object.keys(collBefore)), collBefore, 'the shared collection was not written');
     await waitForState(api, 'sql-explain', 'modified');
   });
+
+  it('scans what a pull would write into the collection: a token in the skill stops it, names file and line, and nothing is written', async () => {
+    await vscode.commands.executeCommand('notifications.clearAll');
+    const projFile = inProject('skills', 'sql-explain', 'SKILL.md');
+    // a GitHub token pattern, split so that no scanner flags this test file itself
+    fs.appendFileSync(projFile, `\nUse the token ghp_${'wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx'} for the API.\n`);
+    const tokenLine = read(projFile).split('\n').findIndex((l) => l.includes('ghp_')) + 1;
+    await api.refresh();
+    await waitForState(api, 'sql-explain', 'modified');
+    const before = snapshot([inCollection('skills', 'sql-explain', 'SKILL.md'), inCollection('collection.lock'), inProject('.skillmeat-deployed.toml')]);
+    const n = node(api, 'sql-explain');
+    const run = vscode.commands.executeCommand<SyncResult[]>('skillmeatSync.pull', n, [n]);
+    await waitForDom(QUICK_ROWS, (t) => t.some((x) => x.includes('Overwrite')));
+    await typeText('Overwrite');
+    await waitForDom(QUICK_ROWS, (t) => t.length === 1);
+    await pressKey('Enter');
+    // The question is modal; the test workbench refuses modal dialogs and the refusal carries its text.
+    await vscode.commands.executeCommand('notifications.showList');
+    const toasts = await waitForDom('.notifications-center .notification-list-item-message', (t) => t.some((x) => x.includes('possible secret')));
+    const question = toasts.find((x) => x.includes('possible secret'))!;
+    assert.match(question, new RegExp(`1 possible secret\\(s\\) in files about to be written into the shared collection: SKILL\\.md:${tokenLine} `));
+    assert.ok(!question.includes('wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx'), 'the value is never shown');
+    await screenshot('sync-secret-finding');
+    await run;
+    assert.deepEqual(snapshot(Object.keys(before)), before, 'nothing was written into the collection');
+    assert.equal(stateOf(api, 'sql-explain'), 'modified');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('notifications.hideList');
+  });
 });
