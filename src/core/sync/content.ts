@@ -31,9 +31,10 @@ export function readContent(absPath: string, exclusions: ExclusionMatcher): Arti
   const files: ContentFile[] = [];
   const extras: ContentFile[] = [];
   for (const e of entries) {
-    if (e.junk && isSkillmeatIgnored(e.rel)) continue;
+    const place = contentPlace(e.rel, e.junk);
+    if (!place) continue;
     try {
-      (e.junk ? extras : files).push({ rel: e.rel, data: fs.readFileSync(e.abs), mode: e.mode & 0o777 });
+      (place === 'extras' ? extras : files).push({ rel: e.rel, data: fs.readFileSync(e.abs), mode: e.mode & 0o777 });
     } catch (err) {
       if (e.junk) continue; // junk is never compared: one that cannot be read is simply not carried
       // A sync must not drop a file it cannot read: the new version would silently lose it.
@@ -41,6 +42,15 @@ export function readContent(absPath: string, exclusions: ExclusionMatcher): Arti
     }
   }
   return { kind, files, ...(extras.length ? { extras } : {}) };
+}
+
+/**
+ * Where a file of an artifact goes in its {@link ArtifactContent}: the product's files, the `extras` (junk to
+ * this product, copied by SkillMeat), or nowhere (what SkillMeat never copies).
+ */
+export function contentPlace(rel: string, junk: boolean): 'files' | 'extras' | undefined {
+  if (!junk) return 'files';
+  return isSkillmeatIgnored(rel) ? undefined : 'extras';
 }
 
 /** The extras of a result written to both sides: the incoming side's, then the target's where the incoming has none. */
