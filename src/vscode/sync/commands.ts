@@ -132,9 +132,10 @@ export function quickPickChooser(direction: SyncDirection): ChooseFn {
     const mergeNote = m.clean
       ? vscode.l10n.t('a merge would be clean')
       : vscode.l10n.t('a merge leaves {0} conflicting file(s) for the merge editor{1}', m.conflictFiles.length, m.baseUnknown ? vscode.l10n.t(' (baseline unknown)') : '');
+    const mergeDetail = m.baseOrigin ? vscode.l10n.t('base found in {0}', m.baseOrigin) : undefined;
     const update = direction === 'update';
     const items: (vscode.QuickPickItem & { choice: PromptChoice })[] = [
-      { choice: 'merge', label: `$(git-merge) ${vscode.l10n.t('Merge')}`, description: mergeNote },
+      { choice: 'merge', label: `$(git-merge) ${vscode.l10n.t('Merge')}`, description: mergeNote, ...(mergeDetail ? { detail: mergeDetail } : {}) },
       {
         choice: 'keep-mine', label: `$(account) ${vscode.l10n.t('Keep mine')}`,
         description: update ? vscode.l10n.t("leave the project as it is; the collection's version becomes the baseline") : vscode.l10n.t("put the project's version into the collection"),
@@ -284,6 +285,7 @@ export class SyncRunner {
     if (parts.length === 0) parts.push(vscode.l10n.t('Nothing to sync.'));
     const unknownBase = all.filter((a) => a.baseUnknown);
     if (unknownBase.length) parts.push(vscode.l10n.t('The deployed baseline of {0} is unknown, so every difference is a conflict.', unknownBase.map((a) => a.name).join(', ')));
+    for (const a of all) if (a.baseOrigin) parts.push(vscode.l10n.t('The merge base of {0} was found in {1}.', a.name, a.baseOrigin));
     void this.showWithLog(conflicts.length || skipped.length ? 'warning' : 'info', parts.join(' '));
   }
 
