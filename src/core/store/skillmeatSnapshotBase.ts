@@ -228,14 +228,11 @@ export class SkillmeatSnapshotBaseFinder implements BaseFinder {
 
   /**
    * The snapshot folders of the collection, existing ones only: its own home's (`<home>/collections/<name>`
-   * → `<home>/snapshots/<name>`), `$SKILLMEAT_HOME`'s, and `~/.skillmeat`'s (SkillMeat ignores SKILLMEAT_HOME).
+   * → `<home>/snapshots/<name>`) and `$SKILLMEAT_HOME`'s. Not `~/.skillmeat`'s when SKILLMEAT_HOME points
+   * elsewhere (SkillMeat 0.9 always writes there): a home the user moved away from is not read behind their back.
    */
   snapshotDirs(q: Pick<BaseQuery, 'collectionDir' | 'collectionName'>): string[] {
-    const userHome = this.env.HOME || this.env.USERPROFILE; // what Python's Path.home() reads
-    const dirs = [
-      snapshotsDirFor(q.collectionDir)?.dir, path.join(skillmeatHome(this.env), 'snapshots', q.collectionName),
-      userHome ? path.join(userHome, '.skillmeat', 'snapshots', q.collectionName) : undefined,
-    ];
+    const dirs = [snapshotsDirFor(q.collectionDir)?.dir, path.join(skillmeatHome(this.env), 'snapshots', q.collectionName)];
     return [...new Set(dirs.filter((d): d is string => !!d).map((d) => path.resolve(d)))].filter((d) => fs.existsSync(d));
   }
 
