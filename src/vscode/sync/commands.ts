@@ -171,7 +171,7 @@ function describe(a: ArtifactSyncResult): string {
   if (a.status === 'conflict') return `conflict ${what}: ${a.conflicts?.map((c) => c.targetPath).join(', ')}`;
   if (a.status === 'skipped' || a.status === 'failed') return `${a.status} ${what}: ${a.reason ?? ''}`;
   const writes = a.writes.map((w) => `${w.side} ${w.path}`).join('; ');
-  return `${a.action} ${what}${a.forkName ? ` → ${a.forkName}` : ''}${writes ? `: ${writes}` : ''}${a.choice ? ` (chose ${a.choice})` : ''}`;
+  return `${a.action} ${what}${a.forkName ? ` → ${a.forkName}` : ''}${writes ? `: ${writes}` : ''}${a.choice ? ` (chose ${a.choice})` : ''}${a.baseOrigin ? `; base found in ${a.baseOrigin}` : ''}`;
 }
 
 /** Runs syncs with progress, the Syncing status, and the merge editor for whatever is left in conflict. */
