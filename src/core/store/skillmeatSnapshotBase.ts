@@ -177,6 +177,8 @@ async function scanTarball(file: string, budget: Budget, want: (parts: string[])
     src.destroy();
   }
   try { await piping; } catch (e) { failure ??= e; }
+  // The cap destroys the gunzip stream; the other streams then fail with "premature close": say why.
+  if (failure && budget.used > budget.max) throw new BudgetExceeded();
   if (failure) throw failure;
 }
 
@@ -248,22 +250,26 @@ export class SkillmeatSnapshotBaseFinder implements BaseFinder {
     }
     all.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
     const budget: Budget = { used: 0, max: this.o.maxInflatedBytes ?? MAX_INFLATED_BYTES_PER_QUERY };
+    const maxSnapshots = this.o.maxSnapshots ?? MAX_SNAPSHOTS_PER_QUERY;
     const relParts = q.relPath.split('/');
     try {
-      for (const snap of all.slice(0, this.o.maxSnapshots ?? MAX_SNAPSHOTS_PER_QUERY)) {
+      for (const snap of all.slice(0, maxSnapshots)) {
         let st: fs.Stats;
         try { st = fs.statSync(snap.tarball); } catch { continue; } // listed but gone: nothing to read
         if (!st.isFile()) continue;
         const index = this.cache.get(snap.tarball, st) ?? await this.index(snap.tarball, snap.top, st, budget, hasher.exclusions);
-        if (!index) return undefined; // out of budget
+        if (!index) throw new BudgetExceeded();
         if (index.bad) { q.warn?.(index.bad, snap.tarball); continue; }
         const hit = index.a?.[q.relPath];
         if (!hit || !hit.slice(1).some((h) => prefixes.has(h))) continue;
         const content = await this.extract(snap.tarball, snap.top, relParts, budget, hasher.exclusions, wanted, q);
         if (content) return { source: 'skillmeat-snapshot', content, origin: `SkillMeat snapshot ${snap.id}${snap.message ? ` (${JSON.stringify(snap.message)})` : ''}` };
       }
+      // An answer never claims more than was checked: a search cut short says so.
+      if (all.length > maxSnapshots) q.warn?.(`the merge base of ${q.relPath} was searched for in the newest ${maxSnapshots} of ${all.length} SkillMeat snapshots of "${q.collectionName}" only (the limit per merge)`);
     } catch (e) {
       if (!(e instanceof BudgetExceeded)) throw e;
+      q.warn?.(`the search for the merge base of ${q.relPath} in SkillMeat's snapshots of "${q.collectionName}" stopped after ${budget.max >= 1048576 ? `${budget.max / 1048576} MiB` : `${budget.max} bytes`} inflated (the limit per merge); older snapshots were not read`);
     } finally {
       this.cache.save();
     }

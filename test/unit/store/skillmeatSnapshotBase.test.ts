@@ -248,8 +248,14 @@ describe('Merge base from SkillMeat snapshots: which snapshot is used', () => {
     await snapshot(w, 'newer');
     const hasher = new ArtifactHasher();
     const cacheDir = path.join(tmp('cache'), 'idx');
-    assert.equal(await new SkillmeatSnapshotBaseFinder({ env: w.env, cache: new SnapshotIndexCache(cacheDir), maxSnapshots: 1 }).find(query(), hasher), undefined);
-    assert.equal(await new SkillmeatSnapshotBaseFinder({ env: w.env, cache: new SnapshotIndexCache(cacheDir), maxInflatedBytes: 1024 }).find(query(), hasher), undefined);
-    assert.ok(await new SkillmeatSnapshotBaseFinder({ env: w.env, cache: new SnapshotIndexCache(cacheDir) }).find(query(), hasher));
+    const warnings: string[] = [];
+    const q = { ...query(), warn: (m: string) => { warnings.push(m); } };
+    assert.equal(await new SkillmeatSnapshotBaseFinder({ env: w.env, cache: new SnapshotIndexCache(cacheDir), maxSnapshots: 1 }).find(q, hasher), undefined);
+    assert.deepEqual(warnings.splice(0), ['the merge base of skills/review was searched for in the newest 1 of 2 SkillMeat snapshots of "default" only (the limit per merge)']);
+    assert.equal(await new SkillmeatSnapshotBaseFinder({ env: w.env, cache: new SnapshotIndexCache(cacheDir), maxInflatedBytes: 1024 }).find(q, hasher), undefined);
+    assert.deepEqual(warnings.splice(0), ['the search for the merge base of skills/review in SkillMeat\'s snapshots of "default" stopped after 1024 bytes inflated (the limit per merge); older snapshots were not read']);
+    // A tarball cut short by the cap is not remembered as unreadable: with room, it is read and used.
+    assert.ok(await new SkillmeatSnapshotBaseFinder({ env: w.env, cache: new SnapshotIndexCache(cacheDir) }).find(q, hasher));
+    assert.deepEqual(warnings, []);
   });
 });
