@@ -8,6 +8,8 @@
 #   npm run build
 #   SKILLMEAT_BIN=/some/where/venv/bin/skillmeat bash scripts/peers/record-skillmeat.sh
 #
+# ONLY="name …" re-records just those scenarios (the folder names under test/fixtures/peers/skillmeat/).
+#
 # Each scenario runs in a fresh temporary HOME (SkillMeat 0.9 ignores SKILLMEAT_HOME and always uses
 # ~/.skillmeat; SkillMeat Sync is given SKILLMEAT_HOME=$HOME/.skillmeat so both use the same collection).
 # Recordings are made stable by `normalise` below: the scenario's temporary folder becomes <TMP>, ISO
@@ -47,6 +49,8 @@ listing() { # the files of a folder, sorted, one per line
   (cd "$1" && find . -type f | sed 's#^\./##' | LC_ALL=C sort)
 }
 
+want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; } # want NAME: is this scenario to be recorded?
+
 sm() { "$SKILLMEAT_BIN" "$@"; }
 ours() { node "$SYNC_CLI" "$@"; }
 
@@ -79,6 +83,7 @@ scenario() { # scenario NAME: a fresh HOME, collection and project
 done_scenario() { rm -rf "$TMP_ROOT"; }
 
 # 1. SkillMeat deploys; SkillMeat Sync checks: all in sync.
+if want skillmeat-deploys; then
 scenario skillmeat-deploys
 # The collection as SkillMeat's init and add made it: the tests start from these bytes.
 mkdir -p "$DIR/collection"
@@ -90,8 +95,10 @@ keep deployed.toml "$PROJECT/.claude/.skillmeat-deployed.toml"
 listing "$PROJECT/.claude/skills/review" >"$DIR/review.files.txt"
 rec ours.check ours check --project "$PROJECT" --json
 done_scenario
+fi
 
 # 2. SkillMeat Sync deploys; SkillMeat's status, sync-check and list agree; SkillMeat redeploying over it.
+if want we-deploy; then
 scenario we-deploy
 rec ours.deploy ours deploy review --project "$PROJECT"
 ours deploy commit --type command --project "$PROJECT" >/dev/null
@@ -106,8 +113,10 @@ rec ours.check ours check --project "$PROJECT" --json
 (cd "$TMP_ROOT/other" && sm deploy review commit helper --project "$TMP_ROOT/other" --overwrite >/dev/null 2>&1)
 keep skillmeat.deployed.toml "$TMP_ROOT/other/.claude/.skillmeat-deployed.toml"
 done_scenario
+fi
 
 # 3. SkillMeat deploys, the collection changes, SkillMeat Sync updates the project: SkillMeat agrees.
+if want we-update; then
 scenario we-update
 sm deploy review --project "$PROJECT" --overwrite >/dev/null 2>&1
 sed -i 's/line2/line2 collection edit/' "$COLL/skills/review/SKILL.md"
@@ -119,8 +128,10 @@ rec skillmeat.status sm status --project "$PROJECT"
 rec skillmeat.sync-check sm sync-check "$PROJECT" --format json
 rec ours.check ours check --project "$PROJECT" --json
 done_scenario
+fi
 
 # 4. SkillMeat Sync deploys, the project changes, SkillMeat Sync pulls: SkillMeat agrees, the lock follows.
+if want we-pull; then
 scenario we-pull
 ours deploy review --project "$PROJECT" >/dev/null
 sed -i 's/line3/line3 project edit/' "$PROJECT/.claude/skills/review/SKILL.md"
@@ -131,8 +142,10 @@ rec skillmeat.status sm status --project "$PROJECT"
 rec skillmeat.sync-check sm sync-check "$PROJECT" --format json
 rec ours.check ours check --project "$PROJECT" --json
 done_scenario
+fi
 
 # 5. A pull with fork: SkillMeat lists the fork and deploys it.
+if want we-fork; then
 scenario we-fork
 ours deploy review --project "$PROJECT" >/dev/null
 sed -i 's/line3/line3 project edit/' "$PROJECT/.claude/skills/review/SKILL.md"
@@ -149,8 +162,10 @@ for a in tomllib.loads(open(sys.argv[1]).read())["artifacts"]:
     print(a["name"], a["type"], a["path"], a["origin"])
 PY
 done_scenario
+fi
 
 # 6. SkillMeat's sync-pull --strategy merge on records each tool wrote, with the same edits on both sides.
+if want merge-on-ours-record || want merge-on-skillmeat-record; then
 for who in ours skillmeat; do
   scenario "merge-on-$who-record"
   if [ "$who" = ours ]; then ours deploy review --project "$PROJECT" >/dev/null
@@ -162,8 +177,10 @@ for who in ours skillmeat; do
   keep merged.SKILL.md "$COLL/skills/review/SKILL.md"
   done_scenario
 done
+fi
 
 # 7. Interleaved writes of both tools into one records file: no record is lost.
+if want interleaved; then
 scenario interleaved
 sm deploy review --project "$PROJECT" --overwrite >/dev/null 2>&1
 ours deploy commit --type command --project "$PROJECT" >/dev/null
@@ -177,12 +194,14 @@ rec skillmeat.status sm status --project "$PROJECT"
 rec skillmeat.sync-check sm sync-check "$PROJECT" --format json
 rec ours.check ours check --project "$PROJECT" --json
 done_scenario
+fi
 
 # 9. Context entities (spec_file, rule_file, project_config…): SkillMeat keeps them only as rows of the
 # `artifacts` table of ~/.skillmeat/cache/cache.db (WAL mode) and deploys them only through its API server
 # (POST /api/v1/context-entities/{id}/deploy); its CLI has no command for them. Recorded: the API's answers,
 # the table's schema and rows (what SkillMeat Sync reads with sql.js), what the deploy wrote into the project
 # (and that it wrote no record), and the row after a collection-side edit (PUT).
+if want context-entities; then
 scenario context-entities
 PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 (cd "$TMP_ROOT" && exec "$PYTHON" -m uvicorn skillmeat.api.server:app --host 127.0.0.1 --port "$PORT" >"$TMP_ROOT/server.log" 2>&1) &
@@ -235,8 +254,33 @@ api update.spec_file PUT "$API/$SPEC_ID" '{"content":"---\ntitle: API spec\n---\
 dump_rows >"$DIR/cache.artifacts.after-edit.json"
 kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
 done_scenario
+fi
+
+# 10. SkillMeat deploys (its deploy snapshots the collection), then the collection's copy is edited on one line
+# and the project's on another: the record's baseline is in no version store of ours, only in SkillMeat's
+# snapshot. Recorded as the state to start from: SkillMeat's home (config, the collection, the snapshots folder
+# with its tarball and snapshots.toml — only the temporary folder normalised, ids and tarball bytes as they are)
+# and the project's .claude with SkillMeat's record. Then what SkillMeat Sync's merge says on it.
+if want snapshot-base; then
+scenario snapshot-base
+(cd "$PROJECT" && sm deploy review --project "$PROJECT" --overwrite >/dev/null 2>&1)
+sed -i 's/line1/line1 collection edit/' "$COLL/skills/review/SKILL.md"
+sed -i 's/line4/line4 project edit/' "$PROJECT/.claude/skills/review/SKILL.md"
+SNAPS="$HOME/.skillmeat/snapshots/default"
+mkdir -p "$DIR/skillmeat-home/snapshots/default" "$DIR/skillmeat-home/collections" "$DIR/project"
+cp "$HOME/.skillmeat/config.toml" "$DIR/skillmeat-home/config.toml"
+cp -R "$COLL" "$DIR/skillmeat-home/collections/default"
+cp "$SNAPS"/*.tar.gz "$DIR/skillmeat-home/snapshots/default/"
+sed "s#${TMP_ROOT}#<TMP>#g" "$SNAPS/snapshots.toml" >"$DIR/skillmeat-home/snapshots/default/snapshots.toml"
+cp -R "$PROJECT/.claude" "$DIR/project/.claude"
+rec ours.update-merge.dry-run ours update review --strategy merge --dry-run --project "$PROJECT"
+rec ours.update-merge ours update review --strategy merge --project "$PROJECT"
+keep merged.SKILL.md "$PROJECT/.claude/skills/review/SKILL.md"
+done_scenario
+fi
 
 # 8. tomli_w's escaping of awkward strings, byte for byte (what SkillMeat writes for such a record).
+if want tomli-w; then
 DIR="$OUT/tomli-w"; rm -rf "$DIR"; mkdir -p "$DIR"
 "$PYTHON" - "$DIR" <<'PY'
 import sys, json, tomli_w
@@ -254,5 +298,6 @@ fields = {
 open(sys.argv[1] + "/fields.json", "w").write(json.dumps(fields, indent=2) + "\n")
 open(sys.argv[1] + "/record.toml", "w", newline="").write(tomli_w.dumps({"deployed": [fields]}))
 PY
+fi
 
 echo "recorded into $OUT"

@@ -63,14 +63,14 @@ const ANSWERS: Record<string, PromptChoice> = {
 
 /** Builds the per-artifact question of `--strategy prompt`; what "mine" and "theirs" do depends on the direction. */
 function chooser(ctx: SyncOpsContext, direction: SyncDirection, ask: (q: string) => Promise<string | undefined>) {
-  return async (a: ArtifactDrift, preview: { merge: { clean: boolean; conflictFiles: string[]; baseUnknown: boolean } }): Promise<PromptChoice> => {
+  return async (a: ArtifactDrift, preview: { merge: { clean: boolean; conflictFiles: string[]; baseUnknown: boolean; baseOrigin?: string } }): Promise<PromptChoice> => {
     const merge = preview.merge.clean
       ? 'a merge would be clean'
       : `a merge would leave ${preview.merge.conflictFiles.length} conflicting file${preview.merge.conflictFiles.length === 1 ? '' : 's'}${preview.merge.baseUnknown ? ' (the baseline is unknown)' : ''}: ${preview.merge.conflictFiles.map((f) => f || path.basename(a.relPath)).join(', ')}`;
     const [mine, theirs] = direction === 'update'
       ? ['leave the project as it is', "replace the project with the collection's version"]
       : ["put the project's version into the collection", 'leave the collection as it is'];
-    ctx.io.err(`${a.type} ${a.name} (${a.root}) is ${a.state}; ${merge}.`);
+    ctx.io.err(`${a.type} ${a.name} (${a.root}) is ${a.state}; ${merge}${preview.merge.baseOrigin ? ` (base found in ${preview.merge.baseOrigin})` : ''}.`);
     ctx.io.err(`  [m]erge · [k]eep mine: ${mine} · [t]ake theirs: ${theirs} · [f]ork · [s]kip`);
     for (;;) {
       const answer = await ask('  choice [m/k/t/f/s]: ');
@@ -92,12 +92,6 @@ const VERB: Record<ArtifactSyncResult['action'], [done: string, planned: string]
 };
 
 function describe(a: ArtifactSyncResult, dryRun: boolean): string {
-  const line = describeAction(a, dryRun);
-  // where a base the version store did not hold came from: said, never silently used
-  return a.baseOrigin ? `${line} (base found in ${a.baseOrigin})` : line;
-}
-
-function describeAction(a: ArtifactSyncResult, dryRun: boolean): string {
   const what = `${a.type} ${a.name} (${a.root})`;
   if (a.status === 'failed') return `failed      ${what}: ${a.reason}`;
   if (a.status === 'merging') return `merging     ${what}: ${a.conflicts!.length} conflicting file${a.conflicts!.length === 1 ? '' : 's'} written into the project copy with conflict markers${a.baseUnknown ? ' (baseline unknown: every difference is a conflict)' : ''}`;
@@ -138,6 +132,7 @@ function render(r: SyncResult, io: CliIO): string {
   for (const a of r.artifacts) {
     const line = '  ' + describe(a, r.dryRun);
     lines.push(a.status === 'conflict' || a.status === 'failed' ? c('red', line) : a.status === 'merging' ? c('yellow', line) : a.status === 'skipped' ? c('gray', line) : line);
+    if (a.baseOrigin) lines.push(`              base found in ${a.baseOrigin}`);
   }
   const conflicts = r.artifacts.filter((a) => a.status === 'conflict');
   if (conflicts.length) {

@@ -55,6 +55,17 @@ export class ExclusionMatcher {
     return this.dirs.has(name) || this.dirMatch(name) || (this.extraMatch?.(rel) ?? false) || (this.extraMatch?.(rel + '/') ?? false);
   }
 
+  /**
+   * True for a file at `rel` (POSIX, inside a directory artifact; '' for a single-file artifact, never junk)
+   * that {@link walkArtifact} would mark junk: a folder above it or its own name matches.
+   */
+  isJunkPath(rel: string): boolean {
+    if (rel === '') return false;
+    const parts = rel.split('/');
+    for (let i = 0; i < parts.length - 1; i++) if (this.isJunkDir(parts[i], parts.slice(0, i + 1).join('/'))) return true;
+    return this.isJunkFile(parts[parts.length - 1], rel);
+  }
+
   /** True for a file (by base name and relative path) that is never part of an artifact. */
   isJunkFile(name: string, rel: string): boolean {
     // Base names repeat across artifacts (SKILL.md, …): remember the glob verdict per name (a warm check asks
@@ -276,10 +287,43 @@ export function treeHashOf(files: readonly { rel: string; norm: string }[]): str
 
 /** SkillMeat's hash of content already in memory (files in Path order); a single file is just its bytes. */
 export function skillmeatHashOf(files: readonly { rel: string; data: Buffer }[], kind: 'dir' | 'file'): string {
-  const h = crypto.createHash('sha256');
-  if (kind === 'file') return h.update(files[0]?.data ?? Buffer.alloc(0)).digest('hex');
-  for (const f of [...files].sort((a, b) => comparePathParts(a.rel, b.rel))) { h.update(f.rel, 'utf8'); h.update(f.data); }
-  return h.digest('hex');
+  const forms = new SkillmeatForms(kind);
+  if (kind === 'file') forms.add('', false, files[0]?.data ?? Buffer.alloc(0));
+  else for (const f of [...files].sort((a, b) => comparePathParts(a.rel, b.rel))) forms.add(f.rel, false, f.data);
+  return forms.digest().all;
+}
+
+/**
+ * SkillMeat's three hash forms of one artifact (see {@link ArtifactHash.skillmeat}), fed file by file in Path
+ * order: from disk ({@link ArtifactHasher}, streaming each file's chunks into the sinks) or from memory
+ * ({@link SkillmeatForms.add}: the entries of a SkillMeat snapshot tarball).
+ */
+export class SkillmeatForms {
+  private readonly all = crypto.createHash('sha256');
+  private readonly clean = crypto.createHash('sha256');
+  private readonly cleanLf = crypto.createHash('sha256');
+
+  constructor(readonly kind: 'dir' | 'file') {}
+
+  /** Starts the next file: its path goes into a directory's forms; its raw bytes go to `raw`, its CRLF→LF-normalised bytes to `norm`. */
+  file(rel: string, junk: boolean): { raw: crypto.Hash[]; norm: crypto.Hash[] } {
+    if (this.kind === 'dir') {
+      this.all.update(rel, 'utf8');
+      if (!junk) { this.clean.update(rel, 'utf8'); this.cleanLf.update(rel, 'utf8'); }
+    }
+    return junk ? { raw: [this.all], norm: [] } : { raw: [this.all, this.clean], norm: [this.cleanLf] };
+  }
+
+  /** A whole file already in memory. */
+  add(rel: string, junk: boolean, data: Buffer): void {
+    const sinks = this.file(rel, junk);
+    for (const s of sinks.raw) s.update(data);
+    if (sinks.norm.length) { const n = normaliseContent(data); for (const s of sinks.norm) s.update(n); }
+  }
+
+  digest(): { all: string; clean: string; cleanLf: string } {
+    return { all: this.all.digest('hex'), clean: this.clean.digest('hex'), cleanLf: this.cleanLf.digest('hex') };
+  }
 }
 
 /** Everything known about one artifact's content on one side. */
@@ -393,17 +437,12 @@ export class ArtifactHasher {
     const kind: 'dir' | 'file' = entries.length === 1 && entries[0].rel === '' ? 'file' : 'dir';
     const result: ArtifactHash = { kind, tree: '', files: [], problems };
     if (opts.skillmeat) {
-      const all = crypto.createHash('sha256');
-      const clean = crypto.createHash('sha256');
-      const cleanLf = crypto.createHash('sha256');
+      const forms = new SkillmeatForms(kind);
       for (const e of entries) {
-        if (kind === 'dir') {
-          all.update(e.rel, 'utf8');
-          if (!e.junk) { clean.update(e.rel, 'utf8'); cleanLf.update(e.rel, 'utf8'); }
-        }
+        const sinks = forms.file(e.rel, e.junk);
         let h: FileHashes;
         try {
-          h = hashFileSync(e.abs, true, e.junk ? [all] : [all, clean], e.junk ? [] : [cleanLf], e.size);
+          h = hashFileSync(e.abs, true, sinks.raw, sinks.norm, e.size);
           this.filesRead++;
         } catch (err) {
           problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
@@ -412,7 +451,7 @@ export class ArtifactHasher {
         this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: h });
         if (!e.junk) result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
       }
-      result.skillmeat = { all: all.digest('hex'), clean: clean.digest('hex'), cleanLf: cleanLf.digest('hex') };
+      result.skillmeat = forms.digest();
     } else {
       for (const e of entries) {
         if (e.junk) continue;

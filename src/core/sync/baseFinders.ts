@@ -6,6 +6,7 @@
 import type { SyncedType } from '../model';
 import type { ArtifactHasher } from '../drift/hashing';
 import type { ArtifactContent } from './content';
+import { SkillmeatSnapshotBaseFinder } from '../store/skillmeatSnapshotBase';
 import { gitHistoryBaseFinder } from '../git/historyBase';
 
 /** What the merge looks for: the artifact, where its collection copy lives, and the recorded baseline. */
@@ -23,6 +24,8 @@ export interface BaseQuery {
   treeHash?: string;
   /** Raw record, for fields a finder may use (`merge_base_snapshot`, `deployed_at`). */
   record: Readonly<Record<string, unknown>>;
+  /** Reports a problem that did not stop the search (a corrupt snapshot skipped…) among the sync's warnings. */
+  warn?: (message: string, file?: string) => void;
 }
 
 /** A base a finder found. */
@@ -42,6 +45,7 @@ export interface BaseFinder {
 /** The finders a sync uses unless told otherwise. Each source registers itself here. */
 export function defaultBaseFinders(env: NodeJS.ProcessEnv = process.env): BaseFinder[] {
   return [
+    new SkillmeatSnapshotBaseFinder({ env }),
     gitHistoryBaseFinder({ env }),
   ];
 }

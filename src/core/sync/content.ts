@@ -2,7 +2,7 @@
 // version is staged next to the artifact it replaces so that a rename puts it in place.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { comparePathParts, hashNormalised, isSkillmeatIgnored, normaliseContent, skillmeatHashOf, treeHashOf, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
+import { SkillmeatForms, comparePathParts, hashNormalised, isSkillmeatIgnored, skillmeatHashOf, treeHashOf, walkArtifact, type ExclusionMatcher } from '../drift/hashing';
 import { siblingTemp, ensureDir } from '../store/fsutil';
 import { SyncError } from './deploy';
 import type { StoredTree, VersionStore } from '../store/versionStore';
@@ -31,9 +31,10 @@ export function readContent(absPath: string, exclusions: ExclusionMatcher): Arti
   const files: ContentFile[] = [];
   const extras: ContentFile[] = [];
   for (const e of entries) {
-    if (e.junk && isSkillmeatIgnored(e.rel)) continue;
+    const place = contentPlace(e.rel, e.junk);
+    if (!place) continue;
     try {
-      (e.junk ? extras : files).push({ rel: e.rel, data: fs.readFileSync(e.abs), mode: e.mode & 0o777 });
+      (place === 'extras' ? extras : files).push({ rel: e.rel, data: fs.readFileSync(e.abs), mode: e.mode & 0o777 });
     } catch (err) {
       if (e.junk) continue; // junk is never compared: one that cannot be read is simply not carried
       // A sync must not drop a file it cannot read: the new version would silently lose it.
@@ -41,6 +42,15 @@ export function readContent(absPath: string, exclusions: ExclusionMatcher): Arti
     }
   }
   return { kind, files, ...(extras.length ? { extras } : {}) };
+}
+
+/**
+ * Where a file of an artifact goes in its {@link ArtifactContent}: the product's files, the `extras` (junk to
+ * this product, copied by SkillMeat), or nowhere (what SkillMeat never copies).
+ */
+export function contentPlace(rel: string, junk: boolean): 'files' | 'extras' | undefined {
+  if (!junk) return 'files';
+  return isSkillmeatIgnored(rel) ? undefined : 'extras';
 }
 
 /** The extras of a result written to both sides: the incoming side's, then the target's where the incoming has none. */
@@ -70,21 +80,15 @@ export interface BaselineForms { treeHash: string; skillmeat: { all: string; cle
 export function contentOfFiles(raw: readonly ContentFile[], kind: 'dir' | 'file', exclusions: ExclusionMatcher): { content: ArtifactContent; forms: BaselineForms } {
   const files: ContentFile[] = [];
   const extras: ContentFile[] = [];
-  for (const f of raw) {
-    const parts = f.rel.split('/');
-    const junk = kind === 'dir' && (parts.slice(0, -1).some((d, i) => exclusions.isJunkDir(d, parts.slice(0, i + 1).join('/'))) || exclusions.isJunkFile(parts[parts.length - 1], f.rel));
-    if (!junk) files.push(f);
-    else if (!isSkillmeatIgnored(f.rel)) extras.push(f);
+  const sm = new SkillmeatForms(kind);
+  for (const f of [...raw].sort((a, b) => comparePathParts(a.rel, b.rel))) {
+    const junk = kind === 'dir' && exclusions.isJunkPath(f.rel);
+    sm.add(f.rel, junk, f.data);
+    const place = contentPlace(f.rel, junk);
+    if (place) (place === 'extras' ? extras : files).push(f);
   }
-  const content: ArtifactContent = { kind, files: sortFiles(files), ...(extras.length ? { extras } : {}) };
-  const forms: BaselineForms = {
-    treeHash: hashContent(content).treeHash,
-    skillmeat: {
-      all: skillmeatHashOf(raw, kind), clean: skillmeatHashOf(files, kind),
-      cleanLf: skillmeatHashOf(files.map((f) => ({ rel: f.rel, data: normaliseContent(f.data) })), kind),
-    },
-  };
-  return { content, forms };
+  const content: ArtifactContent = { kind, files, ...(extras.length ? { extras } : {}) };
+  return { content, forms: { treeHash: hashContent(content).treeHash, skillmeat: sm.digest() } };
 }
 
 /** True when content with these forms is the baseline a record names (by our tree hash, else SkillMeat's hash). */

@@ -157,7 +157,8 @@ async function previewMerge(p: Planning) {
   const base = await resolveBase({
     store: ctx.store, view: p.view, baselineUnknown: a.baselineUnknown, project: side.project, collection: side.collection, hasher: ctx.hasher,
     finders: ctx.baseFinders,
-    query: { type: a.type as SyncedType, name: a.name, relPath: a.relPath, kind: side.collection.content.kind, collectionDir: p.collectionDir, collectionName: p.collectionName },
+    query: { type: a.type as SyncedType, name: a.name, relPath: a.relPath, kind: side.collection.content.kind, collectionDir: p.collectionDir, collectionName: p.collectionName,
+      warn: (message, file) => { ctx.warnings.push({ message, ...(file ? { file } : {}) }); } },
   });
   const labels = labelsFor(direction, { type: a.type, name: a.name, root: a.root, relPath: a.relPath }, p.collectionName, base);
   const merged = mergeArtifact({
@@ -291,7 +292,7 @@ async function decide(p: Planning): Promise<{ action: SyncAction; preview?: Merg
     if (!ctx.dryRun) {
       if (!o.choose) throw new TypeError('the prompt strategy needs a choose() callback');
       const choice = await o.choose(a, {
-        direction: o.direction, merge: { clean: preview.merged.conflicts.length === 0, conflictFiles: preview.merged.conflicts.map((c) => c.path), baseUnknown: preview.base.source === 'unknown' },
+        direction: o.direction, merge: { clean: preview.merged.conflicts.length === 0, conflictFiles: preview.merged.conflicts.map((c) => c.path), baseUnknown: preview.base.source === 'unknown', ...(preview.base.origin ? { baseOrigin: preview.base.origin } : {}) },
       });
       result.choice = choice;
       action = mapChoice(choice, o.direction);

@@ -30,7 +30,8 @@ export interface ArtifactRef { type: SyncedType; name: string; root: string }
 /** What `prompt` shows before asking: the merge the user would get. */
 export interface PromptPreview {
   direction: SyncDirection;
-  merge: { clean: boolean; conflictFiles: string[]; baseUnknown: boolean };
+  /** `baseOrigin`: where a finder found the base ("SkillMeat snapshot …"), said with the question. */
+  merge: { clean: boolean; conflictFiles: string[]; baseUnknown: boolean; baseOrigin?: string };
 }
 
 /** Asks the user about one artifact (the `prompt` strategy). */

@@ -132,9 +132,10 @@ export function quickPickChooser(direction: SyncDirection): ChooseFn {
     const mergeNote = m.clean
       ? vscode.l10n.t('a merge would be clean')
       : vscode.l10n.t('a merge leaves {0} conflicting file(s) for the merge editor{1}', m.conflictFiles.length, m.baseUnknown ? vscode.l10n.t(' (baseline unknown)') : '');
+    const mergeDetail = m.baseOrigin ? vscode.l10n.t('base found in {0}', m.baseOrigin) : undefined;
     const update = direction === 'update';
     const items: (vscode.QuickPickItem & { choice: PromptChoice })[] = [
-      { choice: 'merge', label: `$(git-merge) ${vscode.l10n.t('Merge')}`, description: mergeNote },
+      { choice: 'merge', label: `$(git-merge) ${vscode.l10n.t('Merge')}`, description: mergeNote, ...(mergeDetail ? { detail: mergeDetail } : {}) },
       {
         choice: 'keep-mine', label: `$(account) ${vscode.l10n.t('Keep mine')}`,
         description: update ? vscode.l10n.t("leave the project as it is; the collection's version becomes the baseline") : vscode.l10n.t("put the project's version into the collection"),
@@ -170,7 +171,7 @@ function describe(a: ArtifactSyncResult): string {
   if (a.status === 'conflict') return `conflict ${what}: ${a.conflicts?.map((c) => c.targetPath).join(', ')}`;
   if (a.status === 'skipped' || a.status === 'failed') return `${a.status} ${what}: ${a.reason ?? ''}`;
   const writes = a.writes.map((w) => `${w.side} ${w.path}`).join('; ');
-  return `${a.action} ${what}${a.forkName ? ` → ${a.forkName}` : ''}${writes ? `: ${writes}` : ''}${a.choice ? ` (chose ${a.choice})` : ''}`;
+  return `${a.action} ${what}${a.forkName ? ` → ${a.forkName}` : ''}${writes ? `: ${writes}` : ''}${a.choice ? ` (chose ${a.choice})` : ''}${a.baseOrigin ? `; base found in ${a.baseOrigin}` : ''}`;
 }
 
 /** Runs syncs with progress, the Syncing status, and the merge editor for whatever is left in conflict. */
@@ -282,9 +283,9 @@ export class SyncRunner {
     if (conflicts.length) parts.push(vscode.l10n.t('{0} has conflicts: resolve them in the merge editor, then Accept Merge.', conflicts.map((a) => a.name).join(', ')));
     if (skipped.length) parts.push(vscode.l10n.t('Skipped {0}.', skipped.map((a) => `${a.name} (${a.reason ?? ''})`).join(', ')));
     if (parts.length === 0) parts.push(vscode.l10n.t('Nothing to sync.'));
-    for (const a of all.filter((x) => x.baseOrigin)) parts.push(vscode.l10n.t('The merge base of {0} was found in {1}.', a.name, a.baseOrigin!));
     const unknownBase = all.filter((a) => a.baseUnknown);
     if (unknownBase.length) parts.push(vscode.l10n.t('The deployed baseline of {0} is unknown, so every difference is a conflict.', unknownBase.map((a) => a.name).join(', ')));
+    for (const a of all) if (a.baseOrigin) parts.push(vscode.l10n.t('The merge base of {0} was found in {1}.', a.name, a.baseOrigin));
     void this.showWithLog(conflicts.length || skipped.length ? 'warning' : 'info', parts.join(' '));
   }
 

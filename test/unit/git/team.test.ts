@@ -50,9 +50,11 @@ describe('team collections on git: two teammates, one bare remote', () => {
     a = await teammate('alice');
     b = await teammate('bob');
     for (const t of [a, b]) await deployArtifact({ project: t.project, collectionPath: t.collection, collectionName: 'team', type: 'skill', name: 'review', store: t.store });
-    // Bob moves to another machine: his project and its record come along, his version store does not.
+    // Bob moves to another machine: his project and its record come along; his version store and the SkillMeat
+    // snapshots his deploy wrote into his home do not.
     b.store.close();
-    fs.rmSync(path.join(b.home, 'sync'), { recursive: true, force: true });
+    assert.ok(fs.existsSync(path.join(b.home, 'snapshots', 'team')), 'the deploy wrote a SkillMeat snapshot');
+    for (const d of ['sync', 'snapshots']) fs.rmSync(path.join(b.home, d), { recursive: true, force: true });
     b.store = await VersionStore.open(path.join(b.home, 'sync'));
   });
 
@@ -79,7 +81,7 @@ describe('team collections on git: two teammates, one bare remote', () => {
     // (from a terminal: the CLI says where the base came from, in the dry run too)
     const dry = captureIO({ env: b.env, cwd: b.project });
     assert.equal(await main(['update', 'review', '--strategy', 'merge', '--dry-run'], dry), 0, dry.stderr.join('\n'));
-    assert.match(dry.stdout.join('\n'), /would merge\s+skill review \(\.claude\): project ~SKILL\.md \(base found in commit [0-9a-f]{7} \("Initial collection"\)\)/);
+    assert.match(dry.stdout.join('\n'), /would merge\s+skill review \(\.claude\): project ~SKILL\.md\n\s+base found in commit [0-9a-f]{7} \("Initial collection"\)/);
     const io = captureIO({ env: b.env, cwd: b.project });
     const code = await main(['update', 'review', '--strategy', 'merge', '--json'], io);
     assert.equal(code, 0, io.stderr.join('\n'));
