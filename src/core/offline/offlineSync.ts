@@ -64,6 +64,17 @@ export function staleReason(op: QueuedOperation, a: ArtifactDrift | undefined): 
   return undefined;
 }
 
+/**
+ * The queue entry for an update or a pull of `a` asked for at `now`: against the project copy the user sees, and
+ * the collection copy as last seen (`seenCollection`, from a check that could read it; null: the baseline).
+ */
+export function queuedRequest(direction: SyncDirection, strategy: QueuedStrategy, a: ArtifactDrift, now: number, seenCollection?: string | null): Omit<QueuedOperation, 'id' | 'status' | 'attempts'> {
+  return {
+    direction, strategy, artifact: { type: a.type, name: a.name, root: a.root }, askedAt: new Date(now).toISOString(),
+    expect: { project: a.projectHash, collection: a.collectionHash ?? seenCollection ?? null },
+  };
+}
+
 /** How the result of running a queued operation ends it. */
 function judge(op: QueuedOperation, r: SyncResult): { outcome: QueuedOutcome['outcome']; detail?: string } {
   // A refusal the same operation would meet again is for the user, not for a retry.
@@ -134,11 +145,7 @@ export class OfflineSync {
    * copy, and the collection copy last seen by a check that could read it.
    */
   async enqueue(direction: SyncDirection, strategy: QueuedStrategy, a: ArtifactDrift): Promise<QueuedOperation> {
-    const seen = this.lastSeen.get(artifactKey(a.root, a.type, a.name));
-    return this.o.queue.add({
-      direction, strategy, artifact: { type: a.type, name: a.name, root: a.root }, askedAt: new Date(this.o.now()).toISOString(),
-      expect: { project: a.projectHash, collection: a.collectionHash ?? seen ?? null },
-    });
+    return this.o.queue.add(queuedRequest(direction, strategy, a, this.o.now(), this.lastSeen.get(artifactKey(a.root, a.type, a.name))));
   }
 
   /** When `tick()` should next run (a retry), or undefined when nothing waits for the clock. */
