@@ -148,16 +148,22 @@ export class OfflineSync {
     return this.o.queue.add(queuedRequest(direction, strategy, a, this.o.now(), this.lastSeen.get(artifactKey(a.root, a.type, a.name))));
   }
 
-  /** When `tick()` should next run (a retry), or undefined when nothing waits for the clock. */
+  /**
+   * When `tick()` should next run (a retry), or undefined when nothing waits for the clock: the machine's retry
+   * after a failure, or — after a restart, when the machine starts afresh — the earliest retry the queue file holds.
+   */
   nextWakeAt(): number | undefined {
-    return this.snap.state === 'error' ? this.snap.error?.nextRetryAt : undefined;
+    if (this.snap.state === 'error') return this.snap.error?.nextRetryAt;
+    if (this.snap.state === 'offline' || this.snap.state === 'syncing') return undefined;
+    const times = this.o.queue.list().filter((q) => q.status === 'retrying' && q.nextRetryAt).map((q) => Date.parse(q.nextRetryAt!));
+    return times.length ? Math.min(...times) : undefined;
   }
 
   /** Runs what the clock says is due: the retry after a failure (with a fresh check first). */
   async tick(): Promise<void> {
     const due = this.nextWakeAt();
     if (due === undefined || this.o.now() < due) return;
-    if (!this.fire({ type: 'retry-due' })) return;
+    if (!this.fire(this.snap.state === 'error' ? { type: 'retry-due' } : { type: 'sync-started' })) return;
     const report = await this.o.check();
     this.lastReport = report;
     if (isOffline(report)) { this.fire({ type: 'collection-unreachable' }); return; }

@@ -154,15 +154,16 @@ export class OfflineController implements vscode.Disposable {
   }
 
   private async retryDue(): Promise<void> {
+    const failure = this.operations.lastFailure;
+    // A user's failed update or pull runs again as it was asked (the same artifacts and strategy), once for all folders.
+    const userRetry = failure && failure === this.lastFailure && (failure.kind === 'update' || failure.kind === 'pull') ? failure : undefined;
+    let retried = false;
     for (const l of this.loops.values()) {
       const due = l.loop.nextWakeAt();
       if (due === undefined || due > Date.now()) continue;
-      const failure = this.operations.lastFailure;
-      // A user's failed update or pull runs again as it was asked (the same artifacts and strategy).
-      if (l.loop.queue.list().every((q) => q.status === 'conflict') && failure && (failure.kind === 'update' || failure.kind === 'pull')) {
+      if (userRetry && l.loop.snapshot.state === 'error' && l.loop.queue.list().every((q) => q.status === 'conflict')) {
         l.loop.fire({ type: 'retry-due' });
-        this.lastFailure = undefined;
-        void failure.retry();
+        if (!retried) { retried = true; this.lastFailure = undefined; void userRetry.retry(); }
         continue;
       }
       try { await l.loop.tick(); } catch (e) { this.log.error(`retry: ${(e as Error).message}`); }

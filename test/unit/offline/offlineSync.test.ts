@@ -137,6 +137,31 @@ describe('offline loop (issue 14)', () => {
     assert.deepEqual(w.states, ['offline', 'syncing', 'error', 'syncing', 'error', 'syncing', 'up-to-date']);
   });
 
+  it('after a restart, an operation waiting for its retry runs when its retry time comes', async () => {
+    const w = await worldWithReview(tmp);
+    w.moveCollectionAway();
+    const offline = await w.observe();
+    await w.loop.enqueue('update', 'merge', find(offline, 'skill', 'review'));
+    write(path.join(`${w.collection}.unmounted`, 'skills', 'review', 'SKILL.md'), 'collection v2\n');
+    const real = w.runner;
+    w.runner = async () => { throw new Error('EIO: the network drive dropped'); };
+    w.moveCollectionBack();
+    await w.observe();
+    assert.equal(w.loop.snapshot.state, 'error');
+    w.restart();
+    w.runner = real;
+    await w.observe();
+    assert.equal(w.loop.snapshot.state, 'up-to-date', 'a new process starts afresh');
+    assert.equal(w.loop.nextWakeAt(), T0 + 1_000, 'the retry time comes from the queue file');
+    await w.loop.tick();
+    assert.equal(w.queue.list().length, 1, 'not due yet');
+    w.clock.t = T0 + 1_000;
+    await w.loop.tick();
+    assert.deepEqual(w.queue.list(), []);
+    assert.equal(read(w.claude, 'skills', 'review', 'SKILL.md'), 'collection v2\n');
+    assert.equal(w.loop.snapshot.state, 'up-to-date');
+  });
+
   it('a queue file that does not parse is refused naming the file, and left as it is', async () => {
     const w = await worldWithReview(tmp);
     const file = queueFile(w.storeDir, w.project);
