@@ -166,6 +166,10 @@ function directionalCommand(direction: SyncDirection) {
   return async (ctx: SyncOpsContext): Promise<number> => {
     const strategy = strategyFlag(ctx);
     const dryRun = ctx.args.flags.has('dry-run');
+    if (ctx.args.flags.has('queue') && !dryRun) {
+      const queued = await queueIfOffline(ctx, direction, strategy);
+      if (queued !== undefined) return queued;
+    }
     const pio = ctx.io as CliIO & PromptIO;
     let choose;
     if (strategy === 'prompt' && !dryRun) {
@@ -175,10 +179,6 @@ function directionalCommand(direction: SyncDirection) {
         return 2;
       }
       choose = chooser(ctx, direction, pio.ask ?? terminalAsk);
-    }
-    if (ctx.args.flags.has('queue') && !dryRun) {
-      const queued = await queueIfOffline(ctx, direction, strategy);
-      if (queued !== undefined) return queued;
     }
     const tool = flagString(ctx.args, 'tool');
     const markers = ctx.args.flags.has('markers') || tool !== undefined;

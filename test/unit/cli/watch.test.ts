@@ -67,6 +67,14 @@ describe('skillmeat-sync watch (issue 14)', () => {
     assert.deepEqual(queue.list(), []);
   });
 
+  it('--queue refuses --strategy prompt: nobody may be there to answer when it runs', async () => {
+    fs.renameSync(w.collection, away());
+    const r = await run(w, 'update', 'review', '--queue', '--strategy', 'prompt');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--queue cannot use --strategy prompt/);
+    assert.deepEqual(new OfflineQueue(path.join(w.home, 'sync'), w.project).list(), []);
+  });
+
   it('--queue with the collection reachable runs the command as usual', async () => {
     writeTree(w.collection, { 'skills/review/SKILL.md': 'v2\n' });
     const r = await run(w, 'update', 'review', '--queue', '--strategy', 'overwrite');
