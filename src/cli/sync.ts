@@ -201,6 +201,13 @@ function directionalCommand(direction: SyncDirection) {
         if (done.resolved) a.status = 'synced'; else stillMerging = true;
       }
     } finally { store.close(); }
+    // What was run now replaces what was queued for the same artifacts while the collection was unreachable.
+    if (!dryRun && result.status !== 'failed') {
+      const queue = new OfflineQueue(storeDir(ctx), ctx.project);
+      let dropped = 0;
+      try { for (const a of result.artifacts) dropped += await queue.settled(direction, a); } catch (e) { ctx.io.err(`warning: ${(e as Error).message}`); }
+      if (dropped) ctx.io.err(`${dropped} queued ${direction}${dropped === 1 ? '' : 's'} of the same artifact${dropped === 1 ? '' : 's'} dropped: replaced by this run`);
+    }
     for (const w of result.warnings) ctx.io.err(`warning: ${w.message}`);
     if (ctx.json) ctx.io.out(JSON.stringify(toJson(result), null, 2));
     else ctx.io.out([render(result, ctx.io), ...(toolLines.length ? ['', ...toolLines] : [])].join('\n'));

@@ -17,7 +17,7 @@ export interface OfflineSyncOptions {
   backoff?: BackoffPolicy;
   /** Runs one queued operation (the glue's way: through the operations service in VS Code, `runSync` in the CLI). */
   run: (op: QueuedOperation) => Promise<SyncResult>;
-  /** A fresh drift report of the project (after a retry is due, before re-planning). */
+  /** A drift report of the project made now, verifying every artifact (before re-planning, after each operation). */
   check: () => Promise<DriftReport>;
   /** Every change of state (not a self-transition), with the event that caused it. */
   onTransition?: (t: { from: SyncSnapshot; to: SyncSnapshot; event: SyncEvent }) => void;
@@ -179,7 +179,10 @@ export class OfflineSync {
   private async runQueue(report: DriftReport): Promise<void> {
     const failures: string[] = [];
     const failed: QueuedOperation[] = [];
+    // Re-planned against a check made now, not the one that noticed the collection: an edit made just before the
+    // reconnect may not have reached a watcher-trusting check yet.
     let latest = report;
+    try { latest = await this.o.check(); } catch { /* the check that brought us here stands */ }
     for (const op of this.o.queue.list().filter((q) => q.status !== 'conflict')) {
       if (this.snap.state !== 'syncing') break; // the collection went away meanwhile
       const a = latest.artifacts.find((x) => sameArtifact(x, op.artifact));

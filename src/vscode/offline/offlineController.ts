@@ -67,11 +67,17 @@ export class OfflineController implements vscode.Disposable {
         queue: new OfflineQueue(defaultStoreDir(this.service.home), project),
         now: Date.now,
         check: async () => {
-          const reports = await this.service.check();
+          // Verified by stats, not trusting the watcher: a queued operation is judged on what the files hold now.
+          const reports = await this.service.refresh();
           return (reports.find((r) => r.folder.uri.toString() === key) ?? entry.folder).report;
         },
         run: (op) => this.runQueued(entry, op),
-        onTransition: (t) => { this.log.info(`${folder.folder.name}: ${t.from.state} → ${t.to.state} (${t.event.type})`); this.changed(); },
+        onTransition: (t) => {
+          this.log.info(`${folder.folder.name}: ${t.from.state} → ${t.to.state} (${t.event.type})`);
+          // The collection is back where it was: its old file watcher does not follow the folder that came back.
+          if (t.event.type === 'collection-back') this.service.rewatch(true);
+          this.changed();
+        },
         onOutcome: (o) => this.onOutcome(folder, o),
       }),
     };
@@ -184,6 +190,22 @@ export class OfflineController implements vscode.Disposable {
     const l = this.loopFor(folder);
     const ids = l.loop.queue.list().filter((q) => q.direction === direction && artifacts.some((a) => a.type === q.artifact.type && a.name === q.artifact.name && a.root === q.artifact.root)).map((q) => q.id);
     if (ids.length) { await l.loop.discard(ids); this.changed(); }
+  }
+
+  /** Every queued operation with the folder it belongs to (a bad queue file lists nothing: its error is logged). */
+  entries(): { folder: FolderReport; op: QueuedOperation }[] {
+    return [...this.loops.values()].flatMap((l) => {
+      try { return l.loop.queue.list().map((op) => ({ folder: l.folder, op })); } catch (e) { this.log.error((e as Error).message); return []; }
+    });
+  }
+
+  /** Forgets queued operations the user chose to drop; a Conflict they caused ends with them. */
+  async discard(entries: readonly { folder: FolderReport; op: QueuedOperation }[]): Promise<void> {
+    for (const l of this.loops.values()) {
+      const ids = entries.filter((e) => e.folder.folder.uri.toString() === l.folder.folder.uri.toString()).map((e) => e.op.id);
+      if (ids.length) await l.loop.discard(ids);
+    }
+    this.changed();
   }
 
   /** Every folder's machine state (by folder URI), for the API and tests. */

@@ -184,7 +184,7 @@ export class SyncRunner {
     private readonly merges: MergeSessions,
     private readonly operations: Operations,
     readonly consent: CollectionConsent,
-    private readonly offline?: OfflineController,
+    readonly offline?: OfflineController,
   ) {}
 
   /** One `runSync` per workspace folder (per type and root when names alone would be ambiguous). */
@@ -484,6 +484,18 @@ export function registerSyncCommands(service: DriftService, log: vscode.LogOutpu
       const revoked = await runner.consent.revoke(pick);
       if (revoked) void vscode.window.showInformationMessage(vscode.l10n.t('SkillMeat Sync will ask again before writing into {0}.', pick));
       return revoked;
+    },
+    [SYNC_COMMANDS.discardQueued]: async () => {
+      const entries = runner.offline?.entries() ?? [];
+      if (entries.length === 0) { void vscode.window.showInformationMessage(vscode.l10n.t('Nothing is queued: updates and pulls are queued only while the collection is unreachable.')); return 0; }
+      const picks = await vscode.window.showQuickPick(entries.map((e) => ({
+        label: e.op.direction === 'update' ? vscode.l10n.t('Update {0}', e.op.artifact.name) : vscode.l10n.t('Pull {0}', e.op.artifact.name),
+        description: `${e.op.artifact.type} · ${e.op.artifact.root} · ${e.op.strategy} · ${e.op.status}`,
+        detail: e.op.reason, picked: e.op.status === 'conflict', entry: e,
+      })), { canPickMany: true, placeHolder: vscode.l10n.t('Queued operations to discard (nothing is written; the artifacts stay as they are)') });
+      if (!picks?.length) return 0;
+      await runner.offline!.discard(picks.map((p) => p.entry));
+      return picks.length;
     },
     [SYNC_COMMANDS.acceptMerge]: async (arg?: unknown): Promise<AcceptOutcome> =>
       // From the editor title VS Code passes the editor's resource (the result); from the palette nothing.

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { getApi, screenshot, waitFor, waitForDom } from '../util';
+import { getApi, pressKey, screenshot, waitFor, waitForDom } from '../util';
 import { holdStoreLock, waitForStatus } from '../operations/helpers';
 import type { SkillMeatSyncApi } from '../../../src/extension';
 
@@ -15,6 +15,8 @@ const project = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 const collection = () => path.join(process.env.SKILLMEAT_HOME!, 'collections', 'default');
 const unmounted = () => `${collection()}.unmounted`;
 const reviewInProject = () => path.join(project(), '.claude', 'skills', 'review', 'SKILL.md');
+const commitInProject = () => path.join(project(), '.claude', 'commands', 'commit.md');
+const QUICK_ROWS = '.quick-input-widget .monaco-list-row';
 const NEW_REVIEW = '---\nname: review\ndescription: Review a diff\n---\n\n# review\n\nRead the diff twice, then list what to fix.\n';
 
 describe('offline-first sync (issue 14)', () => {
@@ -72,5 +74,26 @@ describe('offline-first sync (issue 14)', () => {
     assert.equal(api.offline.states()[0].state, 'up-to-date');
     assert.deepEqual(states.slice(-3), ['offline', 'syncing', 'up-to-date']);
     await screenshot('offline-reconnected');
+  });
+
+  it('a queued update whose project copy was edited after it was asked is not run: Conflict in the status bar, until discarded', async () => {
+    fs.renameSync(collection(), unmounted());
+    await waitForStatus((s) => s.text.includes('SkillMeat: Offline'), 'the status bar to say Offline again');
+    await api.sync.run({ direction: 'update', strategy: 'overwrite', names: ['commit'] });
+    fs.writeFileSync(commitInProject(), 'edited after asking for the update\n');
+    fs.renameSync(unmounted(), collection());
+    const item = await waitForStatus((s) => s.text.includes('SkillMeat: conflict · 1 queued not run'), 'the status bar to show the queued conflict');
+    assert.ok(item.label.includes('changed after the update was queued'), `tooltip: ${item.label}`);
+    assert.equal(fs.readFileSync(commitInProject(), 'utf8'), 'edited after asking for the update\n', 'the edit is kept');
+    await screenshot('offline-queued-conflict');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    // Discard it: the quick pick preselects the conflicts; Enter accepts.
+    const discarded = vscode.commands.executeCommand<number>('skillmeatSync.discardQueuedOperations');
+    await waitForDom(QUICK_ROWS, (rows) => rows.some((r) => r.includes('Update commit')));
+    await pressKey('Enter');
+    assert.equal(await discarded, 1);
+    await waitForStatus((s) => s.text.includes('SkillMeat: 1 drifted'), 'the status bar to show the drift only');
+    assert.deepEqual(api.offline.queued(), []);
+    assert.equal(fs.readFileSync(commitInProject(), 'utf8'), 'edited after asking for the update\n');
   });
 });

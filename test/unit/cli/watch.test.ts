@@ -75,6 +75,23 @@ describe('skillmeat-sync watch (issue 14)', () => {
     assert.deepEqual(new OfflineQueue(path.join(w.home, 'sync'), w.project).list(), []);
   });
 
+  it('an update run by hand replaces what was queued for the same artifact (a conflict left by watch included)', async () => {
+    fs.renameSync(w.collection, away());
+    await run(w, 'update', 'review', '--queue');
+    writeTree(w.claude, { 'skills/review/SKILL.md': 'edited after asking\n' });
+    fs.renameSync(away(), w.collection);
+    const watched = await run(w, 'watch', '--once');
+    assert.equal(watched.code, 1, watched.out);
+    assert.match(watched.out, /conflict: update skill review \(\.claude\): the project copy of skill review .* changed after the update was queued/);
+    const queue = new OfflineQueue(path.join(w.home, 'sync'), w.project);
+    assert.equal(queue.list()[0].status, 'conflict');
+    const r = await run(w, 'update', 'review');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /1 queued update of the same artifact dropped/);
+    assert.deepEqual(queue.list(), []);
+    assert.equal(fs.readFileSync(path.join(w.claude, 'skills', 'review', 'SKILL.md'), 'utf8'), 'edited after asking\n');
+  });
+
   it('--queue with the collection reachable runs the command as usual', async () => {
     writeTree(w.collection, { 'skills/review/SKILL.md': 'v2\n' });
     const r = await run(w, 'update', 'review', '--queue', '--strategy', 'overwrite');
