@@ -19,6 +19,7 @@ import * as sync from './sync';
 import { generatorsCommand, stateCommand, GENERATORS_GROUP, STATE_GROUP } from './generators';
 import { ambrogioctlCommand } from './ambrogioctl';
 import * as historyOps from './history';
+import { watch, WATCH_INTERVAL_MS } from './watch';
 import { openStore, recoverInterrupted, storeDir, type CommandContext } from './context';
 
 type Context = CommandContext;
@@ -239,6 +240,7 @@ const undeploy: Handler = async (ctx) => forEachName(ctx, 'undeploy', async (nam
 });
 
 const DRY_RUN: OptionSpec = { type: 'boolean', help: 'print the plan; write nothing' };
+const QUEUE: OptionSpec = { type: 'boolean', help: 'when the collection is unreachable, queue the operation to run when it is back (skillmeat-sync watch)' };
 const ALLOW_SECRETS: OptionSpec = { type: 'boolean', help: 'write files into the collection even when the secret scan finds something in them' };
 const SECRETS_DETAILS = 'Every file about to be written into the collection (pull, fork, a resolved pull) is first scanned for secrets with secretlint\'s recommended rules (cloud keys, tokens, private keys, database URLs, .env files). A finding stops the whole command before anything is written: each is listed as file:line:column and kind (never the value), exit 1. Running the command is your consent to write into the collection; --allow-secrets writes the findings too.';
 const STRATEGY: OptionSpec = { type: 'string', value: 'S', help: 'merge (default), overwrite, fork, or prompt (asks per artifact; on a terminal only)' };
@@ -277,7 +279,7 @@ async function init(ctx: CommandContext): Promise<number> {
 
 /** The top-level commands: their synopsis and options (for parsing and --help) and their handlers. `sync` and `state` are groups of their own. */
 /** Commands that write, and so first recover from an interrupted write. */
-const WRITING_COMMANDS: ReadonlySet<string> = new Set(['deploy', 'undeploy', 'update', 'pull', 'resolve', 'undo', 'restore', 'capture', 'prune']);
+const WRITING_COMMANDS: ReadonlySet<string> = new Set(['deploy', 'undeploy', 'update', 'pull', 'resolve', 'undo', 'restore', 'capture', 'prune', 'watch']);
 
 export const COMMANDS: CommandGroup<Handler> = {
   prefix: '',
@@ -309,11 +311,11 @@ export const COMMANDS: CommandGroup<Handler> = {
     undeploy: { synopsis: 'NAME... [--type T]', summary: 'remove deployed artifacts (kept in the version store)', run: undeploy },
     update: {
       synopsis: '[NAME...] [--strategy S] [--markers | --tool CMD] [--dry-run]', summary: 'bring collection changes into the project (outdated, conflict)', run: sync.update,
-      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, 'allow-secrets': ALLOW_SECRETS }, details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}\n\n${SECRETS_DETAILS}`,
+      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, queue: QUEUE, 'allow-secrets': ALLOW_SECRETS }, details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}\n\n${SECRETS_DETAILS}`,
     },
     pull: {
       synopsis: '[NAME...] [--strategy S] [--markers | --tool CMD] [--dry-run] [--deploy-fork]', summary: 'bring project changes into the collection (modified, conflict)', run: sync.pull,
-      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, 'deploy-fork': { type: 'boolean', help: 'with --strategy fork, deploy the fork into the project too' }, 'allow-secrets': ALLOW_SECRETS },
+      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, 'deploy-fork': { type: 'boolean', help: 'with --strategy fork, deploy the fork into the project too' }, queue: QUEUE, 'allow-secrets': ALLOW_SECRETS },
       details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}\n\n${SECRETS_DETAILS}`,
     },
     resolve: {
@@ -325,6 +327,14 @@ export const COMMANDS: CommandGroup<Handler> = {
       synopsis: '[--force]', summary: 'restore the last update/pull of the project, both sides', run: sync.undo,
       options: { force: { type: 'boolean', help: 'undo even what changed since (the current versions are kept in the version store)' } },
       details: 'Exit: 0 undone (or nothing to undo), 1 refused because something changed since, 2 error.',
+    },
+    watch: {
+      synopsis: '[--interval MS] [--once]', summary: 'follow the sync state; run queued updates/pulls when the collection is back', run: watch,
+      options: {
+        interval: { type: 'string', value: 'MS', help: `poll every MS milliseconds for what a file watcher cannot see: the collection coming back, retries due (default ${WATCH_INTERVAL_MS})` },
+        once: { type: 'boolean', help: 'check once, run what is queued if the collection is reachable, print the state and exit' },
+      },
+      details: 'Prints one line per state change: Offline (the collection is unreachable; updates and pulls asked for meanwhile are queued), Syncing, Conflict, Up-to-Date, Error (with the next retry time; failures retry after 5 s, 10 s, 20 s … up to 15 min). When the collection is back, each queued operation is re-planned against the drift as it is then: if the side it writes changed since it was asked, it becomes a Conflict and nothing is written. Stops on Ctrl-C. Exit (--once): 0 up to date, 1 conflict, 2 offline or error; 0 after Ctrl-C.',
     },
     history: { synopsis: 'NAME [--type T]', summary: 'versions of an artifact, newest first (captures, deploys, syncs)', run: historyOps.history },
     restore: {

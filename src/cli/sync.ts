@@ -12,7 +12,11 @@ import { ARTIFACT_TYPES, CONTEXT_TYPES, PROFILE_ROOTS, type ArtifactDrift, type 
 import { VersionStore } from '../core/store/versionStore';
 import { flagString, UsageError } from './args';
 import { colours, type CliIO } from './output';
-import { openStore, type CommandContext } from './context';
+import { openStore, storeDir, type CommandContext } from './context';
+import { checkDrift } from '../core/drift/drift';
+import { openStoreForCheck } from '../core/store/versionStore';
+import { OfflineQueue, type QueuedStrategy } from '../core/offline/queue';
+import { queuedRequest } from '../core/offline/offlineSync';
 import { describeFinding, type SecretFinding } from '../core/privacy/secrets';
 
 /** What a handler gets from `main` (the same shape as its own context). */
@@ -163,6 +167,10 @@ function directionalCommand(direction: SyncDirection) {
   return async (ctx: SyncOpsContext): Promise<number> => {
     const strategy = strategyFlag(ctx);
     const dryRun = ctx.args.flags.has('dry-run');
+    if (ctx.args.flags.has('queue') && !dryRun) {
+      const queued = await queueIfOffline(ctx, direction, strategy);
+      if (queued !== undefined) return queued;
+    }
     const pio = ctx.io as CliIO & PromptIO;
     let choose;
     if (strategy === 'prompt' && !dryRun) {
@@ -194,6 +202,13 @@ function directionalCommand(direction: SyncDirection) {
         if (done.resolved) a.status = 'synced'; else stillMerging = true;
       }
     } finally { store.close(); }
+    // What was run now replaces what was queued for the same artifacts while the collection was unreachable.
+    if (!dryRun && result.status !== 'failed') {
+      const queue = new OfflineQueue(storeDir(ctx), ctx.project);
+      let dropped = 0;
+      try { for (const a of result.artifacts) dropped += await queue.settled(direction, a); } catch (e) { ctx.io.err(`warning: ${(e as Error).message}`); }
+      if (dropped) ctx.io.err(`${dropped} queued ${direction}${dropped === 1 ? '' : 's'} of the same artifact${dropped === 1 ? '' : 's'} dropped: replaced by this run`);
+    }
     for (const w of result.warnings) ctx.io.err(`warning: ${w.message}`);
     if (ctx.json) ctx.io.out(JSON.stringify(toJson(result), null, 2));
     else ctx.io.out([render(result, ctx.io), ...(toolLines.length ? ['', ...toolLines] : [])].join('\n'));
@@ -202,6 +217,31 @@ function directionalCommand(direction: SyncDirection) {
     // A conflict waits for the user; a refusal (a context entity's pull) did nothing that was asked.
     return result.artifacts.some((a) => a.status === 'conflict' || a.status === 'failed') || stillMerging ? 1 : 0;
   };
+}
+
+/**
+ * `--queue`: when the collection of the artifacts asked for is unreachable, queue the update / pull for
+ * `skillmeat-sync watch` (or the extension) to run once it is back, re-planned then. Undefined when nothing asked
+ * for is unreachable: the command runs as usual.
+ */
+async function queueIfOffline(ctx: SyncOpsContext, direction: SyncDirection, strategy: SyncStrategy): Promise<number | undefined> {
+  if (strategy === 'prompt') throw new UsageError('--queue cannot use --strategy prompt (nobody may be there to answer when it runs); choose merge, overwrite or fork');
+  const { store } = await openStoreForCheck(storeDir(ctx));
+  let report;
+  try { report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store }); } finally { store?.close(); }
+  const names = new Set(ctx.args.positionals);
+  const { type, root } = filters(ctx);
+  const offline = report.artifacts.filter((a) => a.state === 'unreachable' && (!names.size || names.has(a.name)) && (!type || a.type === type) && (!root || a.root === root));
+  if (offline.length === 0) return undefined;
+  const queue = new OfflineQueue(storeDir(ctx), ctx.project);
+  const queued = [];
+  for (const a of offline) queued.push(await queue.add(queuedRequest(direction, strategy as QueuedStrategy, a, Date.now())));
+  if (ctx.json) ctx.io.out(JSON.stringify({ project: ctx.project, queued }, null, 2));
+  else {
+    for (const q of queued) ctx.io.out(`queued      ${q.direction} ${q.artifact.type} ${q.artifact.name} (${q.artifact.root}) --strategy ${q.strategy}`);
+    ctx.io.out(`The collection is unreachable: ${queued.length === 1 ? 'it' : 'they'} will run when it is back ("skillmeat-sync watch", or VS Code with SkillMeat Sync open).`);
+  }
+  return 0;
 }
 
 /** The secret scan's findings on stderr, one per line, and what to do (SPEC §8). Values are never printed. */

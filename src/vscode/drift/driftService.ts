@@ -103,8 +103,11 @@ export class DriftService implements vscode.Disposable {
     for (const { hasher } of this.hashers.values()) hasher.invalidate(fsPath);
   }
 
-  /** Follows the profile roots of every folder with live refresh on, and every collection in use, through the shared watcher. */
-  rewatch(): void {
+  /**
+   * Follows the profile roots of every folder with live refresh on, and every collection in use, through the shared
+   * watcher; `renewCollections` after a collection came back (see {@link ArtifactWatcher.watchCollections}).
+   */
+  rewatch(renewCollections = false): void {
     this.watcher.watchFolders();
     this.live.clear();
     const collections = new Set<string>();
@@ -115,7 +118,7 @@ export class DriftService implements vscode.Disposable {
       const r = collectionResolver({ env: this.env, collection: s.collectionPath });
       collections.add(r.resolve(undefined).path);
     }
-    this.watcher.watchCollections(collections);
+    this.watcher.watchCollections(collections, renewCollections);
   }
 
   private onWatched(c: WatchedChange): void {

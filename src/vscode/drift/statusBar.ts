@@ -6,6 +6,7 @@ import { isDiverged, type DriftState } from '../../core/model';
 import { syncStatus, type SyncStatus } from '../../core/drift/status';
 import type { DriftService } from './driftService';
 import type { Operations } from '../platform/operations';
+import type { OfflineController, OfflineSummary } from '../offline/offlineController';
 import { COMMANDS } from '../platform/ids';
 
 /** "3 modified" — one literal per state so each can be translated (and put in its own word order). */
@@ -82,13 +83,63 @@ export function statusBarView(s: SyncStatus): { text: string; tooltip: string } 
   }
 }
 
+/** `12:34` in the display language: when the next retry runs. */
+function retryTime(ms: number): string {
+  return new Date(ms).toLocaleTimeString(vscode.env.language, { hour: '2-digit', minute: '2-digit' });
+}
+
+/** The offline queue under the tooltip: what waits, what became a conflict, and when the next retry runs. */
+function queueDetail(o: OfflineSummary): string {
+  const lines: string[] = [];
+  if (o.queued.length) {
+    lines.push(vscode.l10n.t('Queued until the collection is reachable:'));
+    for (const q of o.queued) lines.push(`  ${q.direction === 'update' ? vscode.l10n.t('update {0} ({1})', q.artifact.name, q.strategy) : vscode.l10n.t('pull {0} ({1})', q.artifact.name, q.strategy)}`);
+  }
+  if (o.conflicts.length) {
+    lines.push(vscode.l10n.t('Queued operations not run (the other side changed):'));
+    for (const q of o.conflicts) lines.push(`  ${q.reason ?? q.artifact.name}`);
+  }
+  if (o.nextRetryAt !== undefined) lines.push(vscode.l10n.t('Next retry at {0}.', retryTime(o.nextRetryAt)));
+  return lines.join('\n');
+}
+
+/**
+ * The offline loop's part of the status bar (issue 14): Offline · N queued, Conflict for queued operations
+ * that met a change, Error with the next retry time. Undefined when the drift's own view says it all.
+ */
+export function offlineView(s: SyncStatus, o: OfflineSummary | undefined): { text: string; tooltip: string } | undefined {
+  if (!o) return undefined;
+  const detail = queueDetail(o);
+  if (s.state === 'offline' && o.queued.length) {
+    const base = statusBarView(s);
+    return { text: `$(debug-disconnect) ${vscode.l10n.t('SkillMeat: Offline · {0} queued', o.queued.length)}`, tooltip: [base.tooltip, detail].join('\n') };
+  }
+  if (s.state === 'syncing' && (o.queued.length || o.conflicts.length)) {
+    return { text: `$(sync~spin) ${vscode.l10n.t('SkillMeat: syncing')}`, tooltip: [vscode.l10n.t('SkillMeat Sync is syncing artifacts…'), detail].join('\n') };
+  }
+  if (o.state === 'error' && o.nextRetryAt !== undefined) {
+    return {
+      text: `$(error) ${vscode.l10n.t('SkillMeat: error — next retry {0}', retryTime(o.nextRetryAt))}`,
+      tooltip: [vscode.l10n.t('SkillMeat Sync: the last sync failed:\n{0}', o.error ?? ''), detail].join('\n'),
+    };
+  }
+  if (o.conflicts.length && s.state !== 'syncing' && s.state !== 'error' && s.state !== 'offline') {
+    const base = statusBarView(s);
+    const text = s.state === 'conflict' ? base.text : `$(git-merge) ${vscode.l10n.t('SkillMeat: conflict · {0} queued not run', o.conflicts.length)}`;
+    return { text, tooltip: [base.tooltip, detail].join('\n') };
+  }
+  if (detail) { const base = statusBarView(s); return { text: base.text, tooltip: [base.tooltip, detail].join('\n') }; }
+  return undefined;
+}
+
 export class SyncStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('skillmeatSync.status', vscode.StatusBarAlignment.Left, 50);
   private readonly subs: vscode.Disposable[];
 
-  constructor(private readonly service: DriftService, private readonly operations: Operations) {
+  constructor(private readonly service: DriftService, private readonly operations: Operations, private readonly offline?: OfflineController) {
     this.item.name = vscode.l10n.t('SkillMeat Sync');
     this.subs = [service.onDidChangeReport(() => this.update()), operations.onDidChangeOperations(() => this.update())];
+    if (offline) this.subs.push(offline.onDidChange(() => this.update()));
     this.update();
   }
 
@@ -99,9 +150,11 @@ export class SyncStatusBar implements vscode.Disposable {
       syncing: this.operations.syncing,
       error: this.service.checkError ?? (failure && `${failure.title}: ${failure.message}`),
     });
-    const v = statusBarView(s);
+    const queue = this.offline?.summary();
+    const v = offlineView(s, queue) ?? statusBarView(s);
     const retry = s.state === 'error' && !this.service.checkError ? failure : undefined;
-    this.item.text = v.text;
+    const nextRetry = retry && queue?.nextRetryAt !== undefined ? retryTime(queue.nextRetryAt) : undefined;
+    this.item.text = nextRetry ? `$(error) ${vscode.l10n.t('SkillMeat: error — next retry {0}', nextRetry)}` : v.text;
     const waiting = s.state === 'syncing' ? this.operations.running.find((o) => o.waitingFor) : undefined;
     this.item.tooltip = retry ? vscode.l10n.t('SkillMeat Sync: {0} failed:\n{1}\nClick to try again.', retry.title, retry.message)
       : waiting ? vscode.l10n.t('SkillMeat Sync: {0}, waiting for {1}…', waiting.title, waiting.waitingFor!) : v.tooltip;

@@ -4,6 +4,7 @@ import { DriftService } from '../drift/driftService';
 import { DriftTreeProvider } from '../drift/driftTree';
 import { DriftDecorations } from '../drift/decorations';
 import { SyncStatusBar } from '../drift/statusBar';
+import { OfflineController } from '../offline/offlineController';
 import { VersionContentProvider } from '../drift/versionContent';
 import { registerCommands } from '../drift/commands';
 import { GeneratorsFeature, type GeneratorsApi } from '../generators/generators';
@@ -41,6 +42,16 @@ export interface SkillMeatSyncApi {
   readonly history: HistoryApi;
   /** The product's writes: what runs now, and the last one that failed (the status bar's Syncing and Error). */
   readonly operations: OperationsApi;
+  /** The sync state machine of each folder and the operations queued while the collection was unreachable. */
+  readonly offline: OfflineApi;
+}
+
+export interface OfflineApi {
+  /** Each folder's state: offline, syncing, conflict, up-to-date or error. */
+  states(): { folder: string; state: string; nextRetryAt?: number }[];
+  /** Operations waiting (or retrying, or left as conflicts), over every folder. */
+  queued(): { direction: string; strategy: string; name: string; status: string; reason?: string }[];
+  readonly onDidChange: vscode.Event<void>;
 }
 
 export interface OperationsApi {
@@ -64,6 +75,8 @@ export class Container implements vscode.Disposable {
   /** Every product write runs through it; the status bar's Syncing and Error derive from it. */
   readonly operations: Operations;
   readonly history: HistoryView;
+  /** The offline-first loop per folder: Offline / Syncing / Conflict / Up-to-Date / Error, and the queue. */
+  readonly offline: OfflineController;
 
   constructor(readonly context: vscode.ExtensionContext) {
     const t: [string, number][] = [['start', performance.now()]];
@@ -88,7 +101,8 @@ export class Container implements vscode.Disposable {
     this.capture = this.add(new CaptureController(this.service, this.watcher, this.log));
     t.push(['capture', performance.now()]);
     this.operations = operations = this.add(new Operations(this.service, this.capture));
-    this.add(new SyncStatusBar(this.service, this.operations));
+    this.offline = this.add(new OfflineController(this.service, this.operations, this.log));
+    this.add(new SyncStatusBar(this.service, this.operations, this.offline));
     t.push(['SyncStatusBar', performance.now()]);
     this.history = this.add(new HistoryView(this.capture, this.treeView));
     t.push(['history', performance.now()]);
@@ -98,7 +112,7 @@ export class Container implements vscode.Disposable {
     t.push(['registerHistoryCommands', performance.now()]);
     for (const d of registerCommands(this.service, this.log, this.operations)) this.add(d);
     t.push(['registerCommands', performance.now()]);
-    this.sync = this.add(new SyncFeature(this.service, this.log, this.operations, context.globalState));
+    this.sync = this.add(new SyncFeature(this.service, this.log, this.operations, context.globalState, this.offline));
     t.push(['sync', performance.now()]);
     // File watchers start right after activation returns, and what an interrupted write left is finished.
     const watch = setImmediate(() => {
@@ -132,6 +146,11 @@ export class Container implements vscode.Disposable {
         running: () => this.operations.running.map(({ kind, title, paths, waitingFor }) => ({ kind, title, paths, ...(waitingFor ? { waitingFor } : {}) })),
         lastFailure: () => { const f = this.operations.lastFailure; return f && { kind: f.kind, title: f.title, message: f.message }; },
         onDidChangeOperations: this.operations.onDidChangeOperations,
+      },
+      offline: {
+        states: () => [...this.offline.snapshots()].map(([folder, s]) => ({ folder, state: s.state, ...(s.error ? { nextRetryAt: s.error.nextRetryAt } : {}) })),
+        queued: () => { const o = this.offline.summary(); return [...o.queued, ...o.conflicts].map((q) => ({ direction: q.direction, strategy: q.strategy, name: q.artifact.name, status: q.status, ...(q.reason ? { reason: q.reason } : {}) })); },
+        onDidChange: this.offline.onDidChange,
       },
     };
   }

@@ -132,6 +132,7 @@ export const SYNC_COMMANDS = {
   undo: 'skillmeatSync.undoLastSync',
   acceptMerge: 'skillmeatSync.acceptMerge',
   revokeConsent: 'skillmeatSync.revokeCollectionConsent',
+  discardQueued: 'skillmeatSync.discardQueuedOperations',
 } as const;
 export type SyncCommandId = (typeof SYNC_COMMANDS)[keyof typeof SYNC_COMMANDS];
 

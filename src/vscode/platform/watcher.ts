@@ -36,10 +36,13 @@ export class ArtifactWatcher implements vscode.Disposable {
     }
   }
 
-  /** Watches exactly these collection directories (the ones the drift checks use). */
-  watchCollections(dirs: Iterable<string>): void {
+  /**
+   * Watches exactly these collection directories (the ones the drift checks use). `renew`: watch them afresh — a
+   * collection folder that was moved away and back (an unmounted drive) is not followed by its old watcher.
+   */
+  watchCollections(dirs: Iterable<string>, renew = false): void {
     const wanted = new Set(dirs);
-    for (const [dir, w] of this.collections) if (!wanted.has(dir)) { w.dispose(); this.collections.delete(dir); }
+    for (const [dir, w] of this.collections) if (renew || !wanted.has(dir)) { w.dispose(); this.collections.delete(dir); }
     for (const dir of wanted) {
       if (!this.collections.has(dir)) this.collections.set(dir, this.watch(new vscode.RelativePattern(vscode.Uri.file(dir), '**'), (uri) => ({ uri, collection: dir })));
     }

@@ -15,6 +15,7 @@ import type { DriftService, FolderReport } from '../drift/driftService';
 import type { DriftNode } from '../drift/driftTree';
 import type { AcceptOutcome, MergeSessions } from './mergeEditor';
 import type { Operations } from '../platform/operations';
+import type { OfflineController } from '../offline/offlineController';
 import { registerCommandTable } from '../platform/log';
 import { SYNC_COMMANDS, type SyncCommandId } from '../platform/ids';
 
@@ -184,6 +185,7 @@ export class SyncRunner {
     private readonly merges: MergeSessions,
     private readonly operations: Operations,
     readonly consent: CollectionConsent,
+    readonly offline?: OfflineController,
   ) {}
 
   /** One `runSync` per workspace folder (per type and root when names alone would be ambiguous). */
@@ -206,6 +208,28 @@ export class SyncRunner {
       this.log.info(`${req.direction}: not run; no consent to write into the collection`);
       return [];
     }
+    const reachable = await this.queueOffline(req, targets);
+    if (reachable.length === 0) return [];
+    return this.runReachable(req, reachable, waiting);
+  }
+
+  /**
+   * Offline-first (issue 14): artifacts whose collection is unreachable are queued, to run when it is back
+   * (re-planned then); returns the targets that can run now.
+   */
+  private async queueOffline(req: SyncRequest, targets: SyncTarget[]): Promise<SyncTarget[]> {
+    const offline = this.offline ? targets.filter((t) => t.artifact.state === 'unreachable') : [];
+    if (offline.length === 0) return targets;
+    if (req.strategy === 'prompt' || req.bothSides) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('The collection of {0} is unreachable. Only Merge, Overwrite or Fork can be queued to run when it is back; Prompt and Merge… need you there.', offline.map(label).join(', ')));
+    } else {
+      for (const t of offline) await this.offline!.enqueue(t.folder, req.direction, req.strategy as Exclude<SyncStrategy, 'prompt'>, t.artifact);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Queued: will run when the collection is reachable ({0} of {1}).', req.direction, offline.map(label).join(', ')));
+    }
+    return targets.filter((t) => !offline.includes(t));
+  }
+
+  private async runReachable(req: SyncRequest, targets: SyncTarget[], waiting: SyncTarget[]): Promise<SyncResult[]> {
     this.running = true;
     const results: SyncResult[] = [];
     try {
@@ -248,6 +272,8 @@ export class SyncRunner {
     } finally {
       this.running = false;
     }
+    // What the user ran now replaces what was queued for the same artifacts while offline.
+    for (const f of new Set(targets.map((t) => t.folder))) await this.offline?.settled(f, req.direction, targets.filter((t) => t.folder === f).map((t) => t.artifact));
     this.report(req.direction, results);
     const pendings = results.flatMap((r) => r.artifacts.flatMap((a) => (a.pendingMerge ? [a.pendingMerge] : [])));
     if (pendings.length) await this.merges.start(pendings);
@@ -411,7 +437,8 @@ async function pickForkDirection(names: string): Promise<SyncDirection | undefin
 export function registerSyncCommands(service: DriftService, log: vscode.LogOutputChannel, runner: SyncRunner, merges: MergeSessions, operations: Operations): vscode.Disposable[] {
   const directional = (direction: SyncDirection) => async (node?: unknown, nodes?: unknown): Promise<SyncResult[] | undefined> => {
     const update = direction === 'update';
-    const targets = targetsOf(service, node, nodes) ?? await pickTargets(service, ELIGIBLE[direction],
+    // Unreachable artifacts are offered too: their update or pull is queued until the collection is back.
+    const targets = targetsOf(service, node, nodes) ?? await pickTargets(service, new Set([...ELIGIBLE[direction], 'unreachable']),
       update ? vscode.l10n.t('Artifacts to update from the collection') : vscode.l10n.t('Artifacts to pull into the collection'),
       update ? vscode.l10n.t('Nothing to update: no artifact is outdated, in conflict or converged.') : vscode.l10n.t('Nothing to pull: no artifact is modified, in conflict or converged.'));
     if (!targets) return undefined;
@@ -459,6 +486,18 @@ export function registerSyncCommands(service: DriftService, log: vscode.LogOutpu
       const revoked = await runner.consent.revoke(pick);
       if (revoked) void vscode.window.showInformationMessage(vscode.l10n.t('SkillMeat Sync will ask again before writing into {0}.', pick));
       return revoked;
+    },
+    [SYNC_COMMANDS.discardQueued]: async () => {
+      const entries = runner.offline?.entries() ?? [];
+      if (entries.length === 0) { void vscode.window.showInformationMessage(vscode.l10n.t('Nothing is queued: updates and pulls are queued only while the collection is unreachable.')); return 0; }
+      const picks = await vscode.window.showQuickPick(entries.map((e) => ({
+        label: e.op.direction === 'update' ? vscode.l10n.t('Update {0}', e.op.artifact.name) : vscode.l10n.t('Pull {0}', e.op.artifact.name),
+        description: `${e.op.artifact.type} · ${e.op.artifact.root} · ${e.op.strategy} · ${e.op.status}`,
+        detail: e.op.reason, picked: e.op.status === 'conflict', entry: e,
+      })), { canPickMany: true, placeHolder: vscode.l10n.t('Queued operations to discard (nothing is written; the artifacts stay as they are)') });
+      if (!picks?.length) return 0;
+      await runner.offline!.discard(picks.map((p) => p.entry));
+      return picks.length;
     },
     [SYNC_COMMANDS.acceptMerge]: async (arg?: unknown): Promise<AcceptOutcome> =>
       // From the editor title VS Code passes the editor's resource (the result); from the palette nothing.

@@ -7,6 +7,7 @@ import type { ChooseFn, SyncDirection, SyncResult, SyncStrategy, UndoResult } fr
 import type { ArtifactType } from '../../core/model';
 import type { DriftService } from '../drift/driftService';
 import type { Operations } from '../platform/operations';
+import type { OfflineController } from '../offline/offlineController';
 import { MergeResultFileSystem, MergeSideDocuments } from './mergeEditorDocuments';
 import { MergeSessions, type AcceptOutcome, type PendingMergeInfo } from './mergeEditor';
 import { ELIGIBLE, registerSyncCommands, SyncRunner, type SyncTarget } from './commands';
@@ -40,13 +41,13 @@ export class SyncFeature implements vscode.Disposable {
   readonly runner: SyncRunner;
 
   /** Every write (a sync, an undo, an accepted merge) runs through `operations`. */
-  constructor(private readonly service: DriftService, log: vscode.LogOutputChannel, operations: Operations, memento: vscode.Memento) {
+  constructor(private readonly service: DriftService, log: vscode.LogOutputChannel, operations: Operations, memento: vscode.Memento, offline?: OfflineController) {
     const sides = this.add(new MergeSideDocuments());
     const results = this.add(new MergeResultFileSystem());
     this.add(vscode.workspace.registerTextDocumentContentProvider(MERGE_SIDE_SCHEME, sides));
     this.add(vscode.workspace.registerFileSystemProvider(MERGE_RESULT_SCHEME, results, { isCaseSensitive: true }));
     this.merges = this.add(new MergeSessions(service, log, sides, results, operations));
-    this.runner = new SyncRunner(service, log, this.merges, operations, new CollectionConsent(memento));
+    this.runner = new SyncRunner(service, log, this.merges, operations, new CollectionConsent(memento), offline);
     for (const d of registerSyncCommands(service, log, this.runner, this.merges, operations)) this.add(d);
   }
 
