@@ -35,7 +35,7 @@ export async function readCollectionGit(dir: string, o: CollectionGitOptions = {
   if (!mayBeInGitRepo(dir)) return undefined;
   let st: git.GitStatus;
   try {
-    st = await git.status(dir, o);
+    st = await git.status(dir, { ...o, paths: ['.'] });
   } catch (e) {
     if (!(e instanceof git.GitError)) throw e;
     if (e.code !== 'not-a-repo') o.log?.(`git status of the collection ${dir}: ${e.message}`);

@@ -8,6 +8,7 @@ import { ArtifactHasher, ExclusionMatcher } from '../../core/drift/hashing';
 import { collectionResolver } from '../../core/store/skillmeatHome';
 import { defaultStoreDir, openStoreForCheck, VersionStore } from '../../core/store/versionStore';
 import { loadSqlJs } from '../../core/store/sqlite';
+import { addCollectionGit } from '../../core/git/collectionGit';
 import type { LockOptions } from '../../core/store/fsutil';
 import type { DriftReport } from '../../core/model';
 import { folderSettings, type FolderSettings } from '../platform/settings';
@@ -204,6 +205,9 @@ export class DriftService implements vscode.Disposable {
         project: folder.uri.fsPath, collection: settings.collectionPath, env: this.env, roots: settings.profileRoots,
         hasher: this.hasherFor(folder, settings), store: this.store, sqlJs: await loadSqlJs(),
       });
+      // A collection in a git work tree: branch, ahead/behind as of the last fetch (never fetched here), uncommitted
+      // changes; what its upstream changed counts as outdated. Without git: a log line, the report stands.
+      await addCollectionGit(report, { env: this.env, exclusions: this.hasherFor(folder, settings).exclusions, log: (m) => this.log.info(m) });
       for (const w of report.warnings) this.log.warn(w.message);
       for (const e of report.errors) this.log.error(e.message);
       this.log.debug(`checked ${folder.name}: ${report.artifacts.length} artifacts in ${Date.now() - started} ms`);

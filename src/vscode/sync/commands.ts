@@ -17,6 +17,7 @@ import type { AcceptOutcome, MergeSessions } from './mergeEditor';
 import type { Operations } from '../platform/operations';
 import { registerCommandTable } from '../platform/log';
 import { SYNC_COMMANDS, type SyncCommandId } from '../platform/ids';
+import type { CollectionGit } from './git';
 
 /** An artifact of a workspace folder, as the tree shows it. */
 export interface SyncTarget { folder: FolderReport; artifact: ArtifactDrift }
@@ -406,9 +407,11 @@ async function pickForkDirection(names: string): Promise<SyncDirection | undefin
   return pick?.direction;
 }
 
-export function registerSyncCommands(service: DriftService, log: vscode.LogOutputChannel, runner: SyncRunner, merges: MergeSessions, operations: Operations): vscode.Disposable[] {
+export function registerSyncCommands(service: DriftService, log: vscode.LogOutputChannel, runner: SyncRunner, merges: MergeSessions, operations: Operations, git: CollectionGit): vscode.Disposable[] {
   const directional = (direction: SyncDirection) => async (node?: unknown, nodes?: unknown): Promise<SyncResult[] | undefined> => {
     const update = direction === 'update';
+    // A collection on git that is behind its upstream: offer to fast-forward it first (never merge or rebase).
+    if (update && !(await git.offerFastForward(service.current))) return undefined;
     const targets = targetsOf(service, node, nodes) ?? await pickTargets(service, ELIGIBLE[direction],
       update ? vscode.l10n.t('Artifacts to update from the collection') : vscode.l10n.t('Artifacts to pull into the collection'),
       update ? vscode.l10n.t('Nothing to update: no artifact is outdated, in conflict or converged.') : vscode.l10n.t('Nothing to pull: no artifact is modified, in conflict or converged.'));
@@ -416,7 +419,10 @@ export function registerSyncCommands(service: DriftService, log: vscode.LogOutpu
     const strategy = await pickStrategy(direction, targets);
     if (!strategy) return undefined;
     if (strategy === 'overwrite' && !(await confirmOverwrite(direction, targets))) return undefined;
-    return runner.run({ direction, strategy, targets });
+    const results = await runner.run({ direction, strategy, targets });
+    // A pull into a collection on git: offer to commit exactly what it wrote (and push).
+    if (!update) await git.offerCommit(results);
+    return results;
   };
 
   const handlers: Record<SyncCommandId, Handler> = {

@@ -92,7 +92,7 @@ describe('git adapter', () => {
       const aHead = w.commitFiles(a, { 'skills/x/SKILL.md': 'from a\n' }, 'a');
       w.git(a, 'push', '--quiet');
       const bHead = w.commitFiles(b, { 'skills/y/SKILL.md': 'from b\n' }, 'b');
-      await rejectsWith(git.push(b, { env: w.env }), 'push-rejected', /remote has commits you do not have/, /--fetch first/);
+      await rejectsWith(git.push(b, { env: w.env }), 'push-rejected', /remote has commits you do not have/, /Your commit stays local/, /git pull --rebase/, /update with --fetch/);
       assert.equal(w.git(b, 'rev-parse', 'HEAD'), bHead);
       assert.equal(w.git(w.remote, 'rev-parse', 'main'), aHead);
     });

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { main } from '../../../src/cli/main';
 import { useTempDirs, makeWorld, addSkill, skillMd, deploy, captureIO, type World } from '../helpers';
 import { gitWorld, type GitWorld } from './gitWorld';
+import { readCollectionGit } from '../../../src/core/git/collectionGit';
 
 describe('team collections on git (CLI)', () => {
   const tmp = useTempDirs();
@@ -103,6 +104,16 @@ describe('team collections on git (CLI)', () => {
     });
   });
 
+  it('reads a collection in a sub-folder of a repository: its path there, and only its own uncommitted changes', async () => {
+    const t = gitWorld(tmp('sub'), { 'collections/default/skills/x/SKILL.md': 'x\n', 'other/file.md': 'o\n' });
+    const clone = t.clone('c');
+    fs.writeFileSync(path.join(clone, 'collections', 'default', 'skills', 'x', 'SKILL.md'), 'x2\n');
+    fs.writeFileSync(path.join(clone, 'collections', 'default', 'new file.md'), 'n\n');
+    fs.writeFileSync(path.join(clone, 'other', 'file.md'), 'o2\n');
+    const state = await readCollectionGit(path.join(clone, 'collections', 'default'), { env: t.env });
+    assert.deepEqual([state?.prefix, state?.branch, state?.upstream, state?.dirty], ['collections/default', 'main', 'origin/main', ['new file.md', 'skills/x/SKILL.md']]);
+  });
+
   describe('update --fetch', () => {
     it('fetches, fast-forwards the collection, then updates the project from it', async () => {
       const newer = skillMd('review', 'Newer, from the team.');
@@ -174,7 +185,7 @@ describe('team collections on git (CLI)', () => {
       fs.writeFileSync(reviewSkill(w.claude), skillMd('review', 'Improved.'));
       const r = await cli('pull', 'review', '--commit', '--push');
       assert.equal(r.code, 1);
-      assert.match(r.err, /the remote has commits you do not have.*update with --fetch first/);
+      assert.match(r.err, /the remote has commits you do not have\. Your commit stays local \(nothing is lost\): bring those commits in with `git pull --rebase` there, then push again\. Next time, update with --fetch/);
       assert.equal(g.git(g.remote, 'rev-parse', 'main'), theirs);
       assert.equal(g.git(w.collection, 'log', '-1', '--format=%s'), 'Pull skill review from project (merge)');
       assert.equal(fs.readFileSync(reviewSkill(w.collection), 'utf8'), skillMd('review', 'Improved.'));
