@@ -82,11 +82,6 @@ async function touchedByUpstream(state: CollectionGitState, o: git.GitOptions): 
   return out;
 }
 
-/** True when the collection path `file` (POSIX) belongs to the artifact at `relPath` (a folder or one file). */
-function within(relPath: string, file: string): boolean {
-  return file === relPath || file.startsWith(relPath + '/');
-}
-
 /**
  * The upstream's version of each artifact in `relPaths` (its tree hash, null when the upstream has none): one
  * `ls-tree` of the collection at the upstream ref and one `cat-file --batch` of the blobs needed. Junk is left
@@ -100,7 +95,7 @@ export async function upstreamVersions(state: CollectionGitState, relPaths: read
   for (const e of entries) {
     if (e.type !== 'blob' || e.mode === '120000') continue; // symbolic links are not followed into a collection
     const p = state.prefix ? e.path.slice(state.prefix.length + 1) : e.path;
-    const artifact = relPaths.find((r) => within(r, p));
+    const artifact = artifactOf(p, byArtifact);
     if (!artifact) continue;
     const rel = p === artifact ? '' : p.slice(artifact.length + 1);
     if (rel && isJunk(rel, exclusions)) continue;
@@ -116,10 +111,57 @@ export async function upstreamVersions(state: CollectionGitState, relPaths: read
   return result;
 }
 
+/**
+ * The artifact (a key of `artifacts`) a collection file belongs to: a skill is the folder `skills/<name>`, a
+ * command or an agent is the file itself.
+ */
+function artifactOf(file: string, artifacts: ReadonlyMap<string, unknown>): string | undefined {
+  if (artifacts.has(file)) return file;
+  const slash = file.indexOf('/', file.indexOf('/') + 1);
+  const folder = slash < 0 ? undefined : file.slice(0, slash);
+  return folder !== undefined && artifacts.has(folder) ? folder : undefined;
+}
+
 function isJunk(rel: string, exclusions: ExclusionMatcher): boolean {
   const parts = rel.split('/');
   for (let i = 0; i < parts.length - 1; i++) if (exclusions.isJunkDir(parts[i], parts.slice(0, i + 1).join('/'))) return true;
   return exclusions.isJunkFile(parts[parts.length - 1], rel);
+}
+
+/**
+ * What a caller that checks again and again (the extension) keeps between checks: each collection's git state,
+ * reused until `invalidate()` (a refresh, a change in the collection), and what the upstream comparison found per
+ * pair of commits, which never goes stale (a commit does not change). The CLI, one check per process, keeps none.
+ */
+export class CollectionGitCache {
+  private readonly states = new Map<string, CollectionGitState | null>();
+  private readonly memo = new Map<string, unknown>();
+  /** The upstream's commit per state read: valid as long as the state is (both come from the same moment). */
+  private readonly upstreamCommits = new WeakMap<CollectionGitState, Promise<string | undefined>>();
+
+  /** Forgets the git states: the next check asks git again. */
+  invalidate(): void { this.states.clear(); }
+
+  /** The state last read for `dir` (null: not in a work tree), or undefined when it must be read. */
+  state(dir: string): CollectionGitState | null | undefined { return this.states.get(dir); }
+
+  setState(dir: string, state: CollectionGitState | null): void { this.states.set(dir, state); }
+
+  /** The commit `state.upstream` named when `state` was read (one `git rev-parse` per state). */
+  upstreamCommit(state: CollectionGitState, o: git.GitOptions): Promise<string | undefined> {
+    let c = this.upstreamCommits.get(state);
+    if (!c) this.upstreamCommits.set(state, (c = state.upstream ? git.revParse(state.root, state.upstream, o) : Promise.resolve(undefined)));
+    return c;
+  }
+
+  /** A value computed from commits alone, by key; computed once. Bounded: cleared when it grows large. */
+  async remember<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const v = await compute();
+    if (this.memo.size > 20_000) this.memo.clear();
+    this.memo.set(key, v);
+    return v;
+  }
 }
 
 export const UPSTREAM_RECOMMENDATION = 'fast-forward the collection (update --fetch), then update the project';
@@ -129,15 +171,19 @@ export const UPSTREAM_RECOMMENDATION = 'fast-forward the collection (update --fe
  * gets its `git` state; when one is behind its upstream, its in-sync artifacts that the upstream changed become
  * `outdated` (a newer version exists, as of the last fetch). Git missing or failing only logs: the report stands.
  */
-export async function addCollectionGit(report: DriftReport, opts: CollectionGitOptions & { exclusions?: ExclusionMatcher } = {}): Promise<void> {
+export async function addCollectionGit(report: DriftReport, opts: CollectionGitOptions & { exclusions?: ExclusionMatcher; cache?: CollectionGitCache } = {}): Promise<void> {
   for (const c of report.collections) {
     if (!c.reachable) continue;
-    const state = await readCollectionGit(c.path, opts);
+    let state = opts.cache?.state(c.path);
+    if (state === undefined) {
+      state = (await readCollectionGit(c.path, opts)) ?? null;
+      opts.cache?.setState(c.path, state);
+    }
     if (!state) continue;
     c.git = state;
     if (state.behind === 0 || !state.upstreamKnown) continue;
     try {
-      await markUpstreamChanges(report.artifacts.filter((a) => a.collectionPath && isInside(c.path, a.collectionPath)), c.path, state, opts);
+      await markUpstreamChanges(report.artifacts.filter((a) => a.collectionPath && isInside(c.path, a.collectionPath)), state, opts);
     } catch (e) {
       if (!(e instanceof git.GitError)) throw e;
       opts.log?.(`reading ${state.upstream} of the collection ${c.path}: ${e.message}`);
@@ -145,12 +191,19 @@ export async function addCollectionGit(report: DriftReport, opts: CollectionGitO
   }
 }
 
-async function markUpstreamChanges(artifacts: ArtifactDrift[], dir: string, state: CollectionGitState, opts: CollectionGitOptions & { exclusions?: ExclusionMatcher }): Promise<void> {
-  const touched = await touchedByUpstream(state, opts);
+async function markUpstreamChanges(artifacts: ArtifactDrift[], state: CollectionGitState, opts: CollectionGitOptions & { exclusions?: ExclusionMatcher; cache?: CollectionGitCache }): Promise<void> {
+  // Keyed by commits (HEAD and the upstream's commit), so a cached answer is never stale.
+  const upstreamCommit = await opts.cache?.upstreamCommit(state, opts);
+  const memo = <T>(key: string, f: () => Promise<T>): Promise<T> => (opts.cache && upstreamCommit ? opts.cache.remember(`${key}\0${upstreamCommit}`, f) : f());
+  const touched = await memo(`touched\0${state.root}\0${state.prefix}\0${state.head}`, () => touchedByUpstream(state, opts));
   if (touched.length === 0) return;
-  const candidates = artifacts.filter((a) => a.state === 'in-sync' && a.collectionHash && touched.some((f) => within(a.relPath, f)));
+  const touchedArtifacts = new Map(artifacts.map((a) => [a.relPath, a]));
+  const hit = new Set<string>();
+  for (const f of touched) { const a = artifactOf(f, touchedArtifacts); if (a) hit.add(a); }
+  const candidates = artifacts.filter((a) => a.state === 'in-sync' && a.collectionHash && hit.has(a.relPath));
   if (candidates.length === 0) return;
-  const versions = await upstreamVersions(state, candidates.map((a) => a.relPath), opts.exclusions ?? DEFAULT_EXCLUSIONS, opts);
+  const exclusions = opts.exclusions ?? DEFAULT_EXCLUSIONS;
+  const versions = await memo(`versions\0${state.root}\0${state.prefix}\0${candidates.map((a) => a.relPath).join('\0')}`, () => upstreamVersions(state, candidates.map((a) => a.relPath), exclusions, opts));
   for (const a of candidates) {
     const hash = versions.get(a.relPath);
     if (hash === undefined || hash === a.collectionHash) continue;

@@ -78,7 +78,8 @@ export class CollectionGit {
   private async commit(root: string, g: { paths: string[]; items: { type: string; name: string; strategy: string }[]; project: string }, push: boolean): Promise<void> {
     const message = pullCommitMessage(g.items, g.project);
     try {
-      const c = await this.operations.run('pull', [], () => commitPulled(path.dirname(g.paths[0]), g.paths, message, { env: this.env, push, timeoutMs: 120_000 }), {
+      // The artifacts' paths: the drift check after it reads the collection's git status again (committed, pushed).
+      const c = await this.operations.run('pull', g.paths, () => commitPulled(path.dirname(g.paths[0]), g.paths, message, { env: this.env, push, timeoutMs: 120_000 }), {
         title: push ? vscode.l10n.t('Committing and pushing the pulled files') : vscode.l10n.t('Committing the pulled files'),
       });
       this.log.info(`committed ${c.commit} in ${root} (${c.files.join(', ')})${c.pushed ? `; pushed to ${c.pushed.remote} ${c.pushed.ref}` : ''}`);

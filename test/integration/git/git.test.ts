@@ -99,5 +99,6 @@ describe('Team collection on git', () => {
     assert.equal(git(remote, 'log', '-1', '--format=%s', 'main'), 'Pull skill sql-explain from project (overwrite)');
     assert.equal(git(remote, 'show', '--name-only', '--format=', 'main'), 'skills/sql-explain/SKILL.md');
     assert.equal(git(collection(), 'ls-files', '--others', '--exclude-standard'), 'scratch.md');
+    await waitFor(() => api.treeView.description?.startsWith('main · up to date with origin/main'), { what: `the header to say up to date after the push (is ${api.treeView.description})` });
   });
 });

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { main } from '../../../src/cli/main';
 import { useTempDirs, makeWorld, addSkill, skillMd, deploy, captureIO, type World } from '../helpers';
 import { gitWorld, type GitWorld } from './gitWorld';
-import { readCollectionGit } from '../../../src/core/git/collectionGit';
+import { addCollectionGit, CollectionGitCache, readCollectionGit } from '../../../src/core/git/collectionGit';
+import { checkDrift } from '../../../src/core/drift/drift';
 
 describe('team collections on git (CLI)', () => {
   const tmp = useTempDirs();
@@ -79,6 +80,13 @@ describe('team collections on git (CLI)', () => {
       assert.doesNotMatch(text.stdout.join('\n'), /^Git:/m);
     });
 
+    it('goes on without git when git is missing: no Git line, a warning that says why, the same drift', async () => {
+      const io = captureIO({ env: { ...env, PATH: tmp('no-git-bin') }, cwd: w.project });
+      assert.equal(await main(['check'], io), 0, io.stderr.join('\n'));
+      assert.doesNotMatch(io.stdout.join('\n'), /^Git:/m);
+      assert.match(io.stderr.join('\n'), /warning: git status of the collection .*: Git was not found .*install git/);
+    });
+
     it('counts an artifact the fetched upstream changed as outdated, and leaves the others in sync', async () => {
       const newer = skillMd('review', 'Newer, from the team.');
       matePushes({ 'skills/review/SKILL.md': newer, 'commands/ship.md': 'Shipped.\n' });
@@ -112,6 +120,25 @@ describe('team collections on git (CLI)', () => {
     fs.writeFileSync(path.join(clone, 'other', 'file.md'), 'o2\n');
     const state = await readCollectionGit(path.join(clone, 'collections', 'default'), { env: t.env });
     assert.deepEqual([state?.prefix, state?.branch, state?.upstream, state?.dirty], ['collections/default', 'main', 'origin/main', ['new file.md', 'skills/x/SKILL.md']]);
+  });
+
+  it('a cache keeps the git state until invalidated, and the upstream comparison per pair of commits', async () => {
+    matePushes({ 'skills/review/SKILL.md': skillMd('review', 'Newer.') });
+    g.git(w.collection, 'fetch', '--quiet');
+    const cache = new CollectionGitCache();
+    const checked = async () => {
+      const report = checkDrift({ project: w.project, env });
+      await addCollectionGit(report, { env, cache });
+      return report;
+    };
+    const first = await checked();
+    assert.deepEqual([first.collections[0].git?.behind, first.artifacts.find((a) => a.name === 'review')?.state], [1, 'outdated']);
+    fs.writeFileSync(path.join(w.collection, 'scratch.txt'), 'x\n');
+    const reused = await checked();
+    assert.deepEqual(reused.collections[0].git?.dirty, [], 'the cached state is reused');
+    assert.equal(reused.artifacts.find((a) => a.name === 'review')?.state, 'outdated', 'the upstream comparison is applied to the new report');
+    cache.invalidate();
+    assert.deepEqual((await checked()).collections[0].git?.dirty, ['scratch.txt']);
   });
 
   describe('update --fetch', () => {
