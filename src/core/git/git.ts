@@ -76,7 +76,8 @@ export function run(args: readonly string[], opts: RunOptions): Promise<RunResul
   if (!isDirectory(cwd)) {
     return Promise.reject(new GitError('failed', `Cannot run git in ${cwd}: the folder does not exist. Check the collection path in the SkillMeat config.`, cwd));
   }
-  const fullArgs = ['-c', 'color.ui=false', '-c', 'core.quotepath=false', '--no-pager', ...args];
+  // core.fsmonitor names a program git would run on status: a repository's own config must not run code here.
+  const fullArgs = ['-c', 'color.ui=false', '-c', 'core.quotepath=false', '-c', 'core.fsmonitor=false', '--no-pager', ...args];
   return new Promise((resolve, reject) => {
     const child = execFile(opts.gitPath ?? 'git', fullArgs, {
       cwd, env: gitEnv(opts.env), encoding: 'buffer', maxBuffer: MAX_OUTPUT, windowsHide: true,

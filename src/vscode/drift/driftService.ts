@@ -215,7 +215,8 @@ export class DriftService implements vscode.Disposable {
       });
       // A collection in a git work tree: branch, ahead/behind as of the last fetch (never fetched here), uncommitted
       // changes; what its upstream changed counts as outdated. Without git: a log line, the report stands.
-      await addCollectionGit(report, { env: this.env, exclusions: this.hasherFor(folder, settings).exclusions, log: (m) => this.log.info(m), cache: this.gitCache });
+      // Like VS Code's git extension, no git in an untrusted workspace (its settings may point the collection into it).
+      if (vscode.workspace.isTrusted) await addCollectionGit(report, { env: this.env, exclusions: this.hasherFor(folder, settings).exclusions, log: (m) => this.log.info(m), cache: this.gitCache });
       for (const w of report.warnings) this.log.warn(w.message);
       for (const e of report.errors) this.log.error(e.message);
       this.log.debug(`checked ${folder.name}: ${report.artifacts.length} artifacts in ${Date.now() - started} ms`);

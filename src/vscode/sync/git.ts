@@ -60,6 +60,7 @@ export class CollectionGit {
    * (and push). Awaited only when the answer was given in advance, so a command never waits on a notification.
    */
   async offerCommit(results: readonly SyncResult[]): Promise<void> {
+    if (!vscode.workspace.isTrusted) return; // no git in an untrusted workspace, as VS Code's git extension
     const groups = await this.writtenRepos(results);
     if (groups.size === 0) return;
     const run = async (answer: CommitAnswer | undefined): Promise<void> => {

@@ -145,6 +145,20 @@ describe('git adapter', () => {
     });
   });
 
+  it('never runs a program the repository\'s config names as core.fsmonitor', async () => {
+    const w = gitWorld(tmp('git'));
+    const a = w.clone('a');
+    const marker = path.join(tmp('marker'), 'ran');
+    const hook = path.join(tmp('hook'), 'fsmonitor.sh');
+    fs.writeFileSync(hook, `#!/bin/sh\necho ran > '${marker}'\nexit 1\n`, { mode: 0o755 });
+    w.git(a, 'config', 'core.fsmonitor', hook);
+    w.git(a, 'status', '--porcelain'); // plain git runs it: the test can fail
+    assert.ok(fs.existsSync(marker), 'git itself ran the fsmonitor hook');
+    fs.rmSync(marker);
+    await git.status(a, { env: w.env });
+    assert.equal(fs.existsSync(marker), false);
+  });
+
   describe('writes', () => {
     it('fast-forwards to the fetched upstream', async () => {
       const w = gitWorld(tmp('git'));
