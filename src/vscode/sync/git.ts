@@ -72,7 +72,7 @@ export class CollectionGit {
     const push = vscode.l10n.t('Commit and Push');
     const later = vscode.l10n.t('Not now');
     void Promise.resolve(vscode.window.showInformationMessage(
-      vscode.l10n.t('Pulled into a collection on git ({0}). Commit and push? Only the pulled files are staged.', [...groups.keys()].join(', ')), commit, push, later,
+      vscode.l10n.t('Pulled into a collection on git ({0}). Commit and push? Only the pulled files go into the commit.', [...groups.keys()].join(', ')), commit, push, later,
     )).then((pick) => run(pick === commit ? 'commit' : pick === push ? 'commit-and-push' : undefined));
   }
 

@@ -101,4 +101,39 @@ describe('Team collection on git', () => {
     assert.equal(git(collection(), 'ls-files', '--others', '--exclude-standard'), 'scratch.md');
     await waitFor(() => api.treeView.description?.startsWith('main · up to date with origin/main'), { what: `the header to say up to date after the push (is ${api.treeView.description})` });
   });
+
+  it('asks "Fast-forward first?" in a quick pick when not answered in advance; Cancel changes nothing', async () => {
+    api.sync.git.fastForward = undefined;
+    fs.appendFileSync(path.join(base, 'mate', 'commands', 'commit.md'), '\nAnother line.\n');
+    git(path.join(base, 'mate'), 'pull', '--quiet', '--ff-only');
+    git(path.join(base, 'mate'), 'commit', '--quiet', '-am', 'commit: another line');
+    git(path.join(base, 'mate'), 'push', '--quiet');
+    git(collection(), 'fetch', '--quiet');
+    const head = git(collection(), 'rev-parse', 'HEAD');
+    await api.refresh();
+    const running = vscode.commands.executeCommand('skillmeatSync.update');
+    await waitForDom('.quick-input-widget .quick-input-title', (t) => t.some((x) => x === 'Collection is 1 commit behind origin/main — Fast-forward first?'));
+    await waitForDom('.quick-input-widget .monaco-list-row', (t) => t.some((x) => x.includes('Fast-forward')) && t.some((x) => x.includes('Update without')) && t.some((x) => x.includes('Cancel')));
+    await screenshot('git-fast-forward-question');
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    assert.equal(await running, undefined);
+    assert.equal(git(collection(), 'rev-parse', 'HEAD'), head, 'nothing was fast-forwarded');
+  });
+
+  it('after a pull into the collection, offers "Commit and push?" in a notification when not answered in advance', async () => {
+    api.sync.git.commit = undefined;
+    fs.appendFileSync(path.join(project(), '.claude', 'skills', 'sql-explain', 'SKILL.md'), '\nOnce more.\n');
+    await waitFor(async () => { await api.refresh(); return stateOf(api, 'sql-explain') === 'modified'; }, { what: 'sql-explain to become modified' });
+    const head = git(collection(), 'rev-parse', 'HEAD');
+    const results = await api.sync.run({ direction: 'pull', strategy: 'overwrite', names: ['sql-explain'] });
+    assert.equal(results[0]?.status, 'success', JSON.stringify(results[0]?.error));
+    await vscode.commands.executeCommand('notifications.showList');
+    const toasts = await waitForDom('.notifications-center .notification-list-item', (t) => t.some((x) => x.includes('Commit and push?')));
+    const offer = toasts.find((x) => x.includes('Commit and push?'))!;
+    assert.match(offer, /Only the pulled files go into the commit/);
+    assert.match(offer, /Commit and Push/);
+    assert.match(offer, /Not now/);
+    await screenshot('git-commit-offer');
+    assert.equal(git(collection(), 'rev-parse', 'HEAD'), head, 'nothing is committed without an answer');
+  });
 });
