@@ -21,6 +21,8 @@ import { ambrogioctlCommand } from './ambrogioctl';
 import * as historyOps from './history';
 import { watch, WATCH_INTERVAL_MS } from './watch';
 import { openStore, recoverInterrupted, storeDir, type CommandContext } from './context';
+import { addCollectionGit } from '../core/git/collectionGit';
+import type { CollectionGitState } from '../core/model';
 
 type Context = CommandContext;
 
@@ -49,7 +51,10 @@ export function renderReport(report: DriftReport, io: CliIO, strict: boolean): s
   const order = new Map(DRIFT_STATES.map((s, i) => [s, i]));
   const arts = [...report.artifacts].sort((a, b) => order.get(a.state)! - order.get(b.state)! || a.root.localeCompare(b.root) || a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
   const lines: string[] = [`Project:    ${report.project}`];
-  for (const col of report.collections) lines.push(`Collection: ${col.name} (${col.path})${col.reachable ? '' : c('red', ' — unreachable')}`);
+  for (const col of report.collections) {
+    lines.push(`Collection: ${col.name} (${col.path})${col.reachable ? '' : c('red', ' — unreachable')}`);
+    if (col.git) lines.push(`Git:        ${gitLine(col.git)}`);
+  }
   lines.push('');
   if (arts.length === 0) lines.push('No artifacts found (no .claude/ skills, commands or agents, and an empty collection).');
   else {
@@ -67,6 +72,23 @@ export function renderReport(report: DriftReport, io: CliIO, strict: boolean): s
 }
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * A collection's git state in one line: "branch main, behind origin/main by 2 (as of last fetch), 1 uncommitted
+ * change". Ahead / behind are against the remote-tracking ref: a check never fetches.
+ */
+export function gitLine(g: CollectionGitState): string {
+  const parts = [g.branch ? `branch ${g.branch}` : `detached HEAD${g.head ? ` at ${g.head.slice(0, 7)}` : ''}`];
+  if (!g.upstream) parts.push(g.branch ? 'tracks no remote branch' : '');
+  else if (!g.upstreamKnown) parts.push(`${g.upstream} not fetched yet`);
+  else if (g.ahead === 0 && g.behind === 0) parts.push(`up to date with ${g.upstream} (as of last fetch)`);
+  else {
+    const ab = [g.behind ? `behind ${g.upstream} by ${g.behind}` : '', g.ahead ? `${g.behind ? 'ahead by' : `ahead of ${g.upstream} by`} ${g.ahead}` : ''].filter(Boolean).join(', ');
+    parts.push(`${ab} (as of last fetch)`);
+  }
+  parts.push(g.dirty.length ? `${plural(g.dirty.length, 'uncommitted change', 'uncommitted changes')} (${g.dirty.slice(0, 3).join(', ')}${g.dirty.length > 3 ? ', …' : ''})` : 'no uncommitted changes');
+  return parts.filter(Boolean).join(', ');
+}
 
 /**
  * The summary under the table. Each line counts exactly the states it names: what could not be checked,
@@ -121,6 +143,9 @@ const check: Handler = async (ctx) => {
   const report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store, hasher, recordsCache: statCache, ...(mentionsContextEntities(ctx.project) ? { sqlJs: await loadSqlJs() } : {}) });
   store?.close();
   statCache?.save();
+  // A collection in a git work tree: its branch, ahead/behind (as of the last fetch: a check never fetches) and
+  // uncommitted changes, and what its upstream changed counts as outdated.
+  await addCollectionGit(report, { env: ctx.io.env, exclusions: hasher.exclusions, log: (m) => ctx.io.err(`warning: ${m}`) });
   if (problem) report.warnings.push({ code: 'store-unavailable', message: `${problem} (drift is checked without it)` });
   for (const e of report.errors) ctx.io.err(`error: ${e.message}`);
   // A collection the check needed and could not read is an error (exit 2), not a warning.
@@ -130,7 +155,17 @@ const check: Handler = async (ctx) => {
   if (ctx.json) {
     ctx.io.out(JSON.stringify({
       project: report.project,
-      artifacts: report.artifacts.map((a) => ({ type: a.type, name: a.name, root: a.root, state: a.state, collectionHash: a.collectionHash, projectHash: a.projectHash, baselineHash: a.baselineHash, recommendation: a.recommendation })),
+      artifacts: report.artifacts.map((a) => ({
+        type: a.type, name: a.name, root: a.root, state: a.state, collectionHash: a.collectionHash, projectHash: a.projectHash, baselineHash: a.baselineHash, recommendation: a.recommendation,
+        ...(a.upstream ? { upstream: a.upstream } : {}),
+      })),
+      // Collections that are git work trees; ahead / behind are as of the last fetch (`asOf`).
+      ...(report.collections.some((col) => col.git) ? {
+        git: report.collections.filter((col) => col.git).map((col) => ({
+          collection: col.name, path: col.path, branch: col.git!.branch ?? null, upstream: col.git!.upstream ?? null,
+          ahead: col.git!.upstreamKnown ? col.git!.ahead : null, behind: col.git!.upstreamKnown ? col.git!.behind : null, asOf: 'last-fetch', dirty: col.git!.dirty,
+        })),
+      } : {}),
       // Records of types SkillMeat Sync does not sync (hook, mcp): listed, kept byte for byte, never drift.
       ...(report.unmanaged.length ? { notSynced: report.unmanaged.map((u) => ({ type: u.type, name: u.name, root: u.root })) } : {}),
     }, null, 2));
@@ -249,6 +284,10 @@ const MARKERS: OptionSpec = { type: 'boolean', help: 'with --strategy merge: wri
 const TOOL: OptionSpec = { type: 'string', value: 'CMD', help: 'with --strategy merge: like --markers, then run the merge tool CMD on each conflicting file and resolve when it exits 0 leaving no markers' };
 const TOOL_DETAILS = '--tool CMD runs like git mergetool: BASE, LOCAL (the side written into: the project for update, the collection for pull) and REMOTE (the incoming side) are temporary files, MERGED is the project file with the markers. $BASE $LOCAL $REMOTE $MERGED in CMD are replaced by the quoted paths (and set in its environment); without them the paths are appended as LOCAL REMOTE BASE MERGED, the order of `code --wait --merge`. Examples: --tool "code --wait --merge", --tool \'meld $LOCAL $MERGED $REMOTE\', --tool \'vimdiff $LOCAL $MERGED $REMOTE\'.';
 
+const FETCH: OptionSpec = { type: 'boolean', help: 'in a git collection: fetch and fast-forward it first (never a merge or rebase)' };
+const FETCH_DETAILS = '--fetch: each collection the update reads that is a git work tree is fetched and fast-forwarded to its upstream before anything is planned. Refused (exit 2, nothing changed) when the collection has commits of its own as well (diverged: merge or rebase it with git yourself), when uncommitted changes sit in files the fast-forward would change, when the branch tracks nothing, or when the remote needs credentials git cannot find without asking.';
+const COMMIT_DETAILS = '--commit: after the pull wrote into a collection that is a git work tree, exactly the files of the artifacts it wrote are staged and committed (other changes in the collection stay as they were), with a message naming the artifacts, the strategy and the project (or --message). --push then pushes to the upstream; a push the remote refuses (it has commits you do not have) is explained and the commit stays local: bring those commits in with "git pull --rebase", then push (and next time run "update --fetch" before pulling). Exit 1 when the commit or the push was refused (the pull itself is done).';
+
 /** `init [NAME]`: a collection to deploy from (created, or SkillMeat's existing one) and a config.toml naming it. */
 async function init(ctx: CommandContext): Promise<number> {
   if (ctx.args.positionals.length > 1) throw new UsageError(`init takes one collection NAME, got ${ctx.args.positionals.length}`);
@@ -310,13 +349,18 @@ export const COMMANDS: CommandGroup<Handler> = {
     },
     undeploy: { synopsis: 'NAME... [--type T]', summary: 'remove deployed artifacts (kept in the version store)', run: undeploy },
     update: {
-      synopsis: '[NAME...] [--strategy S] [--markers | --tool CMD] [--dry-run]', summary: 'bring collection changes into the project (outdated, conflict)', run: sync.update,
-      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, queue: QUEUE, 'allow-secrets': ALLOW_SECRETS }, details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}\n\n${SECRETS_DETAILS}`,
+      synopsis: '[NAME...] [--strategy S] [--markers | --tool CMD] [--dry-run] [--fetch]', summary: 'bring collection changes into the project (outdated, conflict)', run: sync.update,
+      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, queue: QUEUE, 'allow-secrets': ALLOW_SECRETS, fetch: FETCH }, details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}\n\n${SECRETS_DETAILS}\n\n${FETCH_DETAILS}`,
     },
     pull: {
-      synopsis: '[NAME...] [--strategy S] [--markers | --tool CMD] [--dry-run] [--deploy-fork]', summary: 'bring project changes into the collection (modified, conflict)', run: sync.pull,
-      options: { strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, 'deploy-fork': { type: 'boolean', help: 'with --strategy fork, deploy the fork into the project too' }, queue: QUEUE, 'allow-secrets': ALLOW_SECRETS },
-      details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}\n\n${SECRETS_DETAILS}`,
+      synopsis: '[NAME...] [--strategy S] [--markers | --tool CMD] [--dry-run] [--deploy-fork] [--commit [--push]]', summary: 'bring project changes into the collection (modified, conflict)', run: sync.pull,
+      options: {
+        strategy: STRATEGY, markers: MARKERS, tool: TOOL, 'dry-run': DRY_RUN, 'deploy-fork': { type: 'boolean', help: 'with --strategy fork, deploy the fork into the project too' }, queue: QUEUE, 'allow-secrets': ALLOW_SECRETS,
+        commit: { type: 'boolean', help: 'in a git collection: stage exactly the files the pull wrote and commit them (generated message)' },
+        push: { type: 'boolean', help: 'with --commit (implied): push the commit to the branch\'s upstream' },
+        message: { type: 'string', value: 'M', help: 'with --commit: the commit message instead of the generated one' },
+      },
+      details: `${SYNC_EXIT}\n\n${TOOL_DETAILS}\n\n${SECRETS_DETAILS}\n\n${COMMIT_DETAILS}`,
     },
     resolve: {
       synopsis: 'NAME [--type T] [--abort]', summary: 'finish a merge left with conflict markers (--markers)', run: sync.resolve,

@@ -18,6 +18,7 @@ import { openStoreForCheck } from '../core/store/versionStore';
 import { OfflineQueue, type QueuedStrategy } from '../core/offline/queue';
 import { queuedRequest } from '../core/offline/offlineSync';
 import { describeFinding, type SecretFinding } from '../core/privacy/secrets';
+import { commitPull, fetchCollections, type GitStep } from './git';
 
 /** What a handler gets from `main` (the same shape as its own context). */
 export type SyncOpsContext = CommandContext;
@@ -184,6 +185,21 @@ function directionalCommand(direction: SyncDirection) {
     const tool = flagString(ctx.args, 'tool');
     const markers = ctx.args.flags.has('markers') || tool !== undefined;
     if (markers && strategy !== 'merge') throw new UsageError(`--${tool !== undefined ? 'tool' : 'markers'} goes with --strategy merge`);
+    const wantsCommit = direction === 'pull' && (ctx.args.flags.has('commit') || ctx.args.flags.has('push'));
+    if (flagString(ctx.args, 'message') !== undefined && !wantsCommit) throw new UsageError('--message goes with --commit');
+    // `update --fetch`: the collection is fetched and fast-forwarded (never merged) before anything is planned.
+    let fetched: GitStep | undefined;
+    if (direction === 'update' && ctx.args.flags.has('fetch')) {
+      if (dryRun) ctx.io.err('--fetch with --dry-run: nothing fetched (a dry run writes nothing); the plan is against the last fetch.');
+      else {
+        fetched = await fetchCollections(ctx);
+        if (fetched.failed) {
+          if (ctx.json) ctx.io.out(JSON.stringify({ project: ctx.project, direction, status: 'failed', fetch: fetched.json }, null, 2));
+          for (const l of fetched.lines) ctx.io.err(l.startsWith('error: ') ? `${l} The update did not run.` : l);
+          return 2;
+        }
+      }
+    }
     const store = await openStore(ctx);
     let result: SyncResult;
     const toolLines: string[] = [];
@@ -210,10 +226,17 @@ function directionalCommand(direction: SyncDirection) {
       if (dropped) ctx.io.err(`${dropped} queued ${direction}${dropped === 1 ? '' : 's'} of the same artifact${dropped === 1 ? '' : 's'} dropped: replaced by this run`);
     }
     for (const w of result.warnings) ctx.io.err(`warning: ${w.message}`);
-    if (ctx.json) ctx.io.out(JSON.stringify(toJson(result), null, 2));
-    else ctx.io.out([render(result, ctx.io), ...(toolLines.length ? ['', ...toolLines] : [])].join('\n'));
+    // `pull --commit`: only after the pull wrote (consent and the secret scan ran before any write).
+    const committed = wantsCommit && !dryRun && result.status !== 'failed' ? await commitPull(ctx, result) : undefined;
+    if (ctx.json) {
+      ctx.io.out(JSON.stringify({ ...(toJson(result) as object), ...(fetched ? { fetch: fetched.json } : {}), ...(committed ? { commit: committed.json } : {}) }, null, 2));
+    } else {
+      ctx.io.out([...(fetched?.lines ?? []), render(result, ctx.io), ...(toolLines.length ? ['', ...toolLines] : []), ...(committed?.lines.length ? ['', ...committed.lines.filter((l) => !l.startsWith('error: '))] : [])].join('\n'));
+    }
+    for (const l of committed?.lines ?? []) if (l.startsWith('error: ')) ctx.io.err(l);
     if (result.error?.code === 'secrets-found') { printFindings(ctx, result.secretFindings ?? []); return 1; }
     if (result.status === 'failed') return 2;
+    if (committed?.failed) return 1;
     // A conflict waits for the user; a refusal (a context entity's pull) did nothing that was asked.
     return result.artifacts.some((a) => a.status === 'conflict' || a.status === 'failed') || stillMerging ? 1 : 0;
   };

@@ -109,6 +109,33 @@ export interface ArtifactDrift {
   files?: FileChange[];
   /** Why the artifact is invalid, or another note for the user. */
   detail?: string;
+  /**
+   * Set when the collection is a git work tree behind its upstream and the upstream (as of the last fetch) holds
+   * another version of this artifact: the upstream ref (`origin/main`) and its version's tree hash (null: gone there).
+   */
+  upstream?: { ref: string; hash: string | null };
+}
+
+/**
+ * Where a collection that is a git work tree stands (read-only: `git status`, no fetch). Ahead / behind count
+ * against the remote-tracking ref as of the last fetch.
+ */
+export interface CollectionGitState {
+  /** Top level of the work tree. */
+  root: string;
+  /** The collection's folder inside it (POSIX; '' when the collection is the top level). */
+  prefix: string;
+  /** Undefined when HEAD is detached. */
+  branch?: string;
+  head?: string;
+  /** `origin/main`; undefined when the branch tracks nothing. */
+  upstream?: string;
+  /** False when the upstream is configured but its ref was never fetched (or is gone): ahead / behind are unknown. */
+  upstreamKnown: boolean;
+  ahead: number;
+  behind: number;
+  /** Uncommitted changes (staged, unstaged, untracked) below the collection folder, relative to it (POSIX). */
+  dirty: string[];
 }
 
 export type WarningCode =
@@ -137,7 +164,7 @@ export interface DriftReport {
    * it: the caller named it (`--collection`, the setting) or a deployment record points at it. The default
    * collection consulted only for `added` artifacts is not required: without it those are merely not listed.
    */
-  collections: { name: string; path: string; reachable: boolean; required?: boolean }[];
+  collections: { name: string; path: string; reachable: boolean; required?: boolean; git?: CollectionGitState }[];
   artifacts: ArtifactDrift[];
   unmanaged: UnmanagedRecord[];
   warnings: CheckWarning[];

@@ -76,7 +76,8 @@ export function run(args: readonly string[], opts: RunOptions): Promise<RunResul
   if (!isDirectory(cwd)) {
     return Promise.reject(new GitError('failed', `Cannot run git in ${cwd}: the folder does not exist. Check the collection path in the SkillMeat config.`, cwd));
   }
-  const fullArgs = ['-c', 'color.ui=false', '-c', 'core.quotepath=false', '--no-pager', ...args];
+  // core.fsmonitor names a program git would run on status: a repository's own config must not run code here.
+  const fullArgs = ['-c', 'color.ui=false', '-c', 'core.quotepath=false', '-c', 'core.fsmonitor=false', '--no-pager', ...args];
   return new Promise((resolve, reject) => {
     const child = execFile(opts.gitPath ?? 'git', fullArgs, {
       cwd, env: gitEnv(opts.env), encoding: 'buffer', maxBuffer: MAX_OUTPUT, windowsHide: true,
@@ -114,7 +115,7 @@ export function mapFailure(args: readonly string[], dir: string, stderr: string,
     return make('auth-needed', `${cmd} in ${dir} needs credentials for the remote (${said}): sign in once with git on the command line (or set up a credential helper / SSH key), then try again.`);
   }
   if (/\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|Updates were rejected/i.test(stderr)) {
-    return make('push-rejected', `The push from ${dir} was refused: the remote has commits you do not have. Your commit stays local; update with --fetch first (fetch and fast-forward), then push again.`);
+    return make('push-rejected', `The push from ${dir} was refused: the remote has commits you do not have. Your commit stays local (nothing is lost): bring those commits in with \`git pull --rebase\` there, then push again. Next time, update with --fetch (fetch and fast-forward) before you pull.`);
   }
   if (/Not possible to fast-forward|have diverged/i.test(stderr)) {
     return make('diverged', `The collection in ${dir} and its remote have diverged: merge or rebase it with git yourself (nothing was changed), then try again.`);
@@ -189,11 +190,15 @@ export interface GitStatus {
   files: GitFileStatus[];
 }
 
-/** `git status --porcelain=v2 --branch -z` of the work tree that holds `dir`. */
-export async function status(dir: string, o: GitOptions = {}): Promise<GitStatus> {
+/**
+ * `git status --porcelain=v2 --branch -z` of the work tree that holds `dir`; with `paths` (pathspecs relative
+ * to `dir`, `.` for `dir` itself) only changes below them are listed, so a collection inside a large
+ * repository costs only its own folder. Branch, upstream and ahead/behind are the whole branch's either way.
+ */
+export async function status(dir: string, o: GitOptions & { paths?: readonly string[] } = {}): Promise<GitStatus> {
   const [rootOut, raw] = await Promise.all([
     out(['rev-parse', '--show-toplevel'], dir, o),
-    out(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all'], dir, o),
+    out(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', ...(o.paths?.length ? ['--', ...o.paths] : [])], dir, o),
   ]);
   return parseStatus(path.resolve(rootOut.trim()), raw);
 }

@@ -8,7 +8,8 @@ import { ArtifactHasher, ExclusionMatcher } from '../../core/drift/hashing';
 import { collectionResolver } from '../../core/store/skillmeatHome';
 import { defaultStoreDir, openStoreForCheck, VersionStore } from '../../core/store/versionStore';
 import { loadSqlJs } from '../../core/store/sqlite';
-import type { LockOptions } from '../../core/store/fsutil';
+import { addCollectionGit, CollectionGitCache } from '../../core/git/collectionGit';
+import { isInside, type LockOptions } from '../../core/store/fsutil';
 import type { DriftReport } from '../../core/model';
 import { folderSettings, type FolderSettings } from '../platform/settings';
 import { CONTEXT } from '../platform/ids';
@@ -43,6 +44,11 @@ export class DriftService implements vscode.Disposable {
   private store: VersionStore | undefined;
   private storeChecked = false;
   private error: string | undefined;
+  /**
+   * Git states of the collections, reused by checks that follow a change in the project only (a save), so a save
+   * never waits for `git status`; re-read on Refresh, window focus, the periodic rescan and any change in a collection.
+   */
+  private gitCache = new CollectionGitCache();
 
   /**
    * `storeLock`: lock options of the version store the product's writers share (the operations service
@@ -68,7 +74,7 @@ export class DriftService implements vscode.Disposable {
         this.schedule(SAVE_DEBOUNCE_MS);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('skillmeatSync')) { this.hashers.clear(); this.rewatch(); this.schedule(); }
+        if (e.affectsConfiguration('skillmeatSync')) { this.hashers.clear(); this.gitCache = new CollectionGitCache(); this.rewatch(); this.schedule(); }
       }),
     );
   }
@@ -101,6 +107,8 @@ export class DriftService implements vscode.Disposable {
   /** Drops cached hashes for a changed path so only what changed is re-hashed. */
   invalidate(fsPath: string): void {
     for (const { hasher } of this.hashers.values()) hasher.invalidate(fsPath);
+    // A change in (or of) a collection may change its git status: read it again.
+    if (this.reports.some((f) => f.report.collections.some((c) => isInside(fsPath, c.path) || isInside(c.path, fsPath)))) this.gitCache.invalidate();
   }
 
   /**
@@ -151,6 +159,7 @@ export class DriftService implements vscode.Disposable {
    */
   refresh(): Promise<readonly FolderReport[]> {
     for (const { hasher } of this.hashers.values()) hasher.distrustAll();
+    this.gitCache.invalidate();
     return this.run();
   }
 
@@ -207,6 +216,10 @@ export class DriftService implements vscode.Disposable {
         project: folder.uri.fsPath, collection: settings.collectionPath, env: this.env, roots: settings.profileRoots,
         hasher: this.hasherFor(folder, settings), store: this.store, sqlJs: await loadSqlJs(),
       });
+      // A collection in a git work tree: branch, ahead/behind as of the last fetch (never fetched here), uncommitted
+      // changes; what its upstream changed counts as outdated. Without git: a log line, the report stands.
+      // Like VS Code's git extension, no git in an untrusted workspace (its settings may point the collection into it).
+      if (vscode.workspace.isTrusted) await addCollectionGit(report, { env: this.env, exclusions: this.hasherFor(folder, settings).exclusions, log: (m) => this.log.info(m), cache: this.gitCache });
       for (const w of report.warnings) this.log.warn(w.message);
       for (const e of report.errors) this.log.error(e.message);
       this.log.debug(`checked ${folder.name}: ${report.artifacts.length} artifacts in ${Date.now() - started} ms`);

@@ -66,8 +66,10 @@ function stateName(state: DriftState): string {
  * What to do about an artifact, in the user's language. The core's `recommendation` carries the same advice
  * in English for the CLI and the JSON report; the tree renders its own from the state.
  */
-export function recommendationText(a: Pick<ArtifactDrift, 'state' | 'baselineUnknown'>): string {
+export function recommendationText(a: Pick<ArtifactDrift, 'state' | 'baselineUnknown' | 'upstream'>): string {
   if (a.baselineUnknown && a.state !== 'merging') return vscode.l10n.t('two-way merge (the baseline is unknown)');
+  // Newer upstream of a collection on git (as of the last fetch): Update offers to fast-forward it first.
+  if (a.state === 'outdated' && a.upstream) return vscode.l10n.t('update: it offers to fast-forward the collection to {0} first', a.upstream.ref);
   switch (a.state) {
     case 'merging': return vscode.l10n.t('remove the conflict markers from the project copy, then run "skillmeat-sync resolve NAME" (or "skillmeat-sync resolve NAME --abort")');
     case 'conflict': return vscode.l10n.t('three-way merge');

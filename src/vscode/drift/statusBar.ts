@@ -8,6 +8,7 @@ import type { DriftService } from './driftService';
 import type { Operations } from '../platform/operations';
 import type { OfflineController, OfflineSummary } from '../offline/offlineController';
 import { COMMANDS } from '../platform/ids';
+import { gitTooltipLines } from './gitState';
 
 /** "3 modified" — one literal per state so each can be translated (and put in its own word order). */
 function stateCount(state: DriftState, n: number): string {
@@ -156,8 +157,9 @@ export class SyncStatusBar implements vscode.Disposable {
     const nextRetry = retry && queue?.nextRetryAt !== undefined ? retryTime(queue.nextRetryAt) : undefined;
     this.item.text = nextRetry ? `$(error) ${vscode.l10n.t('SkillMeat: error — next retry {0}', nextRetry)}` : v.text;
     const waiting = s.state === 'syncing' ? this.operations.running.find((o) => o.waitingFor) : undefined;
+    const git = gitTooltipLines(this.service.current);
     this.item.tooltip = retry ? vscode.l10n.t('SkillMeat Sync: {0} failed:\n{1}\nClick to try again.', retry.title, retry.message)
-      : waiting ? vscode.l10n.t('SkillMeat Sync: {0}, waiting for {1}…', waiting.title, waiting.waitingFor!) : v.tooltip;
+      : waiting ? vscode.l10n.t('SkillMeat Sync: {0}, waiting for {1}…', waiting.title, waiting.waitingFor!) : [v.tooltip, ...git].join('\n');
     this.item.command = retry ? COMMANDS.retry : COMMANDS.focusView;
     this.item.backgroundColor = s.severity ? new vscode.ThemeColor(s.severity === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground') : undefined;
     if (s.state === 'idle') this.item.hide(); else this.item.show();

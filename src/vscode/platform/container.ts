@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { DriftService } from '../drift/driftService';
 import { DriftTreeProvider } from '../drift/driftTree';
+import { gitHeader } from '../drift/gitState';
 import { DriftDecorations } from '../drift/decorations';
 import { SyncStatusBar } from '../drift/statusBar';
 import { OfflineController } from '../offline/offlineController';
@@ -95,6 +96,7 @@ export class Container implements vscode.Disposable {
     this.add(this.service.onDidChangeReport(() => {
       const n = this.tree.attentionCount();
       view.badge = n > 0 ? { value: n, tooltip: vscode.l10n.t('{0} artifacts need attention', n) } : undefined;
+      view.description = gitHeader(this.service.current);
     }));
     this.add(vscode.window.registerFileDecorationProvider(new DriftDecorations()));
     this.add(vscode.workspace.registerTextDocumentContentProvider(CONTENT_SCHEME, new VersionContentProvider(this.service)));

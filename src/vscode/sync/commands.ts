@@ -18,6 +18,7 @@ import type { Operations } from '../platform/operations';
 import type { OfflineController } from '../offline/offlineController';
 import { registerCommandTable } from '../platform/log';
 import { SYNC_COMMANDS, type SyncCommandId } from '../platform/ids';
+import type { CollectionGit } from './git';
 
 /** An artifact of a workspace folder, as the tree shows it. */
 export interface SyncTarget { folder: FolderReport; artifact: ArtifactDrift }
@@ -434,9 +435,11 @@ async function pickForkDirection(names: string): Promise<SyncDirection | undefin
   return pick?.direction;
 }
 
-export function registerSyncCommands(service: DriftService, log: vscode.LogOutputChannel, runner: SyncRunner, merges: MergeSessions, operations: Operations): vscode.Disposable[] {
+export function registerSyncCommands(service: DriftService, log: vscode.LogOutputChannel, runner: SyncRunner, merges: MergeSessions, operations: Operations, git: CollectionGit): vscode.Disposable[] {
   const directional = (direction: SyncDirection) => async (node?: unknown, nodes?: unknown): Promise<SyncResult[] | undefined> => {
     const update = direction === 'update';
+    // A collection on git that is behind its upstream: offer to fast-forward it first (never merge or rebase).
+    if (update && !(await git.offerFastForward(service.current))) return undefined;
     // Unreachable artifacts are offered too: their update or pull is queued until the collection is back.
     const targets = targetsOf(service, node, nodes) ?? await pickTargets(service, new Set([...ELIGIBLE[direction], 'unreachable']),
       update ? vscode.l10n.t('Artifacts to update from the collection') : vscode.l10n.t('Artifacts to pull into the collection'),
@@ -445,7 +448,10 @@ export function registerSyncCommands(service: DriftService, log: vscode.LogOutpu
     const strategy = await pickStrategy(direction, targets);
     if (!strategy) return undefined;
     if (strategy === 'overwrite' && !(await confirmOverwrite(direction, targets))) return undefined;
-    return runner.run({ direction, strategy, targets });
+    const results = await runner.run({ direction, strategy, targets });
+    // A pull into a collection on git: offer to commit exactly what it wrote (and push).
+    if (!update) await git.offerCommit(results);
+    return results;
   };
 
   const handlers: Record<SyncCommandId, Handler> = {

@@ -12,6 +12,7 @@ import { MergeResultFileSystem, MergeSideDocuments } from './mergeEditorDocument
 import { MergeSessions, type AcceptOutcome, type PendingMergeInfo } from './mergeEditor';
 import { ELIGIBLE, registerSyncCommands, SyncRunner, type SyncTarget } from './commands';
 import { MERGE_RESULT_SCHEME, MERGE_SIDE_SCHEME } from '../platform/ids';
+import { CollectionGit, type GitAnswers } from './git';
 
 export type { AcceptOutcome, PendingMergeInfo } from './mergeEditor';
 
@@ -33,12 +34,18 @@ export interface SyncApi {
   pendingMerges(): PendingMergeInfo[];
   /** Fires when a merge starts, a file is accepted, or a merge completes or is abandoned. */
   readonly onDidChangeMerges: vscode.Event<void>;
+  /**
+   * Answers to the questions about a collection on git, given in advance (undefined: ask): "Fast-forward
+   * first?" before an update, "Commit and push?" after a pull. `run` asks them too.
+   */
+  readonly git: GitAnswers;
 }
 
 export class SyncFeature implements vscode.Disposable {
   private readonly parts: vscode.Disposable[] = [];
   readonly merges: MergeSessions;
   readonly runner: SyncRunner;
+  readonly git: CollectionGit;
 
   /** Every write (a sync, an undo, an accepted merge) runs through `operations`. */
   constructor(private readonly service: DriftService, log: vscode.LogOutputChannel, operations: Operations, memento: vscode.Memento, offline?: OfflineController) {
@@ -48,7 +55,8 @@ export class SyncFeature implements vscode.Disposable {
     this.add(vscode.workspace.registerFileSystemProvider(MERGE_RESULT_SCHEME, results, { isCaseSensitive: true }));
     this.merges = this.add(new MergeSessions(service, log, sides, results, operations));
     this.runner = new SyncRunner(service, log, this.merges, operations, new CollectionConsent(memento), offline);
-    for (const d of registerSyncCommands(service, log, this.runner, this.merges, operations)) this.add(d);
+    this.git = new CollectionGit(service, log, operations);
+    for (const d of registerSyncCommands(service, log, this.runner, this.merges, operations, this.git)) this.add(d);
   }
 
   private add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }
@@ -58,12 +66,18 @@ export class SyncFeature implements vscode.Disposable {
     const folderOf = (uri?: vscode.Uri) => (uri ? service.current.find((f) => f.folder.uri.toString() === uri.toString()) : undefined);
     return {
       run: async (o) => {
-        const folders = o.folder ? [folderOf(o.folder)].filter((f) => !!f) : service.current;
+        let folders = o.folder ? [folderOf(o.folder)].filter((f) => !!f) : service.current;
+        if (o.direction === 'update') {
+          if (!(await this.git.offerFastForward(folders.map((f) => f!)))) return [];
+          folders = o.folder ? [folderOf(o.folder)].filter((f) => !!f) : service.current;
+        }
         const names = o.names && new Set(o.names);
         const targets: SyncTarget[] = folders.flatMap((folder) => folder!.report.artifacts
           .filter((a) => (names ? names.has(a.name) : ELIGIBLE[o.direction].has(a.state)) && (!o.type || a.type === o.type))
           .map((artifact) => ({ folder: folder!, artifact })));
-        return this.runner.run({ direction: o.direction, strategy: o.strategy, targets, ...(o.choose ? { choose: o.choose } : {}) });
+        const results = await this.runner.run({ direction: o.direction, strategy: o.strategy, targets, ...(o.choose ? { choose: o.choose } : {}) });
+        if (o.direction === 'pull') await this.git.offerCommit(results);
+        return results;
       },
       undo: (o) => this.runner.undo(folderOf(o?.folder) ?? service.current[0], o?.force),
       acceptMerge: (uri) => this.merges.accept(uri),
@@ -74,6 +88,7 @@ export class SyncFeature implements vscode.Disposable {
       },
       pendingMerges: () => this.merges.list(),
       onDidChangeMerges: this.merges.onDidChange,
+      git: this.git.answers,
     };
   }
 

@@ -92,7 +92,7 @@ describe('git adapter', () => {
       const aHead = w.commitFiles(a, { 'skills/x/SKILL.md': 'from a\n' }, 'a');
       w.git(a, 'push', '--quiet');
       const bHead = w.commitFiles(b, { 'skills/y/SKILL.md': 'from b\n' }, 'b');
-      await rejectsWith(git.push(b, { env: w.env }), 'push-rejected', /remote has commits you do not have/, /--fetch first/);
+      await rejectsWith(git.push(b, { env: w.env }), 'push-rejected', /remote has commits you do not have/, /Your commit stays local/, /git pull --rebase/, /update with --fetch/);
       assert.equal(w.git(b, 'rev-parse', 'HEAD'), bHead);
       assert.equal(w.git(w.remote, 'rev-parse', 'main'), aHead);
     });
@@ -143,6 +143,20 @@ describe('git adapter', () => {
       assert.deepEqual([st.branch, st.upstream, st.ahead, st.behind], ['local', undefined, 0, 0]);
       await rejectsWith(git.fastForward(a, { env: w.env }), 'failed', /tracks no remote branch/, /set-upstream-to/);
     });
+  });
+
+  it('never runs a program the repository\'s config names as core.fsmonitor', async () => {
+    const w = gitWorld(tmp('git'));
+    const a = w.clone('a');
+    const marker = path.join(tmp('marker'), 'ran');
+    const hook = path.join(tmp('hook'), 'fsmonitor.sh');
+    fs.writeFileSync(hook, `#!/bin/sh\necho ran > '${marker}'\nexit 1\n`, { mode: 0o755 });
+    w.git(a, 'config', 'core.fsmonitor', hook);
+    w.git(a, 'status', '--porcelain'); // plain git runs it: the test can fail
+    assert.ok(fs.existsSync(marker), 'git itself ran the fsmonitor hook');
+    fs.rmSync(marker);
+    await git.status(a, { env: w.env });
+    assert.equal(fs.existsSync(marker), false);
   });
 
   describe('writes', () => {

@@ -12,7 +12,7 @@ export interface GitWorld {
   env: NodeJS.ProcessEnv;
   /** Runs git synchronously in `dir`, returns trimmed stdout. */
   git(dir: string, ...args: string[]): string;
-  /** Clones the remote to `<base>/<name>` with its own author. */
+  /** Clones the remote to `<base>/<name>` (or to an absolute path, which may be an empty folder) with its own author. */
   clone(name: string): string;
   /** Writes `files` in `dir`, commits them all with `message`, and answers the commit. */
   commitFiles(dir: string, files: Record<string, string>, message: string): string;
@@ -55,7 +55,7 @@ export function gitWorld(base: string, initial: Record<string, string> = { 'READ
   git(seed, 'remote', 'add', 'origin', remote);
   git(seed, 'push', '--quiet', '-u', 'origin', 'main');
   const clone = (name: string): string => {
-    const dir = path.join(base, name);
+    const dir = path.isAbsolute(name) ? name : path.join(base, name);
     git(base, 'clone', '--quiet', remote, dir);
     setAuthor(dir, name);
     return dir;
