@@ -13,6 +13,7 @@ import type {
   BatchItem, DiscoveredGenerator, WritableStateSource, GeneratorRunResult, GeneratorStatus, ManifestError, ShimCommand, StateConfig, StateEntry, StateSource,
 } from '../core/generators';
 import type { CliIO } from './output';
+import { keyPrompt } from './prompt';
 import { skillmeatHome } from '../core/store/skillmeatHome';
 import { writeFileAtomic } from '../core/store/fsutil';
 import { generateKey } from '../core/privacy/fernet';
@@ -352,26 +353,6 @@ const stateDelete: GeneratorHandler = (args, io) => withState(args, io, 'delete'
 });
 
 // ---- encrypted backups of the state (SPEC §8): state export / state import ----
-
-async function keyPrompt(io: CliIO): Promise<((q: string) => Promise<string>) | undefined> {
-  if (!io.isTTY || !process.stdin.isTTY) return undefined;
-  return (question) => new Promise((resolve) => {
-    // The passphrase is not echoed: raw mode, read up to Enter.
-    process.stderr.write(question);
-    const stdin = process.stdin;
-    let typed = '';
-    stdin.setRawMode(true);
-    stdin.resume();
-    const onData = (b: Buffer) => {
-      for (const ch of b.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') { stdin.setRawMode(false); stdin.pause(); stdin.off('data', onData); process.stderr.write('\n'); resolve(typed); return; }
-        if (ch === '\u0003') process.exit(130);
-        if (ch === '\u007f') typed = typed.slice(0, -1); else typed += ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
-}
 
 const stateExport: GeneratorHandler = async (args, io) => {
   if (args.positionals.length !== 1) throw new UsageError('state export takes FILE (the backup to write)');
