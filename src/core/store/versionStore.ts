@@ -700,13 +700,18 @@ export class VersionStore implements BaselineLookup {
 // ---- encrypting, decrypting, re-keying: a conversion of the whole store ----
 
 /** What {@link convertStore} did. */
-export interface ConvertReport { from?: StoreManifest; to?: StoreManifest; blobs: number; blobBytes: number; versions: number; leftovers: number }
+export interface ConvertReport { from?: StoreManifest; to?: StoreManifest; blobs: number; blobBytes: number; versions: number; leftovers: number; skipped?: boolean }
 
 export interface ConvertOptions {
   /** The key of the store as it is now (when it is encrypted). */
   keys?: StoreKeyProvider;
   lock?: LockOptions;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Decided under the lock, on the store as it is then: false skips the conversion (another window made the same
+   * change first). Default: always convert.
+   */
+  when?: (current: StoreManifest | undefined) => boolean;
   /** Test hook between the steps; throwing there leaves the store as a kill at that point would. */
   step?: (name: 'staged' | 'committed') => void;
 }
@@ -727,6 +732,7 @@ function fsyncPath(p: string): void {
 export async function convertStore(dir: string, target: { key: string; manifest: StoreManifest } | undefined, opts: ConvertOptions = {}): Promise<ConvertReport> {
   ensureDir(dir);
   return withFileLock(storeLockFile(dir), async () => {
+    if (opts.when && !opts.when(readManifest(dir))) return { blobs: 0, blobBytes: 0, versions: 0, leftovers: 0, skipped: true };
     const current = await VersionStore.load(dir, opts.keys);
     try {
       const from = current.codec?.manifest;

@@ -18,6 +18,7 @@ import { VersionFileContentProvider } from '../history/content';
 import { HistoryDecorations } from '../history/decorations';
 import { registerHistoryCommands } from '../history/commands';
 import { CONTENT_SCHEME, VERSION_SCHEME, VIEWS } from './ids';
+import { StoreEncryptionFeature } from '../privacy/storeEncryption';
 import type { DriftReport } from '../../core/model';
 
 /** What `activate()` returns: for other extensions and for the integration tests. */
@@ -71,8 +72,10 @@ export class Container implements vscode.Disposable {
     t.push(['log', performance.now()]);
     // The store's lock tells the operations service when a write waits for another process (progress).
     let operations: Operations | undefined;
+    // The key of an encrypted version store (SecretStorage or a passphrase asked once), set below: it needs the service.
+    const encryption: { feature?: StoreEncryptionFeature } = {};
     this.watcher = this.add(new ArtifactWatcher());
-    this.service = this.add(new DriftService(this.log, this.watcher, process.env, { onWait: (holder) => operations?.noteLockWait(holder) }));
+    this.service = this.add(new DriftService(this.log, this.watcher, process.env, { onWait: (holder) => operations?.noteLockWait(holder) }, (m, dir) => encryption.feature!.keys(m, dir)));
     t.push(['service', performance.now()]);
     this.tree = this.add(new DriftTreeProvider(this.service));
     t.push(['tree', performance.now()]);
@@ -89,6 +92,7 @@ export class Container implements vscode.Disposable {
     t.push(['capture', performance.now()]);
     this.operations = operations = this.add(new Operations(this.service, this.capture));
     this.add(new SyncStatusBar(this.service, this.operations));
+    encryption.feature = this.add(new StoreEncryptionFeature(context.secrets, this.service, this.operations, this.log));
     t.push(['SyncStatusBar', performance.now()]);
     this.history = this.add(new HistoryView(this.capture, this.treeView));
     t.push(['history', performance.now()]);
