@@ -12,6 +12,7 @@ import { KeyError } from '../core/privacy/keys';
 import { UsageError, flagString, resolveCommand, usageHint, type CommandGroup, type OptionSpec, type ParsedArgs } from './args';
 import type { CliIO } from './output';
 import { keyPrompt } from './prompt';
+import { convertWorkspaceStates } from '../core/generators/stateEncryption';
 
 /** The option every command that opens the version store takes. */
 export const KEY_FILE_OPTION: OptionSpec = { type: 'string', value: 'F', help: 'key of an encrypted version store (a file only you can read); else SKILLMEAT_SYNC_KEY, SKILLMEAT_SYNC_PASSPHRASE or a prompt' };
@@ -68,11 +69,14 @@ async function newTarget(args: ParsedArgs, io: CliIO, o: { keyFileOption: string
   return storeTarget({ mode: 'passphrase', env: {}, passphrase });
 }
 
-function report(io: CliIO, args: ParsedArgs, dir: string, verb: string, r: ConvertReport): number {
+/** Converts the store, then the generators' own state databases under it (each one atomic write), and says so. */
+async function convert(io: CliIO, args: ParsedArgs, dir: string, verb: string, target: StoreTarget | undefined, keys?: StoreKeyProvider): Promise<number> {
+  const r: ConvertReport = await convertStore(dir, target, { keys });
+  const states = await convertWorkspaceStates(dir, target, keys);
   if (args.flags.has('json')) {
-    io.out(JSON.stringify({ store: dir, from: r.from?.keyId ?? null, to: r.to?.keyId ?? null, versions: r.versions, blobs: r.blobs, blobBytes: r.blobBytes }));
+    io.out(JSON.stringify({ store: dir, from: r.from?.keyId ?? null, to: r.to?.keyId ?? null, versions: r.versions, blobs: r.blobs, blobBytes: r.blobBytes, stateDatabases: states }));
   } else {
-    io.out(`${verb} the version store ${dir}: ${r.versions} version(s), ${r.blobs} blob(s) (${(r.blobBytes / 1e6).toFixed(1)} MB); now ${describe(r.to)}`);
+    io.out(`${verb} the version store ${dir}: ${r.versions} version(s), ${r.blobs} blob(s) (${(r.blobBytes / 1e6).toFixed(1)} MB), ${states} state database(s); now ${describe(r.to)}`);
   }
   return 0;
 }
@@ -89,13 +93,13 @@ const encrypt: StoreHandler = async (args, io) => {
   const dir = storeDirOf(args, io);
   if (readManifest(dir)) throw new StoreError(path.join(dir, MANIFEST_FILE), 'the store is already encrypted; use "skillmeat-sync store rotate-key" for another key');
   const target = await newTarget(args, io, { keyFileOption: 'key-file', passEnv: 'SKILLMEAT_SYNC_PASSPHRASE', keyEnv: true });
-  return report(io, args, dir, 'encrypted', await convertStore(dir, target));
+  return convert(io, args, dir, 'encrypted', target);
 };
 
 const decrypt: StoreHandler = async (args, io) => {
   const dir = storeDirOf(args, io);
   if (!readManifest(dir)) { io.out(`${dir}: already plain; nothing to do`); return 0; }
-  return report(io, args, dir, 'decrypted', await convertStore(dir, undefined, { keys: await cliKeys(args, io) }));
+  return convert(io, args, dir, 'decrypted', undefined, await cliKeys(args, io));
 };
 
 const rotate: StoreHandler = async (args, io) => {
@@ -103,7 +107,7 @@ const rotate: StoreHandler = async (args, io) => {
   if (!readManifest(dir)) throw new StoreError(dir, 'the store is not encrypted; use "skillmeat-sync store encrypt"');
   const keys = await cliKeys(args, io);
   const target = await newTarget(args, io, { keyFileOption: 'new-key-file', passEnv: NEW_PASSPHRASE_ENV, keyEnv: false });
-  return report(io, args, dir, 're-encrypted', await convertStore(dir, target, { keys }));
+  return convert(io, args, dir, 're-encrypted', target, keys);
 };
 
 const NEW_KEY: OptionSpec = { type: 'string', value: 'F', help: 'make a new random key, write it to F (mode 600, never overwritten), and encrypt with it' };

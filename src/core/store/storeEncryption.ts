@@ -57,6 +57,11 @@ export function readManifest(dir: string): StoreManifest | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new KeyError(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
+  return parseManifest(text, file);
+}
+
+/** A manifest's text checked; errors name `file` (the store's manifest, or a state database's header). */
+export function parseManifest(text: string, file: string): StoreManifest {
   let m: StoreManifest;
   try { m = JSON.parse(text) as StoreManifest; } catch (e) {
     throw new KeyError(`${file}: the encryption manifest is damaged (${(e as Error).message}); the store was left untouched. Restore it from a backup: without it the encrypted store cannot be read.`);

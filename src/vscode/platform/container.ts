@@ -110,7 +110,9 @@ export class Container implements vscode.Disposable {
       void recoverAtStartup(this.operations, this.log, () => this.service.versionStore()).catch((e) => this.log.error(`recovery at start-up: ${(e as Error).stack ?? e}`));
     });
     this.add({ dispose: () => clearImmediate(watch) });
-    this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations));
+    this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations, (m, dir) => encryption.feature!.keys(m, dir)));
+    encryption.feature.stateFiles = () => this.generators.service.ownStateFiles();
+    this.add(encryption.feature.onDidConvert(() => this.generators.service.reopenStates()));
     t.push(['generators', performance.now()]);
     // Where activation time goes, for whoever tunes it (debug level: Output → SkillMeat Sync → Trace/Debug).
     this.log.debug(`activation: ${t.slice(1).map(([name, at], i) => `${name} ${(at - t[i][1]).toFixed(1)} ms`).join(', ')}`);

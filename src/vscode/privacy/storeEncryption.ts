@@ -11,6 +11,7 @@ import { isFernetKey } from '../../core/privacy/fernet';
 import type { DriftService } from '../drift/driftService';
 import type { Operations } from '../platform/operations';
 import { registerCommandTable } from '../platform/log';
+import { convertStateFile, workspaceStateFiles } from '../../core/generators/stateEncryption';
 
 export type EncryptionSetting = 'off' | 'keychain' | 'passphrase';
 
@@ -36,9 +37,14 @@ export class StoreEncryptionFeature implements vscode.Disposable {
   /** Keys of this session, by key id: passphrase keys are never written anywhere. */
   private readonly known = new Map<string, string>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly _onDidConvert = new vscode.EventEmitter<void>();
+  /** Fires after a conversion: state databases opened with the old key must be opened again. */
+  readonly onDidConvert = this._onDidConvert.event;
+  /** The own state databases of the open folders beyond those under the store (set by the generators feature). */
+  stateFiles: () => readonly string[] = () => [];
 
   constructor(private readonly secrets: vscode.SecretStorage, private readonly drift: DriftService, private readonly operations: Operations, log: vscode.LogOutputChannel) {
-    this.disposables.push(
+    this.disposables.push(this._onDidConvert,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(SETTING)) void this.apply().catch((err) => this.fail(err));
       }),
@@ -147,15 +153,18 @@ export class StoreEncryptionFeature implements vscode.Disposable {
     const dropNewSecret = async () => { if (target?.manifest.source === 'keychain') await this.secrets.delete(secretName(target.manifest.keyId)); };
     let report: ConvertReport;
     try {
-      report = await this.operations.run('store', [], (op) => {
+      report = await this.operations.run('store', [], async (op) => {
         let shown = -1;
-        return convertStore(this.dir, target, {
+        const r = await convertStore(this.dir, target, {
           keys: this.keys, when,
           onProgress: (done, total) => {
             const pct = Math.floor((done * 100) / Math.max(1, total));
             if (pct !== shown) { shown = pct; op.report(vscode.l10n.t('{0} of {1} stored files', done, total)); }
           },
         });
+        // The generators' own state databases follow, each in one atomic write (the old key is dropped only after).
+        if (!r.skipped) for (const f of new Set([...workspaceStateFiles(this.dir), ...this.stateFiles()])) await convertStateFile(f, target, this.keys);
+        return r;
       }, { title: want === 'off' ? vscode.l10n.t('Decrypting the version store') : vscode.l10n.t('Encrypting the version store') });
     } catch (e) {
       // Not committed (the manifest does not name the new key): its keychain entry goes again.
@@ -170,6 +179,7 @@ export class StoreEncryptionFeature implements vscode.Disposable {
     }
     // The open store follows at once (its reads do not wait for the next write to notice the new files).
     await (await this.drift.versionStore()).reload();
+    this._onDidConvert.fire();
     void vscode.window.showInformationMessage(target
       ? vscode.l10n.t('The version store is encrypted ({0} versions, {1} stored files, key {2}).', report.versions, report.blobs, target.manifest.keyId)
       : vscode.l10n.t('The version store is no longer encrypted ({0} versions, {1} stored files).', report.versions, report.blobs));
