@@ -14,7 +14,7 @@ export function cliStoreKeys(src: KeySources): StoreKeyProvider {
     let key: string;
     try { key = await resolveKey(src, m.source === 'passphrase' ? m.kdf : undefined); } catch (e) {
       if (e instanceof KeyError && m.source === 'keychain') {
-        throw new KeyError(`${e.message}. This store's key (${m.keyId}) was made by VS Code and is kept in its keychain: run "SkillMeat Sync: Copy Store Key" there and save it in a file only you can read`);
+        throw new KeyError(`${e.message}. This store's key (${m.keyId}) was made by VS Code and is kept in its keychain: run "SkillMeat: Copy Store Key" there and save it in a file only you can read`);
       }
       throw e;
     }

@@ -85,7 +85,7 @@ export class StoreEncryptionFeature implements vscode.Disposable {
     }
     if (!key) {
       throw new KeyError(m.source === 'keychain'
-        ? vscode.l10n.t('the key {0} of the version store is not in this machine\'s keychain. Give it once with "SkillMeat Sync: Copy Store Key" on the machine that has it, or turn encryption off there.', m.keyId)
+        ? vscode.l10n.t('the key {0} of the version store is not in this machine\'s keychain. Give it once with "SkillMeat: Copy Store Key" on the machine that has it, or turn encryption off there.', m.keyId)
         : vscode.l10n.t('no key was given for the version store (key {0})', m.keyId));
     }
     if (keyId(key) === m.keyId) this.known.set(m.keyId, key);
