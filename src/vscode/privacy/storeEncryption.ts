@@ -69,23 +69,25 @@ export class StoreEncryptionFeature implements vscode.Disposable {
     if (hit) return hit;
     let key: string | undefined;
     if (m.source === 'keychain') key = await this.secrets.get(secretName(m.keyId));
-    else if (m.source === 'passphrase' && m.kdf) {
+    if (key) { /* from the keychain */ } else if (m.source === 'passphrase' && m.kdf) {
       const pass = await vscode.window.showInputBox({
         title: vscode.l10n.t('SkillMeat Sync: Unlock the Version Store'), password: true, ignoreFocusOut: true,
         prompt: vscode.l10n.t('The version store is encrypted with a passphrase. Enter it (kept in memory for this session only).'),
       });
       if (pass) key = deriveKey(pass, m.kdf);
     } else {
+      // A key the CLI made, or a keychain key this machine's keychain does not have (copied from another machine).
       const typed = await vscode.window.showInputBox({
         title: vscode.l10n.t('SkillMeat Sync: Unlock the Version Store'), password: true, ignoreFocusOut: true,
-        prompt: vscode.l10n.t('The version store is encrypted with a key made by the CLI ({0}). Paste the key.', m.keyId),
+        prompt: vscode.l10n.t('The version store is encrypted with key {0}, which VS Code does not hold. Paste the key.', m.keyId),
         validateInput: (v) => (isFernetKey(v) ? undefined : vscode.l10n.t('A key is 44 characters of url-safe base64.')),
       });
       key = typed?.trim();
+      if (key && m.source === 'keychain' && keyId(key) === m.keyId) await this.secrets.store(secretName(m.keyId), key);
     }
     if (!key) {
       throw new KeyError(m.source === 'keychain'
-        ? vscode.l10n.t('the key {0} of the version store is not in this machine\'s keychain. Give it once with "SkillMeat: Copy Store Key" on the machine that has it, or turn encryption off there.', m.keyId)
+        ? vscode.l10n.t('the key {0} of the version store is not in this machine\'s keychain. Copy it with "SkillMeat: Copy Store Key" where it is, and paste it when asked.', m.keyId)
         : vscode.l10n.t('no key was given for the version store (key {0})', m.keyId));
     }
     if (keyId(key) === m.keyId) this.known.set(m.keyId, key);
