@@ -18,6 +18,7 @@ import { loadSqlJs } from './sqlite';
 import { writeFileAtomic, withFileLock, writePoint, type LockOptions, ensureDir } from './fsutil';
 import { DecryptError, isLayoutName, layoutOf, manifestText, MANIFEST_FILE, readManifest, StoreCodec, type StoreKeyProvider, type StoreLayout, type StoreManifest } from './storeEncryption';
 import { KeyError } from '../privacy/keys';
+import { recoverInterruptedWrites } from './recovery';
 import { comparePathParts, walkArtifact, treeHashOf, skillmeatHashOf, hashNormalised, type ExclusionMatcher } from '../drift/hashing';
 import type { BaselineLookup } from '../drift/drift';
 
@@ -741,7 +742,8 @@ export async function convertStore(dir: string, target: { key: string; manifest:
       if (from && target && from.keyId === target.manifest.keyId) throw new StoreError(path.join(dir, MANIFEST_FILE), `the store is already encrypted with this key (${from.keyId}); nothing was changed`);
       const codec = target ? new StoreCodec(target.key, target.manifest) : undefined;
       const to = layoutOf(target?.manifest);
-      // What an interrupted conversion left (the side that did not commit) goes first.
+      // What an interrupted conversion left goes first: the side that did not commit, and dead writers' temp files.
+      report.leftovers += recoverInterruptedWrites([dir]).removed.length;
       for (const name of fs.readdirSync(dir)) {
         if (!isLayoutName(name) || name === current.layout.index || name === current.layout.log || name === current.layout.blobs) continue;
         fs.rmSync(path.join(dir, name), { recursive: true, force: true });
@@ -773,6 +775,7 @@ export async function convertStore(dir: string, target: { key: string; manifest:
         if (!made.has(path.dirname(out))) { ensureDir(path.dirname(out)); made.add(path.dirname(out)); }
         const fd = fs.openSync(out, 'w', 0o444);
         try { fs.writeFileSync(fd, codec ? codec.encode(data) : data); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+        writePoint();
         report.blobs++;
         report.blobBytes += data.length;
         opts.onProgress?.(report.blobs, files.length);

@@ -21,6 +21,14 @@ const manifest = (): { keyId: string; source: string } | undefined => {
 };
 const skillFile = () => path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.claude/skills/review/SKILL.md');
 
+/** The diff editor a Compare command opened. */
+function diffTab(): Promise<vscode.TabInputTextDiff> {
+  return waitFor(() => {
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    return input instanceof vscode.TabInputTextDiff ? input : undefined;
+  }, { what: 'a diff editor' });
+}
+
 /** Every file under `dir`, lock files aside. */
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile() && !e.name.endsWith('.lock')).map((e) => path.join(e.parentPath, e.name));
@@ -76,10 +84,7 @@ describe('version store encryption', () => {
     // Opening a version reads its blob through the key in the keychain.
     const deploy = versions().find((v) => v.entry.origin === 'deploy')!;
     await vscode.commands.executeCommand('skillmeatSync.history.compareWithCurrent', deploy);
-    const tab = await waitFor(() => {
-      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-      return input instanceof vscode.TabInputTextDiff ? input : undefined;
-    }, { what: 'a diff editor' });
+    const tab = await diffTab();
     assert.equal((await vscode.workspace.openTextDocument(tab.original)).getText(), deployed);
     await screenshot('encryption-compare');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -94,10 +99,7 @@ describe('version store encryption', () => {
     await vscode.commands.executeCommand('skillmeatSync.history.refresh');
     const edit = await waitFor(() => versions().find((v) => v.entry.origin === 'edit'), { what: 'the edit in History' });
     await vscode.commands.executeCommand('skillmeatSync.history.compareWithPrevious', edit);
-    const tab = await waitFor(() => {
-      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-      return input instanceof vscode.TabInputTextDiff ? input : undefined;
-    }, { what: 'a diff editor' });
+    const tab = await diffTab();
     assert.equal((await vscode.workspace.openTextDocument(tab.original)).getText(), deployed);
     assert.ok((await vscode.workspace.openTextDocument(tab.modified)).getText().includes('A private note.'));
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');

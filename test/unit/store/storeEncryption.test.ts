@@ -3,6 +3,7 @@
 // nothing overwritten; a conversion interrupted between its steps leaves the old or the new store, both readable.
 // Real files in temp dirs, real sql.js; the passphrase tests use a cheap scrypt cost (N = 2^10) except one.
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,6 +15,20 @@ import { deriveKey, type KdfParams } from '../../../src/core/privacy/keys';
 import { useTempDirs } from '../helpers';
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0');
+const TSX = require.resolve('tsx/cjs');
+const STORE = path.resolve(__dirname, '../../../src/core/store/versionStore.ts');
+const ENCRYPTION = path.resolve(__dirname, '../../../src/core/store/storeEncryption.ts');
+
+/** Runs `script` in a new node (with tsx); resolves with how it ended and its stderr. */
+function runNode(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', TSX, '-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
 const KEY = 'review';
 
 /** Every file below `dir` with its SHA-256, lock files aside. */
@@ -65,6 +80,14 @@ async function assertAllVersions(dir: string, made: Map<number, Map<string, Buff
 
 describe('version store encryption at rest', () => {
   const tmp = useTempDirs();
+  /** A store with `n` versions, then encrypted with a new key. */
+  const encryptedStore = async (n: number) => {
+    const dir = path.join(tmp(), 'sync');
+    const made = await fillStore(dir, n);
+    const key = generateKey();
+    await convertStore(dir, { key, manifest: newManifest(key, 'key') });
+    return { dir, made, key };
+  };
   const cheapKdf = (): KdfParams => ({ name: 'scrypt', salt: crypto.randomBytes(16).toString('base64'), N: 1024, r: 8, p: 1 });
 
   it('encrypts every version and decrypts it back byte for byte, leaving no plain file behind', async () => {
@@ -100,10 +123,7 @@ describe('version store encryption at rest', () => {
   });
 
   it('keeps working encrypted: new versions go to the log as tokens and survive a reopen', async () => {
-    const dir = path.join(tmp(), 'sync');
-    const made = await fillStore(dir, 2);
-    const key = generateKey();
-    await convertStore(dir, { key, manifest: newManifest(key, 'key') });
+    const { dir, made, key } = await encryptedStore(2);
     for (const [id, files] of await fillStore(dir, 3, keyed(key))) made.set(id, files);
     const log = fs.readFileSync(path.join(dir, `index.${keyId(key)}.log`), 'utf8').split('\n').filter(Boolean);
     assert.equal(log.length, 4, 'a generation header and three transactions');
@@ -112,10 +132,7 @@ describe('version store encryption at rest', () => {
   });
 
   it('refuses a wrong key and a missing key, writing nothing', async () => {
-    const dir = path.join(tmp(), 'sync');
-    await fillStore(dir, 2);
-    const key = generateKey();
-    await convertStore(dir, { key, manifest: newManifest(key, 'key') });
+    const { dir } = await encryptedStore(2);
     const before = filesOf(dir);
     await assert.rejects(VersionStore.open(dir, { keys: keyed(generateKey()) }), (e: Error) => e instanceof StoreError && /wrong key/.test(e.message) && e.message.includes(MANIFEST_FILE));
     await assert.rejects(VersionStore.open(dir), (e: Error) => e instanceof StoreError && /encrypted .* no key was given.*--key-file/.test(e.message));
@@ -127,10 +144,7 @@ describe('version store encryption at rest', () => {
   });
 
   it('reports a tampered blob, index or log line, and a conversion stops before overwriting anything', async () => {
-    const dir = path.join(tmp(), 'sync');
-    await fillStore(dir, 3);
-    const key = generateKey();
-    await convertStore(dir, { key, manifest: newManifest(key, 'key') });
+    const { dir, key } = await encryptedStore(3);
     const id = keyId(key);
     const flip = (file: string, at: number) => { const b = fs.readFileSync(file); b[at] = b[at] === 0x41 ? 0x42 : 0x41; fs.chmodSync(file, 0o644); fs.writeFileSync(file, b); };
 
@@ -191,6 +205,45 @@ describe('version store encryption at rest', () => {
       await assertAllVersions(dir, made, keyed(third));
     });
   }
+
+  it('a rotation killed (SIGKILL) at any of its write points leaves the old or the new key\'s store, whole', async function () {
+    this.timeout(300_000);
+    // One version of 13 files: every write point of the conversion, each in a process of its own.
+    const template = path.join(tmp(), 'sync');
+    const made = await fillStore(template, 1);
+    const oldKey = generateKey();
+    await convertStore(template, { key: oldKey, manifest: newManifest(oldKey, 'key') });
+    const newKey = generateKey();
+    const script = (dir: string) => `
+      const { convertStore } = require(${JSON.stringify(STORE)});
+      const { newManifest } = require(${JSON.stringify(ENCRYPTION)});
+      convertStore(${JSON.stringify(dir)}, { key: process.env.NEW_KEY, manifest: newManifest(process.env.NEW_KEY, 'key') }, { keys: async () => process.env.OLD_KEY })
+        .then(() => process.exit(0), (e) => { console.error(e); process.exit(3); });`;
+    const env = { OLD_KEY: oldKey, NEW_KEY: newKey };
+    const probe = path.join(tmp(), 'sync');
+    fs.cpSync(template, probe, { recursive: true });
+    const counted = await runNode(script(probe), { ...env, SKILLMEAT_SYNC_CRASH_AT: 'count' });
+    const points = Number(/write points: (\d+)/.exec(counted.stderr)?.[1]);
+    assert.ok(points >= 13 + 5, `${points} write points (${counted.stderr})`);
+    const outcomes: string[] = [];
+    for (let at = 1; at <= points; at++) {
+      const dir = path.join(tmp(), 'sync');
+      fs.cpSync(template, dir, { recursive: true });
+      const r = await runNode(script(dir), { ...env, SKILLMEAT_SYNC_CRASH_AT: String(at) });
+      assert.equal(r.signal, 'SIGKILL', `point ${at}: ${r.stderr}`);
+      const id = readManifest(dir)!.keyId;
+      assert.ok(id === keyId(oldKey) || id === keyId(newKey), `point ${at}: key ${id}`);
+      const key = id === keyId(oldKey) ? oldKey : newKey;
+      await assertAllVersions(dir, made, keyed(key));
+      outcomes.push(key === oldKey ? 'old' : 'new');
+      // The next conversion finishes the job from there: leftovers removed, still every version.
+      const third = generateKey();
+      await convertStore(dir, { key: third, manifest: newManifest(third, 'key') }, { keys: keyed(key) });
+      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes(keyId(oldKey)) || n.includes(keyId(newKey))), [], `point ${at}: leftovers`);
+      await assertAllVersions(dir, made, keyed(third));
+    }
+    assert.ok(outcomes.includes('old') && outcomes.includes('new'), outcomes.join(' '));
+  });
 
   it('another open instance follows a rotation made elsewhere on its next transaction', async () => {
     const dir = path.join(tmp(), 'sync');
