@@ -55,10 +55,14 @@ export class StoreEncryptionFeature implements vscode.Disposable {
     );
     // A store whose encryption differs from the setting (changed by the CLI, or the setting synced from another
     // machine) is left as it is at start-up: converting is done only when the setting changes, or by a command.
-    try {
-      const m = readManifest(this.dir);
-      if (!matches(encryptionSetting(), m)) log.info(`the version store is ${m ? `encrypted (${m.source}, key ${m.keyId})` : 'plain'}, while ${SETTING} is "${encryptionSetting()}"; it is converted when the setting changes`);
-    } catch (e) { log.warn((e as Error).message); }
+    // (After activation returns: it reads a file.)
+    const startup = setImmediate(() => {
+      try {
+        const m = readManifest(this.dir);
+        if (!matches(encryptionSetting(), m)) log.info(`the version store is ${m ? `encrypted (${m.source}, key ${m.keyId})` : 'plain'}, while ${SETTING} is "${encryptionSetting()}"; it is converted when the setting changes`);
+      } catch (e) { log.warn((e as Error).message); }
+    });
+    this.disposables.push({ dispose: () => clearImmediate(startup) });
   }
 
   private get dir(): string { return defaultStoreDir(this.drift.home); }
