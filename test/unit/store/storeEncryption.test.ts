@@ -245,6 +245,15 @@ describe('version store encryption at rest', () => {
     assert.ok(outcomes.includes('old') && outcomes.includes('new'), outcomes.join(' '));
   });
 
+  it('a conversion whose condition no longer holds under the lock (another window converted first) changes nothing', async () => {
+    const { dir, key } = await encryptedStore(1);
+    const before = filesOf(dir);
+    const other = generateKey();
+    const r = await convertStore(dir, { key: other, manifest: newManifest(other, 'key') }, { keys: keyed(key), when: (cur) => cur?.source !== 'key' });
+    assert.equal(r.skipped, true);
+    assert.deepEqual(filesOf(dir), before);
+  });
+
   it('another open instance follows a rotation made elsewhere on its next transaction', async () => {
     const dir = path.join(tmp(), 'sync');
     const made = await fillStore(dir, 2);
