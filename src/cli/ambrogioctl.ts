@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StateError, defaultStateDbPath, detectStateKind, isWritable, openStateSource, parseStateKind, patternsOfArgument } from '../core/generators';
 import type { StateEntry, StateSource } from '../core/generators';
-import { preferFastWasmStartup } from './generators';
+import { preferFastWasmStartup, stateOpenOptions } from './generators';
 import type { CliIO } from './output';
 
 /** ambrogio's exit codes for the error codes its job server answers (mapErrorCodeToExit). */
@@ -41,7 +41,7 @@ async function openState(io: CliIO): Promise<StateSource> {
   const explicit = io.env.SKILLMEAT_SYNC_STATE_DB || undefined;
   const file = explicit ? path.resolve(io.cwd, explicit) : defaultStateDbPath(io.cwd, io.env);
   const kind = parseStateKind(io.env.SKILLMEAT_SYNC_STATE_KIND) ?? detectStateKind(file);
-  return openStateSource({ path: file, kind });
+  return openStateSource({ path: file, kind }, stateOpenOptions(io));
 }
 
 /** ambrogio's StateStore.getAllRuntimeKeys: every row without a pattern, else `key LIKE pattern`, by key. */

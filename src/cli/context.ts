@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import { recoverProjectWrites } from '../core/store/recovery';
 import { collectionResolver } from '../core/store/skillmeatHome';
 import { defaultStoreDir, VersionStore } from '../core/store/versionStore';
+import type { StoreKeyProvider } from '../core/store/storeEncryption';
+import { cliKeys } from './store';
 import { describeRecovery, recoverInterruptedOperations } from '../core/sync/recover';
 import { flagString, type ParsedArgs } from './args';
 import type { CliIO } from './output';
@@ -11,7 +13,13 @@ import type { CliIO } from './output';
  * The context main.ts gives every command handler. Path flags are already absolute (against io.cwd). `store`: the
  * version store start-up recovery opened, handed on to the command (see {@link openStore}) so it is loaded once.
  */
-export interface CommandContext { io: CliIO; args: ParsedArgs; project: string; json: boolean; store?: VersionStore }
+export interface CommandContext { io: CliIO; args: ParsedArgs; project: string; json: boolean; store?: VersionStore; keys?: StoreKeyProvider }
+
+/** The key of an encrypted version store (--key-file, the environment, a prompt), asked at most once a run. */
+export async function storeKeys(ctx: CommandContext): Promise<StoreKeyProvider> {
+  ctx.keys ??= await cliKeys(ctx.args, ctx.io);
+  return ctx.keys;
+}
 
 /** The version store: `--store`, else `$SKILLMEAT_HOME/sync`. */
 export function storeDir(ctx: CommandContext): string {
@@ -26,7 +34,7 @@ export function storeDir(ctx: CommandContext): string {
 export async function openStore(ctx: CommandContext): Promise<VersionStore> {
   const kept = ctx.store;
   ctx.store = undefined;
-  return kept ?? VersionStore.open(storeDir(ctx));
+  return kept ?? VersionStore.open(storeDir(ctx), { keys: await storeKeys(ctx) });
 }
 
 export async function recoverInterrupted(ctx: CommandContext): Promise<void> {
@@ -38,7 +46,7 @@ export async function recoverInterrupted(ctx: CommandContext): Promise<void> {
   // Then operations whose journal says they never finished are rolled forward or back (core/sync/recover).
   if (!fs.existsSync(storeDir(ctx))) return;
   let store: VersionStore;
-  try { store = await VersionStore.open(storeDir(ctx)); } catch { return; } // the command itself says what is wrong with the store
+  try { store = await VersionStore.open(storeDir(ctx), { keys: await storeKeys(ctx) }); } catch { return; } // the command itself says what is wrong with the store
   try {
     for (const op of await recoverInterruptedOperations({ project: ctx.project, store })) ctx.io.err(describeRecovery(op));
   } catch (e) { store.close(); throw e; }

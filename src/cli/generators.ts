@@ -13,6 +13,10 @@ import type {
   BatchItem, DiscoveredGenerator, WritableStateSource, GeneratorRunResult, GeneratorStatus, ManifestError, ShimCommand, StateConfig, StateEntry, StateSource,
 } from '../core/generators';
 import type { CliIO } from './output';
+import { keyPrompt } from './prompt';
+import { defaultStoreDir } from '../core/store/versionStore';
+import { cliStoreKeys } from '../core/store/storeKeys';
+import type { OpenStateOptions } from '../core/generators/stateOpen';
 import { skillmeatHome } from '../core/store/skillmeatHome';
 import { writeFileAtomic } from '../core/store/fsutil';
 import { generateKey } from '../core/privacy/fernet';
@@ -42,6 +46,14 @@ function projectOf(args: ParsedArgs, io: CliIO): string {
   try { st = fs.statSync(dir); } catch { /* reported below */ }
   if (!st?.isDirectory()) throw new UsageError(`project folder ${dir} does not exist or is not a directory; pass --project DIR`);
   return dir;
+}
+
+/**
+ * How a command opens the product's own state: encrypted with the version store when it is, the key from
+ * SKILLMEAT_SYNC_KEY or SKILLMEAT_SYNC_PASSPHRASE (these commands keep stdin and stdout for scripts: no prompt).
+ */
+export function stateOpenOptions(io: CliIO): OpenStateOptions {
+  return { encryption: { storeDir: defaultStoreDir(skillmeatHome(io.env)), keys: cliStoreKeys({ env: io.env }) } };
 }
 
 /** The state database of a command: --state-db, SKILLMEAT_SYNC_STATE_DB, else the workspace default. */
@@ -150,8 +162,8 @@ function statusText(l: ListedGenerator): string {
   return parts.join(', ');
 }
 
-async function openStateQuietly(config: Required<StateConfig>): Promise<{ state?: StateSource; problem?: string }> {
-  try { return { state: await openStateSource(config) }; } catch (e) { return { problem: (e as Error).message }; }
+async function openStateQuietly(config: Required<StateConfig>, io: CliIO): Promise<{ state?: StateSource; problem?: string }> {
+  try { return { state: await openStateSource(config, stateOpenOptions(io)) }; } catch (e) { return { problem: (e as Error).message }; }
 }
 
 function resultJson(id: string, r: GeneratorRunResult): Record<string, unknown> {
@@ -167,7 +179,7 @@ async function listGenerators(args: ParsedArgs, io: CliIO): Promise<number> {
   const project = projectOf(args, io);
   const config = stateConfigOf(args, io, project);
   const { gens } = discover(args, io, project);
-  const { state, problem } = await openStateQuietly(config);
+  const { state, problem } = await openStateQuietly(config, io);
   const listed = gens.map((g) => describeGenerator(g, state, runRecordFileFor(config, project, io.env), problem));
   if (args.flags.has('json')) {
     io.out(JSON.stringify({ project, stateDb: config, generators: listed }, null, 2));
@@ -240,7 +252,7 @@ async function generate(args: ParsedArgs, io: CliIO, deps: GeneratorCommandDeps)
   }
   let state: StateSource;
   try {
-    state = await openStateSource(config);
+    state = await openStateSource(config, stateOpenOptions(io));
   } catch (e) {
     if (e instanceof StateError) throw e;
     throw new StateError('unreadable', config.path, `cannot open the state database ${config.path}: ${(e as Error).message}`, 'check --state-db');
@@ -306,7 +318,7 @@ async function withState(args: ParsedArgs, io: CliIO, command: string, positiona
     throw new UsageError(`state ${command} takes ${positionals.length ? positionals.join(' ') : 'no arguments'} (got ${args.positionals.length})`);
   }
   const project = projectOf(args, io);
-  return fn(await openStateSource(stateConfigOf(args, io, project)));
+  return fn(await openStateSource(stateConfigOf(args, io, project), stateOpenOptions(io)));
 }
 
 function missingKey(io: CliIO, state: StateSource, key: string): number {
@@ -353,32 +365,12 @@ const stateDelete: GeneratorHandler = (args, io) => withState(args, io, 'delete'
 
 // ---- encrypted backups of the state (SPEC §8): state export / state import ----
 
-async function keyPrompt(io: CliIO): Promise<((q: string) => Promise<string>) | undefined> {
-  if (!io.isTTY || !process.stdin.isTTY) return undefined;
-  return (question) => new Promise((resolve) => {
-    // The passphrase is not echoed: raw mode, read up to Enter.
-    process.stderr.write(question);
-    const stdin = process.stdin;
-    let typed = '';
-    stdin.setRawMode(true);
-    stdin.resume();
-    const onData = (b: Buffer) => {
-      for (const ch of b.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') { stdin.setRawMode(false); stdin.pause(); stdin.off('data', onData); process.stderr.write('\n'); resolve(typed); return; }
-        if (ch === '\u0003') process.exit(130);
-        if (ch === '\u007f') typed = typed.slice(0, -1); else typed += ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
-}
-
 const stateExport: GeneratorHandler = async (args, io) => {
   if (args.positionals.length !== 1) throw new UsageError('state export takes FILE (the backup to write)');
   const file = path.resolve(io.cwd, args.positionals[0]);
   if (fs.existsSync(file)) throw new UsageError(`${file} exists; choose another FILE (a backup is never overwritten)`);
   const project = projectOf(args, io);
-  const state = await openStateSource(stateConfigOf(args, io, project));
+  const state = await openStateSource(stateConfigOf(args, io, project), stateOpenOptions(io));
   const entries = state.list(['*']);
   const keyFile = flagString(args, 'key-file');
   const newKey = flagString(args, 'new-key');
@@ -413,7 +405,7 @@ const stateImport: GeneratorHandler = async (args, io) => {
   const key = await resolveKey({ keyFile: keyFile && path.resolve(io.cwd, keyFile), env: io.env, prompt: await keyPrompt(io) }, header.kdf);
   const { entries } = decodeBackup(text, file, key);
   const project = projectOf(args, io);
-  const state = await openStateSource(stateConfigOf(args, io, project));
+  const state = await openStateSource(stateConfigOf(args, io, project), stateOpenOptions(io));
   const steps = planImport(state.list(['*']), entries, strategy);
   const dryRun = args.flags.has('dry-run');
   const writes = importWrites(steps);

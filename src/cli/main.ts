@@ -20,7 +20,8 @@ import { generatorsCommand, stateCommand, GENERATORS_GROUP, STATE_GROUP } from '
 import { ambrogioctlCommand } from './ambrogioctl';
 import * as historyOps from './history';
 import { watch, WATCH_INTERVAL_MS } from './watch';
-import { openStore, recoverInterrupted, storeDir, type CommandContext } from './context';
+import { openStore, recoverInterrupted, storeDir, storeKeys, type CommandContext } from './context';
+import { KEY_FILE_OPTION, STORE_GROUP, storeCommand } from './store';
 import { addCollectionGit } from '../core/git/collectionGit';
 import type { CollectionGitState } from '../core/model';
 
@@ -134,7 +135,7 @@ function mentionsContextEntities(project: string): boolean {
 
 const check: Handler = async (ctx) => {
   const strict = ctx.args.flags.has('strict');
-  const { store, problem } = await openStoreForCheck(storeDir(ctx));
+  const { store, problem } = await openStoreForCheck(storeDir(ctx), { keys: await storeKeys(ctx) });
   // What was hashed is remembered between runs in the store's folder (never inside the project: a check writes
   // nothing there), so a check where nothing changed reads no file.
   const cacheDir = path.join(storeDir(ctx), STAT_CACHE_DIR);
@@ -182,7 +183,7 @@ const status: Handler = async (ctx) => {
     return 2;
   }
   // The same store lookup as `check`, so both show the same baseline hash for an artifact.
-  const { store } = await openStoreForCheck(storeDir(ctx));
+  const { store } = await openStoreForCheck(storeDir(ctx), { keys: await storeKeys(ctx) });
   try {
     for (const root of PROFILE_ROOTS) {
       const rootDir = path.join(ctx.project, root);
@@ -329,6 +330,7 @@ export const COMMANDS: CommandGroup<Handler> = {
     root: { type: 'string', value: 'R', help: `profile root (${PROFILE_ROOTS.join(', ')}): where deploy/undeploy work (default ${DEFAULT_ROOT}); limits the other commands to it` },
     type: { type: 'string', value: 'T', help: `artifact type: ${ARTIFACT_TYPES.join(', ')}; update and pull also take SkillMeat's context entity types (${CONTEXT_TYPES.join(', ')})` },
     store: { type: 'string', value: 'DIR', help: 'version store (default: $SKILLMEAT_HOME/sync)' },
+    'key-file': KEY_FILE_OPTION,
     json: { type: 'boolean', help: 'machine-readable output on stdout' },
   },
   commands: {
@@ -402,9 +404,9 @@ Usage: ${PROGRAM} <command> [options]
        ${PROGRAM} <command> --help      the options of one command
 
 Commands:
-${commandList([COMMANDS, GENERATORS_GROUP, STATE_GROUP])}
+${commandList([COMMANDS, GENERATORS_GROUP, STATE_GROUP, STORE_GROUP])}
 
-Options of every command but sync and state (see their --help):
+Options of every command but sync, state and store (see their --help):
 ${commonOptionList(COMMANDS)}
 
 ${PROGRAM} ambrogioctl state|memory … is what the ambrogioctl shim on a generator's PATH runs: ambrogio's own
@@ -425,6 +427,7 @@ export async function main(argv: string[], rawIO: CliIO): Promise<number> {
   // `state` is also what the ambrogioctl shim on a generator's PATH calls.
   if (cmd === 'sync') return generatorsCommand(rest, io);
   if (cmd === 'state') return stateCommand(rest, io);
+  if (cmd === 'store') return storeCommand(rest, io);
   const spec = findCommand(COMMANDS, cmd);
   if (!spec) { io.err(`error: unknown command "${cmd}"\n\nRun "${PROGRAM} --help" for the list of commands.`); return 2; }
   try {

@@ -12,7 +12,7 @@ import { ARTIFACT_TYPES, CONTEXT_TYPES, PROFILE_ROOTS, type ArtifactDrift, type 
 import { VersionStore } from '../core/store/versionStore';
 import { flagString, UsageError } from './args';
 import { colours, type CliIO } from './output';
-import { openStore, storeDir, type CommandContext } from './context';
+import { openStore, storeDir, storeKeys, type CommandContext } from './context';
 import { checkDrift } from '../core/drift/drift';
 import { openStoreForCheck } from '../core/store/versionStore';
 import { OfflineQueue, type QueuedStrategy } from '../core/offline/queue';
@@ -249,7 +249,7 @@ function directionalCommand(direction: SyncDirection) {
  */
 async function queueIfOffline(ctx: SyncOpsContext, direction: SyncDirection, strategy: SyncStrategy): Promise<number | undefined> {
   if (strategy === 'prompt') throw new UsageError('--queue cannot use --strategy prompt (nobody may be there to answer when it runs); choose merge, overwrite or fork');
-  const { store } = await openStoreForCheck(storeDir(ctx));
+  const { store } = await openStoreForCheck(storeDir(ctx), { keys: await storeKeys(ctx) });
   let report;
   try { report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store }); } finally { store?.close(); }
   const names = new Set(ctx.args.positionals);

@@ -241,6 +241,8 @@ async function runLocked(
       PATH: [baseEnv.PATH ?? '', shimDir].filter((p) => p !== '').join(path.delimiter),
       SKILLMEAT_SYNC_STATE_DB: opts.state.path,
       SKILLMEAT_SYNC_STATE_KIND: opts.state.kind,
+      // An encrypted own store: the shim needs its key (the generator runs only in a trusted workspace).
+      ...('childEnv' in opts.state ? (opts.state as { childEnv: NodeJS.ProcessEnv }).childEnv : {}),
     };
     const realCtl = findOnPath('ambrogioctl', baseEnv.PATH);
     if (realCtl) log(`ambrogioctl: ${realCtl} is on the PATH and answers the generator (the SkillMeat Sync shim comes after it, for state ${opts.state.path} only when none is found)\n`, 'info');

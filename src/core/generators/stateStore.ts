@@ -13,6 +13,8 @@ import { RUNTIME_KV_DDL, getRow, hasRuntimeKv, listRows } from './stateSql';
 export interface StateCodec {
   encode(plain: Uint8Array): Uint8Array;
   decode(stored: Uint8Array): Uint8Array;
+  /** What a child process (the ambrogioctl shim) needs in its environment to read the same file. */
+  env?(): NodeJS.ProcessEnv;
 }
 
 /** Options of {@link OwnStateStore.open}. */
@@ -54,6 +56,9 @@ export class OwnStateStore implements WritableStateSource {
     store.refresh();
     return store;
   }
+
+  /** The environment a child process needs to open this store as it is opened here (the key of an encrypted one). */
+  get childEnv(): NodeJS.ProcessEnv { return this.opts.codec?.env?.() ?? {}; }
 
   /** Rows matching any pattern, sorted by key. */
   list(patterns: readonly string[]): StateEntry[] {

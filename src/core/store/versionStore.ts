@@ -16,6 +16,9 @@ import * as crypto from 'node:crypto';
 import type { Database } from 'sql.js';
 import { loadSqlJs } from './sqlite';
 import { writeFileAtomic, withFileLock, writePoint, type LockOptions, ensureDir } from './fsutil';
+import { DecryptError, isLayoutName, layoutOf, manifestText, MANIFEST_FILE, readManifest, StoreCodec, type StoreKeyProvider, type StoreLayout, type StoreManifest } from './storeEncryption';
+import { KeyError } from '../privacy/keys';
+import { recoverInterruptedWrites } from './recovery';
 import { comparePathParts, walkArtifact, treeHashOf, skillmeatHashOf, hashNormalised, type ExclusionMatcher } from '../drift/hashing';
 import type { BaselineLookup } from '../drift/drift';
 
@@ -78,7 +81,6 @@ function migrate(db: Database): boolean {
   return changed;
 }
 
-const LOG_FILE = 'index.log';
 const GENERATION_KEY = 'store.generation';
 /** Default size past which the log is folded into a new snapshot (half the snapshot's size when that is more). */
 export const DEFAULT_CHECKPOINT_BYTES = 1 << 20;
@@ -96,8 +98,39 @@ function generationOf(db: Database): string | undefined {
   return res[0] ? String(res[0].values[0][0]) : undefined;
 }
 
-/** The state of an index loaded from disk: the database and how much of the log it holds. */
-interface LoadedIndex { db: Database; snapshot: string; logApplied: number; logIno: number; logValid: boolean; migrated: boolean }
+/**
+ * The state of an index loaded from disk: the database and how much of the log it holds, and the encryption it was
+ * read with (`manifest`: the manifest file's signature, '' for a plain store; `codec` undefined when plain).
+ */
+interface LoadedIndex {
+  db: Database; snapshot: string; logApplied: number; logIno: number; logValid: boolean; migrated: boolean;
+  layout: StoreLayout; codec: StoreCodec | undefined; manifest: string;
+}
+
+/** Signature of the store's encryption manifest ('' when there is none: a plain store). */
+function manifestSignature(dir: string): string {
+  try { return fileSignature(fs.statSync(path.join(dir, MANIFEST_FILE))); } catch { return ''; }
+}
+
+/** Options of {@link VersionStore.open}. */
+export interface VersionStoreOptions {
+  lock?: LockOptions;
+  checkpointBytes?: number;
+  /** Gives the key of an encrypted store; without it, an encrypted store cannot be opened. */
+  keys?: StoreKeyProvider;
+}
+
+/** The codec for a store encrypted as `manifest` says, with its key checked; errors name the store and the way out. */
+export async function codecFor(dir: string, manifest: StoreManifest, keys: StoreKeyProvider | undefined): Promise<StoreCodec> {
+  const file = path.join(dir, MANIFEST_FILE);
+  if (!keys) {
+    throw new StoreError(file, `the version store is encrypted (key ${manifest.keyId}, kept ${manifest.source === 'passphrase' ? 'as a passphrase' : manifest.source === 'keychain' ? 'in the VS Code keychain' : 'by you'}) and no key was given. In the CLI give it with --key-file F, SKILLMEAT_SYNC_KEY or SKILLMEAT_SYNC_PASSPHRASE; in VS Code set skillmeatSync.store.encryption.`);
+  }
+  try { return new StoreCodec(await keys(manifest, dir), manifest); } catch (e) {
+    if (e instanceof KeyError) throw new StoreError(file, `${e.message}; nothing was read or written`);
+    throw e;
+  }
+}
 
 const VERSION_COLUMNS = 'id, artifact_key, tree_hash, origin, status, at, pinned, supersedes, note, project, capture_id';
 
@@ -111,6 +144,11 @@ function rowToVersion(r: unknown[]): VersionEntry {
 
 /** What {@link VersionStore.deleteVersions} removed. */
 export interface DeletedVersions { versions: number; trees: number; blobs: number; blobBytes: number }
+
+/** The lock every writer of the store in `dir` takes, whatever its encryption. */
+export function storeLockFile(dir: string): string {
+  return path.join(dir, 'index.sqlite');
+}
 
 /** Default store location: `<SkillMeat home>/sync`. */
 export function defaultStoreDir(home: string): string {
@@ -135,46 +173,70 @@ export class VersionStore implements BaselineLookup {
   private afterCommit: (() => void)[] | undefined;
   /** Statements of the running transaction, appended to the log when it commits. */
   private tx: Statement[] | undefined;
+  /** File names and codec of the loaded store (plain: the codec is undefined, and no byte is copied for it). */
+  private layout: StoreLayout;
+  private codec: StoreCodec | undefined;
+  private manifestSig: string;
 
-  private constructor(readonly dir: string, loaded: LoadedIndex, private readonly lock: LockOptions, private readonly logLimit: { bytes: number; grow: boolean }) {
+  private constructor(readonly dir: string, loaded: LoadedIndex, private readonly lock: LockOptions, private readonly logLimit: { bytes: number; grow: boolean }, private readonly keys: StoreKeyProvider | undefined) {
     this.db = loaded.db;
     this.snapshot = loaded.snapshot;
     this.logApplied = loaded.logApplied;
     this.logIno = loaded.logIno;
     this.logValid = loaded.logValid;
     this.checkpointWanted = loaded.migrated;
+    this.layout = loaded.layout;
+    this.codec = loaded.codec;
+    this.manifestSig = loaded.manifest;
   }
 
-  get indexFile(): string { return path.join(this.dir, 'index.sqlite'); }
-  get logFile(): string { return path.join(this.dir, LOG_FILE); }
-  get blobDir(): string { return path.join(this.dir, 'blobs'); }
+  get indexFile(): string { return path.join(this.dir, this.layout.index); }
+  get logFile(): string { return path.join(this.dir, this.layout.log); }
+  get blobDir(): string { return path.join(this.dir, this.layout.blobs); }
+  /** The file whose lock every writer takes: the same whatever the encryption (a conversion renames the rest). */
+  get lockFile(): string { return storeLockFile(this.dir); }
+  /** The encryption of the loaded store (undefined: plain). */
+  get encryption(): StoreManifest | undefined { return this.codec?.manifest; }
 
   /** Opens (creating if needed) the store in `dir`. A corrupt index is a {@link StoreError}, never overwritten. */
-  static async open(dir: string, opts: { lock?: LockOptions; checkpointBytes?: number } = {}): Promise<VersionStore> {
+  static async open(dir: string, opts: VersionStoreOptions = {}): Promise<VersionStore> {
     // An explicit `checkpointBytes` is a fixed limit (tests); the default also grows with the snapshot.
     const limit = opts.checkpointBytes !== undefined ? { bytes: opts.checkpointBytes, grow: false } : { bytes: DEFAULT_CHECKPOINT_BYTES, grow: true };
-    return new VersionStore(dir, await VersionStore.load(dir), opts.lock ?? {}, limit);
+    return new VersionStore(dir, await VersionStore.load(dir, opts.keys), opts.lock ?? {}, limit, opts.keys);
   }
 
-  /** Reads the snapshot and replays the log on top of it. */
-  private static async load(dir: string): Promise<LoadedIndex> {
+  /**
+   * Reads the snapshot and replays the log on top of it (decrypting both when the manifest says so). Also for
+   * {@link convertStore}, under the lock.
+   */
+  static async load(dir: string, keys: StoreKeyProvider | undefined): Promise<LoadedIndex> {
     const SQL = await loadSqlJs();
-    const file = path.join(dir, 'index.sqlite');
+    const manifestSig = manifestSignature(dir);
+    let manifest: StoreManifest | undefined;
+    try { manifest = manifestSig ? readManifest(dir) : undefined; } catch (e) {
+      if (e instanceof KeyError) throw new StoreError(path.join(dir, MANIFEST_FILE), e.message);
+      throw e;
+    }
+    const codec = manifest ? await codecFor(dir, manifest, keys) : undefined;
+    const layout = layoutOf(manifest);
+    const file = path.join(dir, layout.index);
     let db: Database;
     let snapshot = '';
     if (fs.existsSync(file)) {
       try {
         snapshot = fileSignature(fs.statSync(file));
-        db = new SQL.Database(fs.readFileSync(file));
+        const bytes = fs.readFileSync(file);
+        db = new SQL.Database(codec ? codec.decode(bytes) : bytes);
         db.exec('SELECT count(*) FROM sqlite_master');
       } catch (e) {
-        throw new StoreError(file, `the version store index cannot be read (${(e as Error).message}). Move it aside to start a new index; blobs in ${path.join(dir, 'blobs')} are kept.`);
+        if (e instanceof DecryptError) throw new StoreError(file, `the version store index cannot be decrypted: ${e.message}. Nothing was overwritten; give the right key, or restore the file from a backup.`);
+        throw new StoreError(file, `the version store index cannot be read (${(e as Error).message}). Move it aside to start a new index; blobs in ${path.join(dir, layout.blobs)} are kept.`);
       }
     } else db = new SQL.Database();
     db.exec(SCHEMA);
     const migrated = migrate(db);
-    const loaded: LoadedIndex = { db, snapshot, logApplied: 0, logIno: 0, logValid: false, migrated };
-    if (snapshot) VersionStore.replay(loaded, path.join(dir, LOG_FILE), 0);
+    const loaded: LoadedIndex = { db, snapshot, logApplied: 0, logIno: 0, logValid: false, migrated, layout, codec, manifest: manifestSig };
+    if (snapshot) VersionStore.replay(loaded, path.join(dir, layout.log), 0);
     return loaded;
   }
 
@@ -206,10 +268,12 @@ export class VersionStore implements BaselineLookup {
       if (nl < 0) break; // incomplete: not committed (yet)
       let tx: Statement[];
       try {
-        tx = (JSON.parse(buf.subarray(pos, nl).toString('utf8')) as { tx: Statement[] }).tx;
+        const line = into.codec ? into.codec.decode(buf.subarray(pos, nl)) : buf.subarray(pos, nl);
+        tx = (JSON.parse(line.toString('utf8')) as { tx: Statement[] }).tx;
         if (!Array.isArray(tx)) throw new Error('no statements');
       } catch (e) {
-        throw new StoreError(logFile, `the version store log is corrupt at byte ${pos} (${(e as Error).message}). Move index.log aside: the versions it recorded since the last snapshot are lost, index.sqlite and the blobs are kept.`);
+        const why = e instanceof DecryptError ? `it cannot be decrypted: ${e.message}` : (e as Error).message;
+        throw new StoreError(logFile, `the version store log is corrupt at byte ${pos} (${why}). Nothing was overwritten. Move ${path.basename(logFile)} aside: the versions it recorded since the last snapshot are lost, ${into.layout.index} and the blobs are kept.`);
       }
       for (const [sql, params] of tx) into.db.run(sql, params);
       pos = nl + 1;
@@ -220,7 +284,7 @@ export class VersionStore implements BaselineLookup {
   /** Runs `fn` under the store lock on a fresh copy of the index, then persists what it changed. */
   async transact<T>(fn: (store: VersionStore) => T | Promise<T>): Promise<T> {
     ensureDir(this.dir);
-    return withFileLock(this.indexFile, async () => {
+    return withFileLock(this.lockFile, async () => {
       await this.reloadIfChanged();
       this.tx = [];
       this.afterCommit = [];
@@ -246,24 +310,28 @@ export class VersionStore implements BaselineLookup {
   }
 
   private async reloadIfChanged(): Promise<void> {
+    // Another process encrypted, decrypted or re-keyed the store: other files, another codec.
+    if (manifestSignature(this.dir) !== this.manifestSig) { await this.replaceWith(await VersionStore.load(this.dir, this.keys)); return; }
     let st: fs.Stats | undefined;
     try { st = fs.statSync(this.indexFile); } catch { st = undefined; }
     if (!st) {
       if (this.snapshot === '') return; // nothing on disk yet, and nothing loaded from it
       // The loaded index must be dropped (a failed first transaction): start from an empty one again.
-      await this.replaceWith(await VersionStore.load(this.dir));
+      await this.replaceWith(await VersionStore.load(this.dir, this.keys));
       return;
     }
     if (fileSignature(st) !== this.snapshot) {
-      await this.replaceWith(await VersionStore.load(this.dir));
+      await this.replaceWith(await VersionStore.load(this.dir, this.keys));
       return;
     }
     // Same snapshot: another process may have appended transactions, or started a new log.
     let ls: fs.Stats;
     try { ls = fs.statSync(this.logFile); } catch { return; }
-    if (ls.ino !== this.logIno || ls.size < this.logApplied) { await this.replaceWith(await VersionStore.load(this.dir)); return; }
+    if (ls.ino !== this.logIno || ls.size < this.logApplied) { await this.replaceWith(await VersionStore.load(this.dir, this.keys)); return; }
     if (ls.size > this.logApplied && this.logValid) {
-      const loaded: LoadedIndex = { db: this.db, snapshot: this.snapshot, logApplied: this.logApplied, logIno: this.logIno, logValid: true, migrated: false };
+      const loaded: LoadedIndex = {
+        db: this.db, snapshot: this.snapshot, logApplied: this.logApplied, logIno: this.logIno, logValid: true, migrated: false, layout: this.layout, codec: this.codec, manifest: this.manifestSig,
+      };
       VersionStore.replay(loaded, this.logFile, this.logApplied);
       this.logApplied = loaded.logApplied;
     }
@@ -277,6 +345,9 @@ export class VersionStore implements BaselineLookup {
     this.logIno = loaded.logIno;
     this.logValid = loaded.logValid;
     this.checkpointWanted ||= loaded.migrated;
+    this.layout = loaded.layout;
+    this.codec = loaded.codec;
+    this.manifestSig = loaded.manifest;
   }
 
   /** Re-reads the index if another process changed it, without writing (for read-only listings such as a dry run). */
@@ -295,7 +366,9 @@ export class VersionStore implements BaselineLookup {
     const stmts = this.tx ?? [];
     const hasSnapshot = this.snapshot !== '' && fs.existsSync(this.indexFile);
     if (stmts.length === 0 && !this.checkpointWanted && hasSnapshot) return; // read-only: nothing to write
-    const line = Buffer.from(JSON.stringify({ tx: stmts }) + '\n');
+    const json = JSON.stringify({ tx: stmts });
+    // Encrypted: one Fernet token a line (url-safe base64, so never a newline inside).
+    const line = Buffer.from((this.codec ? this.codec.encode(Buffer.from(json)).toString('ascii') : json) + '\n');
     const limit = this.logLimit.grow ? Math.max(this.logLimit.bytes, this.snapshotBytes() / 2) : this.logLimit.bytes;
     if (!hasSnapshot || this.checkpointWanted || !this.logValid || this.logApplied + line.length > limit) {
       this.checkpoint();
@@ -320,7 +393,8 @@ export class VersionStore implements BaselineLookup {
   private checkpoint(): void {
     const gen = `${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
     this.db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [GENERATION_KEY, gen]);
-    writeFileAtomic(this.indexFile, this.db.export());
+    const image = this.db.export();
+    writeFileAtomic(this.indexFile, this.codec ? this.codec.encode(image) : image);
     this.snapshot = fileSignature(fs.statSync(this.indexFile));
     const header = Buffer.from(JSON.stringify({ gen }) + '\n');
     writeFileAtomic(this.logFile, header);
@@ -331,7 +405,7 @@ export class VersionStore implements BaselineLookup {
   }
 
   private blobPath(hash: string): string {
-    return path.join(this.blobDir, hash.slice(0, 2), hash.slice(2));
+    return path.join(this.dir, this.layout.blobs, hash.slice(0, 2), hash.slice(2));
   }
 
   /** Stores bytes as a blob (no-op when present) and returns their SHA-256. */
@@ -339,7 +413,7 @@ export class VersionStore implements BaselineLookup {
     const hash = crypto.createHash('sha256').update(data).digest('hex');
     const p = this.blobPath(hash);
     // Staged in the store's own folder, so what a killed writer leaves is found there without listing 256 blob folders.
-    if (!fs.existsSync(p)) writeFileAtomic(p, data, {}, 0o444, { tempDir: this.dir });
+    if (!fs.existsSync(p)) writeFileAtomic(p, this.codec ? this.codec.encode(data) : data, {}, 0o444, { tempDir: this.dir });
     return hash;
   }
 
@@ -349,6 +423,13 @@ export class VersionStore implements BaselineLookup {
     let data: Buffer;
     try { data = fs.readFileSync(p); } catch {
       throw new StoreError(p, 'a stored version is missing from the version store (was the store pruned or moved?)');
+    }
+    if (this.codec) {
+      try { data = this.codec.decode(data); } catch (e) {
+        if (!(e instanceof DecryptError)) throw e;
+        const rekeyed = manifestSignature(this.dir) !== this.manifestSig ? ' The store was re-encrypted by another process since it was opened: open it again.' : '';
+        throw new StoreError(p, `a stored version cannot be decrypted: ${e.message}.${rekeyed} Nothing was overwritten.`);
+      }
     }
     if (crypto.createHash('sha256').update(data).digest('hex') !== hash) {
       throw new StoreError(p, 'a stored version is corrupt (its content no longer matches its hash); it cannot be used as a merge base');
@@ -617,14 +698,120 @@ export class VersionStore implements BaselineLookup {
   close(): void { this.db.close(); }
 }
 
+// ---- encrypting, decrypting, re-keying: a conversion of the whole store ----
+
+/** What {@link convertStore} did. */
+export interface ConvertReport { from?: StoreManifest; to?: StoreManifest; blobs: number; blobBytes: number; versions: number; leftovers: number; skipped?: boolean }
+
+export interface ConvertOptions {
+  /** The key of the store as it is now (when it is encrypted). */
+  keys?: StoreKeyProvider;
+  lock?: LockOptions;
+  onProgress?: (done: number, total: number) => void;
+  /**
+   * Decided under the lock, on the store as it is then: false skips the conversion (another window made the same
+   * change first). Default: always convert.
+   */
+  when?: (current: StoreManifest | undefined) => boolean;
+  /** Test hook between the steps; throwing there leaves the store as a kill at that point would. */
+  step?: (name: 'staged' | 'committed') => void;
+}
+
+function fsyncPath(p: string): void {
+  let fd: number | undefined;
+  try { fd = fs.openSync(p, 'r'); fs.fsyncSync(fd); } catch { /* not supported here */ } finally { if (fd !== undefined) fs.closeSync(fd); }
+}
+
+/**
+ * Converts the store in `dir` to `target` (a key and its manifest; undefined: plain), under the store lock. Every
+ * blob is read with the current key, checked against its hash, and written with the new one into the new layout's
+ * folder; the index (snapshot and log folded together) becomes one new snapshot. Only then is the manifest replaced
+ * (or removed): that one atomic step is the commit, so a kill before it leaves the old store and after it the new
+ * one, each readable, and what the other one left is removed by the next conversion. A blob or an index that
+ * cannot be decrypted or does not match its hash stops the conversion before the commit: nothing is overwritten.
+ */
+export async function convertStore(dir: string, target: { key: string; manifest: StoreManifest } | undefined, opts: ConvertOptions = {}): Promise<ConvertReport> {
+  ensureDir(dir);
+  return withFileLock(storeLockFile(dir), async () => {
+    if (opts.when && !opts.when(readManifest(dir))) return { blobs: 0, blobBytes: 0, versions: 0, leftovers: 0, skipped: true };
+    const current = await VersionStore.load(dir, opts.keys);
+    try {
+      const from = current.codec?.manifest;
+      const report: ConvertReport = { from, to: target?.manifest, blobs: 0, blobBytes: 0, versions: 0, leftovers: 0 };
+      if (!from && !target) return report;
+      if (from && target && from.keyId === target.manifest.keyId) throw new StoreError(path.join(dir, MANIFEST_FILE), `the store is already encrypted with this key (${from.keyId}); nothing was changed`);
+      const codec = target ? new StoreCodec(target.key, target.manifest) : undefined;
+      const to = layoutOf(target?.manifest);
+      // What an interrupted conversion left goes first: the side that did not commit, and dead writers' temp files.
+      report.leftovers += recoverInterruptedWrites([dir]).removed.length;
+      for (const name of fs.readdirSync(dir)) {
+        if (!isLayoutName(name) || name === current.layout.index || name === current.layout.log || name === current.layout.blobs) continue;
+        fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+        report.leftovers++;
+      }
+      // Blobs: every file of the current blob folder, verified, re-encoded.
+      const src = path.join(dir, current.layout.blobs);
+      const dst = path.join(dir, to.blobs);
+      const files: string[] = [];
+      for (const d of fs.existsSync(src) ? fs.readdirSync(src) : []) {
+        if (!/^[0-9a-f]{2}$/.test(d)) continue;
+        for (const n of fs.readdirSync(path.join(src, d))) if (/^[0-9a-f]{62}$/.test(n)) files.push(path.join(d, n));
+      }
+      ensureDir(dst);
+      const made = new Set<string>();
+      for (const rel of files) {
+        const file = path.join(src, rel);
+        let data: Buffer = fs.readFileSync(file);
+        if (current.codec) {
+          try { data = current.codec.decode(data); } catch (e) {
+            if (e instanceof DecryptError) throw new StoreError(file, `cannot be decrypted: ${e.message}. The conversion stopped; nothing was overwritten.`);
+            throw e;
+          }
+        }
+        if (crypto.createHash('sha256').update(data).digest('hex') !== rel.replace(path.sep, '')) {
+          throw new StoreError(file, 'a stored version is corrupt (its content no longer matches its hash). The conversion stopped; nothing was overwritten. Move the file aside to go on without it.');
+        }
+        const out = path.join(dst, rel);
+        if (!made.has(path.dirname(out))) { ensureDir(path.dirname(out)); made.add(path.dirname(out)); }
+        const fd = fs.openSync(out, 'w', 0o444);
+        try { fs.writeFileSync(fd, codec ? codec.encode(data) : data); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+        writePoint();
+        report.blobs++;
+        report.blobBytes += data.length;
+        opts.onProgress?.(report.blobs, files.length);
+      }
+      for (const d of made) fsyncPath(d);
+      fsyncPath(dst);
+      // The index: one new snapshot of a new generation, and its empty log.
+      const gen = `${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
+      current.db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [GENERATION_KEY, gen]);
+      report.versions = Number(current.db.exec('SELECT count(*) FROM versions')[0]?.values[0][0] ?? 0);
+      const image = current.db.export();
+      writeFileAtomic(path.join(dir, to.index), codec ? codec.encode(image) : image);
+      writeFileAtomic(path.join(dir, to.log), JSON.stringify({ gen }) + '\n');
+      opts.step?.('staged');
+      writePoint();
+      // The commit.
+      if (target) writeFileAtomic(path.join(dir, MANIFEST_FILE), manifestText(target.manifest), {}, 0o644);
+      else { fs.rmSync(path.join(dir, MANIFEST_FILE)); fsyncPath(dir); }
+      writePoint();
+      opts.step?.('committed');
+      for (const name of [current.layout.index, current.layout.log, current.layout.blobs]) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+      return report;
+    } finally {
+      current.db.close();
+    }
+  }, opts.lock);
+}
+
 function rowToTree(r: unknown[]): StoredTree {
   const files = (JSON.parse(String(r[3])) as [string, string, string, number, number][]).map(([rel, blob, norm, mode, size]) => ({ rel, blob, norm, mode, size }));
   return { treeHash: String(r[0]), contentHash: String(r[1]), kind: String(r[2]) as 'dir' | 'file', files };
 }
 
 /** Opens the store for a read-only check: a missing or broken store is reported, never fatal. */
-export async function openStoreForCheck(dir: string, opts: { lock?: LockOptions } = {}): Promise<{ store?: VersionStore; problem?: string }> {
-  if (!fs.existsSync(path.join(dir, 'index.sqlite'))) return {};
+export async function openStoreForCheck(dir: string, opts: { lock?: LockOptions; keys?: StoreKeyProvider } = {}): Promise<{ store?: VersionStore; problem?: string }> {
+  if (!fs.existsSync(path.join(dir, 'index.sqlite')) && !fs.existsSync(path.join(dir, MANIFEST_FILE))) return {};
   try { return { store: await VersionStore.open(dir, opts) }; } catch (e) { return { problem: (e as Error).message }; }
 }
 

@@ -10,6 +10,7 @@ import { defaultStoreDir, openStoreForCheck, VersionStore } from '../../core/sto
 import { loadSqlJs } from '../../core/store/sqlite';
 import { addCollectionGit, CollectionGitCache } from '../../core/git/collectionGit';
 import { isInside, type LockOptions } from '../../core/store/fsutil';
+import type { StoreKeyProvider } from '../../core/store/storeEncryption';
 import type { DriftReport } from '../../core/model';
 import { folderSettings, type FolderSettings } from '../platform/settings';
 import { CONTEXT } from '../platform/ids';
@@ -52,11 +53,11 @@ export class DriftService implements vscode.Disposable {
 
   /**
    * `storeLock`: lock options of the version store the product's writers share (the operations service
-   * hears through `onWait` when a write has to wait for another process).
+   * hears through `onWait` when a write has to wait for another process). `storeKeys`: the key of an encrypted store.
    */
   constructor(
     private readonly log: vscode.LogOutputChannel, private readonly watcher: ArtifactWatcher,
-    private readonly env: NodeJS.ProcessEnv = process.env, private readonly storeLock: LockOptions = {},
+    private readonly env: NodeJS.ProcessEnv = process.env, private readonly storeLock: LockOptions = {}, private readonly storeKeys?: StoreKeyProvider,
   ) {
     // Safety net behind the watcher (network drives, changes it missed): verify everything by stats
     // every few minutes and whenever the window regains focus.
@@ -89,7 +90,7 @@ export class DriftService implements vscode.Disposable {
 
   /** The version store, opened lazily (sql.js loads only when something needs it). */
   async versionStore(): Promise<VersionStore> {
-    if (!this.store) this.store = await VersionStore.open(defaultStoreDir(this.home), { lock: this.storeLock });
+    if (!this.store) this.store = await VersionStore.open(defaultStoreDir(this.home), { lock: this.storeLock, keys: this.storeKeys });
     return this.store;
   }
 
@@ -200,7 +201,7 @@ export class DriftService implements vscode.Disposable {
       // already opened (start-up recovery, a write) is used as it is, not loaded a second time.
       this.storeChecked = true;
       if (!this.store) {
-        const { store, problem } = await openStoreForCheck(defaultStoreDir(this.home), { lock: this.storeLock });
+        const { store, problem } = await openStoreForCheck(defaultStoreDir(this.home), { lock: this.storeLock, keys: this.storeKeys });
         if (problem) this.log.warn(problem);
         this.store ??= store;
         if (this.store !== store) store?.close();

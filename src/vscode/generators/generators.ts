@@ -3,6 +3,7 @@
 // extensions and tests. Built in order, disposed in reverse.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { StoreKeyProvider } from '../../core/store/storeEncryption';
 import type { GeneratorRunResult, GeneratorStatus, LastRun, ManifestError, ShimCommand } from '../../core/generators';
 import { GeneratorAutoRegenerate } from './autoRegenerate';
 import { registerGeneratorCommands } from './commands';
@@ -72,8 +73,8 @@ export class GeneratorsFeature implements vscode.Disposable {
   readonly service: GeneratorsService;
   readonly treeView: vscode.TreeView<GeneratorEntry>;
 
-  constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, watcher: ArtifactWatcher, operations?: Operations) {
-    this.service = this.add(new GeneratorsService(log, extensionShim(context.extensionPath), process.env, operations, watcher));
+  constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, watcher: ArtifactWatcher, operations?: Operations, storeKeys?: StoreKeyProvider) {
+    this.service = this.add(new GeneratorsService(log, extensionShim(context.extensionPath), process.env, operations, watcher, storeKeys));
     const tree = this.add(new GeneratorsTreeProvider(this.service));
     this.treeView = this.add(vscode.window.createTreeView(GENERATOR_VIEW, { treeDataProvider: tree }));
     this.add(bindViewMessage(this.treeView, this.service));

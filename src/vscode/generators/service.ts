@@ -17,6 +17,9 @@ import { GENERATOR_CONTEXT, GENERATOR_SETTINGS } from '../platform/ids';
 import type { Operations } from '../platform/operations';
 import type { ArtifactWatcher } from '../platform/watcher';
 import { isStagingPath } from '../../core/store/fsutil';
+import { defaultStoreDir } from '../../core/store/versionStore';
+import { skillmeatHome } from '../../core/store/skillmeatHome';
+import type { StoreKeyProvider } from '../../core/store/storeEncryption';
 
 /** Window-wide generator settings (`skillmeatSync.generators.*`). */
 export interface GeneratorSettings {
@@ -125,6 +128,8 @@ export class GeneratorsService implements vscode.Disposable {
     private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly operations?: Operations,
     watcher?: ArtifactWatcher,
+    /** The key of the version store: the own state database is encrypted with it when the store is. */
+    private readonly storeKeys?: StoreKeyProvider,
   ) {
     this.disposables.push(
       // Skills under a folder's profile roots come from the shared watcher (staging files already dropped).
@@ -206,7 +211,7 @@ export class GeneratorsService implements vscode.Disposable {
         try { fs.mkdirSync(path.dirname(dbPath), { recursive: true }); } catch { /* reported when it is used */ }
       }
       try {
-        fs0.source = await openStateSource({ path: dbPath, kind });
+        fs0.source = await openStateSource({ path: dbPath, kind }, { encryption: { storeDir: defaultStoreDir(skillmeatHome(this.env)), keys: this.storeKeys } });
       } catch (e) {
         fs0.problem = vscode.l10n.t('Cannot open the state database {0}: {1}', dbPath, (e as Error).message);
         this.log.warn(`generators: ${fs0.problem}`);
@@ -239,6 +244,17 @@ export class GeneratorsService implements vscode.Disposable {
     }
     this.rewatch(out, folderPaths, settings);
     return out;
+  }
+
+  /** The product's own state databases of the open folders (converted with the version store's encryption). */
+  ownStateFiles(): string[] {
+    return [...this.folders.values()].filter((f) => f.kind === 'own').map((f) => f.dbPath);
+  }
+
+  /** Opens every state database again (the version store's encryption changed: other keys), then refreshes. */
+  reopenStates(): void {
+    this.folders.clear();
+    this.schedule();
   }
 
   /** Watches manifests and generator scripts, outputs, state databases (and WAL) and run records. */

@@ -20,6 +20,7 @@ import { VersionFileContentProvider } from '../history/content';
 import { HistoryDecorations } from '../history/decorations';
 import { registerHistoryCommands } from '../history/commands';
 import { CONTENT_SCHEME, VERSION_SCHEME, VIEWS } from './ids';
+import { StoreEncryptionFeature } from '../privacy/storeEncryption';
 import type { DriftReport } from '../../core/model';
 
 /** What `activate()` returns: for other extensions and for the integration tests. */
@@ -85,8 +86,10 @@ export class Container implements vscode.Disposable {
     t.push(['log', performance.now()]);
     // The store's lock tells the operations service when a write waits for another process (progress).
     let operations: Operations | undefined;
+    // The key of an encrypted version store (SecretStorage or a passphrase asked once), set below: it needs the service.
+    const encryption: { feature?: StoreEncryptionFeature } = {};
     this.watcher = this.add(new ArtifactWatcher());
-    this.service = this.add(new DriftService(this.log, this.watcher, process.env, { onWait: (holder) => operations?.noteLockWait(holder) }));
+    this.service = this.add(new DriftService(this.log, this.watcher, process.env, { onWait: (holder) => operations?.noteLockWait(holder) }, (m, dir) => encryption.feature!.keys(m, dir)));
     t.push(['service', performance.now()]);
     this.tree = this.add(new DriftTreeProvider(this.service));
     t.push(['tree', performance.now()]);
@@ -105,6 +108,7 @@ export class Container implements vscode.Disposable {
     this.operations = operations = this.add(new Operations(this.service, this.capture));
     this.offline = this.add(new OfflineController(this.service, this.operations, this.log));
     this.add(new SyncStatusBar(this.service, this.operations, this.offline));
+    encryption.feature = this.add(new StoreEncryptionFeature(context.secrets, this.service, this.operations, this.log));
     t.push(['SyncStatusBar', performance.now()]);
     this.history = this.add(new HistoryView(this.capture, this.treeView));
     t.push(['history', performance.now()]);
@@ -122,7 +126,9 @@ export class Container implements vscode.Disposable {
       void recoverAtStartup(this.operations, this.log, () => this.service.versionStore()).catch((e) => this.log.error(`recovery at start-up: ${(e as Error).stack ?? e}`));
     });
     this.add({ dispose: () => clearImmediate(watch) });
-    this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations));
+    this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations, (m, dir) => encryption.feature!.keys(m, dir)));
+    encryption.feature.stateFiles = () => this.generators.service.ownStateFiles();
+    this.add(encryption.feature.onDidConvert(() => this.generators.service.reopenStates()));
     t.push(['generators', performance.now()]);
     // Where activation time goes, for whoever tunes it (debug level: Output → SkillMeat Sync → Trace/Debug).
     this.log.debug(`activation: ${t.slice(1).map(([name, at], i) => `${name} ${(at - t[i][1]).toFixed(1)} ms`).join(', ')}`);

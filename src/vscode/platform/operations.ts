@@ -11,7 +11,11 @@ import type { DriftService } from '../drift/driftService';
 import { CONTEXT, VIEWS } from './ids';
 
 export type OperationKind =
-  | 'deploy' | 'undeploy' | 'update' | 'pull' | 'merge' | 'undo' | 'restore' | 'pin' | 'capture' | 'prune' | 'generate' | 'recover' | 'import';
+  | 'deploy' | 'undeploy' | 'update' | 'pull' | 'merge' | 'undo' | 'restore' | 'pin' | 'capture' | 'prune' | 'generate' | 'recover'
+  /** Importing a state backup. */
+  | 'import'
+  /** Encrypting, decrypting or re-keying the version store. */
+  | 'store';
 
 /** Kinds shown as "Syncing" in the status bar while they run (the others are short or have their own view). */
 const SYNCING: ReadonlySet<OperationKind> = new Set(['deploy', 'undeploy', 'update', 'pull', 'merge', 'undo', 'restore']);

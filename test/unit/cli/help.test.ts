@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main, COMMANDS } from '../../../src/cli/main';
 import { GENERATORS_GROUP, STATE_GROUP } from '../../../src/cli/generators';
+import { STORE_GROUP } from '../../../src/cli/store';
 import { useTempDirs, makeWorld, captureIO, type World } from '../helpers';
 
 const README = path.resolve(__dirname, '../../../README.md');
@@ -13,6 +14,7 @@ const ALL = [
   ...Object.keys(COMMANDS.commands),
   ...Object.keys(GENERATORS_GROUP.commands).map((n) => `sync ${n}`),
   ...Object.keys(STATE_GROUP.commands).map((n) => `state ${n}`),
+  ...Object.keys(STORE_GROUP.commands).map((n) => `store ${n}`),
 ];
 
 /** The lines under `Commands:` up to the next blank line. */
@@ -60,7 +62,7 @@ describe('cli help and parser', () => {
     assert.match(help.out, /^Usage: skillmeat-sync <command>/m);
     const entries = commandsPart(help.out).split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim());
     assert.deepEqual(entries.map((e, i) => (e === ALL[i] || e.startsWith(`${ALL[i]} `) ? ALL[i] : e)), ALL);
-    assert.equal(ALL.length, 24, 'the tables hold 14 top-level, 4 sync and 6 state commands');
+    assert.equal(ALL.length, 28, 'the tables hold 14 top-level, 4 sync, 6 state and 4 store commands');
   });
 
   const own: [string[], RegExp[]][] = [
