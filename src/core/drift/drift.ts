@@ -7,7 +7,7 @@ import {
   type DriftState, type FileChange, type UnmanagedRecord,
 } from '../model';
 import { readRecords, parseRecords, salvageRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
-import { ArtifactHasher, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash } from './hashing';
+import { ArtifactHasher, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash, type HashPool } from './hashing';
 import { discoverArtifacts, artifactPath, type FoundArtifact } from './discovery';
 import { collectionResolver, type CollectionResolver } from '../store/skillmeatHome';
 import { pendingMerges, type MetaReader } from '../store/pendingMerges';
@@ -42,6 +42,37 @@ export interface CheckOptions {
   sqlJs?: SqlJsStatic;
   /** The context entities already read (tests, or a caller checking many projects). */
   contexts?: ContextCollection;
+  /** Called when the check needs SkillMeat's context entities (a records file names one). */
+  onContexts?: () => void;
+}
+
+export interface PreparedCheckOptions extends CheckOptions {
+  /** Loads sql.js, called only when a records file names a context entity (loading the wasm costs ~100 ms). */
+  loadSqlJs?: () => Promise<SqlJsStatic>;
+  /** Starts a pool of hashing threads; called only when the check finds much unknown content (hashPool.ts). */
+  pool?: () => HashPool | undefined;
+  /** When to start the pool (ArtifactHasher.prepare). */
+  poolThreshold?: { bytes: number; files: number };
+}
+
+/**
+ * A check that first runs dry (nothing hashed, a few milliseconds) to learn what it will hash and whether it needs
+ * sql.js; then walks those artifacts and hashes what no cache knows — on a worker pool when that is a lot — and
+ * runs the real check on the results. The same report as {@link checkDrift}; each file is stat'ed once and read
+ * at most once.
+ */
+export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<DriftReport> {
+  const hasher = opts.hasher ?? new ArtifactHasher();
+  const { loadSqlJs, pool, poolThreshold, ...check } = opts;
+  let wantsContexts = false;
+  const requests = hasher.record(() => { checkDrift({ ...check, hasher, onContexts: () => { wantsContexts = true; } }); });
+  const sqlJs = check.sqlJs ?? (wantsContexts && loadSqlJs ? await loadSqlJs() : undefined);
+  try {
+    await hasher.prepare(requests, { pool, threshold: poolThreshold });
+    return checkDrift({ ...check, hasher, ...(sqlJs ? { sqlJs } : {}) });
+  } finally {
+    hasher.forgetWalks();
+  }
 }
 
 export const RECOMMENDATIONS: Record<DriftState, string> = {
@@ -178,6 +209,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
   // SkillMeat's context entities, read once per check and only when a record names one.
   let contextCollection = opts.contexts;
   const contexts = (): ContextCollection => {
+    opts.onContexts?.();
     if (contextCollection) return contextCollection;
     const db = contextDbPath(resolver.home);
     contextCollection = opts.sqlJs

@@ -182,30 +182,27 @@ export interface FileHashes {
   binary: boolean;
 }
 
-// One read buffer and one normalisation buffer for the whole process: hashing is synchronous, and a fresh
-// 1 MiB buffer per file made the garbage collector the biggest cost of a cold check of small files.
+// One read buffer for the whole process (per thread): hashing is synchronous, and a fresh 1 MiB buffer per file
+// made the garbage collector the biggest cost of a cold check of small files.
 let readBuf: Buffer | undefined;
-let normBuf: Buffer | undefined;
 
 /**
- * CRLF→LF for one chunk of a text file, into a shared buffer. A '\r' ending the chunk is held back (it may
- * pair with a '\n' starting the next one); `pendingCR` is such a held '\r' from the previous chunk.
+ * CRLF→LF for one chunk of a text file, in place (the raw hashes have already seen the chunk): no second copy of
+ * the data. A '\r' ending the chunk is held back (it may pair with a '\n' starting the next one).
  */
-function normaliseChunk(buf: Buffer, pendingCR: boolean): { data: Buffer; held: boolean } {
-  normBuf ??= Buffer.allocUnsafe(CHUNK + 1);
-  const out = normBuf;
-  let o = 0;
-  if (pendingCR && !(buf.length > 0 && buf[0] === 0x0a)) out[o++] = 0x0d;
+function normaliseChunkInPlace(buf: Buffer): { data: Buffer; held: boolean } {
   let end = buf.length;
   const held = end > 0 && buf[end - 1] === 0x0d;
   if (held) end--;
   // A byte loop: one native call per line (subarray + update) was 3x slower on CRLF text.
-  for (let i = 0; i < end; i++) {
+  let o = buf.indexOf(0x0d);
+  if (o < 0 || o >= end) return { data: buf.subarray(0, end), held };
+  for (let i = o; i < end; i++) {
     const b = buf[i];
-    if (b === 0x0d && i + 1 < buf.length && buf[i + 1] === 0x0a) continue;
-    out[o++] = b;
+    if (b === 0x0d && buf[i + 1] === 0x0a) continue; // i + 1 <= end < buf.length when held; else a '\n' at end is in bounds too
+    buf[o++] = b;
   }
-  return { data: out.subarray(0, o), held };
+  return { data: buf.subarray(0, o), held };
 }
 
 /**
@@ -229,11 +226,13 @@ export function hashFileSync(abs: string, withRaw = false, rawSinks: crypto.Hash
       if (binary === undefined) binary = chunk.subarray(0, BINARY_SNIFF).includes(0);
       raw?.update(chunk);
       for (const s of rawSinks) s.update(chunk);
-      if (binary || (!pendingCR && !chunk.includes(0x0d))) {
+      if (pendingCR && chunk[0] !== 0x0a) { norm.update('\r'); for (const s of normSinks) s.update('\r'); }
+      pendingCR = false;
+      if (binary || !chunk.includes(0x0d)) {
         norm.update(chunk);
         for (const s of normSinks) s.update(chunk);
       } else {
-        const { data, held } = normaliseChunk(chunk, pendingCR);
+        const { data, held } = normaliseChunkInPlace(chunk);
         pendingCR = held;
         norm.update(data);
         for (const s of normSinks) s.update(data);
@@ -336,6 +335,10 @@ export class ArtifactHasher {
   private readonly trusted = new Set<string>();
   /** Files read during the hasher's life (for tests and benchmarks). */
   filesRead = 0;
+  /** Walks done by {@link prepare}, each used by the next {@link hash} of its artifact. */
+  private readonly walked = new Map<string, Walked>();
+  /** While {@link record} runs: the requests, by path. */
+  private recording: Map<string, HashRequest> | undefined;
 
   constructor(readonly exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS, readonly options: HasherOptions = {}) {}
 
@@ -361,8 +364,19 @@ export class ArtifactHasher {
     this.trusted.clear();
   }
 
+  /** Drops the walks {@link prepare} made that no {@link hash} used (the check is over: they are stale from now on). */
+  forgetWalks(): void {
+    this.walked.clear();
+  }
+
   /** Hashes the artifact at `absPath`; undefined when it does not exist. */
   hash(absPath: string, opts: { skillmeat?: boolean } = {}): ArtifactHash | undefined {
+    if (this.recording) {
+      const r = this.recording.get(absPath);
+      if (r) r.skillmeat ||= !!opts.skillmeat;
+      else this.recording.set(absPath, { absPath, skillmeat: !!opts.skillmeat });
+      return undefined;
+    }
     if (this.options.trustWatcher) {
       const c = this.trusted.has(absPath) ? this.artifacts.get(absPath) : undefined;
       if (c && (!opts.skillmeat || c.hash.skillmeat)) return c.hash;
@@ -374,71 +388,179 @@ export class ArtifactHasher {
   }
 
   private hashVerified(absPath: string, opts: { skillmeat?: boolean }): ArtifactHash | undefined {
-    const problems: WalkProblem[] = [];
-    const entries = walkArtifact(absPath, this.exclusions, problems);
-    if (!entries) return undefined;
-    const cached = this.artifacts.get(absPath);
-    if (cached && sameEntries(cached.entries, entries) && (!opts.skillmeat || cached.hash.skillmeat)) {
-      return cached.hash;
-    }
-    const persistent = this.options.persistent;
-    const hit = persistent?.get(absPath, entries, !!opts.skillmeat);
-    if (hit) {
-      const h: ArtifactHash = { ...hit, problems };
-      this.artifacts.set(absPath, { entries, hash: h });
-      return h;
-    }
+    // A walk done moments ago by prepare() is this check's walk (used once); otherwise walk now.
+    const walked = this.walked.get(absPath) ?? this.walk(absPath);
+    this.walked.delete(absPath);
+    if (!walked) return undefined;
+    const { entries, problems } = walked;
+    const hit = this.cachedHash(absPath, entries, !!opts.skillmeat, problems);
+    if (hit) return hit;
     const hashedAt = Date.now(); // before any read: a file changed from here on is too recent to persist
-    const previous = opts.skillmeat ? undefined : persistent?.fileHashes(absPath, entries);
-    const kind: 'dir' | 'file' = entries.length === 1 && entries[0].rel === '' ? 'file' : 'dir';
-    const result: ArtifactHash = { kind, tree: '', files: [], problems };
-    if (opts.skillmeat) {
-      const all = crypto.createHash('sha256');
-      const clean = crypto.createHash('sha256');
-      const cleanLf = crypto.createHash('sha256');
-      for (const e of entries) {
-        if (kind === 'dir') {
-          all.update(e.rel, 'utf8');
-          if (!e.junk) { clean.update(e.rel, 'utf8'); cleanLf.update(e.rel, 'utf8'); }
-        }
-        let h: FileHashes;
-        try {
-          h = hashFileSync(e.abs, true, e.junk ? [all] : [all, clean], e.junk ? [] : [cleanLf], e.size);
-          this.filesRead++;
-        } catch (err) {
-          problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
-          continue;
-        }
-        this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: h });
-        if (!e.junk) result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
-      }
-      result.skillmeat = { all: all.digest('hex'), clean: clean.digest('hex'), cleanLf: cleanLf.digest('hex') };
-    } else {
-      for (const e of entries) {
-        if (e.junk) continue;
-        const c = this.files.get(e.abs);
-        const prev = previous?.get(e.rel);
-        let h: FileHashes;
-        if (c && c.size === e.size && c.mtimeMs === e.mtimeMs && c.ctimeMs === e.ctimeMs && c.ino === e.ino) h = c.hashes;
-        else if (prev) h = { norm: prev.norm, binary: prev.binary };
-        else {
-          try {
-            h = hashFileSync(e.abs, false, [], [], e.size);
-            this.filesRead++;
-          } catch (err) {
-            problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
-            continue;
-          }
-          this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: h });
-        }
-        result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
-      }
-    }
-    result.tree = treeHashOf(result.files);
-    this.artifacts.set(absPath, { entries, hash: result });
-    persistent?.put(absPath, entries, result, hashedAt);
+    const previous = opts.skillmeat ? undefined : this.options.persistent?.fileHashes(absPath, entries);
+    const result = hashEntries(entries, problems, !!opts.skillmeat, (e) => {
+      const c = this.files.get(e.abs);
+      if (c && c.size === e.size && c.mtimeMs === e.mtimeMs && c.ctimeMs === e.ctimeMs && c.ino === e.ino) return c.hashes;
+      const prev = previous?.get(e.rel);
+      return prev && { norm: prev.norm, binary: prev.binary };
+    }, () => { this.filesRead++; });
+    this.remember(absPath, entries, result, hashedAt);
     return result;
   }
+
+  private walk(absPath: string): Walked | undefined {
+    const problems: WalkProblem[] = [];
+    const entries = walkArtifact(absPath, this.exclusions, problems);
+    return entries && { entries, problems };
+  }
+
+  /** The hash of `entries` from this hasher's memory or the persistent cache, if either has it for the same keys. */
+  private cachedHash(absPath: string, entries: FileEntry[], skillmeat: boolean, problems: WalkProblem[]): ArtifactHash | undefined {
+    const cached = this.artifacts.get(absPath);
+    if (cached && sameEntries(cached.entries, entries) && (!skillmeat || cached.hash.skillmeat)) return cached.hash;
+    const hit = this.options.persistent?.get(absPath, entries, skillmeat);
+    if (!hit) return undefined;
+    const h: ArtifactHash = { ...hit, problems };
+    this.artifacts.set(absPath, { entries, hash: h });
+    return h;
+  }
+
+  private remember(absPath: string, entries: FileEntry[], result: ArtifactHash, hashedAt: number): void {
+    const byRel = new Map(result.files.map((f) => [f.rel, f]));
+    for (const e of entries) {
+      const f = byRel.get(e.rel);
+      if (f && !e.junk) this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: { norm: f.norm, binary: f.binary } });
+    }
+    this.artifacts.set(absPath, { entries, hash: result });
+    this.options.persistent?.put(absPath, entries, result, hashedAt);
+  }
+
+  /**
+   * Records what `fn` would hash (with {@link hash} answering undefined meanwhile): a dry run of a check tells
+   * {@link prepare} which artifacts the real run will ask for. `fn` must be read-only.
+   */
+  record(fn: () => void): HashRequest[] {
+    const requests = new Map<string, HashRequest>();
+    this.recording = requests;
+    try { fn(); } finally { this.recording = undefined; }
+    return [...requests.values()];
+  }
+
+  /**
+   * Walks the requested artifacts now and hashes what neither this hasher nor its persistent cache knows: on a
+   * pool of worker threads when that is more than `threshold` (default {@link POOL_THRESHOLD}; a pool costs tens
+   * of milliseconds to start), else later, on this thread, when {@link hash} asks. Each walk is used once, by the
+   * next {@link hash} of that artifact, so a check stats every file once. The answers are the same either way.
+   */
+  async prepare(requests: readonly HashRequest[], opts: { threshold?: { bytes: number; files: number }; pool?: () => HashPool | undefined } = {}): Promise<{ hashedInPool: number }> {
+    const threshold = opts.threshold ?? POOL_THRESHOLD;
+    let pool: HashPool | undefined;
+    let poolTried = false;
+    let queued: HashJob[] = [];
+    let queuedBytes = 0;
+    let missBytes = 0;
+    let missFiles = 0;
+    const inFlight: Promise<void>[] = [];
+    const send = (jobs: HashJob[]) => {
+      const hashedAt = Date.now();
+      inFlight.push(pool!.hash(jobs).then((results) => {
+        for (let i = 0; i < jobs.length; i++) {
+          const w = this.walked.get(jobs[i].abs);
+          if (!w || w.entries !== jobs[i].entries) continue; // walked again since: let hash() decide
+          const r = results[i];
+          this.filesRead += r.read;
+          this.remember(jobs[i].abs, w.entries, { ...r.hash, problems: [...w.problems, ...r.hash.problems] }, hashedAt);
+        }
+      }, () => undefined)); // a pool that fails leaves these artifacts to hash(), on this thread: slower, same answer
+    };
+    let hashedInPool = 0;
+    try {
+      for (const r of requests) {
+        if (this.walked.has(r.absPath)) continue;
+        const w = this.walk(r.absPath);
+        if (!w) continue;
+        this.walked.set(r.absPath, w);
+        if (this.cachedHash(r.absPath, w.entries, r.skillmeat, w.problems)) continue;
+        const job: HashJob = { abs: r.absPath, entries: w.entries, skillmeat: r.skillmeat };
+        const bytes = w.entries.reduce((n, e) => n + (e.junk && !r.skillmeat ? 0 : e.size), 0);
+        missBytes += bytes;
+        missFiles += w.entries.length;
+        queued.push(job);
+        queuedBytes += bytes;
+        if (!poolTried && opts.pool && (missBytes >= threshold.bytes || missFiles >= threshold.files)) { poolTried = true; pool = opts.pool(); }
+        // Batches of a few MB: enough work per message, small enough that both workers stay busy to the end.
+        if (pool && (queuedBytes >= BATCH_BYTES || queued.length >= BATCH_ARTIFACTS)) { hashedInPool += queued.length; send(queued); queued = []; queuedBytes = 0; }
+      }
+      if (pool && queued.length) { hashedInPool += queued.length; send(queued); }
+      await Promise.all(inFlight);
+    } finally {
+      await pool?.close();
+    }
+    return { hashedInPool };
+  }
+}
+
+/** An artifact a check will hash, and whether it needs SkillMeat's forms. */
+export interface HashRequest { absPath: string; skillmeat: boolean }
+
+/** One artifact for a worker: its walked files (a worker never walks: the main thread's walk is the check's). */
+export interface HashJob { abs: string; entries: FileEntry[]; skillmeat: boolean }
+export interface HashJobResult { hash: ArtifactHash; read: number }
+
+/** Hashes jobs elsewhere (worker threads), answering in job order; see hashPool.ts. */
+export interface HashPool {
+  hash(jobs: HashJob[]): Promise<HashJobResult[]>;
+  close(): Promise<void>;
+}
+
+/** Below this much unknown content a check hashes on its own thread (measured: a worker starts in ~30 ms). */
+export const POOL_THRESHOLD = { bytes: 32 << 20, files: 4000 };
+const BATCH_BYTES = 4 << 20;
+const BATCH_ARTIFACTS = 64;
+
+interface Walked { entries: FileEntry[]; problems: WalkProblem[] }
+
+/**
+ * Hashes a walked artifact: our tree hash and per-file hashes, and SkillMeat's three forms when `skillmeat`
+ * (each file read once, every hash fed from the same bytes). `known` gives a file's hashes without reading it
+ * (ignored with `skillmeat`: SkillMeat's directory hash is one stream over every file). Pure apart from reads:
+ * the worker threads run exactly this.
+ */
+export function hashEntries(entries: readonly FileEntry[], problems: WalkProblem[], skillmeat: boolean, known: (e: FileEntry) => FileHashes | undefined = () => undefined, onRead: () => void = () => undefined): ArtifactHash {
+  const kind: 'dir' | 'file' = entries.length === 1 && entries[0].rel === '' ? 'file' : 'dir';
+  const result: ArtifactHash = { kind, tree: '', files: [], problems };
+  const unreadable = (e: FileEntry, err: unknown) => problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
+  if (skillmeat) {
+    const all = crypto.createHash('sha256');
+    const clean = crypto.createHash('sha256');
+    const cleanLf = crypto.createHash('sha256');
+    for (const e of entries) {
+      if (kind === 'dir') {
+        all.update(e.rel, 'utf8');
+        if (!e.junk) { clean.update(e.rel, 'utf8'); cleanLf.update(e.rel, 'utf8'); }
+      }
+      let h: FileHashes;
+      try {
+        h = hashFileSync(e.abs, false, e.junk ? [all] : [all, clean], e.junk ? [] : [cleanLf], e.size);
+        onRead();
+      } catch (err) { unreadable(e, err); continue; }
+      if (!e.junk) result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
+    }
+    result.skillmeat = { all: all.digest('hex'), clean: clean.digest('hex'), cleanLf: cleanLf.digest('hex') };
+  } else {
+    for (const e of entries) {
+      if (e.junk) continue;
+      let h = known(e);
+      if (!h) {
+        try {
+          h = hashFileSync(e.abs, false, [], [], e.size);
+          onRead();
+        } catch (err) { unreadable(e, err); continue; }
+      }
+      result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
+    }
+  }
+  result.tree = treeHashOf(result.files);
+  return result;
 }
 
 /** SkillMeat's content hash of an artifact on disk, exactly as SkillMeat computes it (nothing excluded). */
