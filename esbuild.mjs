@@ -11,7 +11,17 @@ const splitSecretlint = {
     b.onResolve({ filter: /\/secretlintEngine$/ }, (args) => (args.kind === 'require-call' ? { path: './secretlint.js', external: true } : undefined));
   },
 };
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', plugins: [splitSecretlint] };
+// `import * as fs from 'node:fs'` in each of ~40 modules made esbuild copy fs's exports into a new object ~40
+// times at start-up (__toESM): ~20 ms of every CLI run. One ESM re-export per builtin makes it one copy.
+const BUILTINS = ['fs', 'path', 'crypto', 'os'];
+const sharedBuiltins = {
+  name: 'shared-builtins',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^node:(${BUILTINS.join('|')})$`) }, (args) => (args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `export * from '${args.path}';`, resolveDir: '.' }));
+  },
+};
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', plugins: [splitSecretlint, sharedBuiltins] };
 mkdirSync('dist', { recursive: true });
 copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
 const builds = [

@@ -301,6 +301,7 @@ interface CachedArtifact { entries: FileEntry[]; hash: ArtifactHash }
 
 /** Same files with the same (size, mtime, inode)? Compared field by field: no signature strings to build. */
 function sameEntries(a: readonly FileEntry[], b: readonly FileEntry[]): boolean {
+  if (a === b) return true; // the walk prepare() made, used by hash()
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
@@ -417,10 +418,8 @@ export class ArtifactHasher {
   private cachedHash(absPath: string, entries: FileEntry[], skillmeat: boolean, problems: WalkProblem[]): ArtifactHash | undefined {
     const cached = this.artifacts.get(absPath);
     if (cached && sameEntries(cached.entries, entries) && (!skillmeat || cached.hash.skillmeat)) return cached.hash;
-    const hit = this.options.persistent?.get(absPath, entries, skillmeat);
-    if (!hit) return undefined;
-    const h: ArtifactHash = { ...hit, problems };
-    this.artifacts.set(absPath, { entries, hash: h });
+    const h = this.options.persistent?.get(absPath, entries, skillmeat, problems);
+    if (h) this.artifacts.set(absPath, { entries, hash: h });
     return h;
   }
 
