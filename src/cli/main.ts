@@ -109,8 +109,10 @@ const check: Handler = async (ctx) => {
   const cacheDir = path.join(storeDir(ctx), STAT_CACHE_DIR);
   const statCache = isInside(path.resolve(ctx.project), cacheDir) ? undefined : StatCache.open(cacheDir);
   const hasher = new ArtifactHasher(undefined, { persistent: statCache });
-  // sql.js is loaded only when a records file names a context entity; a large unknown tree is hashed on all cores.
-  const report = await checkDriftPrepared({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store, hasher, recordsCache: statCache, loadSqlJs, pool: startHashPool });
+  // sql.js is loaded only when a records file names a context entity. A project the cache knows is checked
+  // directly; an unknown one gets the dry run that lets a large tree be hashed on all cores.
+  const prepare = !statCache?.knowsUnder(path.resolve(ctx.project));
+  const report = await checkDriftPrepared({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store, hasher, recordsCache: statCache, loadSqlJs, pool: startHashPool, prepare });
   store?.close();
   statCache?.save();
   if (problem) report.warnings.push({ code: 'store-unavailable', message: `${problem} (drift is checked without it)` });

@@ -53,6 +53,11 @@ export interface PreparedCheckOptions extends CheckOptions {
   pool?: () => HashPool | undefined;
   /** When to start the pool (ArtifactHasher.prepare). */
   poolThreshold?: { bytes: number; files: number };
+  /**
+   * False skips the dry run and the pool: for a check expected to be warm (its caches know the project), where the
+   * dry run would cost more than it saves. sql.js is still loaded only when needed (the check then runs again).
+   */
+  prepare?: boolean;
 }
 
 /**
@@ -63,8 +68,13 @@ export interface PreparedCheckOptions extends CheckOptions {
  */
 export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<DriftReport> {
   const hasher = opts.hasher ?? new ArtifactHasher();
-  const { loadSqlJs, pool, poolThreshold, ...check } = opts;
+  const { loadSqlJs, pool, poolThreshold, prepare, ...check } = opts;
   let wantsContexts = false;
+  if (prepare === false) {
+    const report = checkDrift({ ...check, hasher, onContexts: () => { wantsContexts = true; } });
+    // A context entity needs sql.js: check again with it (everything hashed is in the hasher's memory by now).
+    return wantsContexts && !check.sqlJs && loadSqlJs ? checkDrift({ ...check, hasher, sqlJs: await loadSqlJs() }) : report;
+  }
   const requests = hasher.record(() => { checkDrift({ ...check, hasher, onContexts: () => { wantsContexts = true; } }); });
   const sqlJs = check.sqlJs ?? (wantsContexts && loadSqlJs ? await loadSqlJs() : undefined);
   try {

@@ -6,7 +6,51 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { HashJob, HashJobResult, HashPool } from './hashing';
+import type { ArtifactHash, FileEntry, HashJob, HashJobResult, HashPool, WalkProblem } from './hashing';
+
+// What crosses the thread boundary, kept flat: structured-cloning 20 000 entry objects each way cost more CPU than
+// a tenth of the hashing it moved.
+/** A job on the wire: the files' paths, relative paths, sizes and junk flags (0/1) in walk order. */
+export interface WireJob { skillmeat: boolean; abs: string[]; rel: string[]; size: number[]; junk: string }
+/** A result on the wire: per-file hashes concatenated in entry order (non-junk files), unless a file was left out. */
+export interface WireResult {
+  kind: 'dir' | 'file'; tree: string; norms: string; binary: string; read: number; problems: WalkProblem[];
+  skillmeat?: ArtifactHash['skillmeat'];
+  /** Only when the per-file list is not one per non-junk entry (an unreadable file was skipped). */
+  files?: ArtifactHash['files'];
+}
+
+export function toWire(j: HashJob): WireJob {
+  return { skillmeat: j.skillmeat, abs: j.entries.map((e) => e.abs), rel: j.entries.map((e) => e.rel), size: j.entries.map((e) => e.size), junk: j.entries.map((e) => (e.junk ? '1' : '0')).join('') };
+}
+
+/** The entries a worker hashes (the keys it does not need are zero: it neither caches nor compares them). */
+export function fromWire(w: WireJob): FileEntry[] {
+  return w.abs.map((abs, i) => ({ abs, rel: w.rel[i], size: w.size[i], junk: w.junk.charCodeAt(i) === 0x31, mtimeMs: 0, ctimeMs: 0, ino: 0, dev: 0, mode: 0 }));
+}
+
+export function resultToWire(h: ArtifactHash, entries: readonly FileEntry[], read: number): WireResult {
+  const complete = h.files.length === entries.reduce((n, e) => n + (e.junk ? 0 : 1), 0);
+  return {
+    kind: h.kind, tree: h.tree, read, problems: h.problems, ...(h.skillmeat ? { skillmeat: h.skillmeat } : {}),
+    norms: complete ? h.files.map((f) => f.norm).join('') : '', binary: complete ? h.files.map((f) => (f.binary ? '1' : '0')).join('') : '',
+    ...(complete ? {} : { files: h.files }),
+  };
+}
+
+function resultFromWire(r: WireResult, entries: readonly FileEntry[]): HashJobResult {
+  let files = r.files;
+  if (!files) {
+    files = [];
+    let j = 0;
+    for (const e of entries) {
+      if (e.junk) continue;
+      files.push({ rel: e.rel, norm: r.norms.slice(j * 64, j * 64 + 64), size: e.size, binary: r.binary.charCodeAt(j) === 0x31 });
+      j++;
+    }
+  }
+  return { read: r.read, hash: { kind: r.kind, tree: r.tree, files, problems: r.problems, ...(r.skillmeat ? { skillmeat: r.skillmeat } : {}) } };
+}
 
 /**
  * The worker's script: dist/hashWorker.js beside the bundle (CLI and extension), or the TypeScript source when
@@ -27,11 +71,11 @@ export function startHashPool(size = Math.min(4, Math.max(1, os.availableParalle
     // From source: load tsx in the worker first (the tests run under tsx; a bundle needs nothing).
     ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(script.file)});`, { eval: true })
     : new Worker(script.file)));
-  const pending = new Map<number, { resolve: (r: HashJobResult[]) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (r: WireResult[]) => void; reject: (e: Error) => void }>();
   let next = 0;
   let closed = false;
   const idle: Worker[] = [...workers];
-  const waiting: { id: number; jobs: HashJob[] }[] = [];
+  const waiting: { id: number; jobs: WireJob[] }[] = [];
   const busy = new Map<Worker, number>();
   const dispatch = () => {
     while (idle.length && waiting.length) {
@@ -46,7 +90,7 @@ export function startHashPool(size = Math.min(4, Math.max(1, os.availableParalle
     pending.clear();
   };
   for (const w of workers) {
-    w.on('message', (m: { id: number; results: HashJobResult[] }) => {
+    w.on('message', (m: { id: number; results: WireResult[] }) => {
       busy.delete(w);
       idle.push(w);
       const p = pending.get(m.id);
@@ -58,14 +102,15 @@ export function startHashPool(size = Math.min(4, Math.max(1, os.availableParalle
     w.on('exit', (code) => { if (!closed) fail(new Error(`a hash worker exited (${code})`)); });
   }
   return {
-    hash(jobs: HashJob[]): Promise<HashJobResult[]> {
-      if (closed) return Promise.reject(new Error('the hash pool is closed'));
+    async hash(jobs: HashJob[]): Promise<HashJobResult[]> {
+      if (closed) throw new Error('the hash pool is closed');
       const id = next++;
-      return new Promise((resolve, reject) => {
+      const results = await new Promise<WireResult[]>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        waiting.push({ id, jobs });
+        waiting.push({ id, jobs: jobs.map(toWire) });
         dispatch();
       });
+      return results.map((r, i) => resultFromWire(r, jobs[i].entries));
     },
     async close(): Promise<void> {
       closed = true;

@@ -2,13 +2,15 @@
 // runs (hashEntries), and answers each message with the results in job order. Bundled on its own
 // (dist/hashWorker.js) so a worker loads a small file, not the whole CLI or extension.
 import { parentPort } from 'node:worker_threads';
-import { hashEntries, type HashJob, type HashJobResult } from './hashing';
+import { hashEntries } from './hashing';
+import { fromWire, resultToWire, type WireJob, type WireResult } from './hashPool';
 
-parentPort?.on('message', (msg: { id: number; jobs: HashJob[] }) => {
-  const results: HashJobResult[] = msg.jobs.map((j) => {
+parentPort?.on('message', (msg: { id: number; jobs: WireJob[] }) => {
+  const results: WireResult[] = msg.jobs.map((j) => {
     let read = 0;
-    const hash = hashEntries(j.entries, [], j.skillmeat, undefined, () => { read++; });
-    return { hash, read };
+    const entries = fromWire(j);
+    const hash = hashEntries(entries, [], j.skillmeat, undefined, () => { read++; });
+    return resultToWire(hash, entries, read);
   });
   parentPort!.postMessage({ id: msg.id, results });
 });

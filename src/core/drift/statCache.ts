@@ -198,6 +198,13 @@ export class StatCache implements RecordsCache {
 
   get size(): number { return this.stored.size; }
 
+  /** True when an artifact under `dir` is remembered: a check of it will likely be warm. */
+  knowsUnder(dir: string): boolean {
+    const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
+    for (const k of this.stored.keys()) if (k.startsWith(prefix)) return true;
+    return false;
+  }
+
   getRecords(file: string, text: string): CachedRecordView[] | undefined {
     const r = this.records.get(file);
     return r && r.h === textHash(text) ? r.v : undefined;
