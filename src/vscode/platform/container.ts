@@ -37,6 +37,8 @@ export interface SkillMeatSyncApi {
   readonly sync: SyncApi;
   /** How long activate() took, in ms (for the benchmark). */
   readonly activationMs: number;
+  /** Milliseconds from activation to the first drift report (undefined until it arrived): the bench reads it. */
+  firstReportMs(): number | undefined;
   /** Captured versions: the History view, and the own-write hook for the product's other writers. */
   readonly history: HistoryApi;
   /** The product's writes: what runs now, and the last one that failed (the status bar's Syncing and Error). */
@@ -106,7 +108,7 @@ export class Container implements vscode.Disposable {
       void recoverAtStartup(this.operations, this.log, () => this.service.versionStore()).catch((e) => this.log.error(`recovery at start-up: ${(e as Error).stack ?? e}`));
     });
     this.add({ dispose: () => clearImmediate(watch) });
-    this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations));
+    this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations, this.service.firstReport));
     t.push(['generators', performance.now()]);
     // Where activation time goes, for whoever tunes it (debug level: Output → SkillMeat Sync → Trace/Debug).
     this.log.debug(`activation: ${t.slice(1).map(([name, at], i) => `${name} ${(at - t[i][1]).toFixed(1)} ms`).join(', ')}`);
@@ -114,7 +116,7 @@ export class Container implements vscode.Disposable {
 
   add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }
 
-  api(activationMs = 0): SkillMeatSyncApi {
+  api(activationMs = 0, activatedAt = performance.now()): SkillMeatSyncApi {
     const reports = () => this.service.current.map((r) => r.report);
     const emitter = this.add(new vscode.EventEmitter<DriftReport[]>());
     this.add(this.service.onDidChangeReport(() => emitter.fire(reports())));
@@ -127,6 +129,7 @@ export class Container implements vscode.Disposable {
       generators: this.generators.api(),
       sync: this.sync.api(),
       activationMs,
+      firstReportMs: () => (this.service.firstReportAt === undefined ? undefined : this.service.firstReportAt - activatedAt),
       history: historyApi(this.history, this.capture),
       operations: {
         running: () => this.operations.running.map(({ kind, title, paths, waitingFor }) => ({ kind, title, paths, ...(waitingFor ? { waitingFor } : {}) })),
