@@ -228,10 +228,20 @@ export class DriftService implements vscode.Disposable {
       hasCollection ||= report.collections.some((c) => c.reachable);
       out.push({ folder, report, settings });
     }
-    await vscode.commands.executeCommand('setContext', CONTEXT.hasRoots, hasRoots);
-    await vscode.commands.executeCommand('setContext', CONTEXT.hasCollection, hasCollection);
-    await vscode.commands.executeCommand('setContext', CONTEXT.checked, true);
+    // Only what changed, and not awaited: each is a round trip to the workbench, which can be busy drawing the tree
+    // this very report fills (on 1 000 artifacts, awaiting them held a report back for a minute).
+    this.setContext(CONTEXT.hasRoots, hasRoots);
+    this.setContext(CONTEXT.hasCollection, hasCollection);
+    this.setContext(CONTEXT.checked, true);
     return out;
+  }
+
+  private readonly contexts = new Map<string, boolean>();
+
+  private setContext(key: string, value: boolean): void {
+    if (this.contexts.get(key) === value) return;
+    this.contexts.set(key, value);
+    void vscode.commands.executeCommand('setContext', key, value);
   }
 
   dispose(): void {
