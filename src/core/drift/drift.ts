@@ -7,7 +7,7 @@ import {
   type DriftState, type FileChange, type UnmanagedRecord,
 } from '../model';
 import { readRecords, parseRecords, salvageRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
-import { ArtifactHasher, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash, type HashPool } from './hashing';
+import { ArtifactHasher, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash, type HashPool, type PoolThreshold } from './hashing';
 import { discoverArtifacts, artifactPath, type FoundArtifact } from './discovery';
 import { collectionResolver, type CollectionResolver } from '../store/skillmeatHome';
 import { pendingMerges, type MetaReader } from '../store/pendingMerges';
@@ -52,7 +52,7 @@ export interface PreparedCheckOptions extends CheckOptions {
   /** Starts a pool of hashing threads; called only when the check finds much unknown content (hashPool.ts). */
   pool?: () => HashPool | undefined;
   /** When to start the pool (ArtifactHasher.prepare). */
-  poolThreshold?: { bytes: number; files: number };
+  poolThreshold?: PoolThreshold;
   /**
    * False skips the dry run and the pool: for a check expected to be warm (its caches know the project), where the
    * dry run would cost more than it saves. sql.js is still loaded only when needed (the check then runs again).

@@ -10,18 +10,25 @@ import type { ArtifactHash, FileEntry, HashJob, HashJobResult, HashPool, WalkPro
 
 // What crosses the thread boundary, kept flat: structured-cloning 20 000 entry objects each way cost more CPU than
 // a tenth of the hashing it moved.
-/** A job on the wire: the files' paths, relative paths, sizes and junk flags (0/1) in walk order. */
-export interface WireJob { skillmeat: boolean; abs: string[]; rel: string[]; size: number[]; junk: string }
+/** A job on the wire: the artifact, and its files' paths, relative paths, sizes and junk flags (0/1) in walk order, or `walk` (the worker walks it, with these extra exclusions). */
+export interface WireJob { artifact: string; skillmeat: boolean; walk?: string[]; abs: string[]; rel: string[]; size: number[]; junk: string }
+/** A worker's walk on the wire: every key of every entry, in walk order. */
+export interface WireEntries { rel: string[]; size: number[]; mtimeMs: number[]; ctimeMs: number[]; ino: number[]; dev: number[]; mode: number[]; junk: string; problems: WalkProblem[] }
 /** A result on the wire: per-file hashes concatenated in entry order (non-junk files), unless a file was left out. */
 export interface WireResult {
   kind: 'dir' | 'file'; tree: string; norms: string; binary: string; read: number; problems: WalkProblem[];
   skillmeat?: ArtifactHash['skillmeat'];
   /** Only when the per-file list is not one per non-junk entry (an unreadable file was skipped). */
   files?: ArtifactHash['files'];
+  /** The worker's walk (walk jobs); `missing` when it found no artifact. */
+  walked?: WireEntries;
+  missing?: boolean;
 }
 
 export function toWire(j: HashJob): WireJob {
-  return { skillmeat: j.skillmeat, abs: j.entries.map((e) => e.abs), rel: j.entries.map((e) => e.rel), size: j.entries.map((e) => e.size), junk: j.entries.map((e) => (e.junk ? '1' : '0')).join('') };
+  if (!j.entries) return { artifact: j.abs, skillmeat: j.skillmeat, walk: [...(j.exclude ?? [])], abs: [], rel: [], size: [], junk: '' };
+  const e = j.entries;
+  return { artifact: j.abs, skillmeat: j.skillmeat, abs: e.map((x) => x.abs), rel: e.map((x) => x.rel), size: e.map((x) => x.size), junk: e.map((x) => (x.junk ? '1' : '0')).join('') };
 }
 
 /** The entries a worker hashes (the keys it does not need are zero: it neither caches nor compares them). */
@@ -29,16 +36,33 @@ export function fromWire(w: WireJob): FileEntry[] {
   return w.abs.map((abs, i) => ({ abs, rel: w.rel[i], size: w.size[i], junk: w.junk.charCodeAt(i) === 0x31, mtimeMs: 0, ctimeMs: 0, ino: 0, dev: 0, mode: 0 }));
 }
 
-export function resultToWire(h: ArtifactHash, entries: readonly FileEntry[], read: number): WireResult {
+export function entriesToWire(e: readonly FileEntry[], problems: WalkProblem[]): WireEntries {
+  return {
+    rel: e.map((x) => x.rel), size: e.map((x) => x.size), mtimeMs: e.map((x) => x.mtimeMs), ctimeMs: e.map((x) => x.ctimeMs),
+    ino: e.map((x) => x.ino), dev: e.map((x) => x.dev), mode: e.map((x) => x.mode), junk: e.map((x) => (x.junk ? '1' : '0')).join(''), problems,
+  };
+}
+
+function entriesFromWire(artifact: string, w: WireEntries): FileEntry[] {
+  // A single-file artifact's one entry has rel '' and is the artifact itself.
+  return w.rel.map((rel, i) => ({
+    rel, abs: rel === '' ? artifact : artifact + path.sep + rel.split('/').join(path.sep), size: w.size[i], mtimeMs: w.mtimeMs[i], ctimeMs: w.ctimeMs[i],
+    ino: w.ino[i], dev: w.dev[i], mode: w.mode[i], junk: w.junk.charCodeAt(i) === 0x31,
+  }));
+}
+
+export function resultToWire(h: ArtifactHash, entries: readonly FileEntry[], read: number, walked?: WireEntries): WireResult {
   const complete = h.files.length === entries.reduce((n, e) => n + (e.junk ? 0 : 1), 0);
   return {
     kind: h.kind, tree: h.tree, read, problems: h.problems, ...(h.skillmeat ? { skillmeat: h.skillmeat } : {}),
     norms: complete ? h.files.map((f) => f.norm).join('') : '', binary: complete ? h.files.map((f) => (f.binary ? '1' : '0')).join('') : '',
-    ...(complete ? {} : { files: h.files }),
+    ...(complete ? {} : { files: h.files }), ...(walked ? { walked } : {}),
   };
 }
 
-function resultFromWire(r: WireResult, entries: readonly FileEntry[]): HashJobResult {
+function resultFromWire(r: WireResult, job: HashJob): HashJobResult {
+  if (r.missing) return { read: 0 };
+  const entries = job.entries ?? (r.walked ? entriesFromWire(job.abs, r.walked) : []);
   let files = r.files;
   if (!files) {
     files = [];
@@ -49,7 +73,8 @@ function resultFromWire(r: WireResult, entries: readonly FileEntry[]): HashJobRe
       j++;
     }
   }
-  return { read: r.read, hash: { kind: r.kind, tree: r.tree, files, problems: r.problems, ...(r.skillmeat ? { skillmeat: r.skillmeat } : {}) } };
+  const hash: ArtifactHash = { kind: r.kind, tree: r.tree, files, problems: r.problems, ...(r.skillmeat ? { skillmeat: r.skillmeat } : {}) };
+  return { read: r.read, hash, ...(r.walked ? { entries, walkProblems: r.walked.problems } : {}) };
 }
 
 /**
@@ -63,8 +88,11 @@ function workerScript(): { file: string; source: boolean } | undefined {
   return fs.existsSync(source) ? { file: source, source: true } : undefined;
 }
 
-/** Starts `size` workers (default: one per core, at most 4); undefined when no worker script can be found. */
-export function startHashPool(size = Math.min(4, Math.max(1, os.availableParallelism?.() ?? os.cpus().length))): HashPool | undefined {
+/**
+ * Starts `size` workers (default: one per core but one, at most 4 — the calling thread hashes too); undefined when no
+ * worker script can be found.
+ */
+export function startHashPool(size = Math.min(4, Math.max(1, (os.availableParallelism?.() ?? os.cpus().length) - 1))): HashPool | undefined {
   const script = workerScript();
   if (!script) return undefined;
   const workers = Array.from({ length: size }, () => (script.source
@@ -102,6 +130,7 @@ export function startHashPool(size = Math.min(4, Math.max(1, os.availableParalle
     w.on('exit', (code) => { if (!closed) fail(new Error(`a hash worker exited (${code})`)); });
   }
   return {
+    size,
     async hash(jobs: HashJob[]): Promise<HashJobResult[]> {
       if (closed) throw new Error('the hash pool is closed');
       const id = next++;
@@ -110,7 +139,7 @@ export function startHashPool(size = Math.min(4, Math.max(1, os.availableParalle
         waiting.push({ id, jobs: jobs.map(toWire) });
         dispatch();
       });
-      return results.map((r, i) => resultFromWire(r, jobs[i].entries));
+      return results.map((r, i) => resultFromWire(r, jobs[i]));
     },
     async close(): Promise<void> {
       closed = true;

@@ -43,7 +43,7 @@ export class ExclusionMatcher {
   private readonly dirMatch: (s: string) => boolean;
   private readonly nameVerdicts = new Map<string, boolean>();
 
-  constructor(extra: readonly string[] = []) {
+  constructor(readonly extra: readonly string[] = []) {
     this.dirs = new Set(JUNK_DIRS.filter((d) => !d.includes('*')));
     this.dirMatch = picomatch(JUNK_DIRS.filter((d) => d.includes('*')) as string[], { dot: true });
     this.fileMatch = picomatch(JUNK_FILES as string[], { dot: true });
@@ -424,10 +424,14 @@ export class ArtifactHasher {
   }
 
   private remember(absPath: string, entries: FileEntry[], result: ArtifactHash, hashedAt: number): void {
-    const byRel = new Map(result.files.map((f) => [f.rel, f]));
-    for (const e of entries) {
-      const f = byRel.get(e.rel);
-      if (f && !e.junk) this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: { norm: f.norm, binary: f.binary } });
+    // Per-file memory serves a long-lived hasher (a changed artifact re-reads only its changed files); with a
+    // persistent cache (the CLI: one check per process) the cache's per-file hashes do that.
+    if (!this.options.persistent) {
+      const byRel = new Map(result.files.map((f) => [f.rel, f]));
+      for (const e of entries) {
+        const f = byRel.get(e.rel);
+        if (f && !e.junk) this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: { norm: f.norm, binary: f.binary } });
+      }
     }
     this.artifacts.set(absPath, { entries, hash: result });
     this.options.persistent?.put(absPath, entries, result, hashedAt);
@@ -450,47 +454,103 @@ export class ArtifactHasher {
    * of milliseconds to start), else later, on this thread, when {@link hash} asks. Each walk is used once, by the
    * next {@link hash} of that artifact, so a check stats every file once. The answers are the same either way.
    */
-  async prepare(requests: readonly HashRequest[], opts: { threshold?: { bytes: number; files: number }; pool?: () => HashPool | undefined } = {}): Promise<{ hashedInPool: number }> {
+  async prepare(requests: readonly HashRequest[], opts: { threshold?: PoolThreshold; pool?: () => HashPool | undefined } = {}): Promise<{ hashedInPool: number }> {
     const threshold = opts.threshold ?? POOL_THRESHOLD;
     let pool: HashPool | undefined;
     let poolTried = false;
-    let queued: HashJob[] = [];
-    let queuedBytes = 0;
-    let missBytes = 0;
-    let missFiles = 0;
-    const inFlight: Promise<void>[] = [];
-    const send = (jobs: HashJob[]) => {
-      const hashedAt = Date.now();
-      inFlight.push(pool!.hash(jobs).then((results) => {
-        for (let i = 0; i < jobs.length; i++) {
-          const w = this.walked.get(jobs[i].abs);
-          if (!w || w.entries !== jobs[i].entries) continue; // walked again since: let hash() decide
-          const r = results[i];
-          this.filesRead += r.read;
-          this.remember(jobs[i].abs, w.entries, { ...r.hash, problems: [...w.problems, ...r.hash.problems] }, hashedAt);
-        }
-      }, () => undefined)); // a pool that fails leaves these artifacts to hash(), on this thread: slower, same answer
-    };
+    const startPool = () => { if (!poolTried && opts.pool) { poolTried = true; pool = opts.pool(); } return pool; };
+    /** Batches waiting for a worker or for this thread; `inFlight` are the workers' (at most one per worker). */
+    const queue: HashJob[][] = [];
+    let inFlight = 0;
     let hashedInPool = 0;
+    let wake: (() => void) | undefined;
+    const take = (job: HashJob, r: HashJobResult, hashedAt: number) => {
+      this.filesRead += r.read;
+      if (!job.entries) {
+        // Walked in a worker (or below, on this thread): that walk is this check's walk of the artifact.
+        if (!r.entries || !r.hash || this.walked.has(job.abs)) return;
+        const problems = r.walkProblems ?? [];
+        this.walked.set(job.abs, { entries: r.entries, problems });
+        this.remember(job.abs, r.entries, { ...r.hash, problems: [...problems, ...r.hash.problems] }, hashedAt);
+        return;
+      }
+      const w = this.walked.get(job.abs);
+      if (!w || w.entries !== job.entries || !r.hash) return; // walked again since: let hash() decide
+      this.remember(job.abs, w.entries, { ...r.hash, problems: [...w.problems, ...r.hash.problems] }, hashedAt);
+    };
+    /** Keeps every worker busy with one batch. */
+    const feed = () => {
+      while (pool && inFlight < pool.size && queue.length) {
+        const jobs = queue.shift()!;
+        const hashedAt = Date.now(); // before the worker stats or reads anything
+        inFlight++;
+        hashedInPool += jobs.length;
+        void pool.hash(jobs).then((results) => { for (let i = 0; i < jobs.length; i++) take(jobs[i], results[i], hashedAt); }, () => {
+          // A pool that fails leaves these artifacts to hash(), on this thread: slower, same answer.
+        }).finally(() => { inFlight--; feed(); wake?.(); });
+      }
+    };
+    /** A batch on this thread: the same walk and hash a worker does. */
+    const local = (jobs: HashJob[]) => {
+      for (const job of jobs) {
+        const hashedAt = Date.now();
+        let read = 0;
+        if (!job.entries) {
+          if (this.walked.has(job.abs)) continue;
+          const w = this.walk(job.abs);
+          if (!w) continue;
+          const h = hashEntries(w.entries, [], job.skillmeat, undefined, () => { read++; });
+          take(job, { hash: h, read, entries: w.entries, walkProblems: w.problems }, hashedAt);
+        } else {
+          const h = hashEntries(job.entries, [], job.skillmeat, undefined, () => { read++; });
+          take(job, { hash: h, read }, hashedAt);
+        }
+      }
+    };
     try {
-      for (const r of requests) {
-        if (this.walked.has(r.absPath)) continue;
+      // Artifacts nobody knows (a first check): when there are many, they are walked with their hashing, in batches
+      // shared by the workers and this thread, so the walk is spread over the cores too. The others are walked here
+      // first and looked up in the caches; what those miss joins the batches once it is a lot.
+      const pending = requests.filter((r) => !this.walked.has(r.absPath));
+      const unknown = new Set(pending.filter((r) => !this.artifacts.has(r.absPath) && !this.options.persistent?.has(r.absPath)).map((r) => r.absPath));
+      if (unknown.size < (threshold.artifacts ?? POOL_THRESHOLD.artifacts) || !startPool()) unknown.clear();
+      let batch: HashJob[] = [];
+      for (const r of pending) {
+        if (!unknown.has(r.absPath)) continue;
+        batch.push({ abs: r.absPath, skillmeat: r.skillmeat, exclude: this.exclusions.extra });
+        if (batch.length >= WALK_BATCH_ARTIFACTS) { queue.push(batch); batch = []; }
+      }
+      if (batch.length) queue.push(batch);
+      batch = [];
+      feed();
+      let batchBytes = 0;
+      let missBytes = 0;
+      let missFiles = 0;
+      const misses: HashJob[][] = [];
+      for (const r of pending) {
+        if (unknown.has(r.absPath)) continue;
         const w = this.walk(r.absPath);
         if (!w) continue;
         this.walked.set(r.absPath, w);
         if (this.cachedHash(r.absPath, w.entries, r.skillmeat, w.problems)) continue;
-        const job: HashJob = { abs: r.absPath, entries: w.entries, skillmeat: r.skillmeat };
         const bytes = w.entries.reduce((n, e) => n + (e.junk && !r.skillmeat ? 0 : e.size), 0);
         missBytes += bytes;
         missFiles += w.entries.length;
-        queued.push(job);
-        queuedBytes += bytes;
-        if (!poolTried && opts.pool && (missBytes >= threshold.bytes || missFiles >= threshold.files)) { poolTried = true; pool = opts.pool(); }
-        // Batches of a few MB: enough work per message, small enough that both workers stay busy to the end.
-        if (pool && (queuedBytes >= BATCH_BYTES || queued.length >= BATCH_ARTIFACTS)) { hashedInPool += queued.length; send(queued); queued = []; queuedBytes = 0; }
+        batch.push({ abs: r.absPath, entries: w.entries, skillmeat: r.skillmeat });
+        batchBytes += bytes;
+        // Batches of a few MB: enough work per message, small enough that the threads stay busy to the end.
+        if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_ARTIFACTS) { misses.push(batch); batch = []; batchBytes = 0; }
       }
-      if (pool && queued.length) { hashedInPool += queued.length; send(queued); }
-      await Promise.all(inFlight);
+      if (batch.length) misses.push(batch);
+      // Below the threshold, hash() reads what the caches missed, when it is asked for.
+      if (missBytes >= threshold.bytes || missFiles >= threshold.files ? startPool() : pool) { queue.push(...misses); feed(); }
+      // This thread takes batches too, and lets the workers' answers in between.
+      while (queue.length || inFlight) {
+        if (queue.length) local(queue.pop()!);
+        else await new Promise<void>((resolve) => { wake = resolve; });
+        wake = undefined;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     } finally {
       await pool?.close();
     }
@@ -501,20 +561,32 @@ export class ArtifactHasher {
 /** An artifact a check will hash, and whether it needs SkillMeat's forms. */
 export interface HashRequest { absPath: string; skillmeat: boolean }
 
-/** One artifact for a worker: its walked files (a worker never walks: the main thread's walk is the check's). */
-export interface HashJob { abs: string; entries: FileEntry[]; skillmeat: boolean }
-export interface HashJobResult { hash: ArtifactHash; read: number }
+/**
+ * One artifact for a worker: its walked files, or none — then the worker walks it (with the default junk rules and
+ * `exclude`), and that walk is the check's.
+ */
+export interface HashJob { abs: string; entries?: FileEntry[]; skillmeat: boolean; exclude?: readonly string[] }
+/** `hash` is undefined when a walk found no artifact; `entries` and `walkProblems` come from a worker's walk. */
+export interface HashJobResult { hash?: ArtifactHash; read: number; entries?: FileEntry[]; walkProblems?: WalkProblem[] }
 
 /** Hashes jobs elsewhere (worker threads), answering in job order; see hashPool.ts. */
 export interface HashPool {
+  /** How many workers: a batch each at a time. */
+  readonly size: number;
   hash(jobs: HashJob[]): Promise<HashJobResult[]>;
   close(): Promise<void>;
 }
 
-/** Below this much unknown content a check hashes on its own thread (measured: a worker starts in ~30 ms). */
-export const POOL_THRESHOLD = { bytes: 32 << 20, files: 4000 };
+/**
+ * When a check starts the pool: `bytes` / `files` of unknown content found by walking here (a worker starts in
+ * ~30–80 ms), or `artifacts` that no cache knows at all (then the workers walk them as well).
+ */
+export interface PoolThreshold { bytes: number; files: number; artifacts?: number }
+export const POOL_THRESHOLD = { bytes: 32 << 20, files: 4000, artifacts: 200 };
 const BATCH_BYTES = 4 << 20;
 const BATCH_ARTIFACTS = 64;
+/** Artifacts the workers walk go in batches of this many. */
+const WALK_BATCH_ARTIFACTS = 16;
 
 interface Walked { entries: FileEntry[]; problems: WalkProblem[] }
 

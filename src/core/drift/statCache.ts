@@ -198,6 +198,9 @@ export class StatCache implements RecordsCache {
 
   get size(): number { return this.stored.size; }
 
+  /** True when the artifact at `abs` is remembered (whatever its files' keys). */
+  has(abs: string): boolean { return this.stored.has(abs); }
+
   /** True when an artifact under `dir` is remembered: a check of it will likely be warm. */
   knowsUnder(dir: string): boolean {
     const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;

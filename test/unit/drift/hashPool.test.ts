@@ -19,9 +19,10 @@ function countingPool(started: { n: number }) {
 describe('hash pool (worker threads) and the prepared check', function () {
   this.timeout(60_000);
   const tmp = useTempDirs();
-  const ALWAYS = { bytes: 0, files: 0 }; // start the pool for any unknown content
+  const ALWAYS = { bytes: 0, files: 0, artifacts: Infinity }; // start the pool for any unknown content; walk here
+  const WORKERS_WALK = { bytes: 0, files: 0, artifacts: 0 }; // the workers walk as well
 
-  it('hashes byte-identically to the main thread: tree, files, SkillMeat forms; CRLF, binary, junk, a file over 1 MiB', async () => {
+  it('hashes byte-identically to the main thread, walked here or in the workers: tree, files, SkillMeat forms; CRLF, binary, junk, a file over 1 MiB', async () => {
     const root = tmp('pool');
     const big = Buffer.alloc((1 << 20) + 5, 'a');
     big[(1 << 20) - 1] = 0x0d; // a CR ending the first read chunk, its LF starting the next
@@ -30,12 +31,12 @@ describe('hash pool (worker threads) and the prepared check', function () {
     writeTree(path.join(root, 'plain'), { 'SKILL.md': 'plain\n', 'ref/a.md': 'a\n' });
     fs.writeFileSync(path.join(root, 'single.md'), 'one file\r\n');
     const paths = ['crlf', 'plain', 'single.md'].map((p) => path.join(root, p));
-    for (const skillmeat of [false, true]) {
+    for (const [skillmeat, threshold] of [[false, ALWAYS], [true, ALWAYS], [false, WORKERS_WALK], [true, WORKERS_WALK]] as const) {
       const single = new ArtifactHasher();
       const expected = paths.map((p) => single.hash(p, { skillmeat }));
       const pooled = new ArtifactHasher();
       const started = { n: 0 };
-      const { hashedInPool } = await pooled.prepare(paths.map((absPath) => ({ absPath, skillmeat })), { threshold: ALWAYS, pool: countingPool(started) });
+      const { hashedInPool } = await pooled.prepare(paths.map((absPath) => ({ absPath, skillmeat })), { threshold, pool: countingPool(started) });
       assert.equal(started.n, 1);
       assert.equal(hashedInPool, 3);
       const read = pooled.filesRead;
@@ -70,10 +71,12 @@ describe('hash pool (worker threads) and the prepared check', function () {
     const started = { n: 0 };
     const hasher = new ArtifactHasher();
     const prepared = await checkDriftPrepared({ project: w.project, env: w.env, hasher, pool: countingPool(started), poolThreshold: ALWAYS });
+    const walkedInPool = await checkDriftPrepared({ project: w.project, env: w.env, pool: countingPool(started), poolThreshold: WORKERS_WALK });
     const plain = checkDrift({ project: w.project, env: w.env });
-    assert.equal(started.n, 1);
+    assert.equal(started.n, 2);
     const strip = (r: typeof plain) => ({ ...r, checkedAt: '', durationMs: 0 });
     assert.deepEqual(strip(prepared), strip(plain));
+    assert.deepEqual(strip(walkedInPool), strip(plain));
     assert.deepEqual(['a', 'b', 'c', 'd', 'local'].map((n) => stateOf(prepared, 'skill', n)), ['modified', 'outdated', 'in-sync', 'added', 'untracked']);
     // The walks prepare() made are used once: the next check walks (and sees) anew.
     edit(path.join(w.claude, 'skills', 'c', 'SKILL.md'));
@@ -88,7 +91,7 @@ describe('hash pool (worker threads) and the prepared check', function () {
     const run = async () => {
       const cache = StatCache.open(cacheDir); // the default racy window (2 s): everything was written just now
       const hasher = new ArtifactHasher(undefined, { persistent: cache });
-      const report = await checkDriftPrepared({ project: w.project, env: w.env, hasher, recordsCache: cache, pool: () => startHashPool(2), poolThreshold: ALWAYS });
+      const report = await checkDriftPrepared({ project: w.project, env: w.env, hasher, recordsCache: cache, pool: () => startHashPool(2), poolThreshold: WORKERS_WALK });
       cache.save();
       return { report, read: hasher.filesRead };
     };
