@@ -52,24 +52,31 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const HEX = /^[0-9a-f]*$/;
 const BITS = /^[01]*$/;
 
-/** Decodes and shape-checks one stored artifact: a cache edited by hand or cut short is dropped, not trusted. */
-function decode(s: Stored): Decoded | undefined {
-  if (typeof s !== 'string') return undefined;
-  const parts = s.split('\t');
-  if (parts.length < HEAD) return undefined;
-  const [kind, tree, a, b, c, norms, binary, countText] = parts;
-  const count = Number(countText);
-  if ((kind !== 'dir' && kind !== 'file') || !HEX64.test(tree) || !Number.isInteger(count) || parts.length !== HEAD + count * FIELDS) return undefined;
-  if (norms.length !== binary.length * 64 || !HEX.test(norms) || !BITS.test(binary)) return undefined;
+/**
+ * Shape-checks the artifact fields of a stored line (the first HEAD fields), given its file count and how many
+ * of its files are not junk: a cache edited by hand or cut short is not trusted.
+ */
+function checkHead(fields: string[], count: number, included: number): Omit<Decoded, 'parts'> | undefined {
+  const [kind, tree, a, b, c, norms, binary, countText] = fields;
+  if ((kind !== 'dir' && kind !== 'file') || !HEX64.test(tree) || Number(countText) !== count) return undefined;
+  if (norms.length !== binary.length * 64 || binary.length !== included || !HEX.test(norms) || !BITS.test(binary)) return undefined;
   let sm: [string, string, string] | undefined;
   if (a || b || c) {
     if (!HEX64.test(a) || !HEX64.test(b) || !HEX64.test(c)) return undefined;
     sm = [a, b, c];
   }
+  return { kind, tree, sm, norms, binary, count };
+}
+
+/** Decodes one stored artifact entirely (every file's fields: to re-read only the files that changed). */
+function decode(s: Stored): Decoded | undefined {
+  const parts = s.split('\t');
+  const count = Number(parts[HEAD - 1]);
+  if (parts.length < HEAD || !Number.isInteger(count) || parts.length !== HEAD + count * FIELDS) return undefined;
   let included = 0;
   for (let i = 0; i < count; i++) if (parts[HEAD + i * FIELDS + 6] === '0') included++;
-  if (included !== binary.length) return undefined;
-  return { kind, tree, sm, norms, binary, parts, count };
+  const head = checkHead(parts.slice(0, HEAD), count, included);
+  return head && { ...head, parts };
 }
 
 /** The per-file part of a stored artifact: a fresh walk's keys in the stored form, compared as one string. */
@@ -96,17 +103,7 @@ function headFor(s: Stored, entries: readonly FileEntry[]): Omit<Decoded, 'parts
   const keys = keysOf(entries);
   if (keys === undefined || !s.endsWith(keys)) return undefined;
   const head = s.slice(0, s.length - keys.length).split('\t');
-  if (head.length !== HEAD) return undefined;
-  const [kind, tree, a, b, c, norms, binary, countText] = head;
-  if ((kind !== 'dir' && kind !== 'file') || !HEX64.test(tree) || Number(countText) !== entries.length) return undefined;
-  if (norms.length !== binary.length * 64 || !HEX.test(norms) || !BITS.test(binary)) return undefined;
-  if (binary.length !== entries.reduce((n, e) => n + (e.junk ? 0 : 1), 0)) return undefined;
-  let sm: [string, string, string] | undefined;
-  if (a || b || c) {
-    if (!HEX64.test(a) || !HEX64.test(b) || !HEX64.test(c)) return undefined;
-    sm = [a, b, c];
-  }
-  return { kind, tree, sm, norms, binary, count: entries.length };
+  return head.length === HEAD ? checkHead(head, entries.length, entries.reduce((n, e) => n + (e.junk ? 0 : 1), 0)) : undefined;
 }
 
 /**
