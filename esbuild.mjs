@@ -17,8 +17,12 @@ const BUILTINS = ['fs', 'path', 'crypto', 'os'];
 const sharedBuiltins = {
   name: 'shared-builtins',
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^node:(${BUILTINS.join('|')})$`) }, (args) => (args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' }));
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `export * from '${args.path}';`, resolveDir: '.' }));
+    // Only our own sources (dependencies may import a builtin's default export in ways of their own).
+    b.onResolve({ filter: new RegExp(`^node:(${BUILTINS.join('|')})$`) }, (args) => {
+      if (args.namespace === 'builtin') return { path: args.path, external: true };
+      return /[\\/]node_modules[\\/]/.test(args.importer) ? undefined : { path: args.path, namespace: 'builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `import m from '${args.path}'; export * from '${args.path}'; export default m;`, resolveDir: '.' }));
   },
 };
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', plugins: [splitSecretlint, sharedBuiltins] };

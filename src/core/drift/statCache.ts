@@ -262,16 +262,19 @@ export class StatCache implements RecordsCache {
     const drop = () => { if (this.stored.delete(abs)) this.dirty = true; };
     if (hash.problems.some((p) => p.code === 'unreadable-file')) return drop();
     if (entries.some((e) => e.ctimeMs >= hashedAt - racy || e.mtimeMs >= hashedAt - racy)) return drop();
-    const norms = new Map(hash.files.map((f) => [f.rel, f]));
+    // hash.files lists the non-junk entries in entry order; anything else (a file the hash left out) is not
+    // persisted: it could not be rebuilt.
     let n = '';
     let b = '';
+    let j = 0;
     for (const e of entries) {
       if (e.junk) continue;
-      const f = norms.get(e.rel);
-      if (!f) return; // a file the hash left out: do not persist what cannot be rebuilt
+      const f = hash.files[j++];
+      if (!f || f.rel !== e.rel) return drop();
       n += f.norm;
       b += f.binary ? '1' : '0';
     }
+    if (j !== hash.files.length) return drop();
     const s = encode(entries, hash, n, b);
     if (s === undefined) return drop();
     this.stored.delete(abs); // re-inserted last: the newest come last when the bound drops the oldest
