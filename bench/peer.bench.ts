@@ -10,7 +10,10 @@
 //                                                     the venv SMSYNC_SKILLMEAT_VENV names: see docs/testing.md)
 //   npm run bench -- --peer skillmeat --scale 0.1     a tenth of the data, for a quick run
 //   npm run bench -- peer                             ours only (no SkillMeat), same data
-// Options are also read from SMSYNC_BENCH_PEER, SMSYNC_BENCH_SCALE, SMSYNC_BENCH_RUNS, SMSYNC_BENCH_CURVE=0.
+//   npm run bench -- --peer skillmeat --before OLD/dist/cli.js
+//                                                     also an older build of ours, in the same run (before → after)
+// Options are also read from SMSYNC_BENCH_PEER, SMSYNC_BENCH_SCALE, SMSYNC_BENCH_RUNS, SMSYNC_BENCH_CURVE=0,
+// SMSYNC_BENCH_BEFORE.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -43,9 +46,9 @@ function skillmeatPython(): string | undefined {
 interface OurRun { ms: number; maxRssMb: number; states: Record<string, number> }
 
 /** One `skillmeat-sync check --json` in a new process; its wall time, peak memory and state counts. */
-function ourCheck(data: PeerBenchData): OurRun {
+function ourCheck(data: PeerBenchData, cli = CLI): OurRun {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'check', '--json', '--project', data.project], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'check', '--json', '--project', data.project], {
     env: { ...process.env, SKILLMEAT_HOME: data.skillmeatHome, HOME: data.home }, encoding: 'utf8', maxBuffer: 1 << 30,
   });
   const ms = performance.now() - t0;
@@ -63,14 +66,14 @@ function ourCheck(data: PeerBenchData): OurRun {
 const cacheDir = (data: PeerBenchData): string => path.join(data.skillmeatHome, 'sync');
 const dropCache = (data: PeerBenchData): void => { fs.rmSync(path.join(cacheDir(data), 'stat-cache'), { recursive: true, force: true }); };
 
-function ours(data: PeerBenchData, runs: number): { cold: OurRun[]; warm: OurRun[] } {
+function ours(data: PeerBenchData, runs: number, cli = CLI): { cold: OurRun[]; warm: OurRun[] } {
   dropCache(data);
-  ourCheck(data); // page cache and disk cache warm-up
+  ourCheck(data, cli); // page cache and disk cache warm-up
   const cold: OurRun[] = [];
-  for (let i = 0; i < runs; i++) { dropCache(data); cold.push(ourCheck(data)); }
-  ourCheck(data); // fills the cache
+  for (let i = 0; i < runs; i++) { dropCache(data); cold.push(ourCheck(data, cli)); }
+  ourCheck(data, cli); // fills the cache
   const warm: OurRun[] = [];
-  for (let i = 0; i < runs; i++) warm.push(ourCheck(data));
+  for (let i = 0; i < runs; i++) warm.push(ourCheck(data, cli));
   return { cold, warm };
 }
 
@@ -101,12 +104,24 @@ export async function run(report: Report): Promise<void> {
   if (peer === 'skillmeat' && !py) throw new Error('--peer skillmeat: no SkillMeat venv (set SMSYNC_SKILLMEAT_PYTHON to its bin/python)');
   if (peer && peer !== 'skillmeat') throw new Error(`--peer ${peer}: only skillmeat is known`);
 
+  const beforeCli = process.env.SMSYNC_BENCH_BEFORE ? path.resolve(process.env.SMSYNC_BENCH_BEFORE) : undefined;
+  if (beforeCli && !fs.existsSync(beforeCli)) throw new Error(`--before ${beforeCli}: no such file (an older build's dist/cli.js)`);
   withData(scale, (data) => {
     report('artifacts (skills + commands + agents)', data.artifacts, 'artifacts');
     report('files per side', data.files, 'files');
     report('bytes per side', data.bytes / 1e6, 'MB');
-    const { cold, warm } = ours(data, runs);
     const ms = (rs: OurRun[]) => rs.map((r) => r.ms);
+    // An older build first, on the same data in the same run: before → after without the machine's load between.
+    const before = beforeCli ? ours(data, runs, beforeCli) : undefined;
+    if (before) {
+      report(`before (${path.relative(REPO, beforeCli!) || beforeCli}) cold: min of ${runs}`, Math.min(...ms(before.cold)), 'ms');
+      report('before cold: median', median(ms(before.cold)), 'ms');
+      report(`before warm: min of ${runs}`, Math.min(...ms(before.warm)), 'ms');
+      report('before warm: median', median(ms(before.warm)), 'ms');
+      report('before peak memory, cold / warm', Math.max(...before.cold.map((r) => r.maxRssMb)), 'MB');
+      report('  warm', Math.max(...before.warm.map((r) => r.maxRssMb)), 'MB');
+    }
+    const { cold, warm } = ours(data, runs);
     report(`ours cold (no stat cache), new process: min of ${runs}`, Math.min(...ms(cold)), 'ms');
     report('ours cold: median', median(ms(cold)), 'ms');
     report(`ours warm (nothing changed), new process: min of ${runs}`, Math.min(...ms(warm)), 'ms');
@@ -125,8 +140,15 @@ export async function run(report: Report): Promise<void> {
     report('ratio SkillMeat / ours cold, median', median(sm) / median(ms(cold)), 'x');
     report('ratio SkillMeat / ours warm, min (target >= 10)', Math.min(...sm) / Math.min(...ms(warm)), 'x');
     report('ratio SkillMeat / ours warm, median', median(sm) / median(ms(warm)), 'x');
+    if (before) {
+      report('before: ratio SkillMeat / cold, min', Math.min(...sm) / Math.min(...ms(before.cold)), 'x');
+      report('before: ratio SkillMeat / cold, median', median(sm) / median(ms(before.cold)), 'x');
+      report('before: ratio SkillMeat / warm, min', Math.min(...sm) / Math.min(...ms(before.warm)), 'x');
+      report('before: ratio SkillMeat / warm, median', median(sm) / median(ms(before.warm)), 'x');
+    }
   });
 
+  mergeBench(report);
   if (process.env.SMSYNC_BENCH_CURVE === '0') return;
   // ---- scale curve: 100 / 1 000 / 5 000 artifacts (times `scale`) ----
   for (const s of [0.1, 1, 5].map((x) => x * scale)) {
@@ -137,20 +159,26 @@ export async function run(report: Report): Promise<void> {
       report(`curve ${n} artifacts: warm check per artifact (min of 3)`, (Math.min(...warm.map((r) => r.ms)) / n) * 1000, 'µs');
       report(`curve ${n} artifacts: peak memory cold`, Math.max(...cold.map((r) => r.maxRssMb)), 'MB');
       report(`curve ${n} artifacts: peak memory warm`, Math.max(...warm.map((r) => r.maxRssMb)), 'MB');
+      report(`curve ${n} artifacts: peak memory cold per artifact`, (Math.max(...cold.map((r) => r.maxRssMb)) * 1024) / n, 'KB');
     });
   }
-  // ---- a 10 000-line three-way merge ----
+}
+
+/** A 10 000-line three-way merge (median of 5). */
+export function mergeBench(report: Report): void {
   const rand = prng(11);
   const base = Array.from({ length: 10_000 }, (_, i) => `line ${i} ${Math.floor(rand() * 1e9)}`);
-  const ours3 = base.map((l, i) => (i % 97 === 3 ? l + ' ours' : l));
-  const theirs3 = base.map((l, i) => (i % 89 === 5 ? l + ' theirs' : l));
+  // 200 edits a side, never on the same or neighbouring lines (97/89 strides met: a conflict, so it never ran clean).
+  const ours3 = base.map((l, i) => (i % 50 === 10 ? l + ' ours' : l));
+  const theirs3 = base.map((l, i) => (i % 50 === 35 ? l + ' theirs' : l));
   const join = (ls: string[]) => ls.join('\n') + '\n';
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
     const m = mergeText(join(ours3), join(base), join(theirs3));
     if (!m.clean) throw new Error('the bench merge should be clean');
+    if (m.text.split('\n').filter((l) => l.endsWith(' ours') || l.endsWith(' theirs')).length !== 400) throw new Error('the merge lost an edit');
     times.push(performance.now() - t0);
   }
-  report('three-way merge, 10 000 lines, ~215 edits a side: median of 5', median(times), 'ms');
+  report('three-way merge, 10 000 lines, 200 edits a side: median of 5', median(times), 'ms');
 }

@@ -5,7 +5,8 @@
 //   node --import tsx bench/run.ts [NAME...] [--json] [--peer skillmeat] [--scale F]
 //   NAME filters by file name (e.g. `core`). `--peer skillmeat` runs bench/peer.bench.ts against the real
 //   SkillMeat (alone, unless NAMEs are given); `--scale F` scales its data (0.1 for a quick run). The peer
-//   bench runs only when named or asked for with --peer (it generates several GB of data).
+//   bench runs only when named or asked for with --peer (it generates several GB of data); `--before FILE` also
+//   measures an older build's dist/cli.js there, in the same run.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -74,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const rest = [...argv];
   // `--peer NAME` and `--scale F` take a value: hand them to peer.bench.ts through its environment.
-  for (const [flag, env] of [['--peer', 'SMSYNC_BENCH_PEER'], ['--scale', 'SMSYNC_BENCH_SCALE'], ['--runs', 'SMSYNC_BENCH_RUNS']] as const) {
+  for (const [flag, env] of [['--peer', 'SMSYNC_BENCH_PEER'], ['--scale', 'SMSYNC_BENCH_SCALE'], ['--runs', 'SMSYNC_BENCH_RUNS'], ['--before', 'SMSYNC_BENCH_BEFORE']] as const) {
     const i = rest.indexOf(flag);
     if (i >= 0) { process.env[env] = rest[i + 1]; rest.splice(i, 2); }
   }

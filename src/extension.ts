@@ -6,10 +6,11 @@ export type { SkillMeatSyncApi };
 
 export function activate(context: vscode.ExtensionContext): SkillMeatSyncApi {
   const started = Date.now();
+  const startedAt = performance.now();
   const container = new Container(context);
   context.subscriptions.push(container);
   const activationMs = Date.now() - started;
-  const api = container.api(activationMs);
+  const api = container.api(activationMs, startedAt);
   container.log.info(`activated in ${activationMs} ms`);
   // The first check runs after activation returns, so activation stays cheap.
   setImmediate(() => void container.service.refresh());

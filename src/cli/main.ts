@@ -1,7 +1,8 @@
 // `skillmeat-sync`: the product's core for terminals and CI (SPEC §10).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkDrift, baselineHashOf } from '../core/drift/drift';
+import { checkDriftPrepared, baselineHashOf } from '../core/drift/drift';
+import { startHashPool } from '../core/drift/hashPool';
 import { ArtifactHasher } from '../core/drift/hashing';
 import { StatCache, STAT_CACHE_DIR } from '../core/drift/statCache';
 import { isInside } from '../core/store/fsutil';
@@ -124,15 +125,6 @@ export function checkExitCode(report: DriftReport, strict: boolean): number {
   return report.artifacts.some((a) => isDiverged(a.state, strict)) ? 1 : 0;
 }
 
-/**
- * Whether a records file of the project names a SkillMeat context entity, whose collection copy lives in SkillMeat's
- * cache database: only then is sql.js loaded for the check (a text test, far cheaper than loading the wasm).
- */
-function mentionsContextEntities(project: string): boolean {
-  const re = new RegExp(`artifact_type\\s*=\\s*["'](${CONTEXT_TYPES.join('|')})["']`);
-  return PROFILE_ROOTS.some((r) => { try { return re.test(fs.readFileSync(path.join(project, r, RECORDS_FILE), 'utf8')); } catch { return false; } });
-}
-
 const check: Handler = async (ctx) => {
   const strict = ctx.args.flags.has('strict');
   const { store, problem } = await openStoreForCheck(storeDir(ctx), { keys: await storeKeys(ctx) });
@@ -141,7 +133,10 @@ const check: Handler = async (ctx) => {
   const cacheDir = path.join(storeDir(ctx), STAT_CACHE_DIR);
   const statCache = isInside(path.resolve(ctx.project), cacheDir) ? undefined : StatCache.open(cacheDir);
   const hasher = new ArtifactHasher(undefined, { persistent: statCache });
-  const report = checkDrift({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store, hasher, recordsCache: statCache, ...(mentionsContextEntities(ctx.project) ? { sqlJs: await loadSqlJs() } : {}) });
+  // sql.js is loaded only when a records file names a context entity. A project the cache knows is checked
+  // directly; an unknown one gets the dry run that lets a large tree be hashed on all cores.
+  const prepare = !statCache?.knowsUnder(path.resolve(ctx.project));
+  const report = await checkDriftPrepared({ project: ctx.project, collection: flagString(ctx.args, 'collection'), env: ctx.io.env, store, hasher, recordsCache: statCache, loadSqlJs, pool: startHashPool, prepare });
   store?.close();
   statCache?.save();
   // A collection in a git work tree: its branch, ahead/behind (as of the last fetch: a check never fetches) and

@@ -7,7 +7,7 @@ import {
   type DriftState, type FileChange, type UnmanagedRecord,
 } from '../model';
 import { readRecords, parseRecords, salvageRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
-import { ArtifactHasher, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash } from './hashing';
+import { ArtifactHasher, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash, type HashPool, type PoolThreshold } from './hashing';
 import { discoverArtifacts, artifactPath, type FoundArtifact } from './discovery';
 import { collectionResolver, type CollectionResolver } from '../store/skillmeatHome';
 import { pendingMerges, type MetaReader } from '../store/pendingMerges';
@@ -42,6 +42,52 @@ export interface CheckOptions {
   sqlJs?: SqlJsStatic;
   /** The context entities already read (tests, or a caller checking many projects). */
   contexts?: ContextCollection;
+  /** Called when the check needs SkillMeat's context entities (a records file names one). */
+  onContexts?: () => void;
+}
+
+export interface PreparedCheckOptions extends CheckOptions {
+  /** Loads sql.js, called only when a records file names a context entity (loading the wasm costs ~100 ms). */
+  loadSqlJs?: () => Promise<SqlJsStatic>;
+  /** Starts a pool of hashing threads; called only when the check finds much unknown content (hashPool.ts). */
+  pool?: () => HashPool | undefined;
+  /** When to start the pool (ArtifactHasher.prepare). */
+  poolThreshold?: PoolThreshold;
+  /**
+   * False skips the dry run and the pool: for a check expected to be warm (its caches know the project), where the
+   * dry run would cost more than it saves. sql.js is still loaded only when needed (the check then runs again).
+   */
+  prepare?: boolean;
+}
+
+/**
+ * A check that first runs dry (nothing hashed, a few milliseconds) to learn what it will hash and whether it needs
+ * sql.js; then walks those artifacts and hashes what no cache knows — on a worker pool when that is a lot — and
+ * runs the real check on the results. The same report as {@link checkDrift}; each file is stat'ed once and read
+ * at most once.
+ */
+export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<DriftReport> {
+  const hasher = opts.hasher ?? new ArtifactHasher();
+  const { loadSqlJs, pool, poolThreshold, prepare, ...check } = opts;
+  let wantsContexts = false;
+  if (prepare === false) {
+    const report = checkDrift({ ...check, hasher, onContexts: () => { wantsContexts = true; } });
+    // A context entity needs sql.js: check again with it (everything hashed is in the hasher's memory by now).
+    return wantsContexts && !check.sqlJs && loadSqlJs ? checkDrift({ ...check, hasher, sqlJs: await loadSqlJs() }) : report;
+  }
+  // The pool's threads start now, so they boot while the dry run reads the records (a worker takes 50–80 ms to
+  // start); closed unused when the check turns out small.
+  const early = pool?.();
+  let used = false;
+  try {
+    const requests = hasher.record(() => { checkDrift({ ...check, hasher, onContexts: () => { wantsContexts = true; } }); });
+    const sqlJs = check.sqlJs ?? (wantsContexts && loadSqlJs ? await loadSqlJs() : undefined);
+    await hasher.prepare(requests, { pool: early && (() => { used = true; return early; }), threshold: poolThreshold });
+    return checkDrift({ ...check, hasher, ...(sqlJs ? { sqlJs } : {}) });
+  } finally {
+    hasher.forgetWalks();
+    if (!used) void early?.close(); // in the background: the report need not wait for a thread to stop
+  }
 }
 
 export const RECOMMENDATIONS: Record<DriftState, string> = {
@@ -178,6 +224,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
   // SkillMeat's context entities, read once per check and only when a record names one.
   let contextCollection = opts.contexts;
   const contexts = (): ContextCollection => {
+    opts.onContexts?.();
     if (contextCollection) return contextCollection;
     const db = contextDbPath(resolver.home);
     contextCollection = opts.sqlJs

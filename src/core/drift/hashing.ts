@@ -43,7 +43,7 @@ export class ExclusionMatcher {
   private readonly dirMatch: (s: string) => boolean;
   private readonly nameVerdicts = new Map<string, boolean>();
 
-  constructor(extra: readonly string[] = []) {
+  constructor(readonly extra: readonly string[] = []) {
     this.dirs = new Set(JUNK_DIRS.filter((d) => !d.includes('*')));
     this.dirMatch = picomatch(JUNK_DIRS.filter((d) => d.includes('*')) as string[], { dot: true });
     this.fileMatch = picomatch(JUNK_FILES as string[], { dot: true });
@@ -193,30 +193,27 @@ export interface FileHashes {
   binary: boolean;
 }
 
-// One read buffer and one normalisation buffer for the whole process: hashing is synchronous, and a fresh
-// 1 MiB buffer per file made the garbage collector the biggest cost of a cold check of small files.
+// One read buffer for the whole process (per thread): hashing is synchronous, and a fresh 1 MiB buffer per file
+// made the garbage collector the biggest cost of a cold check of small files.
 let readBuf: Buffer | undefined;
-let normBuf: Buffer | undefined;
 
 /**
- * CRLF→LF for one chunk of a text file, into a shared buffer. A '\r' ending the chunk is held back (it may
- * pair with a '\n' starting the next one); `pendingCR` is such a held '\r' from the previous chunk.
+ * CRLF→LF for one chunk of a text file, in place (the raw hashes have already seen the chunk): no second copy of
+ * the data. A '\r' ending the chunk is held back (it may pair with a '\n' starting the next one).
  */
-function normaliseChunk(buf: Buffer, pendingCR: boolean): { data: Buffer; held: boolean } {
-  normBuf ??= Buffer.allocUnsafe(CHUNK + 1);
-  const out = normBuf;
-  let o = 0;
-  if (pendingCR && !(buf.length > 0 && buf[0] === 0x0a)) out[o++] = 0x0d;
+function normaliseChunkInPlace(buf: Buffer): { data: Buffer; held: boolean } {
   let end = buf.length;
   const held = end > 0 && buf[end - 1] === 0x0d;
   if (held) end--;
   // A byte loop: one native call per line (subarray + update) was 3x slower on CRLF text.
-  for (let i = 0; i < end; i++) {
+  let o = buf.indexOf(0x0d);
+  if (o < 0 || o >= end) return { data: buf.subarray(0, end), held };
+  for (let i = o; i < end; i++) {
     const b = buf[i];
-    if (b === 0x0d && i + 1 < buf.length && buf[i + 1] === 0x0a) continue;
-    out[o++] = b;
+    if (b === 0x0d && buf[i + 1] === 0x0a) continue; // i + 1 <= end < buf.length when held; else a '\n' at end is in bounds too
+    buf[o++] = b;
   }
-  return { data: out.subarray(0, o), held };
+  return { data: buf.subarray(0, o), held };
 }
 
 /**
@@ -240,11 +237,13 @@ export function hashFileSync(abs: string, withRaw = false, rawSinks: crypto.Hash
       if (binary === undefined) binary = chunk.subarray(0, BINARY_SNIFF).includes(0);
       raw?.update(chunk);
       for (const s of rawSinks) s.update(chunk);
-      if (binary || (!pendingCR && !chunk.includes(0x0d))) {
+      if (pendingCR && chunk[0] !== 0x0a) { norm.update('\r'); for (const s of normSinks) s.update('\r'); }
+      pendingCR = false;
+      if (binary || !chunk.includes(0x0d)) {
         norm.update(chunk);
         for (const s of normSinks) s.update(chunk);
       } else {
-        const { data, held } = normaliseChunk(chunk, pendingCR);
+        const { data, held } = normaliseChunkInPlace(chunk);
         pendingCR = held;
         norm.update(data);
         for (const s of normSinks) s.update(data);
@@ -346,6 +345,7 @@ interface CachedArtifact { entries: FileEntry[]; hash: ArtifactHash }
 
 /** Same files with the same (size, mtime, inode)? Compared field by field: no signature strings to build. */
 function sameEntries(a: readonly FileEntry[], b: readonly FileEntry[]): boolean {
+  if (a === b) return true; // the walk prepare() made, used by hash()
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
@@ -380,6 +380,10 @@ export class ArtifactHasher {
   private readonly trusted = new Set<string>();
   /** Files read during the hasher's life (for tests and benchmarks). */
   filesRead = 0;
+  /** Walks done by {@link prepare}, each used by the next {@link hash} of its artifact. */
+  private readonly walked = new Map<string, Walked>();
+  /** While {@link record} runs: the requests, by path. */
+  private recording: Map<string, HashRequest> | undefined;
 
   constructor(readonly exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS, readonly options: HasherOptions = {}) {}
 
@@ -405,8 +409,19 @@ export class ArtifactHasher {
     this.trusted.clear();
   }
 
+  /** Drops the walks {@link prepare} made that no {@link hash} used (the check is over: they are stale from now on). */
+  forgetWalks(): void {
+    this.walked.clear();
+  }
+
   /** Hashes the artifact at `absPath`; undefined when it does not exist. */
   hash(absPath: string, opts: { skillmeat?: boolean } = {}): ArtifactHash | undefined {
+    if (this.recording) {
+      const r = this.recording.get(absPath);
+      if (r) r.skillmeat ||= !!opts.skillmeat;
+      else this.recording.set(absPath, { absPath, skillmeat: !!opts.skillmeat });
+      return undefined;
+    }
     if (this.options.trustWatcher) {
       const c = this.trusted.has(absPath) ? this.artifacts.get(absPath) : undefined;
       if (c && (!opts.skillmeat || c.hash.skillmeat)) return c.hash;
@@ -418,66 +433,244 @@ export class ArtifactHasher {
   }
 
   private hashVerified(absPath: string, opts: { skillmeat?: boolean }): ArtifactHash | undefined {
-    const problems: WalkProblem[] = [];
-    const entries = walkArtifact(absPath, this.exclusions, problems);
-    if (!entries) return undefined;
-    const cached = this.artifacts.get(absPath);
-    if (cached && sameEntries(cached.entries, entries) && (!opts.skillmeat || cached.hash.skillmeat)) {
-      return cached.hash;
-    }
-    const persistent = this.options.persistent;
-    const hit = persistent?.get(absPath, entries, !!opts.skillmeat);
-    if (hit) {
-      const h: ArtifactHash = { ...hit, problems };
-      this.artifacts.set(absPath, { entries, hash: h });
-      return h;
-    }
+    // A walk done moments ago by prepare() is this check's walk (used once); otherwise walk now.
+    const walked = this.walked.get(absPath) ?? this.walk(absPath);
+    this.walked.delete(absPath);
+    if (!walked) return undefined;
+    const { entries, problems } = walked;
+    const hit = this.cachedHash(absPath, entries, !!opts.skillmeat, problems);
+    if (hit) return hit;
     const hashedAt = Date.now(); // before any read: a file changed from here on is too recent to persist
-    const previous = opts.skillmeat ? undefined : persistent?.fileHashes(absPath, entries);
-    const kind: 'dir' | 'file' = entries.length === 1 && entries[0].rel === '' ? 'file' : 'dir';
-    const result: ArtifactHash = { kind, tree: '', files: [], problems };
-    if (opts.skillmeat) {
-      const forms = new SkillmeatForms(kind);
-      for (const e of entries) {
-        const sinks = forms.file(e.rel, e.junk);
-        let h: FileHashes;
-        try {
-          h = hashFileSync(e.abs, true, sinks.raw, sinks.norm, e.size);
-          this.filesRead++;
-        } catch (err) {
-          problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
-          continue;
-        }
-        this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: h });
-        if (!e.junk) result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
-      }
-      result.skillmeat = forms.digest();
-    } else {
-      for (const e of entries) {
-        if (e.junk) continue;
-        const c = this.files.get(e.abs);
-        const prev = previous?.get(e.rel);
-        let h: FileHashes;
-        if (c && c.size === e.size && c.mtimeMs === e.mtimeMs && c.ctimeMs === e.ctimeMs && c.ino === e.ino) h = c.hashes;
-        else if (prev) h = { norm: prev.norm, binary: prev.binary };
-        else {
-          try {
-            h = hashFileSync(e.abs, false, [], [], e.size);
-            this.filesRead++;
-          } catch (err) {
-            problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
-            continue;
-          }
-          this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: h });
-        }
-        result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
-      }
-    }
-    result.tree = treeHashOf(result.files);
-    this.artifacts.set(absPath, { entries, hash: result });
-    persistent?.put(absPath, entries, result, hashedAt);
+    const previous = opts.skillmeat ? undefined : this.options.persistent?.fileHashes(absPath, entries);
+    const result = hashEntries(entries, problems, !!opts.skillmeat, (e) => {
+      const c = this.files.get(e.abs);
+      if (c && c.size === e.size && c.mtimeMs === e.mtimeMs && c.ctimeMs === e.ctimeMs && c.ino === e.ino) return c.hashes;
+      const prev = previous?.get(e.rel);
+      return prev && { norm: prev.norm, binary: prev.binary };
+    }, () => { this.filesRead++; });
+    this.remember(absPath, entries, result, hashedAt);
     return result;
   }
+
+  private walk(absPath: string): Walked | undefined {
+    const problems: WalkProblem[] = [];
+    const entries = walkArtifact(absPath, this.exclusions, problems);
+    return entries && { entries, problems };
+  }
+
+  /** The hash of `entries` from this hasher's memory or the persistent cache, if either has it for the same keys. */
+  private cachedHash(absPath: string, entries: FileEntry[], skillmeat: boolean, problems: WalkProblem[]): ArtifactHash | undefined {
+    const cached = this.artifacts.get(absPath);
+    if (cached && sameEntries(cached.entries, entries) && (!skillmeat || cached.hash.skillmeat)) return cached.hash;
+    const h = this.options.persistent?.get(absPath, entries, skillmeat, problems);
+    if (h) this.artifacts.set(absPath, { entries, hash: h });
+    return h;
+  }
+
+  private remember(absPath: string, entries: FileEntry[], result: ArtifactHash, hashedAt: number): void {
+    // Per-file memory serves a long-lived hasher (a changed artifact re-reads only its changed files); with a
+    // persistent cache (the CLI: one check per process) the cache's per-file hashes do that.
+    if (!this.options.persistent) {
+      const byRel = new Map(result.files.map((f) => [f.rel, f]));
+      for (const e of entries) {
+        const f = byRel.get(e.rel);
+        if (f && !e.junk) this.files.set(e.abs, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hashes: { norm: f.norm, binary: f.binary } });
+      }
+    }
+    this.artifacts.set(absPath, { entries, hash: result });
+    this.options.persistent?.put(absPath, entries, result, hashedAt);
+  }
+
+  /**
+   * Records what `fn` would hash (with {@link hash} answering undefined meanwhile): a dry run of a check tells
+   * {@link prepare} which artifacts the real run will ask for. `fn` must be read-only.
+   */
+  record(fn: () => void): HashRequest[] {
+    const requests = new Map<string, HashRequest>();
+    this.recording = requests;
+    try { fn(); } finally { this.recording = undefined; }
+    return [...requests.values()];
+  }
+
+  /**
+   * Walks the requested artifacts now and hashes what neither this hasher nor its persistent cache knows: on a
+   * pool of worker threads when that is more than `threshold` (default {@link POOL_THRESHOLD}; a pool costs tens
+   * of milliseconds to start), else later, on this thread, when {@link hash} asks. Each walk is used once, by the
+   * next {@link hash} of that artifact, so a check stats every file once. The answers are the same either way.
+   */
+  async prepare(requests: readonly HashRequest[], opts: { threshold?: PoolThreshold; pool?: () => HashPool | undefined } = {}): Promise<{ hashedInPool: number }> {
+    const threshold = opts.threshold ?? POOL_THRESHOLD;
+    let pool: HashPool | undefined;
+    let poolTried = false;
+    const startPool = () => { if (!poolTried && opts.pool) { poolTried = true; pool = opts.pool(); } return pool; };
+    /** Batches waiting for a worker or for this thread; `inFlight` are the workers' (at most one per worker). */
+    const queue: HashJob[][] = [];
+    let inFlight = 0;
+    let hashedInPool = 0;
+    let wake: (() => void) | undefined;
+    const take = (job: HashJob, r: HashJobResult, hashedAt: number) => {
+      this.filesRead += r.read;
+      if (!job.entries) {
+        // Walked in a worker (or below, on this thread): that walk is this check's walk of the artifact.
+        if (!r.entries || !r.hash || this.walked.has(job.abs)) return;
+        const problems = r.walkProblems ?? [];
+        this.walked.set(job.abs, { entries: r.entries, problems });
+        this.remember(job.abs, r.entries, { ...r.hash, problems: [...problems, ...r.hash.problems] }, hashedAt);
+        return;
+      }
+      const w = this.walked.get(job.abs);
+      if (!w || w.entries !== job.entries || !r.hash) return; // walked again since: let hash() decide
+      this.remember(job.abs, w.entries, { ...r.hash, problems: [...w.problems, ...r.hash.problems] }, hashedAt);
+    };
+    /** Keeps every worker busy with one batch. */
+    const feed = () => {
+      while (pool && inFlight < pool.size && queue.length) {
+        const jobs = queue.shift()!;
+        const hashedAt = Date.now(); // before the worker stats or reads anything
+        inFlight++;
+        hashedInPool += jobs.length;
+        void pool.hash(jobs).then((results) => { for (let i = 0; i < jobs.length; i++) take(jobs[i], results[i], hashedAt); }, () => {
+          // A pool that fails leaves these artifacts to hash(), on this thread: slower, same answer.
+        }).finally(() => { inFlight--; feed(); wake?.(); });
+      }
+    };
+    /** A batch on this thread: the same walk and hash a worker does. */
+    const local = (jobs: HashJob[]) => {
+      for (const job of jobs) {
+        const hashedAt = Date.now();
+        let read = 0;
+        if (!job.entries) {
+          if (this.walked.has(job.abs)) continue;
+          const w = this.walk(job.abs);
+          if (!w) continue;
+          const h = hashEntries(w.entries, [], job.skillmeat, undefined, () => { read++; });
+          take(job, { hash: h, read, entries: w.entries, walkProblems: w.problems }, hashedAt);
+        } else {
+          const h = hashEntries(job.entries, [], job.skillmeat, undefined, () => { read++; });
+          take(job, { hash: h, read }, hashedAt);
+        }
+      }
+    };
+    try {
+      // Artifacts nobody knows (a first check): when there are many, they are walked with their hashing, in batches
+      // shared by the workers and this thread, so the walk is spread over the cores too. The others are walked here
+      // first and looked up in the caches; what those miss joins the batches once it is a lot.
+      const pending = requests.filter((r) => !this.walked.has(r.absPath));
+      const unknown = new Set(pending.filter((r) => !this.artifacts.has(r.absPath) && !this.options.persistent?.has(r.absPath)).map((r) => r.absPath));
+      if (unknown.size < (threshold.artifacts ?? POOL_THRESHOLD.artifacts) || !startPool()) unknown.clear();
+      let batch: HashJob[] = [];
+      for (const r of pending) {
+        if (!unknown.has(r.absPath)) continue;
+        batch.push({ abs: r.absPath, skillmeat: r.skillmeat, exclude: this.exclusions.extra });
+        if (batch.length >= WALK_BATCH_ARTIFACTS) { queue.push(batch); batch = []; }
+      }
+      if (batch.length) queue.push(batch);
+      batch = [];
+      feed();
+      let batchBytes = 0;
+      let missBytes = 0;
+      let missFiles = 0;
+      const misses: HashJob[][] = [];
+      for (const r of pending) {
+        if (unknown.has(r.absPath)) continue;
+        const w = this.walk(r.absPath);
+        if (!w) continue;
+        this.walked.set(r.absPath, w);
+        if (this.cachedHash(r.absPath, w.entries, r.skillmeat, w.problems)) continue;
+        const bytes = w.entries.reduce((n, e) => n + (e.junk && !r.skillmeat ? 0 : e.size), 0);
+        missBytes += bytes;
+        missFiles += w.entries.length;
+        batch.push({ abs: r.absPath, entries: w.entries, skillmeat: r.skillmeat });
+        batchBytes += bytes;
+        // Batches of a few MB: enough work per message, small enough that the threads stay busy to the end.
+        if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_ARTIFACTS) { misses.push(batch); batch = []; batchBytes = 0; }
+      }
+      if (batch.length) misses.push(batch);
+      // Below the threshold, hash() reads what the caches missed, when it is asked for.
+      if (missBytes >= threshold.bytes || missFiles >= threshold.files ? startPool() : pool) { queue.push(...misses); feed(); }
+      // This thread takes batches too, and lets the workers' answers in between.
+      while (queue.length || inFlight) {
+        if (queue.length) local(queue.pop()!);
+        else await new Promise<void>((resolve) => { wake = resolve; });
+        wake = undefined;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      await pool?.close();
+    }
+    return { hashedInPool };
+  }
+}
+
+/** An artifact a check will hash, and whether it needs SkillMeat's forms. */
+export interface HashRequest { absPath: string; skillmeat: boolean }
+
+/**
+ * One artifact for a worker: its walked files, or none — then the worker walks it (with the default junk rules and
+ * `exclude`), and that walk is the check's.
+ */
+export interface HashJob { abs: string; entries?: FileEntry[]; skillmeat: boolean; exclude?: readonly string[] }
+/** `hash` is undefined when a walk found no artifact; `entries` and `walkProblems` come from a worker's walk. */
+export interface HashJobResult { hash?: ArtifactHash; read: number; entries?: FileEntry[]; walkProblems?: WalkProblem[] }
+
+/** Hashes jobs elsewhere (worker threads), answering in job order; see hashPool.ts. */
+export interface HashPool {
+  /** How many workers: a batch each at a time. */
+  readonly size: number;
+  hash(jobs: HashJob[]): Promise<HashJobResult[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * When a check starts the pool: `bytes` / `files` of unknown content found by walking here (a worker starts in
+ * ~30–80 ms), or `artifacts` that no cache knows at all (then the workers walk them as well).
+ */
+export interface PoolThreshold { bytes: number; files: number; artifacts?: number }
+export const POOL_THRESHOLD = { bytes: 32 << 20, files: 4000, artifacts: 200 };
+const BATCH_BYTES = 4 << 20;
+const BATCH_ARTIFACTS = 64;
+/** Artifacts the workers walk go in batches of this many. */
+const WALK_BATCH_ARTIFACTS = 16;
+
+interface Walked { entries: FileEntry[]; problems: WalkProblem[] }
+
+/**
+ * Hashes a walked artifact: our tree hash and per-file hashes, and SkillMeat's three forms when `skillmeat`
+ * (each file read once, every hash fed from the same bytes). `known` gives a file's hashes without reading it
+ * (ignored with `skillmeat`: SkillMeat's directory hash is one stream over every file). Pure apart from reads:
+ * the worker threads run exactly this.
+ */
+export function hashEntries(entries: readonly FileEntry[], problems: WalkProblem[], skillmeat: boolean, known: (e: FileEntry) => FileHashes | undefined = () => undefined, onRead: () => void = () => undefined): ArtifactHash {
+  const kind: 'dir' | 'file' = entries.length === 1 && entries[0].rel === '' ? 'file' : 'dir';
+  const result: ArtifactHash = { kind, tree: '', files: [], problems };
+  const unreadable = (e: FileEntry, err: unknown) => problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
+  if (skillmeat) {
+    const forms = new SkillmeatForms(kind);
+    for (const e of entries) {
+      const sinks = forms.file(e.rel, e.junk);
+      let h: FileHashes;
+      try {
+        h = hashFileSync(e.abs, false, sinks.raw, sinks.norm, e.size);
+        onRead();
+      } catch (err) { unreadable(e, err); continue; }
+      if (!e.junk) result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
+    }
+    result.skillmeat = forms.digest();
+  } else {
+    for (const e of entries) {
+      if (e.junk) continue;
+      let h = known(e);
+      if (!h) {
+        try {
+          h = hashFileSync(e.abs, false, [], [], e.size);
+          onRead();
+        } catch (err) { unreadable(e, err); continue; }
+      }
+      result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
+    }
+  }
+  result.tree = treeHashOf(result.files);
+  return result;
 }
 
 /** SkillMeat's content hash of an artifact on disk, exactly as SkillMeat computes it (nothing excluded). */

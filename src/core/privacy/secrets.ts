@@ -2,9 +2,9 @@
 // checked with secretlint's maintained rules (its recommended preset: cloud keys, GitHub/Slack/npm/OpenAI/Anthropic
 // tokens, private keys, basic auth and database URLs…, plus its no-dotenv rule for `.env` files) — a well-kept rule
 // set, not regexes of our own. Findings never carry the secret itself (secretlint masks it).
-import { lintSource } from '@secretlint/core';
-import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
-import { creator as noDotenv } from '@secretlint/secretlint-rule-no-dotenv';
+
+/** secretlint, loaded on the first scan (a separate bundle: see secretlintEngine.ts and esbuild.mjs). */
+let engine: typeof import('./secretlintEngine') | undefined;
 
 /** A possible secret: where it is and which rule found it (the value is never included). */
 export interface SecretFinding {
@@ -19,19 +19,15 @@ export interface SecretFinding {
   message: string;
 }
 
-const CONFIG = {
-  rules: [
-    { id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended },
-    { id: '@secretlint/secretlint-rule-no-dotenv', rule: noDotenv },
-  ],
-};
-
 /** Files larger than this are not scanned as text (a skill's binary assets); they are listed as unscanned instead. */
 const MAX_TEXT_BYTES = 4 * 1024 * 1024;
 
 /** Scans files (path + content) and returns every finding, sorted by file and line. */
 export async function scanForSecrets(files: readonly { path: string; data: Buffer }[]): Promise<SecretFinding[]> {
   const out: SecretFinding[] = [];
+  if (files.length === 0) return out;
+  // A require (not import()): esbuild rewrites it to ./secretlint.js, and tsx (the tests) resolves it to the source.
+  const { lintSource, CONFIG } = (engine ??= require('./secretlintEngine') as typeof import('./secretlintEngine'));
   for (const f of files) {
     const binary = f.data.length > MAX_TEXT_BYTES || f.data.subarray(0, 8000).includes(0);
     const r = await lintSource({

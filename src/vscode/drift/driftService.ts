@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { checkDrift } from '../../core/drift/drift';
+import { checkDriftPrepared } from '../../core/drift/drift';
+import { startHashPool } from '../../core/drift/hashPool';
 import { ArtifactHasher, ExclusionMatcher } from '../../core/drift/hashing';
 import { collectionResolver } from '../../core/store/skillmeatHome';
 import { defaultStoreDir, openStoreForCheck, VersionStore } from '../../core/store/versionStore';
@@ -36,6 +37,8 @@ export class DriftService implements vscode.Disposable {
 
   private reports: FolderReport[] = [];
   private readonly hashers = new Map<string, { key: string; hasher: ArtifactHasher }>();
+  /** Hashers that have been through one check (their memory holds the folder's hashes). */
+  private readonly checked = new WeakSet<ArtifactHasher>();
   private readonly disposables: vscode.Disposable[] = [];
   /** Profile-root prefixes (with a trailing separator) of each folder whose changes refresh the drift live. */
   private readonly live = new Map<string, string[]>();
@@ -50,6 +53,11 @@ export class DriftService implements vscode.Disposable {
    * never waits for `git status`; re-read on Refresh, window focus, the periodic rescan and any change in a collection.
    */
   private gitCache = new CollectionGitCache();
+  private resolveFirst!: () => void;
+  /** Settles when the first check has reported: what nobody asked for (capture re-scan, generator discovery) waits for it. */
+  readonly firstReport = new Promise<void>((resolve) => { this.resolveFirst = resolve; });
+  /** When the first report was fired (performance.now()), for the bench. */
+  firstReportAt: number | undefined;
 
   /**
    * `storeLock`: lock options of the version store the product's writers share (the operations service
@@ -187,6 +195,7 @@ export class DriftService implements vscode.Disposable {
         this.running = undefined;
       }
       this._onDidChangeReport.fire(this.reports);
+      if (this.firstReportAt === undefined) { this.firstReportAt = performance.now(); this.resolveFirst(); }
       return this.reports;
     })();
     return this.running;
@@ -197,14 +206,18 @@ export class DriftService implements vscode.Disposable {
     let hasRoots = false;
     let hasCollection = false;
     if (!this.storeChecked) {
-      // Drift checks use the store only to list changed files against the true baseline; never required. A store
+      // Drift checks use the store only to list changed files against the true baseline and to show merges in
+      // progress; never required. The first report does not wait for it (loading sql.js and the database took
+      // most of the first second): the store opens alongside, and a check runs again once it is there. A store
       // already opened (start-up recovery, a write) is used as it is, not loaded a second time.
       this.storeChecked = true;
       if (!this.store) {
-        const { store, problem } = await openStoreForCheck(defaultStoreDir(this.home), { lock: this.storeLock, keys: this.storeKeys });
-        if (problem) this.log.warn(problem);
-        this.store ??= store;
-        if (this.store !== store) store?.close();
+        void openStoreForCheck(defaultStoreDir(this.home), { lock: this.storeLock, keys: this.storeKeys }).then(({ store, problem }) => {
+          if (problem) this.log.warn(problem);
+          this.store ??= store;
+          if (this.store !== store) store?.close();
+          else if (store) this.schedule(0);
+        });
       }
     }
     // Merges in progress (`--markers`) are started and finished by the CLI: read what another process wrote.
@@ -213,14 +226,18 @@ export class DriftService implements vscode.Disposable {
       if (folder.uri.scheme !== 'file') continue;
       const settings = folderSettings(folder);
       const started = Date.now();
-      const report = checkDrift({
+      // sql.js only when a records file names a context entity. The first check of a folder (nothing in memory yet)
+      // runs dry first, so a large tree is hashed on a worker pool, off this thread; later ones go straight.
+      const hasher = this.hasherFor(folder, settings);
+      const report = await checkDriftPrepared({
         project: folder.uri.fsPath, collection: settings.collectionPath, env: this.env, roots: settings.profileRoots,
-        hasher: this.hasherFor(folder, settings), store: this.store, sqlJs: await loadSqlJs(),
+        hasher, store: this.store, loadSqlJs, pool: startHashPool, prepare: !this.checked.has(hasher),
       });
       // A collection in a git work tree: branch, ahead/behind as of the last fetch (never fetched here), uncommitted
       // changes; what its upstream changed counts as outdated. Without git: a log line, the report stands.
       // Like VS Code's git extension, no git in an untrusted workspace (its settings may point the collection into it).
-      if (vscode.workspace.isTrusted) await addCollectionGit(report, { env: this.env, exclusions: this.hasherFor(folder, settings).exclusions, log: (m) => this.log.info(m), cache: this.gitCache });
+      if (vscode.workspace.isTrusted) await addCollectionGit(report, { env: this.env, exclusions: hasher.exclusions, log: (m) => this.log.info(m), cache: this.gitCache });
+      this.checked.add(hasher);
       for (const w of report.warnings) this.log.warn(w.message);
       for (const e of report.errors) this.log.error(e.message);
       this.log.debug(`checked ${folder.name}: ${report.artifacts.length} artifacts in ${Date.now() - started} ms`);
@@ -228,10 +245,20 @@ export class DriftService implements vscode.Disposable {
       hasCollection ||= report.collections.some((c) => c.reachable);
       out.push({ folder, report, settings });
     }
-    await vscode.commands.executeCommand('setContext', CONTEXT.hasRoots, hasRoots);
-    await vscode.commands.executeCommand('setContext', CONTEXT.hasCollection, hasCollection);
-    await vscode.commands.executeCommand('setContext', CONTEXT.checked, true);
+    // Only what changed, and not awaited: each is a round trip to the workbench, which can be busy drawing the tree
+    // this very report fills (on 1 000 artifacts, awaiting them held a report back for a minute).
+    this.setContext(CONTEXT.hasRoots, hasRoots);
+    this.setContext(CONTEXT.hasCollection, hasCollection);
+    this.setContext(CONTEXT.checked, true);
     return out;
+  }
+
+  private readonly contexts = new Map<string, boolean>();
+
+  private setContext(key: string, value: boolean): void {
+    if (this.contexts.get(key) === value) return;
+    this.contexts.set(key, value);
+    void vscode.commands.executeCommand('setContext', key, value);
   }
 
   dispose(): void {

@@ -73,7 +73,8 @@ export class GeneratorsFeature implements vscode.Disposable {
   readonly service: GeneratorsService;
   readonly treeView: vscode.TreeView<GeneratorEntry>;
 
-  constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, watcher: ArtifactWatcher, operations?: Operations, storeKeys?: StoreKeyProvider) {
+  /** `after`: the first discovery waits for it (the first drift report: nobody asked for generators at start-up). */
+  constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, watcher: ArtifactWatcher, operations?: Operations, storeKeys?: StoreKeyProvider, after: Promise<unknown> = Promise.resolve()) {
     this.service = this.add(new GeneratorsService(log, extensionShim(context.extensionPath), process.env, operations, watcher, storeKeys));
     const tree = this.add(new GeneratorsTreeProvider(this.service));
     this.treeView = this.add(vscode.window.createTreeView(GENERATOR_VIEW, { treeDataProvider: tree }));
@@ -85,8 +86,10 @@ export class GeneratorsFeature implements vscode.Disposable {
     for (const d of registerBackupCommands(this.service, log)) this.add(d);
     this.add(vscode.tasks.registerTaskProvider(GENERATOR_TASK_TYPE, new GeneratorTaskProvider(this.service)));
     this.add(new GeneratorAutoRegenerate(this.service, log));
-    // the first discovery runs after activation returns, like the first drift check
-    setImmediate(() => void this.service.refresh());
+    // the first discovery runs after activation returns and after `after`
+    let disposed = false;
+    void after.then(() => { if (!disposed) void this.service.refresh(); });
+    this.add({ dispose: () => { disposed = true; } });
   }
 
   private add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }

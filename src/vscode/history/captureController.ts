@@ -76,9 +76,11 @@ export class CaptureController implements OwnWrites, vscode.Disposable {
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.sync()),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration(SETTINGS.section)) this.sync(); }),
     );
-    // Built right after activation returns (watchers, stores): activation stays cheap.
-    const start = setImmediate(() => this.sync());
-    this.disposables.push({ dispose: () => clearImmediate(start) });
+    // Built after the first drift report (watchers, stores, its initial re-scan hashes every artifact): activation
+    // stays cheap, and the report a user opened the view for does not wait for work nobody asked for.
+    let disposed = false;
+    void drift.firstReport.then(() => { if (!disposed) this.sync(); });
+    this.disposables.push({ dispose: () => { disposed = true; } });
   }
 
   /** The services of every folder where capture is on. */

@@ -40,6 +40,8 @@ export interface SkillMeatSyncApi {
   readonly sync: SyncApi;
   /** How long activate() took, in ms (for the benchmark). */
   readonly activationMs: number;
+  /** Milliseconds from activation to the first drift report (undefined until it arrived): the bench reads it. */
+  firstReportMs(): number | undefined;
   /** Captured versions: the History view, and the own-write hook for the product's other writers. */
   readonly history: HistoryApi;
   /** The product's writes: what runs now, and the last one that failed (the status bar's Syncing and Error). */
@@ -126,7 +128,7 @@ export class Container implements vscode.Disposable {
       void recoverAtStartup(this.operations, this.log, () => this.service.versionStore()).catch((e) => this.log.error(`recovery at start-up: ${(e as Error).stack ?? e}`));
     });
     this.add({ dispose: () => clearImmediate(watch) });
-    this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations, (m, dir) => encryption.feature!.keys(m, dir)));
+    this.generators = this.add(new GeneratorsFeature(context, this.log, this.watcher, this.operations, (m, dir) => encryption.feature!.keys(m, dir), this.service.firstReport));
     encryption.feature.stateFiles = () => this.generators.service.ownStateFiles();
     this.add(encryption.feature.onDidConvert(() => this.generators.service.reopenStates()));
     t.push(['generators', performance.now()]);
@@ -136,7 +138,7 @@ export class Container implements vscode.Disposable {
 
   add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }
 
-  api(activationMs = 0): SkillMeatSyncApi {
+  api(activationMs = 0, activatedAt = performance.now()): SkillMeatSyncApi {
     const reports = () => this.service.current.map((r) => r.report);
     const emitter = this.add(new vscode.EventEmitter<DriftReport[]>());
     this.add(this.service.onDidChangeReport(() => emitter.fire(reports())));
@@ -149,6 +151,7 @@ export class Container implements vscode.Disposable {
       generators: this.generators.api(),
       sync: this.sync.api(),
       activationMs,
+      firstReportMs: () => (this.service.firstReportAt === undefined ? undefined : this.service.firstReportAt - activatedAt),
       history: historyApi(this.history, this.capture),
       operations: {
         running: () => this.operations.running.map(({ kind, title, paths, waitingFor }) => ({ kind, title, paths, ...(waitingFor ? { waitingFor } : {}) })),

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ArtifactHasher } from '../../../src/core/drift/hashing';
-import { StatCache, STAT_CACHE_DIR } from '../../../src/core/drift/statCache';
+import { StatCache, STAT_CACHE_DIR, STAT_CACHE_FILE } from '../../../src/core/drift/statCache';
 import { checkDrift } from '../../../src/core/drift/drift';
 import { main } from '../../../src/cli/main';
 import { useTempDirs, makeWorld, addSkill, deploy, stateOf, snapshotDir, captureIO, type World } from '../helpers';
@@ -87,8 +87,13 @@ describe('stat cache (persisted between CLI runs)', () => {
 
   it('ignores a corrupt or foreign cache file and rebuilds it', () => {
     runCheck();
-    const file = path.join(cacheDir, 'v1.json');
-    for (const bad of ['{"v":1,"a":{', 'not json', '{"v":99,"a":{}}', JSON.stringify({ v: 1, a: { [path.join(w.claude, 'skills', 'review')]: { e: 'x' } }, r: { x: { h: 'no', v: [1] } } })]) {
+    const file = path.join(cacheDir, STAT_CACHE_FILE);
+    const good = fs.readFileSync(file, 'utf8').split('\n');
+    const line = good.findIndex((l) => l.split('\t')[0].endsWith('review'));
+    const [abs, entry] = [good[line].slice(0, good[line].indexOf('\t')), good[line].slice(good[line].indexOf('\t') + 1)];
+    const broken = (s: string) => good.map((l, i) => (i === line ? `${abs}\t${s}` : l)).join('\n');
+    for (const bad of [good[0] + '\n{', 'not a cache', good.join('\n').replace(/v2$/m, 'v99'), [good[0], JSON.stringify({ x: { h: 'no', v: [1] } }), `${abs}\tx`].join('\n'),
+      broken(entry.slice(0, -3)), broken(entry.replace(/\t[0-9a-f]{64}/, '\tzz' + 'f'.repeat(62))), broken(entry.replace(/^dir\t/, 'directory\t')), broken(entry + '\tx')]) {
       fs.writeFileSync(file, bad);
       const r = runCheck();
       assert.equal(stateOf(r.report, 'skill', 'review'), 'in-sync');
@@ -99,10 +104,13 @@ describe('stat cache (persisted between CLI runs)', () => {
 
   it('never trusts an entry whose key no longer matches, even with the cache file edited to agree on everything else', () => {
     runCheck();
-    const file = path.join(cacheDir, 'v1.json');
-    const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { a: Record<string, { e: unknown[][] }> };
-    for (const s of Object.values(data.a)) for (const k of s.e) k[5] = (k[5] as number) + 1; // every ctime off by 1 ms
-    fs.writeFileSync(file, JSON.stringify(data));
+    const file = path.join(cacheDir, STAT_CACHE_FILE);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    // Each artifact line: its path, 8 fields of the artifact, then 7 per file (rel, dev, ino, size, mtime, ctime,
+    // junk): every ctime off by 1 ms.
+    const edited = lines.map((l, n) => (n < 2 || !l ? l : l.split('\t').map((x, i) => (i >= 9 && (i - 9) % 7 === 5 ? String(Number(x) + 1) : x)).join('\t')));
+    assert.notDeepEqual(edited, lines);
+    fs.writeFileSync(file, edited.join('\n'));
     assert.ok(runCheck().read > 0);
   });
 
@@ -130,6 +138,6 @@ describe('stat cache (persisted between CLI runs)', () => {
     }
     assert.deepEqual(snapshotDir(w.project), before.project);
     assert.deepEqual(snapshotDir(w.collection), before.home);
-    assert.ok(fs.existsSync(path.join(cacheDir, 'v1.json')));
+    assert.ok(fs.existsSync(path.join(cacheDir, STAT_CACHE_FILE)));
   });
 });

@@ -1,0 +1,149 @@
+// A pool of worker threads that hash walked artifacts (issue 13): a cold check of a large tree is mostly sha256
+// and reads, on one core; the pool spreads it over the machine's cores. Started only when a check finds more
+// unknown content than ArtifactHasher's threshold (a worker costs tens of milliseconds to start), closed when the
+// check's hashing is done. The workers run the same hashEntries() as the main thread: byte-identical answers.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ArtifactHash, FileEntry, HashJob, HashJobResult, HashPool, WalkProblem } from './hashing';
+
+// What crosses the thread boundary, kept flat: structured-cloning 20 000 entry objects each way cost more CPU than
+// a tenth of the hashing it moved.
+/** A job on the wire: the artifact, and its files' paths, relative paths, sizes and junk flags (0/1) in walk order, or `walk` (the worker walks it, with these extra exclusions). */
+export interface WireJob { artifact: string; skillmeat: boolean; walk?: string[]; abs: string[]; rel: string[]; size: number[]; junk: string }
+/** A worker's walk on the wire: every key of every entry, in walk order. */
+export interface WireEntries { rel: string[]; size: number[]; mtimeMs: number[]; ctimeMs: number[]; ino: number[]; dev: number[]; mode: number[]; junk: string; problems: WalkProblem[] }
+/** A result on the wire: per-file hashes concatenated in entry order (non-junk files), unless a file was left out. */
+export interface WireResult {
+  kind: 'dir' | 'file'; tree: string; norms: string; binary: string; read: number; problems: WalkProblem[];
+  skillmeat?: ArtifactHash['skillmeat'];
+  /** Only when the per-file list is not one per non-junk entry (an unreadable file was skipped). */
+  files?: ArtifactHash['files'];
+  /** The worker's walk (walk jobs); `missing` when it found no artifact. */
+  walked?: WireEntries;
+  missing?: boolean;
+}
+
+export function toWire(j: HashJob): WireJob {
+  if (!j.entries) return { artifact: j.abs, skillmeat: j.skillmeat, walk: [...(j.exclude ?? [])], abs: [], rel: [], size: [], junk: '' };
+  const e = j.entries;
+  return { artifact: j.abs, skillmeat: j.skillmeat, abs: e.map((x) => x.abs), rel: e.map((x) => x.rel), size: e.map((x) => x.size), junk: e.map((x) => (x.junk ? '1' : '0')).join('') };
+}
+
+/** The entries a worker hashes (the keys it does not need are zero: it neither caches nor compares them). */
+export function fromWire(w: WireJob): FileEntry[] {
+  return w.abs.map((abs, i) => ({ abs, rel: w.rel[i], size: w.size[i], junk: w.junk.charCodeAt(i) === 0x31, mtimeMs: 0, ctimeMs: 0, ino: 0, dev: 0, mode: 0 }));
+}
+
+export function entriesToWire(e: readonly FileEntry[], problems: WalkProblem[]): WireEntries {
+  return {
+    rel: e.map((x) => x.rel), size: e.map((x) => x.size), mtimeMs: e.map((x) => x.mtimeMs), ctimeMs: e.map((x) => x.ctimeMs),
+    ino: e.map((x) => x.ino), dev: e.map((x) => x.dev), mode: e.map((x) => x.mode), junk: e.map((x) => (x.junk ? '1' : '0')).join(''), problems,
+  };
+}
+
+function entriesFromWire(artifact: string, w: WireEntries): FileEntry[] {
+  // A single-file artifact's one entry has rel '' and is the artifact itself.
+  return w.rel.map((rel, i) => ({
+    rel, abs: rel === '' ? artifact : artifact + path.sep + rel.split('/').join(path.sep), size: w.size[i], mtimeMs: w.mtimeMs[i], ctimeMs: w.ctimeMs[i],
+    ino: w.ino[i], dev: w.dev[i], mode: w.mode[i], junk: w.junk.charCodeAt(i) === 0x31,
+  }));
+}
+
+export function resultToWire(h: ArtifactHash, entries: readonly FileEntry[], read: number, walked?: WireEntries): WireResult {
+  const complete = h.files.length === entries.reduce((n, e) => n + (e.junk ? 0 : 1), 0);
+  return {
+    kind: h.kind, tree: h.tree, read, problems: h.problems, ...(h.skillmeat ? { skillmeat: h.skillmeat } : {}),
+    norms: complete ? h.files.map((f) => f.norm).join('') : '', binary: complete ? h.files.map((f) => (f.binary ? '1' : '0')).join('') : '',
+    ...(complete ? {} : { files: h.files }), ...(walked ? { walked } : {}),
+  };
+}
+
+function resultFromWire(r: WireResult, job: HashJob): HashJobResult {
+  if (r.missing) return { read: 0 };
+  const entries = job.entries ?? (r.walked ? entriesFromWire(job.abs, r.walked) : []);
+  let files = r.files;
+  if (!files) {
+    files = [];
+    let j = 0;
+    for (const e of entries) {
+      if (e.junk) continue;
+      files.push({ rel: e.rel, norm: r.norms.slice(j * 64, j * 64 + 64), size: e.size, binary: r.binary.charCodeAt(j) === 0x31 });
+      j++;
+    }
+  }
+  const hash: ArtifactHash = { kind: r.kind, tree: r.tree, files, problems: r.problems, ...(r.skillmeat ? { skillmeat: r.skillmeat } : {}) };
+  return { read: r.read, hash, ...(r.walked ? { entries, walkProblems: r.walked.problems } : {}) };
+}
+
+/**
+ * The worker's script: dist/hashWorker.js beside the bundle (CLI and extension), or the TypeScript source when
+ * running from source (tests, through tsx).
+ */
+function workerScript(): { file: string; source: boolean } | undefined {
+  const bundled = path.join(__dirname, 'hashWorker.js');
+  if (fs.existsSync(bundled)) return { file: bundled, source: false };
+  const source = path.join(__dirname, 'hashWorker.ts');
+  return fs.existsSync(source) ? { file: source, source: true } : undefined;
+}
+
+/**
+ * Starts `size` workers (default: one per core but one, at most 4 — the calling thread hashes too); undefined when no
+ * worker script can be found.
+ */
+export function startHashPool(size = Math.min(4, Math.max(1, (os.availableParallelism?.() ?? os.cpus().length) - 1))): HashPool | undefined {
+  const script = workerScript();
+  if (!script) return undefined;
+  const workers = Array.from({ length: size }, () => (script.source
+    // From source: load tsx in the worker first (the tests run under tsx; a bundle needs nothing).
+    ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(script.file)});`, { eval: true })
+    : new Worker(script.file)));
+  const pending = new Map<number, { resolve: (r: WireResult[]) => void; reject: (e: Error) => void }>();
+  let next = 0;
+  let closed = false;
+  const idle: Worker[] = [...workers];
+  const waiting: { id: number; jobs: WireJob[] }[] = [];
+  const busy = new Map<Worker, number>();
+  const dispatch = () => {
+    while (idle.length && waiting.length) {
+      const w = idle.pop()!;
+      const m = waiting.shift()!;
+      busy.set(w, m.id);
+      w.postMessage(m);
+    }
+  };
+  const fail = (e: Error) => {
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+  };
+  for (const w of workers) {
+    w.on('message', (m: { id: number; results: WireResult[] }) => {
+      busy.delete(w);
+      idle.push(w);
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      p?.resolve(m.results);
+      dispatch();
+    });
+    w.on('error', (e) => fail(e));
+    w.on('exit', (code) => { if (!closed) fail(new Error(`a hash worker exited (${code})`)); });
+  }
+  return {
+    size,
+    async hash(jobs: HashJob[]): Promise<HashJobResult[]> {
+      if (closed) throw new Error('the hash pool is closed');
+      const id = next++;
+      const results = await new Promise<WireResult[]>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        waiting.push({ id, jobs: jobs.map(toWire) });
+        dispatch();
+      });
+      return results.map((r, i) => resultFromWire(r, jobs[i]));
+    },
+    async close(): Promise<void> {
+      closed = true;
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// The hash pool and the prepared check (issue 13): worker threads give byte-identical hashes to the single-thread
+// path (tree, per-file, SkillMeat's three forms; CRLF, binary, junk, a file larger than one read chunk); a prepared
+// check (dry run, walk, pool) gives the same report as a plain check; a file changed within the racy window is read
+// again by the next check. Real worker threads (from the TypeScript source, through tsx), real files.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ArtifactHasher } from '../../../src/core/drift/hashing';
+import { startHashPool } from '../../../src/core/drift/hashPool';
+import { checkDrift, checkDriftPrepared } from '../../../src/core/drift/drift';
+import { StatCache, STAT_CACHE_DIR } from '../../../src/core/drift/statCache';
+import { useTempDirs, makeWorld, addSkill, addCommand, deploy, edit, stateOf, writeTree } from '../helpers';
+
+/** Every pool started by a test, to check it was used and closed. */
+function countingPool(started: { n: number }) {
+  return () => { started.n++; return startHashPool(2); };
+}
+
+describe('hash pool (worker threads) and the prepared check', function () {
+  this.timeout(60_000);
+  const tmp = useTempDirs();
+  const ALWAYS = { bytes: 0, files: 0, artifacts: Infinity }; // start the pool for any unknown content; walk here
+  const WORKERS_WALK = { bytes: 0, files: 0, artifacts: 0 }; // the workers walk as well
+
+  it('hashes byte-identically to the main thread, walked here or in the workers: tree, files, SkillMeat forms; CRLF, binary, junk, a file over 1 MiB', async () => {
+    const root = tmp('pool');
+    const big = Buffer.alloc((1 << 20) + 5, 'a');
+    big[(1 << 20) - 1] = 0x0d; // a CR ending the first read chunk, its LF starting the next
+    big[1 << 20] = 0x0a;
+    writeTree(path.join(root, 'crlf'), { 'SKILL.md': 'a\r\nb\r\n', 'big.txt': big, 'bin.dat': Buffer.from([0, 13, 10, 1]), '.DS_Store': 'junk', 'sub/x.pyc': 'junk', 'sub/y.md': 'y\r' });
+    writeTree(path.join(root, 'plain'), { 'SKILL.md': 'plain\n', 'ref/a.md': 'a\n' });
+    fs.writeFileSync(path.join(root, 'single.md'), 'one file\r\n');
+    const paths = ['crlf', 'plain', 'single.md'].map((p) => path.join(root, p));
+    for (const [skillmeat, threshold] of [[false, ALWAYS], [true, ALWAYS], [false, WORKERS_WALK], [true, WORKERS_WALK]] as const) {
+      const single = new ArtifactHasher();
+      const expected = paths.map((p) => single.hash(p, { skillmeat }));
+      const pooled = new ArtifactHasher();
+      const started = { n: 0 };
+      const { hashedInPool } = await pooled.prepare(paths.map((absPath) => ({ absPath, skillmeat })), { threshold, pool: countingPool(started) });
+      assert.equal(started.n, 1);
+      assert.equal(hashedInPool, 3);
+      const read = pooled.filesRead;
+      assert.ok(read > 0, 'the workers read the files');
+      const got = paths.map((p) => pooled.hash(p, { skillmeat }));
+      assert.equal(pooled.filesRead, read, 'hash() used what the pool computed');
+      assert.deepEqual(got, expected);
+      if (skillmeat) assert.notEqual(got[0]!.skillmeat!.all, got[0]!.skillmeat!.cleanLf);
+    }
+  });
+
+  it('starts no pool below the threshold, and gives the same answers on the main thread', async () => {
+    const root = tmp('small');
+    writeTree(path.join(root, 'a'), { 'SKILL.md': 'a\r\n' });
+    const started = { n: 0 };
+    const h = new ArtifactHasher();
+    const { hashedInPool } = await h.prepare([{ absPath: path.join(root, 'a'), skillmeat: false }], { pool: countingPool(started) });
+    assert.equal(started.n, 0);
+    assert.equal(hashedInPool, 0);
+    assert.deepEqual(h.hash(path.join(root, 'a')), new ArtifactHasher().hash(path.join(root, 'a')));
+  });
+
+  it('a prepared check reports exactly what a plain check does (drift of every kind, on the pool)', async () => {
+    const w = makeWorld(tmp);
+    for (const n of ['a', 'b', 'c', 'd']) addSkill(w.collection, n, { 'notes.md': `${n}\r\n` });
+    addCommand(w.collection, 'go');
+    for (const n of ['a', 'b', 'c']) await deploy(w, 'skill', n);
+    await deploy(w, 'command', 'go');
+    edit(path.join(w.claude, 'skills', 'a', 'SKILL.md'));
+    edit(path.join(w.collection, 'skills', 'b', 'SKILL.md'));
+    addSkill(w.claude, 'local');
+    const started = { n: 0 };
+    const hasher = new ArtifactHasher();
+    const prepared = await checkDriftPrepared({ project: w.project, env: w.env, hasher, pool: countingPool(started), poolThreshold: ALWAYS });
+    const walkedInPool = await checkDriftPrepared({ project: w.project, env: w.env, pool: countingPool(started), poolThreshold: WORKERS_WALK });
+    const plain = checkDrift({ project: w.project, env: w.env });
+    assert.equal(started.n, 2);
+    const strip = (r: typeof plain) => ({ ...r, checkedAt: '', durationMs: 0 });
+    assert.deepEqual(strip(prepared), strip(plain));
+    assert.deepEqual(strip(walkedInPool), strip(plain));
+    assert.deepEqual(['a', 'b', 'c', 'd', 'local'].map((n) => stateOf(prepared, 'skill', n)), ['modified', 'outdated', 'in-sync', 'added', 'untracked']);
+    // The walks prepare() made are used once: the next check walks (and sees) anew.
+    edit(path.join(w.claude, 'skills', 'c', 'SKILL.md'));
+    assert.equal(stateOf(checkDrift({ project: w.project, env: w.env, hasher }), 'skill', 'c'), 'modified');
+  });
+
+  it('a file changed within the racy window is not trusted from the cache: the next check reads it again', async () => {
+    const w = makeWorld(tmp);
+    addSkill(w.collection, 'review', { 'notes.md': 'n\n' });
+    await deploy(w, 'skill', 'review');
+    const cacheDir = path.join(w.home, 'sync', STAT_CACHE_DIR);
+    const run = async () => {
+      const cache = StatCache.open(cacheDir); // the default racy window (2 s): everything was written just now
+      const hasher = new ArtifactHasher(undefined, { persistent: cache });
+      const report = await checkDriftPrepared({ project: w.project, env: w.env, hasher, recordsCache: cache, pool: () => startHashPool(2), poolThreshold: WORKERS_WALK });
+      cache.save();
+      return { report, read: hasher.filesRead };
+    };
+    const first = await run();
+    assert.ok(first.read > 0);
+    // Same size, and whatever mtime the clock gives within the window: only a re-read can see it.
+    const f = path.join(w.claude, 'skills', 'review', 'notes.md');
+    fs.writeFileSync(f, 'N\n');
+    const second = await run();
+    assert.ok(second.read >= first.read, `every racy file is read again (${second.read} of ${first.read})`);
+    assert.equal(stateOf(second.report, 'skill', 'review'), 'modified');
+  });
+});
