@@ -15,6 +15,7 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v sqlite3 >/dev/null || need+=(sqlite3)              # the generator tests create WAL databases with the real sqlite3
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import cryptography.fernet" 2>/dev/null || need+=(python3-cryptography)   # Fernet interoperability test: Python reads our tokens
 command -v python3 >/dev/null || need+=(python3)              # the example generator is bash + python3
+command -v git >/dev/null || need+=(git)                      # team collections: tests on real repositories (a bare remote, clones)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-vscode-runtime: installing Debian packages: ${need[*]}" >&2
   apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >&2
