@@ -154,6 +154,11 @@ function shortHash(h: string | null | undefined): string {
   return h ? h.slice(0, 10) : '—';
 }
 
+/** What the tree shows of some reports: everything but when and how fast they were made. */
+function signatureOf(reports: readonly FolderReport[]): string {
+  return JSON.stringify(reports.map((f) => [f.folder.uri.toString(), f.folder.name, f.settings, { ...f.report, checkedAt: undefined, durationMs: undefined }]));
+}
+
 export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vscode.Disposable {
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<DriftNode | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
@@ -161,8 +166,17 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
   private readonly sub: vscode.Disposable;
 
   constructor(private readonly service: DriftService) {
-    this.sub = service.onDidChangeReport((reports) => { this.rebuild(reports); this._onDidChangeTreeData.fire(undefined); });
+    this.sub = service.onDidChangeReport((reports) => {
+      this.rebuild(reports);
+      // A check that found what the last one found (the periodic re-scan, the Offline poll every few seconds) does not
+      // redraw the tree: a redraw under the user's pointer loses a click or a context menu, and shows as flicker.
+      const shown = signatureOf(reports);
+      if (shown === this.shown) return;
+      this.shown = shown;
+      this._onDidChangeTreeData.fire(undefined);
+    });
   }
+  private shown: string | undefined;
 
   private rebuild(reports: readonly FolderReport[]): void {
     const by = new Map<DriftState, { folder: FolderReport; artifact: ArtifactDrift }[]>();
