@@ -19,6 +19,14 @@ async function worldWithReview(tmp: (tag?: string) => string): Promise<OfflineWo
   return w;
 }
 
+/** Unmounts the collection, queues an update of `review`, and gives the unmounted collection a new version of it. */
+async function queueReviewUpdate(w: OfflineWorld, strategy: 'merge' | 'overwrite'): Promise<void> {
+  w.moveCollectionAway();
+  const offline = await w.observe();
+  await w.loop.enqueue('update', strategy, find(offline, 'skill', 'review'));
+  write(path.join(`${w.collection}.unmounted`, 'skills', 'review', 'SKILL.md'), 'collection v2\n');
+}
+
 describe('offline loop (issue 14)', () => {
   const tmp = useTempDirs();
 
@@ -89,10 +97,7 @@ describe('offline loop (issue 14)', () => {
 
   it('a queued update whose project copy was edited after it was asked becomes a Conflict; the edit stays', async () => {
     const w = await worldWithReview(tmp);
-    w.moveCollectionAway();
-    const offline = await w.observe();
-    await w.loop.enqueue('update', 'overwrite', find(offline, 'skill', 'review'));
-    write(path.join(`${w.collection}.unmounted`, 'skills', 'review', 'SKILL.md'), 'collection v2\n');
+    await queueReviewUpdate(w, 'overwrite');
     write(path.join(w.claude, 'skills', 'review', 'SKILL.md'), 'edited after asking\n');
     w.moveCollectionBack();
     await w.observe();
@@ -106,10 +111,7 @@ describe('offline loop (issue 14)', () => {
 
   it('a failing queued operation retries with exponential backoff and a visible next-retry time', async () => {
     const w = await worldWithReview(tmp);
-    w.moveCollectionAway();
-    const offline = await w.observe();
-    await w.loop.enqueue('update', 'merge', find(offline, 'skill', 'review'));
-    write(path.join(`${w.collection}.unmounted`, 'skills', 'review', 'SKILL.md'), 'collection v2\n');
+    await queueReviewUpdate(w, 'merge');
     const real = w.runner;
     let failures = 2;
     w.runner = async (op) => { if (failures-- > 0) throw new Error('EIO: the network drive dropped'); return real(op); };
@@ -139,10 +141,7 @@ describe('offline loop (issue 14)', () => {
 
   it('after a restart, an operation waiting for its retry runs when its retry time comes', async () => {
     const w = await worldWithReview(tmp);
-    w.moveCollectionAway();
-    const offline = await w.observe();
-    await w.loop.enqueue('update', 'merge', find(offline, 'skill', 'review'));
-    write(path.join(`${w.collection}.unmounted`, 'skills', 'review', 'SKILL.md'), 'collection v2\n');
+    await queueReviewUpdate(w, 'merge');
     const real = w.runner;
     w.runner = async () => { throw new Error('EIO: the network drive dropped'); };
     w.moveCollectionBack();
