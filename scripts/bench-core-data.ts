@@ -35,7 +35,7 @@ export interface CoreBenchData {
 const WORDS = 'the skill reads a diff and lists bugs risks tests naming for each change check error paths then write a short summary with links'.split(' ');
 
 /** Markdown-like text of about `bytes` bytes, LF line endings. */
-function text(rand: () => number, bytes: number): string {
+export function text(rand: () => number, bytes: number): string {
   const lines: string[] = [];
   let n = 0;
   while (n < bytes) {

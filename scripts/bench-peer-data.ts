@@ -8,7 +8,7 @@
 //   npx tsx scripts/bench-peer-data.ts DIR [SCALE]     (keeps the data, e.g. to profile a check)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { deployAll } from './bench-core-data';
+import { deployAll, text } from './bench-core-data';
 import type { ArtifactType } from '../src/core/model';
 import { prng } from '../bench/prng';
 
@@ -29,21 +29,9 @@ export interface PeerBenchData {
   outdated: string[];
 }
 
-const WORDS = 'the skill reads a diff and lists bugs risks tests naming for each change check error paths then write a short summary with links'.split(' ');
-
 /** One block of markdown-like text (LF) every file takes a slice of: generating 130 MB word by word is slow. */
 function textBlock(): string {
-  const rand = prng(13);
-  const lines: string[] = [];
-  let n = 0;
-  while (n < 1 << 20) {
-    const words = 4 + Math.floor(rand() * 12);
-    let line = '';
-    for (let i = 0; i < words; i++) line += (i ? ' ' : '') + WORDS[Math.floor(rand() * WORDS.length)];
-    lines.push(line);
-    n += line.length + 1;
-  }
-  return lines.join('\n') + '\n';
+  return text(prng(13), 1 << 20);
 }
 
 /** Generates everything under `dir` (empty or absent). */
