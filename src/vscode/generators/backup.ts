@@ -84,7 +84,8 @@ async function keyFor(kdf: KdfParams | undefined, args: BackupCommandArgs): Prom
 async function folderOf(args: BackupCommandArgs, verb: string): Promise<string | undefined> {
   if (args.folder) return args.folder;
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
-  if (folders.length <= 1) return folders[0]?.uri.fsPath ?? (() => { throw new Error(vscode.l10n.t('Open a folder first: state belongs to a workspace folder.')); })();
+  if (folders.length === 0) throw new Error(vscode.l10n.t('Open a folder first: state belongs to a workspace folder.'));
+  if (folders.length === 1) return folders[0].uri.fsPath;
   const pick = await vscode.window.showWorkspaceFolderPick({ placeHolder: verb });
   return pick?.uri.fsPath;
 }
