@@ -67,6 +67,12 @@ function oneLine(value: string, max = 90): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
+/** A key given as itself or as the path of a key file (private to its owner). */
+function keyOrKeyFile(given: string): string {
+  const v = given.trim();
+  return isFernetKey(v) ? v : readKeyFile(v);
+}
+
 /** The key of a backup: a passphrase for one written with one, else a key (pasted, or the path of a key file). */
 async function keyFor(kdf: KdfParams | undefined, args: BackupCommandArgs): Promise<string | undefined> {
   if (kdf) {
@@ -78,7 +84,7 @@ async function keyFor(kdf: KdfParams | undefined, args: BackupCommandArgs): Prom
     validateInput: (v) => (!v || isFernetKey(v.trim()) || fs.existsSync(v.trim()) ? undefined : vscode.l10n.t('Neither a key (44 characters) nor an existing file')),
   });
   if (given === undefined) return undefined;
-  return isFernetKey(given.trim()) ? given.trim() : readKeyFile(given.trim());
+  return keyOrKeyFile(given);
 }
 
 async function folderOf(args: BackupCommandArgs, verb: string): Promise<string | undefined> {
@@ -176,7 +182,7 @@ export function registerBackupCommands(service: GeneratorsService, log: vscode.L
     if (fs.existsSync(file)) throw new Error(vscode.l10n.t('{0} exists; choose another file (a backup is never overwritten).', file));
     let key: string;
     let kdf: KdfParams | undefined;
-    if (args.key) key = isFernetKey(args.key) ? args.key : readKeyFile(args.key);
+    if (args.key) key = keyOrKeyFile(args.key);
     else {
       const pass = args.passphrase ?? await vscode.window.showInputBox({
         password: true, ignoreFocusOut: true, prompt: vscode.l10n.t('A passphrase for the backup (leave empty to write a new key file next to it instead)'),
