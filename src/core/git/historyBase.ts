@@ -27,8 +27,6 @@ export interface GitBaseOptions extends GitOptions {
   maxCommits?: number;
   /** Where the cache lives; default `$SKILLMEAT_HOME/sync/git-bases` (none: no persisted cache). */
   cacheDir?: string | null;
-  /** Told about a history that could not be searched (git failed); the search then answers nothing. */
-  warn?: (message: string) => void;
 }
 
 /** What one search did, for tests and the bench. */
@@ -195,7 +193,7 @@ export function gitHistoryBaseFinder(o: GitBaseOptions = {}): BaseFinder {
         return await findBaseInHistory(q, hasher.exclusions, o);
       } catch (e) {
         if (!(e instanceof GitError)) throw e;
-        if (e.code !== 'no-git' && e.code !== 'not-a-repo') o.warn?.(`the history of ${q.collectionDir} could not be searched for a merge base: ${e.message}`);
+        if (e.code !== 'no-git' && e.code !== 'not-a-repo') q.warn?.(`the history of ${q.collectionDir} could not be searched for a merge base: ${e.message}`, q.collectionDir);
         return undefined;
       }
     },
