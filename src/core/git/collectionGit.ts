@@ -57,7 +57,7 @@ export async function readCollectionGit(dir: string, o: CollectionGitOptions = {
 }
 
 /** The collection folder's path inside the work tree at `root` (POSIX, '' at the top); git reports real paths. */
-function repoPrefix(root: string, dir: string): string {
+export function repoPrefix(root: string, dir: string): string {
   let real = path.resolve(dir);
   try { real = fs.realpathSync(dir); } catch { /* as given */ }
   let top = root;
@@ -98,7 +98,7 @@ export async function upstreamVersions(state: CollectionGitState, relPaths: read
     const artifact = artifactOf(p, byArtifact);
     if (!artifact) continue;
     const rel = p === artifact ? '' : p.slice(artifact.length + 1);
-    if (rel && isJunk(rel, exclusions)) continue;
+    if (exclusions.isJunkPath(rel)) continue;
     byArtifact.get(artifact)!.push({ rel, object: e.object, mode: e.mode });
   }
   const blobs = await git.readBlobs(state.root, [...byArtifact.values()].flat().map((f) => f.object), o);
@@ -120,12 +120,6 @@ function artifactOf(file: string, artifacts: ReadonlyMap<string, unknown>): stri
   const slash = file.indexOf('/', file.indexOf('/') + 1);
   const folder = slash < 0 ? undefined : file.slice(0, slash);
   return folder !== undefined && artifacts.has(folder) ? folder : undefined;
-}
-
-function isJunk(rel: string, exclusions: ExclusionMatcher): boolean {
-  const parts = rel.split('/');
-  for (let i = 0; i < parts.length - 1; i++) if (exclusions.isJunkDir(parts[i], parts.slice(0, i + 1).join('/'))) return true;
-  return exclusions.isJunkFile(parts[parts.length - 1], rel);
 }
 
 /**

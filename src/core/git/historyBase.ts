@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../store/fsutil';
 import type { BaseFinder, BaseQuery, FoundBase } from '../sync/baseFinders';
 import { contentOfFiles, isRecordedBaseline, type BaselineForms, type ContentFile } from '../sync/content';
 import { GitError, findRepo, readBlobs, run, type GitOptions } from './git';
+import { mayBeInGitRepo, repoPrefix } from './collectionGit';
 
 /** Commits that touch an artifact looked at, newest first, before giving up. */
 export const DEFAULT_MAX_COMMITS = 5000;
@@ -36,9 +37,18 @@ interface CacheFile { v: 1; forms: Record<string, BaselineForms> }
 
 /** Baseline forms of versions by object id, loaded once per repository and saved when it grew. */
 class FormsCache {
+  private static readonly open = new Map<string, FormsCache>();
+  /** The cache of `file`, loaded once per process (undefined: a cache for this search only). */
+  static for(file: string | undefined): FormsCache {
+    if (!file) return new FormsCache(undefined);
+    let c = FormsCache.open.get(file);
+    if (!c) FormsCache.open.set(file, (c = new FormsCache(file)));
+    return c;
+  }
+
   private forms = new Map<string, BaselineForms>();
   private dirty = false;
-  constructor(private readonly file: string | undefined) {
+  private constructor(private readonly file: string | undefined) {
     if (!file) return;
     try {
       const data = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
@@ -79,12 +89,14 @@ interface Version { oid: string; type: 'tree' | 'blob'; commits: { id: string; s
 
 /** Searches the history of the repository holding `q.collectionDir` for the record's baseline. */
 export async function findBaseInHistory(q: BaseQuery, exclusions: ExclusionMatcher, o: GitBaseOptions = {}, stats: GitBaseStats = { commits: 0, versions: 0, hashed: 0, processes: 0 }): Promise<FoundBase | undefined> {
-  if (!q.contentHash && !q.treeHash) return undefined;
+  if ((!q.contentHash && !q.treeHash) || !mayBeInGitRepo(q.collectionDir)) return undefined;
   const repo = await findRepo(q.collectionDir, o);
   stats.processes++;
   if (!repo) return undefined;
-  const repoPath = path.relative(repo, path.join(q.collectionDir, ...q.relPath.split('/'))).split(path.sep).join('/');
-  if (!repoPath || repoPath.startsWith('..') || path.isAbsolute(repoPath)) return undefined;
+  // (git answers real paths: a collection reached through a link is placed by its real path)
+  const prefix = repoPrefix(repo, q.collectionDir);
+  if (prefix.startsWith('..') || path.isAbsolute(prefix)) return undefined;
+  const repoPath = prefix ? `${prefix}/${q.relPath}` : q.relPath;
 
   // every commit that changed the path, on any branch or remote-tracking ref (a teammate's deploy may be only on origin)
   const max = Math.max(1, o.maxCommits ?? DEFAULT_MAX_COMMITS);
@@ -109,7 +121,9 @@ export async function findBaseInHistory(q: BaseQuery, exclusions: ExclusionMatch
   });
   stats.versions = versions.size;
 
-  const cache = new FormsCache(o.cacheDir === null ? undefined : path.join(o.cacheDir ?? path.join(skillmeatHome(o.env ?? process.env), 'sync', 'git-bases'), `${crypto.createHash('sha256').update(repo).digest('hex').slice(0, 16)}.json`));
+  // keyed by repository and by the user's extra exclusions (our tree hash and the junk-free forms depend on them)
+  const key = crypto.createHash('sha256').update(repo).update('\0').update(exclusions.extra.join('\0')).digest('hex').slice(0, 16);
+  const cache = FormsCache.for(o.cacheDir === null ? undefined : path.join(o.cacheDir ?? path.join(skillmeatHome(o.env ?? process.env), 'sync', 'git-bases'), `${key}.json`));
   const wanted = { treeHash: q.treeHash, contentHash: q.contentHash };
   // newest version first: the newest commit that holds the baseline is named
   const ordered = [...versions.values()];
@@ -135,7 +149,8 @@ export async function findBaseInHistory(q: BaseQuery, exclusions: ExclusionMatch
     const r = await readVersions(repo, [found], exclusions, o);
     stats.processes += r.processes;
     content = r.contents.get(found.oid);
-    if (!content) return undefined;
+    // the cache said this version holds the baseline: its content, read now, must say so too
+    if (!content || !isRecordedBaseline(content.forms, wanted)) return undefined;
   }
   const commit = found.commits[found.commits.length - 1]; // the oldest commit of the window holding it: where it was made
   const subject = commit.subject.length > 60 ? `${commit.subject.slice(0, 59)}…` : commit.subject;

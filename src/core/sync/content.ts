@@ -83,9 +83,10 @@ export function contentOfFiles(raw: readonly ContentFile[], kind: 'dir' | 'file'
   const sm = new SkillmeatForms(kind);
   for (const f of [...raw].sort((a, b) => comparePathParts(a.rel, b.rel))) {
     const junk = kind === 'dir' && exclusions.isJunkPath(f.rel);
-    sm.add(f.rel, junk, f.data);
     const place = contentPlace(f.rel, junk);
-    if (place) (place === 'extras' ? extras : files).push(f);
+    if (!place) continue; // what SkillMeat's copy leaves out is in no hash a record holds
+    sm.add(f.rel, junk, f.data);
+    (place === 'extras' ? extras : files).push(f);
   }
   const content: ArtifactContent = { kind, files, ...(extras.length ? { extras } : {}) };
   return { content, forms: { treeHash: hashContent(content).treeHash, skillmeat: sm.digest() } };
