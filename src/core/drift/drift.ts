@@ -7,7 +7,7 @@ import {
   type DriftState, type FileChange, type UnmanagedRecord,
 } from '../model';
 import { readRecords, parseRecords, salvageRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
-import { ArtifactHasher, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash, type HashPool, type PoolThreshold } from './hashing';
+import { ArtifactHasher, POOL_THRESHOLD, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash, type HashPool, type PoolThreshold } from './hashing';
 import { discoverArtifacts, artifactPath, type FoundArtifact } from './discovery';
 import { collectionResolver, type CollectionResolver } from '../store/skillmeatHome';
 import { pendingMerges, type MetaReader } from '../store/pendingMerges';
@@ -70,25 +70,31 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
   const hasher = opts.hasher ?? new ArtifactHasher();
   const { loadSqlJs, pool, poolThreshold, prepare, ...check } = opts;
   let wantsContexts = false;
+  const onContexts = () => { wantsContexts = true; hashersWithContexts.add(hasher); };
   if (prepare === false) {
-    const report = checkDrift({ ...check, hasher, onContexts: () => { wantsContexts = true; } });
+    // A hasher whose project named a context entity before gets sql.js first: one check, not two.
+    const known = !check.sqlJs && loadSqlJs && hashersWithContexts.has(hasher) ? await loadSqlJs() : undefined;
+    const report = checkDrift({ ...check, hasher, ...(known ? { sqlJs: known } : {}), onContexts });
     // A context entity needs sql.js: check again with it (everything hashed is in the hasher's memory by now).
-    return wantsContexts && !check.sqlJs && loadSqlJs ? checkDrift({ ...check, hasher, sqlJs: await loadSqlJs() }) : report;
+    return wantsContexts && !check.sqlJs && !known && loadSqlJs ? checkDrift({ ...check, hasher, sqlJs: await loadSqlJs() }) : report;
   }
-  // The pool's threads start now, so they boot while the dry run reads the records (a worker takes 50–80 ms to
-  // start); closed unused when the check turns out small.
-  const early = pool?.();
+  let started: HashPool | undefined;
   let used = false;
   try {
-    const requests = hasher.record(() => { checkDrift({ ...check, hasher, onContexts: () => { wantsContexts = true; } }); });
+    const requests = hasher.record(() => { checkDrift({ ...check, hasher, onContexts }); });
+    // Threads only for a check that may be large: they boot while sql.js loads and the walks start (50–80 ms each).
+    if (pool && requests.length >= (poolThreshold?.artifacts ?? POOL_THRESHOLD.artifacts)) started = pool();
     const sqlJs = check.sqlJs ?? (wantsContexts && loadSqlJs ? await loadSqlJs() : undefined);
-    await hasher.prepare(requests, { pool: early && (() => { used = true; return early; }), threshold: poolThreshold });
+    await hasher.prepare(requests, { pool: pool && (() => { used = true; return (started ??= pool()); }), threshold: poolThreshold });
     return checkDrift({ ...check, hasher, ...(sqlJs ? { sqlJs } : {}) });
   } finally {
     hasher.forgetWalks();
-    if (!used) void early?.close(); // in the background: the report need not wait for a thread to stop
+    if (!used) void started?.close(); // in the background: the report need not wait for a thread to stop
   }
 }
+
+/** Hashers (a long-lived one per folder in the extension) whose check needed sql.js for context entities. */
+const hashersWithContexts = new WeakSet<ArtifactHasher>();
 
 export const RECOMMENDATIONS: Record<DriftState, string> = {
   'in-sync': '',

@@ -1,7 +1,7 @@
 // A pool of worker threads that hash walked artifacts (issue 13): a cold check of a large tree is mostly sha256
-// and reads, on one core; the pool spreads it over the machine's cores. Started only when a check finds more
-// unknown content than ArtifactHasher's threshold (a worker costs tens of milliseconds to start), closed when the
-// check's hashing is done. The workers run the same hashEntries() as the main thread: byte-identical answers.
+// and reads, on one core; the pool spreads it over the machine's cores. Started only for a check of many artifacts
+// or one that finds more unknown content than ArtifactHasher's threshold (a worker costs tens of milliseconds to
+// start), closed when the check's hashing is done. The workers run the same hashEntries() as the main thread: byte-identical answers.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
