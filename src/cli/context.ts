@@ -26,10 +26,6 @@ export function storeDir(ctx: CommandContext): string {
   return flagString(ctx.args, 'store') ?? defaultStoreDir(collectionResolver({ env: ctx.io.env }).home);
 }
 
-/**
- * Before a command that writes: finishes what an interrupted earlier write left in the project's profile roots,
- * the collection and the version store (see core/store/recovery), and says what it did on stderr.
- */
 /** The command's version store: the one recovery opened (taken over, the caller closes it), else a new one. */
 export async function openStore(ctx: CommandContext): Promise<VersionStore> {
   const kept = ctx.store;
@@ -37,6 +33,10 @@ export async function openStore(ctx: CommandContext): Promise<VersionStore> {
   return kept ?? VersionStore.open(storeDir(ctx), { keys: await storeKeys(ctx) });
 }
 
+/**
+ * Before a command that writes: finishes what an interrupted earlier write left in the project's profile roots,
+ * the collection and the version store (see core/store/recovery), and says what it did on stderr.
+ */
 export async function recoverInterrupted(ctx: CommandContext): Promise<void> {
   const collection = collectionResolver({ env: ctx.io.env, collection: flagString(ctx.args, 'collection') }).resolve(undefined).path;
   const r = recoverProjectWrites({ projects: [ctx.project], collections: [collection], storeDir: storeDir(ctx) });

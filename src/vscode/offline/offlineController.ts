@@ -4,7 +4,7 @@
 // any other write. The core sets no timer: this class schedules the next retry the machine asks for.
 import * as vscode from 'vscode';
 import { runSync, type SyncDirection, type SyncResult } from '../../core/sync';
-import { ArtifactHasher, ExclusionMatcher } from '../../core/drift/hashing';
+import { folderSyncOptions } from '../sync/commands';
 import { defaultStoreDir } from '../../core/store/versionStore';
 import { OfflineQueue, type QueuedOperation, type QueuedStrategy } from '../../core/offline/queue';
 import { OfflineSync, type QueuedOutcome } from '../../core/offline/offlineSync';
@@ -103,13 +103,14 @@ export class OfflineController implements vscode.Disposable {
       ? vscode.l10n.t('Running the queued update of {0}', op.artifact.name)
       : vscode.l10n.t('Running the queued pull of {0}', op.artifact.name);
     entry.queueRunning = true;
-    return this.operations.run(op.direction, paths, async () => {
+    return this.operations.run(op.direction, paths, async (running) => {
       const store = await this.service.versionStore();
-      return runSync({
-        project: f.folder.uri.fsPath, direction: op.direction, strategy: op.strategy, store, names: [op.artifact.name], type: op.artifact.type, root: op.artifact.root,
-        ...(f.settings.collectionPath ? { collection: f.settings.collectionPath } : {}), roots: f.settings.profileRoots,
-        hasher: new ArtifactHasher(new ExclusionMatcher(f.settings.exclude)),
+      const r = await runSync({
+        ...folderSyncOptions(f), direction: op.direction, strategy: op.strategy, store, names: [op.artifact.name], type: op.artifact.type, root: op.artifact.root,
       });
+      // A queued fork lands at paths nobody knew when it was queued: marked as the product's writes too.
+      running.wrote(r.artifacts.flatMap((x) => x.writes.map((w) => w.path)));
+      return r;
     }, { title, failure: (r) => (r.status === 'failed' ? r.error?.message ?? vscode.l10n.t('the sync failed') : undefined) })
       .finally(() => { entry.queueRunning = false; });
   }

@@ -8,7 +8,7 @@ import type { CollectionConsent } from './consent';
 import { ArtifactHasher, ExclusionMatcher } from '../../core/drift/hashing';
 import {
   runSync, undoLastSync, type ArtifactSyncResult, type ChooseFn, type PromptChoice, type SyncDirection, type SyncProgress,
-  type SyncResult, type SyncStrategy, type UndoResult,
+  type SyncOptions, type SyncResult, type SyncStrategy, type UndoResult,
 } from '../../core/sync';
 import type { ArtifactDrift, DriftState } from '../../core/model';
 import type { DriftService, FolderReport } from '../drift/driftService';
@@ -19,6 +19,14 @@ import type { OfflineController } from '../offline/offlineController';
 import { registerCommandTable } from '../platform/log';
 import { SYNC_COMMANDS, type SyncCommandId } from '../platform/ids';
 import type { CollectionGit } from './git';
+
+/** What every sync of a workspace folder takes from the folder and its settings: project, collection, roots, exclusions. */
+export function folderSyncOptions(f: FolderReport): Pick<SyncOptions, 'project' | 'collection' | 'roots' | 'hasher'> {
+  return {
+    project: f.folder.uri.fsPath, ...(f.settings.collectionPath ? { collection: f.settings.collectionPath } : {}), roots: f.settings.profileRoots,
+    hasher: new ArtifactHasher(new ExclusionMatcher(f.settings.exclude)),
+  };
+}
 
 /** An artifact of a workspace folder, as the tree shows it. */
 export interface SyncTarget { folder: FolderReport; artifact: ArtifactDrift }
@@ -248,10 +256,8 @@ export class SyncRunner {
             return c === 'fork' && t && !(await this.consent.ensure([collectionDirOf(t)])) ? 'skip' : c;
           } : asked;
           const sync = (allowSecrets: boolean) => runSync({
-            project: f.folder.uri.fsPath, direction: req.direction, strategy: req.strategy, store,
+            ...folderSyncOptions(f), direction: req.direction, strategy: req.strategy, store,
             names: batch.names, ...(batch.type ? { type: batch.type } : {}), ...(batch.root ? { root: batch.root } : {}),
-            ...(f.settings.collectionPath ? { collection: f.settings.collectionPath } : {}), roots: f.settings.profileRoots,
-            hasher: new ArtifactHasher(new ExclusionMatcher(f.settings.exclude)),
             ...(choose ? { choose } : {}),
             ...(req.bothSides ? { bothSides: true } : {}),
             ...(allowSecrets ? { allowSecrets: true } : {}),
