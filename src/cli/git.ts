@@ -2,8 +2,8 @@
 // planning; `pull --commit [--push] [--message M]` commits exactly what the pull wrote into the collection.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { commitPulled, fastForwardCollection, pullCommitMessage } from '../core/git/collectionGit';
-import { GitError, findRepo } from '../core/git/git';
+import { commitPulled, fastForwardCollection, pullCommitMessage, pulledByRepo } from '../core/git/collectionGit';
+import { GitError } from '../core/git/git';
 import { PROFILE_ROOTS } from '../core/model';
 import { readRecords, viewRecord } from '../core/store/deploymentRecords';
 import { collectionResolver } from '../core/store/skillmeatHome';
@@ -69,18 +69,7 @@ export async function fetchCollections(ctx: CommandContext): Promise<GitStep> {
 export async function commitPull(ctx: CommandContext, result: SyncResult): Promise<GitStep> {
   const step: GitStep = { lines: [], json: [], failed: false };
   const synced = result.artifacts.filter((a) => a.status === 'synced');
-  const byRepo = new Map<string, { paths: string[]; items: { type: string; name: string; strategy: string }[] }>();
-  const notInRepo: string[] = [];
-  for (const a of synced) {
-    for (const w of a.writes.filter((x) => x.side === 'collection')) {
-      const root = await findRepo(path.dirname(w.path), { env: ctx.io.env }).catch((e: unknown) => { if (e instanceof GitError) { step.lines.push(`error: ${e.message}`); step.failed = true; return undefined; } throw e; });
-      if (!root) { notInRepo.push(w.path); continue; }
-      const g = byRepo.get(root) ?? { paths: [], items: [] };
-      g.paths.push(w.path);
-      g.items.push({ type: a.type, name: a.forkName ?? a.name, strategy: a.choice ?? a.action });
-      byRepo.set(root, g);
-    }
-  }
+  const { byRepo, notInRepo } = await pulledByRepo([result], { env: ctx.io.env, onError: (_file, e) => { step.lines.push(`error: ${e.message}`); step.failed = true; } });
   if (synced.length === 0 || (byRepo.size === 0 && notInRepo.length === 0)) {
     if (!step.failed) step.lines.push('--commit: the pull wrote nothing into the collection; nothing to commit.');
     return step;

@@ -9,6 +9,7 @@ import { DEFAULT_EXCLUSIONS, type ExclusionMatcher } from '../drift/hashing';
 import { hashContent, type ContentFile } from '../sync/content';
 import { isInside } from '../store/fsutil';
 import * as git from './git';
+import type { SyncResult } from '../sync';
 
 /** How collection git runs: git's options, and where a problem that is not the user's to fix is logged. */
 export interface CollectionGitOptions extends git.GitOptions {
@@ -285,4 +286,37 @@ export function pullCommitMessage(items: readonly { type: string; name: string; 
     : `Pull ${items.length} artifacts from ${from} (${[...new Set(items.map((i) => i.strategy))].join(', ')})`;
   const body = items.map((i) => `- ${i.type} ${i.name}: ${i.strategy}`).join('\n');
   return `${subject}\n\n${body}\n\nSource project: ${project}\nWritten by skillmeat-sync pull.\n`;
+}
+
+/** What a pull wrote into one git work tree: the paths to commit, and what the commit message names. */
+export interface PulledGroup { paths: string[]; items: { type: string; name: string; strategy: string }[]; project: string }
+
+/**
+ * The files pulls wrote into a collection, grouped by the git work tree they are in (each folder asked of git once);
+ * `notInRepo`: written outside any work tree. `onError`: git could not be asked about a path (it is left out).
+ */
+export async function pulledByRepo(results: readonly SyncResult[], o: git.GitOptions & { onError?: (file: string, e: git.GitError) => void } = {}): Promise<{ byRepo: Map<string, PulledGroup>; notInRepo: string[] }> {
+  const byRepo = new Map<string, PulledGroup>();
+  const notInRepo: string[] = [];
+  const repoOf = new Map<string, Promise<string | undefined>>();
+  for (const r of results) {
+    for (const a of r.artifacts.filter((x) => x.status === 'synced')) {
+      for (const w of a.writes.filter((x) => x.side === 'collection')) {
+        const dir = path.dirname(w.path);
+        if (!repoOf.has(dir)) repoOf.set(dir, git.findRepo(dir, o));
+        let root: string | undefined;
+        try { root = await repoOf.get(dir); } catch (e) {
+          if (!(e instanceof git.GitError)) throw e;
+          o.onError?.(w.path, e);
+          continue;
+        }
+        if (!root) { notInRepo.push(w.path); continue; }
+        const g = byRepo.get(root) ?? { paths: [], items: [], project: r.project };
+        g.paths.push(w.path);
+        g.items.push({ type: a.type, name: a.forkName ?? a.name, strategy: a.choice ?? a.action });
+        byRepo.set(root, g);
+      }
+    }
+  }
+  return { byRepo, notInRepo };
 }

@@ -4,8 +4,8 @@
 // other extensions can pre-answer them through `api.sync.git`, as `api.sync.consent` pre-answers consent.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { commitPulled, fastForwardCollection, pullCommitMessage } from '../../core/git/collectionGit';
-import { findRepo, GitError } from '../../core/git/git';
+import { commitPulled, fastForwardCollection, pullCommitMessage, pulledByRepo } from '../../core/git/collectionGit';
+import { GitError } from '../../core/git/git';
 import type { SyncResult } from '../../core/sync';
 import type { DriftService, FolderReport } from '../drift/driftService';
 import { gitCollections } from '../drift/gitState';
@@ -61,7 +61,7 @@ export class CollectionGit {
    */
   async offerCommit(results: readonly SyncResult[]): Promise<void> {
     if (!vscode.workspace.isTrusted) return; // no git in an untrusted workspace, as VS Code's git extension
-    const groups = await this.writtenRepos(results);
+    const { byRepo: groups } = await pulledByRepo(results, { env: this.env, onError: (file, e) => this.log.info(`${file}: ${e.message}`) });
     if (groups.size === 0) return;
     const run = async (answer: CommitAnswer | undefined): Promise<void> => {
       if (answer !== 'commit' && answer !== 'commit-and-push') return;
@@ -96,27 +96,6 @@ export class CollectionGit {
     }
   }
 
-  /** The files each sync wrote into a collection, grouped by the git work tree they are in (others left out). */
-  private async writtenRepos(results: readonly SyncResult[]): Promise<Map<string, { paths: string[]; items: { type: string; name: string; strategy: string }[]; project: string }>> {
-    const groups = new Map<string, { paths: string[]; items: { type: string; name: string; strategy: string }[]; project: string }>();
-    for (const r of results) {
-      for (const a of r.artifacts.filter((x) => x.status === 'synced')) {
-        for (const w of a.writes.filter((x) => x.side === 'collection')) {
-          let root: string | undefined;
-          try { root = await findRepo(path.dirname(w.path), { env: this.env }); } catch (e) {
-            if (!(e instanceof GitError)) throw e;
-            this.log.info(`${w.path}: ${e.message}`);
-          }
-          if (!root) continue;
-          const g = groups.get(root) ?? { paths: [], items: [], project: r.project };
-          g.paths.push(w.path);
-          g.items.push({ type: a.type, name: a.forkName ?? a.name, strategy: a.choice ?? a.action });
-          groups.set(root, g);
-        }
-      }
-    }
-    return groups;
-  }
 }
 
 async function askFastForward(behind: number, upstream: string): Promise<FastForwardAnswer | undefined> {
