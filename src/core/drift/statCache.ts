@@ -161,8 +161,6 @@ export class StatCache implements RecordsCache {
   private readonly records = new Map<string, { h: string; v: CachedRecordView[] }>();
   private readonly seen = new Set<string>();
   private dirty = false;
-  /** Why the file on disk was ignored, if it was (for tests and `--verbose` callers). */
-  loadProblem?: string;
 
   private constructor(readonly dir: string, private readonly opts: StatCacheOptions) {}
 
@@ -185,9 +183,8 @@ export class StatCache implements RecordsCache {
         const tab = lines[i].indexOf('\t');
         if (tab > 0) c.stored.set(lines[i].slice(0, tab), lines[i].slice(tab + 1));
       }
-    } catch (e) {
+    } catch {
       c.stored.clear();
-      c.loadProblem = (e as Error).message;
       c.dirty = true; // replace the broken file on the next save
     }
     return c;
