@@ -6,8 +6,8 @@ import * as vscode from 'vscode';
 import { runSync, type SyncDirection, type SyncResult } from '../../core/sync';
 import { folderSyncOptions } from '../sync/commands';
 import { defaultStoreDir } from '../../core/store/versionStore';
-import { OfflineQueue, type QueuedOperation, type QueuedStrategy } from '../../core/offline/queue';
-import { OfflineSync, type QueuedOutcome } from '../../core/offline/offlineSync';
+import { OfflineQueue, sameArtifact, type QueuedOperation, type QueuedStrategy } from '../../core/offline/queue';
+import { OfflineSync, driftConflicts, type QueuedOutcome } from '../../core/offline/offlineSync';
 import type { SyncMachineState, SyncSnapshot } from '../../core/offline/syncState';
 import type { ArtifactDrift } from '../../core/model';
 import type { DriftService, FolderReport } from '../drift/driftService';
@@ -97,7 +97,7 @@ export class OfflineController implements vscode.Disposable {
   /** A queued operation, run as a product write: progress, own-write marking, drift re-check. */
   private runQueued(entry: FolderLoop, op: QueuedOperation): Promise<SyncResult> {
     const f = entry.folder;
-    const a = f.report.artifacts.find((x) => x.type === op.artifact.type && x.name === op.artifact.name && x.root === op.artifact.root);
+    const a = f.report.artifacts.find((x) => sameArtifact(x, op.artifact));
     const paths = a ? [a.projectPath, ...(a.collectionPath ? [a.collectionPath] : [])] : [];
     const title = op.direction === 'update'
       ? vscode.l10n.t('Running the queued update of {0}', op.artifact.name)
@@ -138,7 +138,7 @@ export class OfflineController implements vscode.Disposable {
       const failure = this.operations.lastFailure;
       const fresh = failure && failure !== this.lastFailure && (failure.kind === 'update' || failure.kind === 'pull');
       if (fresh) l.loop.fire({ type: 'sync-failed', message: `${failure.title}: ${failure.message}` });
-      else l.loop.fire({ type: 'sync-succeeded', conflicts: l.folder.report.artifacts.filter((a) => a.state === 'conflict' || a.state === 'merging').length });
+      else l.loop.fire({ type: 'sync-succeeded', conflicts: driftConflicts(l.folder.report) });
     }
     this.lastFailure = this.operations.lastFailure;
     this.changed();
@@ -189,7 +189,7 @@ export class OfflineController implements vscode.Disposable {
   /** Forgets what was queued for these artifacts in `direction`: the user ran that sync now. */
   async settled(folder: FolderReport, direction: SyncDirection, artifacts: readonly ArtifactDrift[]): Promise<void> {
     const l = this.loopFor(folder);
-    const ids = l.loop.queue.list().filter((q) => q.direction === direction && artifacts.some((a) => a.type === q.artifact.type && a.name === q.artifact.name && a.root === q.artifact.root)).map((q) => q.id);
+    const ids = l.loop.queue.list().filter((q) => q.direction === direction && artifacts.some((a) => sameArtifact(a, q.artifact))).map((q) => q.id);
     if (ids.length) { await l.loop.discard(ids); this.changed(); }
   }
 
