@@ -582,18 +582,14 @@ export class VersionStore implements BaselineLookup {
       for (const f of t.files) orphanBlobs.add(f.blob);
     }
     if (orphanBlobs.size === 0) return out;
-    const used = new Set<string>();
-    for (const r of this.db.exec('SELECT files FROM trees')[0]?.values ?? []) {
-      for (const f of JSON.parse(String(r[0])) as [string, string][]) used.add(f[1]);
-    }
+    const used = this.referencedBlobs();
     const doomed: string[] = [];
     for (const blob of orphanBlobs) {
       if (used.has(blob)) continue;
       const p = this.blobPath(blob);
       try { out.blobBytes += fs.statSync(p).size; out.blobs++; doomed.push(p); } catch { /* already gone */ }
     }
-    const remove = () => { for (const p of doomed) fs.rmSync(p, { force: true }); };
-    if (this.afterCommit) this.afterCommit.push(remove); else remove();
+    this.removeAfterCommit(doomed);
     return out;
   }
 
@@ -604,10 +600,7 @@ export class VersionStore implements BaselineLookup {
    */
   sweepUnreferencedBlobs(minAgeMs = 10 * 60_000): { blobs: number; blobBytes: number } {
     const out = { blobs: 0, blobBytes: 0 };
-    const used = new Set<string>();
-    for (const r of this.db.exec('SELECT files FROM trees')[0]?.values ?? []) {
-      for (const f of JSON.parse(String(r[0])) as [string, string][]) used.add(f[1]);
-    }
+    const used = this.referencedBlobs();
     const doomed: string[] = [];
     const cutoff = Date.now() - minAgeMs;
     let dirs: string[];
@@ -626,9 +619,23 @@ export class VersionStore implements BaselineLookup {
         } catch { /* gone meanwhile */ }
       }
     }
-    const remove = () => { for (const p of doomed) fs.rmSync(p, { force: true }); };
-    if (this.afterCommit) this.afterCommit.push(remove); else remove();
+    this.removeAfterCommit(doomed);
     return out;
+  }
+
+  /** Every blob some tree names. */
+  private referencedBlobs(): Set<string> {
+    const used = new Set<string>();
+    for (const r of this.db.exec('SELECT files FROM trees')[0]?.values ?? []) {
+      for (const f of JSON.parse(String(r[0])) as [string, string][]) used.add(f[1]);
+    }
+    return used;
+  }
+
+  /** Deletes files once the transaction's index commit is on disk (at once outside a transaction). */
+  private removeAfterCommit(files: readonly string[]): void {
+    const remove = () => { for (const p of files) fs.rmSync(p, { force: true }); };
+    if (this.afterCommit) this.afterCommit.push(remove); else remove();
   }
 
   /** Share of the index's pages that are free (left by deletions); a VACUUM would give them back. */
