@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  DEFAULT_ROOT, PROFILE_ROOTS, artifactKey, isContextType, type ArtifactDrift, type ContextType, type ArtifactType, type CheckWarning, type DriftReport,
+  DEFAULT_ROOT, PROFILE_ROOTS, TYPE_DIRS, artifactKey, isContextType, type ArtifactDrift, type ContextType, type ArtifactType, type CheckWarning, type DriftReport,
   type DriftState, type FileChange, type UnmanagedRecord,
 } from '../model';
-import { readRecords, parseRecords, salvageRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
+import { readRecords, parseRecordsForReading, salvageRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
 import { ArtifactHasher, POOL_THRESHOLD, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash, type HashPool, type PoolThreshold } from './hashing';
 import { discoverArtifacts, artifactPath, type FoundArtifact } from './discovery';
 import { collectionResolver, type CollectionResolver } from '../store/skillmeatHome';
@@ -80,10 +80,14 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
   }
   let started: HashPool | undefined;
   let used = false;
+  const threshold = poolThreshold?.artifacts ?? POOL_THRESHOLD.artifacts;
   try {
+    // A project with many artifacts gets its threads before the dry run (parsing 1 000 records takes tens of
+    // milliseconds): they boot meanwhile, 50–80 ms each, instead of after it. Counting is one listing per type folder.
+    if (pool && countArtifactEntries(opts.project, check.roots ?? PROFILE_ROOTS, threshold) >= threshold) started = pool();
     const requests = hasher.record(() => { checkDrift({ ...check, hasher, onContexts }); });
-    // Threads only for a check that may be large: they boot while sql.js loads and the walks start (50–80 ms each).
-    if (pool && requests.length >= (poolThreshold?.artifacts ?? POOL_THRESHOLD.artifacts)) started = pool();
+    // Else threads only for a check that may be large: they boot while sql.js loads and the walks start.
+    if (pool && !started && requests.length >= threshold) started = pool();
     const sqlJs = check.sqlJs ?? (wantsContexts && loadSqlJs ? await loadSqlJs() : undefined);
     await hasher.prepare(requests, { pool: pool && (() => { used = true; return (started ??= pool()); }), threshold: poolThreshold });
     return checkDrift({ ...check, hasher, ...(sqlJs ? { sqlJs } : {}) });
@@ -91,6 +95,22 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
     hasher.forgetWalks();
     if (!used) void started?.close(); // in the background: the report need not wait for a thread to stop
   }
+}
+
+/**
+ * Entries in the project's type folders (skills/, commands/, agents/ of each root), counted up to `max`: a cheap
+ * guess of a check's size before its records are parsed. Every artifact found is hashed on both sides, so the
+ * project's count is about half of the check's requests.
+ */
+function countArtifactEntries(project: string, roots: readonly string[], max: number): number {
+  let n = 0;
+  for (const root of roots) {
+    for (const dir of Object.values(TYPE_DIRS)) {
+      try { n += 2 * fs.readdirSync(path.join(project, root, dir)).length; } catch { /* no such folder */ }
+      if (n >= max) return n;
+    }
+  }
+  return n;
 }
 
 /** Hashers (a long-lived one per folder in the extension) whose check needed sql.js for context entities. */
@@ -124,11 +144,23 @@ export interface RecordsCache {
 
 /** Views from a records cache, with `record` parsed from `text` again on first use. */
 function revive(views: CachedRecordView[], text: string, file: string): RecordView[] {
-  let parsed: RecordView[] | undefined;
-  return views.map((v) => Object.defineProperty({ ...v } as RecordView, 'record', {
-    enumerable: true,
-    get: () => (parsed ??= parseRecords(text, file).records.map(viewRecord))[v.index].record,
-  }));
+  const parsed: { views?: RecordView[] } = {};
+  return views.map((v) => new RevivedView(v, text, file, parsed) as unknown as RecordView);
+}
+
+/**
+ * A cached view whose `record` (the parsed TOML table) is parsed on first use: a class with the getter on its
+ * prototype (an own accessor per object, 1 000 of them, was a twentieth of a warm check).
+ */
+class RevivedView {
+  constructor(v: CachedRecordView, private readonly text: string, private readonly file: string, private readonly parsed: { views?: RecordView[] }) {
+    Object.assign(this, v);
+  }
+
+  get record(): RecordView['record'] {
+    const all = (this.parsed.views ??= parseRecordsForReading(this.text, this.file).map(viewRecord));
+    return all[(this as unknown as CachedRecordView).index].record;
+  }
 }
 
 // Parsed records per hasher (the object a caller keeps between checks): a warm check re-parses a records
@@ -151,7 +183,7 @@ function recordViews(rootDir: string, hasher: ArtifactHasher, cache?: RecordsCac
     memo.set(file, { text, views });
     return views;
   }
-  const views = parseRecords(text, file).records.map(viewRecord);
+  const views = parseRecordsForReading(text, file).map(viewRecord);
   cache?.putRecords(file, text, views.map(({ record: _record, ...v }) => v));
   memo.set(file, { text, views });
   return views;

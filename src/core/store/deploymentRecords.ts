@@ -67,18 +67,7 @@ function isPlainTable(v: unknown): v is Record<string, unknown> {
 
 /** Parses the text of a records file; throws {@link RecordsParseError} naming file and line. */
 export function parseRecords(text: string, file: string): RecordsFile {
-  let doc: Record<string, unknown>;
-  try {
-    doc = parse(text) as Record<string, unknown>;
-  } catch (e) {
-    if (e instanceof TomlError) throw new RecordsParseError(file, e.line, e.column, e.message.split('\n')[0].replace(/^Invalid TOML document: /, 'invalid TOML: '));
-    throw e;
-  }
-  const deployed = doc.deployed;
-  if (deployed !== undefined && !(Array.isArray(deployed) && deployed.every(isPlainTable))) {
-    throw new RecordsParseError(file, undefined, undefined, '"deployed" must be an array of tables ([[deployed]])');
-  }
-  const tables = (deployed ?? []) as Record<string, unknown>[];
+  const { doc, tables } = parseDocument(text, file);
   const { preamble, chunks } = splitChunks(text);
   // Each chunk must parse on its own to exactly the record at its index; otherwise fall back to
   // re-serialising (e.g. a top-level table placed after the records).
@@ -99,6 +88,30 @@ export function parseRecords(text: string, file: string): RecordsFile {
     chunked,
     ...(chunked ? {} : { others: Object.fromEntries(Object.entries(doc).filter(([k]) => k !== 'deployed')) }),
   };
+}
+
+/** The TOML document and its `[[deployed]]` tables; {@link RecordsParseError} when either is malformed. */
+function parseDocument(text: string, file: string): { doc: Record<string, unknown>; tables: Record<string, unknown>[] } {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof TomlError) throw new RecordsParseError(file, e.line, e.column, e.message.split('\n')[0].replace(/^Invalid TOML document: /, 'invalid TOML: '));
+    throw e;
+  }
+  const deployed = doc.deployed;
+  if (deployed !== undefined && !(Array.isArray(deployed) && deployed.every(isPlainTable))) {
+    throw new RecordsParseError(file, undefined, undefined, '"deployed" must be an array of tables ([[deployed]])');
+  }
+  return { doc, tables: (deployed ?? []) as Record<string, unknown>[] };
+}
+
+/**
+ * The records of a records file for reading only (a drift check): the same records as {@link parseRecords}, without
+ * what a write needs to keep the file byte for byte (each record's own text, which parsed every record a second time).
+ */
+export function parseRecordsForReading(text: string, file: string): DeploymentRecord[] {
+  return parseDocument(text, file).tables.map((fields) => ({ fields: { ...fields } }));
 }
 
 /** What the text of an unparseable records file still tells about one of its `[[deployed]]` tables. */
