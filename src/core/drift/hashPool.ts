@@ -6,14 +6,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ArtifactHash, FileEntry, HashJob, HashJobResult, HashPool, WalkProblem } from './hashing';
+import { POOL_DEPTH, type ArtifactHash, type FileEntry, type HashJob, type HashJobResult, type HashPool, type WalkProblem, type WalkShape } from './hashing';
 
 // What crosses the thread boundary, kept flat: structured-cloning 20 000 entry objects each way cost more CPU than
 // a tenth of the hashing it moved.
 /** A job on the wire: the artifact, and its files' paths, relative paths, sizes and junk flags (0/1) in walk order, or `walk` (the worker walks it, with these extra exclusions). */
-export interface WireJob { artifact: string; skillmeat: boolean; walk?: string[]; abs: string[]; rel: string[]; size: number[]; junk: string }
+export interface WireJob { artifact: string; skillmeat: boolean; walk?: string[]; shape?: boolean; abs: string[]; rel: string[]; size: number[]; junk: string }
 /** A worker's walk on the wire: every key of every entry, in walk order. */
-export interface WireEntries { rel: string[]; size: number[]; mtimeMs: number[]; ctimeMs: number[]; ino: number[]; dev: number[]; mode: number[]; junk: string; problems: WalkProblem[] }
+export interface WireEntries { rel: string[]; size: number[]; mtimeMs: number[]; ctimeMs: number[]; ino: number[]; dev: number[]; mode: number[]; junk: string; problems: WalkProblem[]; shape?: WalkShape }
 /** A result on the wire: per-file hashes concatenated in entry order (non-junk files), unless a file was left out. */
 export interface WireResult {
   kind: 'dir' | 'file'; tree: string; norms: string; binary: string; read: number; problems: WalkProblem[];
@@ -26,7 +26,7 @@ export interface WireResult {
 }
 
 export function toWire(j: HashJob): WireJob {
-  if (!j.entries) return { artifact: j.abs, skillmeat: j.skillmeat, walk: [...(j.exclude ?? [])], abs: [], rel: [], size: [], junk: '' };
+  if (!j.entries) return { artifact: j.abs, skillmeat: j.skillmeat, walk: [...(j.exclude ?? [])], ...(j.shape ? { shape: true } : {}), abs: [], rel: [], size: [], junk: '' };
   const e = j.entries;
   return { artifact: j.abs, skillmeat: j.skillmeat, abs: e.map((x) => x.abs), rel: e.map((x) => x.rel), size: e.map((x) => x.size), junk: e.map((x) => (x.junk ? '1' : '0')).join('') };
 }
@@ -36,8 +36,9 @@ export function fromWire(w: WireJob): FileEntry[] {
   return w.abs.map((abs, i) => ({ abs, rel: w.rel[i], size: w.size[i], junk: w.junk.charCodeAt(i) === 0x31, mtimeMs: 0, ctimeMs: 0, ino: 0, dev: 0, mode: 0 }));
 }
 
-export function entriesToWire(e: readonly FileEntry[], problems: WalkProblem[]): WireEntries {
+export function entriesToWire(e: readonly FileEntry[], problems: WalkProblem[], shape?: WalkShape): WireEntries {
   return {
+    ...(shape ? { shape } : {}),
     rel: e.map((x) => x.rel), size: e.map((x) => x.size), mtimeMs: e.map((x) => x.mtimeMs), ctimeMs: e.map((x) => x.ctimeMs),
     ino: e.map((x) => x.ino), dev: e.map((x) => x.dev), mode: e.map((x) => x.mode), junk: e.map((x) => (x.junk ? '1' : '0')).join(''), problems,
   };
@@ -74,7 +75,7 @@ function resultFromWire(r: WireResult, job: HashJob): HashJobResult {
     }
   }
   const hash: ArtifactHash = { kind: r.kind, tree: r.tree, files, problems: r.problems, ...(r.skillmeat ? { skillmeat: r.skillmeat } : {}) };
-  return { read: r.read, hash, ...(r.walked ? { entries, walkProblems: r.walked.problems } : {}) };
+  return { read: r.read, hash, ...(r.walked ? { entries, walkProblems: r.walked.problems, shape: r.walked.shape } : {}) };
 }
 
 /**
@@ -102,15 +103,18 @@ export function startHashPool(size = Math.min(4, Math.max(1, (os.availableParall
   const pending = new Map<number, { resolve: (r: WireResult[]) => void; reject: (e: Error) => void }>();
   let next = 0;
   let closed = false;
-  const idle: Worker[] = [...workers];
   const waiting: { id: number; jobs: WireJob[] }[] = [];
-  const busy = new Map<Worker, number>();
+  // Batches posted to each worker and not answered yet. Up to POOL_DEPTH each: a worker's next batch waits in its own
+  // message queue, so it never idles while this thread is busy hashing a batch of its own (with one batch per
+  // worker, a worker did a third of a cold check's hashing instead of a half).
+  const outstanding = new Map<Worker, number>(workers.map((w) => [w, 0]));
   const dispatch = () => {
-    while (idle.length && waiting.length) {
-      const w = idle.pop()!;
-      const m = waiting.shift()!;
-      busy.set(w, m.id);
-      w.postMessage(m);
+    while (waiting.length) {
+      let w: Worker | undefined;
+      for (const [x, n] of outstanding) if (n < POOL_DEPTH && (!w || n < outstanding.get(w)!)) w = x;
+      if (!w) return;
+      outstanding.set(w, outstanding.get(w)! + 1);
+      w.postMessage(waiting.shift()!);
     }
   };
   const fail = (e: Error) => {
@@ -119,8 +123,7 @@ export function startHashPool(size = Math.min(4, Math.max(1, (os.availableParall
   };
   for (const w of workers) {
     w.on('message', (m: { id: number; results: WireResult[] }) => {
-      busy.delete(w);
-      idle.push(w);
+      outstanding.set(w, outstanding.get(w)! - 1);
       const p = pending.get(m.id);
       pending.delete(m.id);
       p?.resolve(m.results);

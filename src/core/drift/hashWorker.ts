@@ -2,7 +2,7 @@
 // the main thread runs (walkArtifact, hashEntries), and answers each message with the results in job order.
 // Bundled on its own (dist/hashWorker.js) so a worker loads a small file, not the whole CLI or extension.
 import { parentPort } from 'node:worker_threads';
-import { ExclusionMatcher, hashEntries, walkArtifact, type WalkProblem } from './hashing';
+import { ExclusionMatcher, hashEntries, walkArtifact, type WalkProblem, type WalkShape } from './hashing';
 import { entriesToWire, fromWire, resultToWire, type WireJob, type WireResult } from './hashPool';
 
 const matchers = new Map<string, ExclusionMatcher>();
@@ -18,10 +18,11 @@ parentPort?.on('message', (msg: { id: number; jobs: WireJob[] }) => {
     let read = 0;
     if (j.walk) {
       const problems: WalkProblem[] = [];
-      const entries = walkArtifact(j.artifact, matcher(j.walk), problems);
+      const shape: WalkShape | undefined = j.shape ? { dirs: [], plain: true } : undefined;
+      const entries = walkArtifact(j.artifact, matcher(j.walk), problems, shape);
       if (!entries) return { kind: 'dir', tree: '', norms: '', binary: '', read: 0, problems: [], missing: true };
       const hash = hashEntries(entries, [], j.skillmeat, undefined, () => { read++; });
-      return resultToWire(hash, entries, read, entriesToWire(entries, problems));
+      return resultToWire(hash, entries, read, entriesToWire(entries, problems, shape));
     }
     const entries = fromWire(j);
     const hash = hashEntries(entries, [], j.skillmeat, undefined, () => { read++; });

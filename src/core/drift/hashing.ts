@@ -43,7 +43,11 @@ export class ExclusionMatcher {
   private readonly dirMatch: (s: string) => boolean;
   private readonly nameVerdicts = new Map<string, boolean>();
 
+  /** Tells matchers apart: equal keys, equal verdicts (what the stat cache stores junk flags under). */
+  readonly key: string;
+
   constructor(readonly extra: readonly string[] = []) {
+    this.key = extra.length ? crypto.createHash('sha256').update(JSON.stringify(extra)).digest('hex').slice(0, 16) : 'default';
     this.dirs = new Set(JUNK_DIRS.filter((d) => !d.includes('*')));
     this.dirMatch = picomatch(JUNK_DIRS.filter((d) => d.includes('*')) as string[], { dot: true });
     this.fileMatch = picomatch(JUNK_FILES as string[], { dot: true });
@@ -130,10 +134,21 @@ function compareCodePoints(a: string, b: string): number {
 }
 
 /**
+ * The folders of a walked artifact with their keys, in walk order (the artifact's own folder first, as ''), and
+ * whether the walk met nothing but plain files and folders (no link, nothing it could not list). The stat cache
+ * trusts an unchanged folder's listing by these keys (statCache.ts), as git's untracked cache does.
+ */
+export interface WalkShape {
+  dirs: { rel: string; dev: number; ino: number; mtimeMs: number; ctimeMs: number }[];
+  plain: boolean;
+}
+
+/**
  * Lists the regular files of an artifact (a directory, or one file). Junk is listed with `junk: true`
  * (SkillMeat's hash includes it). Symlinked directories are skipped (loops); symlinked files are followed.
+ * `shape`, when given, receives the folders walked (one more stat each) and whether all was plain.
  */
-export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS, problems: WalkProblem[] = []): FileEntry[] | undefined {
+export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS, problems: WalkProblem[] = [], shape?: WalkShape): FileEntry[] | undefined {
   let st: fs.Stats;
   try { st = fs.statSync(absPath); } catch { return undefined; }
   if (st.isFile()) return [{ rel: '', abs: absPath, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev, mode: st.mode, junk: false }];
@@ -141,9 +156,16 @@ export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEF
   const out: FileEntry[] = [];
   let rootReal: string | undefined;
   const walk = (dir: string, relDir: string, junkDir: boolean): void => {
+    if (shape) {
+      // Stat'ed before it is listed: a change made during the listing leaves newer keys than those stored.
+      const d = relDir ? fs.statSync(dir, { throwIfNoEntry: false }) : st;
+      if (d) shape.dirs.push({ rel: relDir, dev: d.dev, ino: d.ino, mtimeMs: d.mtimeMs, ctimeMs: d.ctimeMs });
+      else shape.plain = false;
+    }
     let entries: fs.Dirent[];
     try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch (e) {
       problems.push({ code: 'unreadable-file', file: dir, message: `${dir}: cannot list (${(e as NodeJS.ErrnoException).code}); skipped` });
+      if (shape) shape.plain = false;
       return;
     }
     // Children in code-point order, depth first: that is Python's Path order (by components) with no global sort.
@@ -154,6 +176,7 @@ export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEF
       let isDir = d.isDirectory();
       let isFile = d.isFile();
       if (d.isSymbolicLink()) {
+        if (shape) shape.plain = false;
         let t: fs.Stats;
         let real: string;
         try { t = fs.statSync(abs); real = fs.realpathSync(abs); } catch { continue; } // dangling link: not a regular file
@@ -174,7 +197,7 @@ export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEF
       if (isDir) walk(abs, rel, junkDir || exclusions.isJunkDir(d.name, rel));
       else if (isFile) {
         const s = fs.statSync(abs, { throwIfNoEntry: false });
-        if (!s) continue; // gone since the listing
+        if (!s) { if (shape) shape.plain = false; continue; } // gone since the listing
         out.push({ rel, abs, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, dev: s.dev, mode: s.mode, junk: junkDir || exclusions.isJunkFile(d.name, rel) });
       }
     }
@@ -433,12 +456,18 @@ export class ArtifactHasher {
   }
 
   private hashVerified(absPath: string, opts: { skillmeat?: boolean }): ArtifactHash | undefined {
-    // A walk done moments ago by prepare() is this check's walk (used once); otherwise walk now.
-    const walked = this.walked.get(absPath) ?? this.walk(absPath);
+    // A walk done moments ago by prepare() is this check's walk (used once); otherwise the persistent cache's own
+    // verification (folders and files stat'ed, no listing) or a walk now.
+    let walked = this.walked.get(absPath);
     this.walked.delete(absPath);
+    if (!walked && !this.artifacts.has(absPath)) {
+      const fast = this.options.persistent?.verify(absPath, !!opts.skillmeat, this.exclusions.key);
+      if (fast) { this.artifacts.set(absPath, fast); return fast.hash; }
+    }
+    walked ??= this.walk(absPath);
     if (!walked) return undefined;
     const { entries, problems } = walked;
-    const hit = this.cachedHash(absPath, entries, !!opts.skillmeat, problems);
+    const hit = this.cachedHash(absPath, entries, !!opts.skillmeat, problems, walked.shape);
     if (hit) return hit;
     const hashedAt = Date.now(); // before any read: a file changed from here on is too recent to persist
     const previous = opts.skillmeat ? undefined : this.options.persistent?.fileHashes(absPath, entries);
@@ -448,26 +477,28 @@ export class ArtifactHasher {
       const prev = previous?.get(e.rel);
       return prev && { norm: prev.norm, binary: prev.binary };
     }, () => { this.filesRead++; });
-    this.remember(absPath, entries, result, hashedAt);
+    this.remember(absPath, entries, result, hashedAt, walked.shape);
     return result;
   }
 
   private walk(absPath: string): Walked | undefined {
     const problems: WalkProblem[] = [];
-    const entries = walkArtifact(absPath, this.exclusions, problems);
-    return entries && { entries, problems };
+    // The folders' keys only for a persistent cache, which stores them.
+    const shape: WalkShape | undefined = this.options.persistent ? { dirs: [], plain: true } : undefined;
+    const entries = walkArtifact(absPath, this.exclusions, problems, shape);
+    return entries && { entries, problems, shape };
   }
 
   /** The hash of `entries` from this hasher's memory or the persistent cache, if either has it for the same keys. */
-  private cachedHash(absPath: string, entries: FileEntry[], skillmeat: boolean, problems: WalkProblem[]): ArtifactHash | undefined {
+  private cachedHash(absPath: string, entries: FileEntry[], skillmeat: boolean, problems: WalkProblem[], shape?: WalkShape): ArtifactHash | undefined {
     const cached = this.artifacts.get(absPath);
     if (cached && sameEntries(cached.entries, entries) && (!skillmeat || cached.hash.skillmeat)) return cached.hash;
-    const h = this.options.persistent?.get(absPath, entries, skillmeat, problems);
+    const h = this.options.persistent?.get(absPath, entries, skillmeat, problems, shape, this.exclusions.key);
     if (h) this.artifacts.set(absPath, { entries, hash: h });
     return h;
   }
 
-  private remember(absPath: string, entries: FileEntry[], result: ArtifactHash, hashedAt: number): void {
+  private remember(absPath: string, entries: FileEntry[], result: ArtifactHash, hashedAt: number, shape?: WalkShape): void {
     // Per-file memory serves a long-lived hasher (a changed artifact re-reads only its changed files); with a
     // persistent cache (the CLI: one check per process) the cache's per-file hashes do that.
     if (!this.options.persistent) {
@@ -478,7 +509,7 @@ export class ArtifactHasher {
       }
     }
     this.artifacts.set(absPath, { entries, hash: result });
-    this.options.persistent?.put(absPath, entries, result, hashedAt);
+    this.options.persistent?.put(absPath, entries, result, hashedAt, shape, this.exclusions.key);
   }
 
   /**
@@ -503,7 +534,7 @@ export class ArtifactHasher {
     let pool: HashPool | undefined;
     let poolTried = false;
     const startPool = () => { if (!poolTried && opts.pool) { poolTried = true; pool = opts.pool(); } return pool; };
-    /** Batches waiting for a worker or for this thread; `inFlight` are the workers' (at most one per worker). */
+    /** Batches waiting for a worker or for this thread; `inFlight` are the workers' (at most POOL_DEPTH per worker). */
     const queue: HashJob[][] = [];
     let inFlight = 0;
     let hashedInPool = 0;
@@ -514,17 +545,17 @@ export class ArtifactHasher {
         // Walked in a worker (or below, on this thread): that walk is this check's walk of the artifact.
         if (!r.entries || !r.hash || this.walked.has(job.abs)) return;
         const problems = r.walkProblems ?? [];
-        this.walked.set(job.abs, { entries: r.entries, problems });
-        this.remember(job.abs, r.entries, { ...r.hash, problems: [...problems, ...r.hash.problems] }, hashedAt);
+        this.walked.set(job.abs, { entries: r.entries, problems, shape: r.shape });
+        this.remember(job.abs, r.entries, { ...r.hash, problems: [...problems, ...r.hash.problems] }, hashedAt, r.shape);
         return;
       }
       const w = this.walked.get(job.abs);
       if (!w || w.entries !== job.entries || !r.hash) return; // walked again since: let hash() decide
-      this.remember(job.abs, w.entries, { ...r.hash, problems: [...w.problems, ...r.hash.problems] }, hashedAt);
+      this.remember(job.abs, w.entries, { ...r.hash, problems: [...w.problems, ...r.hash.problems] }, hashedAt, w.shape);
     };
     /** Keeps every worker busy with one batch. */
     const feed = () => {
-      while (pool && inFlight < pool.size && queue.length) {
+      while (pool && inFlight < pool.size * POOL_DEPTH && queue.length) {
         const jobs = queue.shift()!;
         const hashedAt = Date.now(); // before the worker stats or reads anything
         inFlight++;
@@ -544,7 +575,7 @@ export class ArtifactHasher {
           const w = this.walk(job.abs);
           if (!w) continue;
           const h = hashEntries(w.entries, [], job.skillmeat, undefined, () => { read++; });
-          take(job, { hash: h, read, entries: w.entries, walkProblems: w.problems }, hashedAt);
+          take(job, { hash: h, read, entries: w.entries, walkProblems: w.problems, shape: w.shape }, hashedAt);
         } else {
           const h = hashEntries(job.entries, [], job.skillmeat, undefined, () => { read++; });
           take(job, { hash: h, read }, hashedAt);
@@ -561,7 +592,7 @@ export class ArtifactHasher {
       let batch: HashJob[] = [];
       for (const r of pending) {
         if (!unknown.has(r.absPath)) continue;
-        batch.push({ abs: r.absPath, skillmeat: r.skillmeat, exclude: this.exclusions.extra });
+        batch.push({ abs: r.absPath, skillmeat: r.skillmeat, exclude: this.exclusions.extra, ...(this.options.persistent ? { shape: true } : {}) });
         if (batch.length >= WALK_BATCH_ARTIFACTS) { queue.push(batch); batch = []; }
       }
       if (batch.length) queue.push(batch);
@@ -609,9 +640,9 @@ export interface HashRequest { absPath: string; skillmeat: boolean }
  * One artifact for a worker: its walked files, or none — then the worker walks it (with the default junk rules and
  * `exclude`), and that walk is the check's.
  */
-export interface HashJob { abs: string; entries?: FileEntry[]; skillmeat: boolean; exclude?: readonly string[] }
-/** `hash` is undefined when a walk found no artifact; `entries` and `walkProblems` come from a worker's walk. */
-export interface HashJobResult { hash?: ArtifactHash; read: number; entries?: FileEntry[]; walkProblems?: WalkProblem[] }
+export interface HashJob { abs: string; entries?: FileEntry[]; skillmeat: boolean; exclude?: readonly string[]; /** The walk also collects its folders' keys. */ shape?: boolean }
+/** `hash` is undefined when a walk found no artifact; `entries`, `walkProblems` and `shape` come from a worker's walk. */
+export interface HashJobResult { hash?: ArtifactHash; read: number; entries?: FileEntry[]; walkProblems?: WalkProblem[]; shape?: WalkShape }
 
 /** Hashes jobs elsewhere (worker threads), answering in job order; see hashPool.ts. */
 export interface HashPool {
@@ -627,12 +658,14 @@ export interface HashPool {
  */
 export interface PoolThreshold { bytes: number; files: number; artifacts?: number }
 export const POOL_THRESHOLD = { bytes: 32 << 20, files: 4000, artifacts: 200 };
+/** Batches a worker holds at once: the one it hashes and the next, waiting in its message queue (hashPool.ts). */
+export const POOL_DEPTH = 2;
 const BATCH_BYTES = 4 << 20;
 const BATCH_ARTIFACTS = 64;
 /** Artifacts the workers walk go in batches of this many. */
 const WALK_BATCH_ARTIFACTS = 16;
 
-interface Walked { entries: FileEntry[]; problems: WalkProblem[] }
+interface Walked { entries: FileEntry[]; problems: WalkProblem[]; shape?: WalkShape }
 
 /**
  * Hashes a walked artifact: our tree hash and per-file hashes, and SkillMeat's three forms when `skillmeat`

@@ -1,8 +1,11 @@
 // A persisted stat cache for the CLI (issue 13): what a check hashed, remembered between processes, so a check
-// where nothing changed costs a walk and stats, no reads. Per artifact (by absolute path): every file's
-// (relative path, device, inode, size, mtime, ctime, junk) and the hashes computed from them — our tree hash and
-// per-file hashes always, SkillMeat's three forms when they were asked for. A hit needs every file's key equal,
-// ctime included, so a `cp -p` (or `touch -r`) that restores an old mtime is still seen; any doubt is a miss.
+// where nothing changed costs stats, no reads. Per artifact (by absolute path): every file's (relative path,
+// device, inode, size, mtime, ctime, junk), every folder's (device, inode, mtime, ctime), and the hashes computed
+// from them — our tree hash and per-file hashes always, SkillMeat's three forms when they were asked for. A hit
+// needs every file's key equal, ctime included, so a `cp -p` (or `touch -r`) that restores an old mtime is still
+// seen; any doubt is a miss. A folder whose keys are unchanged is not listed again: creating, removing or renaming
+// an entry changes its mtime and ctime (as git's untracked cache assumes); folders changed within the racy margin
+// of a check, or holding links, are always listed.
 //
 // It lives in the version store's folder ($SKILLMEAT_HOME/sync), never in a project or a collection; it is
 // written atomically (temp + rename) and only when something new was hashed; a cache that cannot be read or
@@ -12,28 +15,43 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../store/fsutil';
 import * as crypto from 'node:crypto';
-import type { ArtifactHash, FileEntry, WalkProblem } from './hashing';
+import type { ArtifactHash, FileEntry, WalkProblem, WalkShape } from './hashing';
 import type { CachedRecordView, RecordsCache } from './drift';
 
-// v2, a text file: a header line, one line of JSON with the parsed records files, then one line per artifact —
+// v3, a text file: a header line, one line of JSON with the parsed records files, then one line per artifact —
 // its absolute path, a tab, and its fields tab-separated — decoded only when a check asks for that artifact. v1 (one
 // JSON document, an array per file) took longer to parse and check than the stats it saved (120 ms of a 600 ms
-// warm check); JSON strings holding tabs are slow to parse too (each tab is an escape).
-const HEADER = 'skillmeat-sync stat cache v2';
+// warm check); JSON strings holding tabs are slow to parse too (each tab is an escape). v3 adds each artifact's
+// folders and a fingerprint of every key, so an unchanged artifact is verified by stats alone, without listing a
+// folder (listing was a fifth of a warm check).
+const HEADER = 'skillmeat-sync stat cache v3';
 export const STAT_CACHE_DIR = 'stat-cache';
-const VERSION = 2;
+const VERSION = 3;
 export const STAT_CACHE_FILE = `v${VERSION}.txt`;
 const FILE = STAT_CACHE_FILE;
+/** Files of earlier versions, removed when this one is written. */
+const OLD_FILES = ['v1.json', 'v2.txt'];
 export const MAX_ARTIFACTS = 50_000;
 export const MAX_RECORD_FILES = 1_000;
 
 /**
- * One artifact, as stored: `kind TAB tree TAB smAll TAB smClean TAB smCleanLf TAB norms TAB binary TAB count`, then per
- * file `TAB rel TAB dev TAB ino TAB size TAB mtimeMs TAB ctimeMs TAB junk(0|1)`, in walk order. `norms` is the
- * concatenated 64-hex normalised hash of each non-junk file, `binary` one 0/1 per non-junk file; the three
- * SkillMeat forms are empty when they were never computed. A path holding a tab or a line break is not stored.
+ * One artifact, as stored: 14 tab-separated fields —
+ * `kind tree smAll smClean smCleanLf norms binary fp exclusions dirs rels junk count keys`:
+ * - `norms`: the concatenated 64-hex normalised hash of each non-junk file; `binary`: one 0/1 per non-junk file; the
+ *   three SkillMeat forms are empty when they were never computed;
+ * - `rels`: the files' relative paths in walk order, joined by US (0x1f); `junk`: one 0/1 per file; `count`: how
+ *   many files; `keys`: per file `dev US ino US size US mtimeMs US ctimeMs`, joined by US; `exclusions`: the key of the
+ *   junk rules the flags were computed with (ExclusionMatcher.key);
+ * - `dirs`: the artifact's folders in walk order (its own first, as ''), joined by US, and `fp`: the first 32 hex of a
+ *   sha256 over every folder's (dev, ino, mtime, ctime) and every file's key — empty (no verification without a
+ *   walk) when the walk met a link or an unreadable folder, or a folder changed too recently to trust (racy).
+ * A path holding a tab, a line break or US is not stored.
  */
 type Stored = string;
+
+const US = '\x1f';
+const N_FIELDS = 14;
+const F = { kind: 0, tree: 1, smAll: 2, smClean: 3, smCleanLf: 4, norms: 5, binary: 6, fp: 7, exclusions: 8, dirs: 9, rels: 10, junk: 11, count: 12, keys: 13 } as const;
 
 interface Decoded {
   kind: 'dir' | 'file';
@@ -41,69 +59,57 @@ interface Decoded {
   sm?: [string, string, string];
   norms: string;
   binary: string;
-  /** The split string: file i's fields start at HEAD + i * FIELDS. */
-  parts: string[];
-  count: number;
 }
 
-const HEAD = 8;
-const FIELDS = 7;
 const HEX64 = /^[0-9a-f]{64}$/;
 const HEX = /^[0-9a-f]*$/;
 const BITS = /^[01]*$/;
+const FP = /^([0-9a-f]{32})?$/;
+const UNSTORABLE = /[\t\n\r\x1f]/;
 
 /**
- * Shape-checks the artifact fields of a stored line (the first HEAD fields), given its file count and how many
- * of its files are not junk: a cache edited by hand or cut short is not trusted.
+ * The split fields of a stored line, shape-checked (a cache edited by hand or cut short is not trusted): undefined
+ * when anything is off.
  */
-function checkHead(fields: string[], count: number, included: number): Omit<Decoded, 'parts'> | undefined {
-  const [kind, tree, a, b, c, norms, binary, countText] = fields;
-  if ((kind !== 'dir' && kind !== 'file') || !HEX64.test(tree) || Number(countText) !== count) return undefined;
+function fieldsOf(s: Stored): string[] | undefined {
+  const f = s.split('\t');
+  if (f.length !== N_FIELDS) return undefined;
+  const count = Number(f[F.count]);
+  const junk = f[F.junk];
+  if (!Number.isInteger(count) || count < 0 || junk.length !== count || !BITS.test(junk) || !FP.test(f[F.fp])) return undefined;
+  // The keys are compared whole against a fresh walk's, or parsed (and checked) one by one: not split here.
+  if (f[F.rels].split(US).length !== Math.max(count, 1)) return undefined;
+  return f;
+}
+
+/** The artifact part of checked fields (hashes), checked in turn; undefined when malformed. */
+function headOf(f: string[]): Decoded | undefined {
+  const kind = f[F.kind];
+  const [tree, a, b, c, norms, binary] = [f[F.tree], f[F.smAll], f[F.smClean], f[F.smCleanLf], f[F.norms], f[F.binary]];
+  let included = 0;
+  for (let i = 0; i < f[F.junk].length; i++) if (f[F.junk].charCodeAt(i) === 0x30) included++;
+  if ((kind !== 'dir' && kind !== 'file') || !HEX64.test(tree)) return undefined;
   if (norms.length !== binary.length * 64 || binary.length !== included || !HEX.test(norms) || !BITS.test(binary)) return undefined;
   let sm: [string, string, string] | undefined;
   if (a || b || c) {
     if (!HEX64.test(a) || !HEX64.test(b) || !HEX64.test(c)) return undefined;
     sm = [a, b, c];
   }
-  return { kind, tree, sm, norms, binary, count };
+  return { kind, tree, sm, norms, binary };
 }
 
-/** Decodes one stored artifact entirely (every file's fields: to re-read only the files that changed). */
-function decode(s: Stored): Decoded | undefined {
-  const parts = s.split('\t');
-  const count = Number(parts[HEAD - 1]);
-  if (parts.length < HEAD || !Number.isInteger(count) || parts.length !== HEAD + count * FIELDS) return undefined;
-  let included = 0;
-  for (let i = 0; i < count; i++) if (parts[HEAD + i * FIELDS + 6] === '0') included++;
-  const head = checkHead(parts.slice(0, HEAD), count, included);
-  return head && { ...head, parts };
-}
+/** The per-file keys of fresh entries in the stored form (one string, compared whole). */
+const keysOf = (entries: readonly FileEntry[]): string => entries.map((e) => `${e.dev}${US}${e.ino}${US}${e.size}${US}${e.mtimeMs}${US}${e.ctimeMs}`).join(US);
+const relsOf = (entries: readonly FileEntry[]): string => entries.map((e) => e.rel).join(US);
+const junkOf = (entries: readonly FileEntry[]): string => entries.map((e) => (e.junk ? '1' : '0')).join('');
 
-/** The per-file part of a stored artifact: a fresh walk's keys in the stored form, compared as one string. */
-function keysOf(entries: readonly FileEntry[]): string | undefined {
-  let out = '';
-  for (const e of entries) {
-    if (/[\t\n\r]/.test(e.rel)) return undefined;
-    out += `\t${e.rel}\t${e.dev}\t${e.ino}\t${e.size}\t${e.mtimeMs}\t${e.ctimeMs}\t${e.junk ? 1 : 0}`;
-  }
-  return out;
-}
-
-function encode(entries: readonly FileEntry[], hash: ArtifactHash, norms: string, binary: string): Stored | undefined {
-  const sm = hash.skillmeat;
-  const keys = keysOf(entries);
-  return keys === undefined ? undefined : `${hash.kind}\t${hash.tree}\t${sm ? `${sm.all}\t${sm.clean}\t${sm.cleanLf}` : '\t\t'}\t${norms}\t${binary}\t${entries.length}${keys}`;
-}
-
-/**
- * The artifact part of a stored line whose files have exactly the keys of `entries` (their string form ends the
- * line: one comparison, no per-field parsing), shape-checked; undefined on any difference.
- */
-function headFor(s: Stored, entries: readonly FileEntry[]): Omit<Decoded, 'parts'> | undefined {
-  const keys = keysOf(entries);
-  if (keys === undefined || !s.endsWith(keys)) return undefined;
-  const head = s.slice(0, s.length - keys.length).split('\t');
-  return head.length === HEAD ? checkHead(head, entries.length, entries.reduce((n, e) => n + (e.junk ? 0 : 1), 0)) : undefined;
+/** The fingerprint of folders' and files' keys (see {@link Stored}). */
+function fingerprint(dirs: readonly { dev: number; ino: number; mtimeMs: number; ctimeMs: number }[], files: readonly FileEntry[]): string {
+  const a = new Float64Array(dirs.length * 4 + files.length * 5);
+  let o = 0;
+  for (const d of dirs) { a[o++] = d.dev; a[o++] = d.ino; a[o++] = d.mtimeMs; a[o++] = d.ctimeMs; }
+  for (const e of files) { a[o++] = e.dev; a[o++] = e.ino; a[o++] = e.size; a[o++] = e.mtimeMs; a[o++] = e.ctimeMs; }
+  return crypto.createHash('sha256').update(a).digest('hex').slice(0, 32);
 }
 
 /**
@@ -116,7 +122,7 @@ class CachedHash implements ArtifactHash {
   readonly skillmeat?: { all: string; clean: string; cleanLf: string };
   private built?: ArtifactHash['files'];
 
-  constructor(private readonly d: Omit<Decoded, 'parts'>, private readonly entries: readonly FileEntry[], readonly problems: WalkProblem[]) {
+  constructor(private readonly d: Decoded, private readonly entries: readonly FileEntry[], readonly problems: WalkProblem[]) {
     this.kind = d.kind;
     this.tree = d.tree;
     if (d.sm) this.skillmeat = { all: d.sm[0], clean: d.sm[1], cleanLf: d.sm[2] };
@@ -135,14 +141,6 @@ class CachedHash implements ArtifactHash {
   }
 }
 
-/** File i of a decoded artifact has the key of `e` (path, device, inode, size, mtime, ctime, junk)? */
-function sameKey(d: Decoded, i: number, e: FileEntry): boolean {
-  const p = d.parts;
-  const o = HEAD + i * FIELDS;
-  return p[o] === e.rel && Number(p[o + 1]) === e.dev && Number(p[o + 2]) === e.ino && Number(p[o + 3]) === e.size
-    && Number(p[o + 4]) === e.mtimeMs && Number(p[o + 5]) === e.ctimeMs && p[o + 6] === (e.junk ? '1' : '0');
-}
-
 export interface StatCacheOptions {
   /**
    * A file whose ctime or mtime is this close to (or after) the moment it was hashed could change again within
@@ -154,13 +152,14 @@ export interface StatCacheOptions {
 }
 
 export class StatCache implements RecordsCache {
-  /** Stored artifacts as read (undecoded) or written; decoded on first use. */
+  /** Stored artifacts as read (undecoded) or written; split and checked on use. */
   private readonly stored = new Map<string, Stored>();
-  private readonly decoded = new Map<string, Decoded | undefined>();
   /** Parsed records files by path: sha256 of the text parsed, and the views. */
   private readonly records = new Map<string, { h: string; v: CachedRecordView[] }>();
   private readonly seen = new Set<string>();
   private dirty = false;
+  /** Artifacts this cache vouched for by stats alone, without a walk (for tests and benchmarks). */
+  verifiedWithoutListing = 0;
 
   private constructor(readonly dir: string, private readonly opts: StatCacheOptions) {}
 
@@ -178,7 +177,7 @@ export class StatCache implements RecordsCache {
           if (isHex64(x?.h) && Array.isArray(x.v) && x.v.every(validView)) c.records.set(file, x as { h: string; v: CachedRecordView[] });
         }
       }
-      // Each artifact is checked when it is used (decode): a check of one project does not pay for the others.
+      // Each artifact is checked when it is used: a check of one project does not pay for the others.
       for (let i = 2; i < lines.length; i++) {
         const tab = lines[i].indexOf('\t');
         if (tab > 0) c.stored.set(lines[i].slice(0, tab), lines[i].slice(tab + 1));
@@ -213,52 +212,122 @@ export class StatCache implements RecordsCache {
     this.dirty = true;
   }
 
-  private decodedOf(abs: string): Decoded | undefined {
-    if (this.decoded.has(abs)) return this.decoded.get(abs);
-    const s = this.stored.get(abs);
-    const d = s === undefined ? undefined : decode(s);
-    if (s !== undefined && !d) { this.stored.delete(abs); this.dirty = true; } // malformed: dropped, rewritten on save
-    this.decoded.set(abs, d);
-    return d;
-  }
-
-  /** The cached hash of the artifact at `abs` when every file's key equals `entries` (and SkillMeat's forms when needed). */
-  get(abs: string, entries: readonly FileEntry[], needSkillmeat: boolean, problems: WalkProblem[] = []): ArtifactHash | undefined {
+  /** The stored line of `abs`, split and shape-checked; a malformed line is dropped (rewritten on save). */
+  private fieldsFor(abs: string): string[] | undefined {
     const s = this.stored.get(abs);
     if (s === undefined) return undefined;
+    const f = fieldsOf(s);
+    if (!f) { this.stored.delete(abs); this.dirty = true; }
+    return f;
+  }
+
+  /**
+   * The artifact at `abs` verified without a walk: every folder it had and every file it had stat'ed, each with the
+   * keys it had when it was hashed (folders by the fingerprint: an unchanged folder has the same entries, so no file
+   * was added, removed or renamed; files by all five keys). Its entries and cached hash, or undefined — then the
+   * caller walks the artifact as usual. Only for an artifact stored with junk rules of key `exclusions`.
+   */
+  verify(abs: string, needSkillmeat: boolean, exclusions: string): { entries: FileEntry[]; hash: ArtifactHash } | undefined {
+    const f = this.stored.has(abs) ? this.fieldsFor(abs) : undefined;
+    if (!f || !f[F.fp] || f[F.exclusions] !== exclusions || (needSkillmeat && !f[F.smAll])) return undefined;
+    const head = headOf(f);
+    if (!head) return undefined;
     this.seen.add(abs);
-    const d = headFor(s, entries);
-    if (!d || (needSkillmeat && !d.sm)) return undefined;
-    return new CachedHash(d, entries, problems);
+    const sep = path.sep;
+    const local = (rel: string) => (rel === '' ? abs : abs + sep + (sep === '/' ? rel : rel.split('/').join(sep)));
+    const dirs: { dev: number; ino: number; mtimeMs: number; ctimeMs: number }[] = [];
+    if (head.kind === 'dir') {
+      for (const rel of f[F.dirs].split(US)) {
+        const st = fs.statSync(local(rel), { throwIfNoEntry: false });
+        if (!st?.isDirectory()) return undefined;
+        dirs.push(st);
+      }
+    }
+    const count = Number(f[F.count]);
+    const rels = f[F.rels].split(US);
+    const junk = f[F.junk];
+    const entries: FileEntry[] = [];
+    for (let i = 0; i < count; i++) {
+      const p = local(rels[i]);
+      const st = fs.statSync(p, { throwIfNoEntry: false });
+      if (!st?.isFile()) return undefined;
+      entries.push({ rel: rels[i], abs: p, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev, mode: st.mode, junk: junk.charCodeAt(i) === 0x31 });
+    }
+    if (fingerprint(dirs, entries) !== f[F.fp]) return undefined;
+    this.verifiedWithoutListing++;
+    return { entries, hash: new CachedHash(head, entries, []) };
+  }
+
+  /**
+   * The cached hash of the artifact at `abs` when a fresh walk found exactly its files with the same keys (and
+   * SkillMeat's forms when needed). A line stored without a fingerprint gets one now when the walk allows it.
+   */
+  get(abs: string, entries: readonly FileEntry[], needSkillmeat: boolean, problems: WalkProblem[] = [], shape?: WalkShape, exclusions?: string): ArtifactHash | undefined {
+    const f = this.stored.has(abs) ? this.fieldsFor(abs) : undefined;
+    if (!f) return undefined;
+    this.seen.add(abs);
+    if (Number(f[F.count]) !== entries.length || f[F.junk] !== junkOf(entries) || f[F.rels] !== relsOf(entries) || f[F.keys] !== keysOf(entries)) return undefined;
+    const head = headOf(f);
+    if (!head || (needSkillmeat && !head.sm)) return undefined;
+    // Walked although the files are unchanged: a folder changed (an empty one added, a file added and removed) or the
+    // line has no fingerprint yet. Store the walk's, so the next check needs no walk.
+    const fp = exclusions === undefined ? undefined : this.fingerprintFor(entries, shape, (this.opts.now ?? Date.now)());
+    if (fp && (fp.fp !== f[F.fp] || fp.dirs !== f[F.dirs] || exclusions !== f[F.exclusions])) {
+      f[F.fp] = fp.fp; f[F.dirs] = fp.dirs; f[F.exclusions] = exclusions!;
+      this.stored.set(abs, f.join('\t'));
+      this.dirty = true;
+    }
+    return new CachedHash(head, entries, problems);
   }
 
   /** Per-file normalised hashes still valid for `entries` (by rel), to re-read only what changed. */
   fileHashes(abs: string, entries: readonly FileEntry[]): Map<string, { norm: string; binary: boolean }> | undefined {
-    const d = this.stored.has(abs) ? this.decodedOf(abs) : undefined;
-    if (!d) return undefined;
+    const f = this.stored.has(abs) ? this.fieldsFor(abs) : undefined;
+    const d = f && headOf(f);
+    if (!f || !d) return undefined;
+    const count = Number(f[F.count]);
+    const rels = f[F.rels].split(US);
+    const keys = count ? f[F.keys].split(US) : [];
+    if (keys.length !== count * 5) return undefined;
     const byRel = new Map<string, { i: number; j: number }>();
     let j = 0;
-    for (let i = 0; i < d.count; i++) {
-      if (d.parts[HEAD + i * FIELDS + 6] !== '0') continue;
-      byRel.set(d.parts[HEAD + i * FIELDS], { i, j });
+    for (let i = 0; i < count; i++) {
+      if (f[F.junk].charCodeAt(i) !== 0x30) continue;
+      byRel.set(rels[i], { i, j });
       j++;
     }
     const out = new Map<string, { norm: string; binary: boolean }>();
     for (const e of entries) {
       const h = byRel.get(e.rel);
-      if (h && !e.junk && sameKey(d, h.i, e)) out.set(e.rel, { norm: d.norms.slice(h.j * 64, h.j * 64 + 64), binary: d.binary.charCodeAt(h.j) === 0x31 });
+      if (!h || e.junk) continue;
+      const k = h.i * 5;
+      if (Number(keys[k]) === e.dev && Number(keys[k + 1]) === e.ino && Number(keys[k + 2]) === e.size && Number(keys[k + 3]) === e.mtimeMs && Number(keys[k + 4]) === e.ctimeMs) {
+        out.set(e.rel, { norm: d.norms.slice(h.j * 64, h.j * 64 + 64), binary: d.binary.charCodeAt(h.j) === 0x31 });
+      }
     }
     return out;
   }
 
+  /**
+   * The fingerprint and folders of a plain walk (see {@link WalkShape}) whose folders all changed before
+   * `hashedAt` minus the racy margin; undefined otherwise (the artifact is then verified by walking it).
+   */
+  private fingerprintFor(entries: readonly FileEntry[], shape: WalkShape | undefined, hashedAt: number): { fp: string; dirs: string } | undefined {
+    if (!shape?.plain) return undefined;
+    const racy = this.opts.racyMs ?? 2000;
+    if (shape.dirs.some((d) => d.ctimeMs >= hashedAt - racy || d.mtimeMs >= hashedAt - racy || UNSTORABLE.test(d.rel))) return undefined;
+    const isFile = entries.length === 1 && entries[0].rel === '';
+    if (!isFile && shape.dirs[0]?.rel !== '') return undefined; // the artifact's own folder is always the first
+    return { fp: fingerprint(shape.dirs, entries), dirs: shape.dirs.map((d) => d.rel).join(US) };
+  }
+
   /** Remembers what was just hashed (nothing when a file is too recent to trust, or the hash had problems). */
-  put(abs: string, entries: readonly FileEntry[], hash: ArtifactHash, hashedAt: number): void {
+  put(abs: string, entries: readonly FileEntry[], hash: ArtifactHash, hashedAt: number, shape?: WalkShape, exclusions?: string): void {
     this.seen.add(abs);
-    this.decoded.delete(abs);
     const racy = this.opts.racyMs ?? 2000;
     const drop = () => { if (this.stored.delete(abs)) this.dirty = true; };
     if (hash.problems.some((p) => p.code === 'unreadable-file')) return drop();
-    if (entries.some((e) => e.ctimeMs >= hashedAt - racy || e.mtimeMs >= hashedAt - racy)) return drop();
+    if (entries.some((e) => e.ctimeMs >= hashedAt - racy || e.mtimeMs >= hashedAt - racy || UNSTORABLE.test(e.rel))) return drop();
     // hash.files lists the non-junk entries in entry order; anything else (a file the hash left out) is not
     // persisted: it could not be rebuilt.
     let n = '';
@@ -272,10 +341,11 @@ export class StatCache implements RecordsCache {
       b += f.binary ? '1' : '0';
     }
     if (j !== hash.files.length) return drop();
-    const s = encode(entries, hash, n, b);
-    if (s === undefined) return drop();
+    const sm = hash.skillmeat;
+    const fp = exclusions === undefined ? undefined : this.fingerprintFor(entries, shape, hashedAt);
+    const fields = [hash.kind, hash.tree, sm?.all ?? '', sm?.clean ?? '', sm?.cleanLf ?? '', n, b, fp?.fp ?? '', exclusions ?? '', fp?.dirs ?? '', relsOf(entries), junkOf(entries), String(entries.length), keysOf(entries)];
     this.stored.delete(abs); // re-inserted last: the newest come last when the bound drops the oldest
-    this.stored.set(abs, s);
+    this.stored.set(abs, fields.join('\t'));
     this.dirty = true;
   }
 
@@ -288,12 +358,13 @@ export class StatCache implements RecordsCache {
     const others = [...this.stored.keys()].filter((k) => !this.seen.has(k)).reverse();
     const r = Object.fromEntries([...this.records].slice(-MAX_RECORD_FILES));
     const lines = [HEADER, JSON.stringify(r)];
-    for (const k of [...keep, ...others].slice(0, max)) if (!/[\t\n\r]/.test(k)) lines.push(`${k}\t${this.stored.get(k)!}`);
+    for (const k of [...keep, ...others].slice(0, max)) if (!UNSTORABLE.test(k)) lines.push(`${k}\t${this.stored.get(k)!}`);
     try {
       fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      writeFileAtomic(path.join(this.dir, FILE), lines.join('\n') + '\n', {}, 0o600);
-      // The previous format's file is dead weight once this one is written.
-      fs.rmSync(path.join(this.dir, 'v1.json'), { force: true });
+      // Not fsynced: every line is shape-checked when read, so a file a power cut left half-written is ignored.
+      writeFileAtomic(path.join(this.dir, FILE), lines.join('\n') + '\n', {}, 0o600, { durable: false });
+      // The previous formats' files are dead weight once this one is written.
+      for (const old of OLD_FILES) fs.rmSync(path.join(this.dir, old), { force: true });
       this.dirty = false;
       return true;
     } catch {

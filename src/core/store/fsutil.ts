@@ -67,16 +67,17 @@ function fsyncDir(dir: string): void {
 
 /**
  * Writes a file atomically: temp file in the same directory (or `opts.tempDir`, on the same file system), fsync,
- * rename. Old or new, never half.
+ * rename. Old or new, never half. `durable: false` skips both fsyncs: for a cache that checks what it reads
+ * (after a power cut it may find the new name with unwritten content, and must then ignore it).
  */
-export function writeFileAtomic(finalPath: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}, mode?: number, opts: { tempDir?: string } = {}): void {
+export function writeFileAtomic(finalPath: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}, mode?: number, opts: { tempDir?: string; durable?: boolean } = {}): void {
   ensureDir(path.dirname(finalPath));
   const tmp = tempNameFor(finalPath, opts.tempDir);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', mode ?? 0o644);
     fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
+    if (opts.durable !== false) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
     if (mode === undefined) {
@@ -86,7 +87,7 @@ export function writeFileAtomic(finalPath: string, data: string | Uint8Array, ho
     hooks.beforeRename?.(tmp, finalPath);
     writePoint();
     fs.renameSync(tmp, finalPath);
-    fsyncDir(path.dirname(finalPath));
+    if (opts.durable !== false) fsyncDir(path.dirname(finalPath));
     writePoint();
   } catch (e) {
     if (fd !== undefined) { try { fs.closeSync(fd); } catch { /* already failing */ } }

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArtifactHasher } from '../../../src/core/drift/hashing';
+import { ArtifactHasher, ExclusionMatcher } from '../../../src/core/drift/hashing';
 import { StatCache, STAT_CACHE_DIR, STAT_CACHE_FILE } from '../../../src/core/drift/statCache';
 import { checkDrift } from '../../../src/core/drift/drift';
 import { main } from '../../../src/cli/main';
@@ -92,8 +92,8 @@ describe('stat cache (persisted between CLI runs)', () => {
     const line = good.findIndex((l) => l.split('\t')[0].endsWith('review'));
     const [abs, entry] = [good[line].slice(0, good[line].indexOf('\t')), good[line].slice(good[line].indexOf('\t') + 1)];
     const broken = (s: string) => good.map((l, i) => (i === line ? `${abs}\t${s}` : l)).join('\n');
-    for (const bad of [good[0] + '\n{', 'not a cache', good.join('\n').replace(/v2$/m, 'v99'), [good[0], JSON.stringify({ x: { h: 'no', v: [1] } }), `${abs}\tx`].join('\n'),
-      broken(entry.slice(0, -3)), broken(entry.replace(/\t[0-9a-f]{64}/, '\tzz' + 'f'.repeat(62))), broken(entry.replace(/^dir\t/, 'directory\t')), broken(entry + '\tx')]) {
+    for (const bad of [good[0] + '\n{', 'not a cache', good.join('\n').replace(/v3$/m, 'v99'), [good[0], JSON.stringify({ x: { h: 'no', v: [1] } }), `${abs}\tx`].join('\n'),
+      broken(entry.slice(0, entry.length >> 1)), broken(entry.replace(/\t[0-9a-f]{64}/, '\tzz' + 'f'.repeat(62))), broken(entry.replace(/^dir\t/, 'directory\t')), broken(entry + '\tx')]) {
       fs.writeFileSync(file, bad);
       const r = runCheck();
       assert.equal(stateOf(r.report, 'skill', 'review'), 'in-sync');
@@ -106,12 +106,109 @@ describe('stat cache (persisted between CLI runs)', () => {
     runCheck();
     const file = path.join(cacheDir, STAT_CACHE_FILE);
     const lines = fs.readFileSync(file, 'utf8').split('\n');
-    // Each artifact line: its path, 8 fields of the artifact, then 7 per file (rel, dev, ino, size, mtime, ctime,
-    // junk): every ctime off by 1 ms.
-    const edited = lines.map((l, n) => (n < 2 || !l ? l : l.split('\t').map((x, i) => (i >= 9 && (i - 9) % 7 === 5 ? String(Number(x) + 1) : x)).join('\t')));
+    // Each artifact line: its path, then 14 fields; the 9th is the fingerprint of every key, the 14th the files'
+    // keys (dev, ino, size, mtime, ctime per file, separated by 0x1f): every ctime off by 1 ms, and the fingerprint
+    // changed with them.
+    const edited = lines.map((l, n) => (n < 2 || !l ? l : l.split('\t').map((x, i) => {
+      if (i === 8) return x.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+      return i === 14 ? x.split('\x1f').map((k, j) => (j % 5 === 4 ? String(Number(k) + 1) : k)).join('\x1f') : x;
+    }).join('\t')));
     assert.notDeepEqual(edited, lines);
     fs.writeFileSync(file, edited.join('\n'));
     assert.ok(runCheck().read > 0);
+  });
+
+  it('verifies an unchanged artifact by stats alone: its folders are not listed again', () => {
+    runCheck();
+    const r = runCheck();
+    assert.equal(r.read, 0);
+    assert.equal(r.cache.verifiedWithoutListing, 2, 'the project copy and the collection copy');
+    assert.equal(stateOf(r.report, 'skill', 'review'), 'in-sync');
+  });
+
+  it('a fingerprint that no longer matches makes the artifact walked again, never trusted blindly', () => {
+    runCheck();
+    const file = path.join(cacheDir, STAT_CACHE_FILE);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    fs.writeFileSync(file, lines.map((l, n) => (n < 2 || !l ? l : l.split('\t').map((x, i) => (i === 8 ? x.replace(/^./, (c) => (c === '0' ? '1' : '0')) : x)).join('\t'))).join('\n'));
+    const r = runCheck();
+    assert.equal(r.cache.verifiedWithoutListing, 0);
+    assert.equal(r.read, 0, 'the walk finds the same keys: nothing is read');
+    assert.equal(stateOf(r.report, 'skill', 'review'), 'in-sync');
+  });
+
+  /** Runs `change` until the folder's mtime moves (a coarse clock can keep it within one tick), with a deadline. */
+  const changeFolder = (dir: string, change: (i: number) => void) => {
+    const before = fs.statSync(dir).mtimeMs;
+    const deadline = Date.now() + 5_000;
+    let i = 0;
+    do change(i++); while (fs.statSync(dir).mtimeMs === before && Date.now() < deadline);
+    assert.notEqual(fs.statSync(dir).mtimeMs, before, `the mtime of ${dir} did not move`);
+    // A folder changed in the very millisecond of a check is rightly not trusted (racy): let the clock move past it.
+    const changedAt = Math.max(fs.statSync(dir).mtimeMs, fs.statSync(dir).ctimeMs);
+    while (Date.now() <= changedAt + 1 && Date.now() < deadline) { /* a millisecond or two */ }
+  };
+
+  for (const [what, change] of [
+    ['a file added in a sub-folder', (skill: string, i: number) => fs.writeFileSync(path.join(skill, 'ref', `new${i}.md`), 'new\n')],
+    ['a file removed', (skill: string) => fs.rmSync(path.join(skill, 'notes.txt'), { force: true })],
+    ['a file renamed', (skill: string, i: number) => fs.renameSync(path.join(skill, i ? `renamed${i - 1}.txt` : 'notes.txt'), path.join(skill, `renamed${i}.txt`))],
+    ['a file added in a new empty folder', (skill: string, i: number) => fs.mkdirSync(path.join(skill, `empty${i}`))],
+  ] as const) {
+    it(`sees ${what} although every other file kept its keys`, () => {
+      fs.mkdirSync(path.join(w.claude, 'skills', 'review', 'empty'));
+      runCheck();
+      const skill = path.join(w.claude, 'skills', 'review');
+      const dir = what.includes('sub-folder') ? path.join(skill, 'ref') : skill;
+      changeFolder(dir, (i) => change(skill, i));
+      const r = runCheck();
+      assert.equal(r.cache.verifiedWithoutListing, 1, 'only the collection copy is verified without a walk');
+      const expected = what.includes('empty folder') ? 'in-sync' : 'modified'; // an empty folder holds no file: no drift
+      assert.equal(stateOf(r.report, 'skill', 'review'), expected);
+      // The folder's new keys are stored: the next run verifies without a walk again.
+      assert.equal(runCheck().cache.verifiedWithoutListing, 2);
+    });
+  }
+
+  it('sees a file added in a folder that was empty', () => {
+    const empty = path.join(w.claude, 'skills', 'review', 'empty');
+    fs.mkdirSync(empty);
+    runCheck();
+    changeFolder(empty, (i) => fs.writeFileSync(path.join(empty, `f${i}.md`), 'x\n'));
+    assert.equal(stateOf(runCheck().report, 'skill', 'review'), 'modified');
+  });
+
+  it('always walks an artifact holding a link (a link can change without its folder changing)', () => {
+    const skill = path.join(w.claude, 'skills', 'review');
+    fs.symlinkSync('notes.txt', path.join(skill, 'alias.txt'));
+    runCheck();
+    const r = runCheck();
+    assert.equal(r.cache.verifiedWithoutListing, 1, 'the collection copy only');
+    assert.equal(r.read, 0, 'walked, then found in the cache: nothing read');
+  });
+
+  it('does not verify without a walk under other junk rules than those the flags were stored with', () => {
+    runCheck();
+    const cache = StatCache.open(cacheDir, { racyMs: 0 });
+    const hasher = new ArtifactHasher(new ExclusionMatcher(['*.txt']), { persistent: cache });
+    const report = checkDrift({ project: w.project, env: w.env, hasher, recordsCache: cache });
+    assert.equal(cache.verifiedWithoutListing, 0);
+    // notes.txt is junk under these rules: both copies now differ from the baseline alike.
+    const uncached = checkDrift({ project: w.project, env: w.env, hasher: new ArtifactHasher(new ExclusionMatcher(['*.txt'])) });
+    assert.equal(stateOf(report, 'skill', 'review'), 'converged');
+    assert.deepEqual(report.artifacts, uncached.artifacts);
+  });
+
+  it('a line whose per-file keys were damaged still gives the right answer (they are only compared, never trusted)', () => {
+    runCheck();
+    const file = path.join(cacheDir, STAT_CACHE_FILE);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    fs.writeFileSync(file, lines.map((l, n) => (n < 2 || !l ? l : l.slice(0, -3))).join('\n'));
+    const f = path.join(w.claude, 'skills', 'review', 'notes.txt');
+    changeCtime(f, fs.statSync(f).ctimeMs, () => fs.writeFileSync(f, 'A\r\nB\r\n'));
+    const r = runCheck();
+    assert.equal(stateOf(r.report, 'skill', 'review'), 'modified');
+    assert.ok(r.read >= 1);
   });
 
   it('does not persist files changed just before they were hashed (racy)', () => {
