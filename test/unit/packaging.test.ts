@@ -17,7 +17,7 @@ function packedFiles(): string[] {
 
 /** Each packed file must match one of these: the bundles and their wasm, the schema, the media, the manifest files. */
 const ALLOWED = [
-  /^dist\/(extension|cli|hashWorker|secretlint)\.js$/, /^dist\/sql-wasm\.wasm$/, /^schemas\/[\w.-]+\.json$/, /^media\/[\w.-]+\.(png|svg)$/,
+  /^dist\/(extension|cli|cli-main|hashWorker|secretlint)\.js$/, /^dist\/sql-wasm\.wasm$/, /^schemas\/[\w.-]+\.json$/, /^media\/[\w.-]+\.(png|svg)$/,
   /^(package\.json|package\.nls(\.[\w-]+)?\.json|README\.md|CHANGELOG\.md|LICENSE)$/,
 ];
 
@@ -28,7 +28,7 @@ describe('the .vsix contents (npm run package)', function () {
 
   it('holds the bundles, the wasm, the schema, the icon and the manifest files', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string; icon?: string; bin: Record<string, string> };
-    const needed = [pkg.main, ...Object.values(pkg.bin), 'dist/sql-wasm.wasm', 'dist/hashWorker.js', 'dist/secretlint.js', 'package.json', 'package.nls.json', 'README.md', 'LICENSE']
+    const needed = [pkg.main, ...Object.values(pkg.bin), 'dist/cli-main.js', 'dist/sql-wasm.wasm', 'dist/hashWorker.js', 'dist/secretlint.js', 'package.json', 'package.nls.json', 'README.md', 'LICENSE']
       .map((f) => path.posix.normalize(f));
     if (pkg.icon) needed.push(pkg.icon);
     for (const f of needed) assert.ok(files.includes(f), `${f} is packed (dist/ comes from \`npm run build\`); vsce lists ${JSON.stringify(files)}`);

@@ -1,15 +1,11 @@
 // Where SkillMeat keeps things: the home (`SKILLMEAT_HOME`, default ~/.skillmeat), its config.toml, and
 // collections (`<home>/collections/<name>`), with an override for any directory of the same layout.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import { skillmeatHome } from './home';
 
-/** The SkillMeat home directory for this environment. */
-export function skillmeatHome(env: NodeJS.ProcessEnv = process.env): string {
-  const h = env.SKILLMEAT_HOME;
-  return h && h.trim() ? path.resolve(h) : path.join(os.homedir(), '.skillmeat');
-}
+export { skillmeatHome };
 
 export interface HomeConfig {
   defaultCollection: string;

@@ -41,7 +41,7 @@ describe('the installed .vsix', () => {
 
   it('holds only what it runs: bundles, wasm, schema, media and the manifest files', () => {
     const files = filesBelow(installed().extensionPath);
-    for (const needed of ['dist/extension.js', 'dist/cli.js', 'dist/sql-wasm.wasm', 'package.json', 'package.nls.json', 'schemas/sync.schema.json']) {
+    for (const needed of ['dist/extension.js', 'dist/cli.js', 'dist/cli-main.js', 'dist/sql-wasm.wasm', 'package.json', 'package.nls.json', 'schemas/sync.schema.json']) {
       assert.ok(files.includes(needed), `${needed} is in the package; it holds ${JSON.stringify(files)}`);
     }
     const junk = files.filter((f) => /^(src|test|out|node_modules|scripts|bench|examples|artifacts|docs|\.vscode-rt)\//.test(f) || /\.(ts|map|vsix)$/.test(f));
