@@ -22,8 +22,8 @@ import type { CachedRecordView, RecordsCache } from './drift';
 // its absolute path, a tab, and its fields tab-separated — decoded only when a check asks for that artifact. v1 (one
 // JSON document, an array per file) took longer to parse and check than the stats it saved (120 ms of a 600 ms
 // warm check); JSON strings holding tabs are slow to parse too (each tab is an escape). v3 adds each artifact's
-// folders and a fingerprint of every key, so an unchanged artifact is verified by stats alone, without listing a
-// folder (listing was a fifth of a warm check).
+// folders and their keys, so an unchanged artifact is verified by stats alone, without listing a folder (listing was
+// a fifth of a warm check), and packs the keys instead of printing them.
 const HEADER = 'skillmeat-sync stat cache v3';
 export const STAT_CACHE_DIR = 'stat-cache';
 const VERSION = 3;
@@ -35,23 +35,27 @@ export const MAX_ARTIFACTS = 50_000;
 export const MAX_RECORD_FILES = 1_000;
 
 /**
- * One artifact, as stored: 14 tab-separated fields —
- * `kind tree smAll smClean smCleanLf norms binary fp exclusions dirs rels junk count keys`:
+ * One artifact, as stored: 15 tab-separated fields —
+ * `kind tree smAll smClean smCleanLf norms binary trusted exclusions dirs dirKeys rels junk count keys`:
  * - `norms`: the concatenated 64-hex normalised hash of each non-junk file; `binary`: one 0/1 per non-junk file; the
  *   three SkillMeat forms are empty when they were never computed;
  * - `rels`: the files' relative paths in walk order, joined by US (0x1f); `junk`: one 0/1 per file; `count`: how
- *   many files; `keys`: per file `dev US ino US size US mtimeMs US ctimeMs`, joined by US; `exclusions`: the key of the
- *   junk rules the flags were computed with (ExclusionMatcher.key);
- * - `dirs`: the artifact's folders in walk order (its own first, as ''), joined by US, and `fp`: the first 32 hex of a
- *   sha256 over every folder's (dev, ino, mtime, ctime) and every file's key — empty (no verification without a
- *   walk) when the walk met a link or an unreadable folder, or a folder changed too recently to trust (racy).
+ *   many files; `keys`: per file (dev, ino, size, mtimeMs, ctimeMs) as little-endian doubles, in base64 (packing the
+ *   numbers, rather than printing them, is what keeps a warm check cheap); `exclusions`: the key of the junk rules
+ *   the flags were computed with (ExclusionMatcher.key);
+ * - `dirs`: the artifact's folders in walk order (its own first, as ''), joined by US, and `dirKeys`: per folder
+ *   (dev, ino, mtimeMs, ctimeMs), packed the same way; `trusted` is 1 when an unchanged set of folder keys may stand
+ *   for an unchanged listing, empty when the walk met a link or an unreadable folder, or a folder had changed too
+ *   recently to trust (racy) — such an artifact is always walked.
  * A path holding a tab, a line break or US is not stored.
  */
 type Stored = string;
 
 const US = '\x1f';
-const N_FIELDS = 14;
-const F = { kind: 0, tree: 1, smAll: 2, smClean: 3, smCleanLf: 4, norms: 5, binary: 6, fp: 7, exclusions: 8, dirs: 9, rels: 10, junk: 11, count: 12, keys: 13 } as const;
+const N_FIELDS = 15;
+const F = { kind: 0, tree: 1, smAll: 2, smClean: 3, smCleanLf: 4, norms: 5, binary: 6, trusted: 7, exclusions: 8, dirs: 9, dirKeys: 10, rels: 11, junk: 12, count: 13, keys: 14 } as const;
+const FILE_KEYS = 5;
+const DIR_KEYS = 4;
 
 interface Decoded {
   kind: 'dir' | 'file';
@@ -64,7 +68,6 @@ interface Decoded {
 const HEX64 = /^[0-9a-f]{64}$/;
 const HEX = /^[0-9a-f]*$/;
 const BITS = /^[01]*$/;
-const FP = /^([0-9a-f]{32})?$/;
 const UNSTORABLE = /[\t\n\r\x1f]/;
 
 /**
@@ -76,9 +79,10 @@ function fieldsOf(s: Stored): string[] | undefined {
   if (f.length !== N_FIELDS) return undefined;
   const count = Number(f[F.count]);
   const junk = f[F.junk];
-  if (!Number.isInteger(count) || count < 0 || junk.length !== count || !BITS.test(junk) || !FP.test(f[F.fp])) return undefined;
-  // The keys are compared whole against a fresh walk's, or parsed (and checked) one by one: not split here.
-  if (f[F.rels].split(US).length !== Math.max(count, 1)) return undefined;
+  if (!Number.isInteger(count) || count < 0 || junk.length !== count || !BITS.test(junk) || (f[F.trusted] !== '' && f[F.trusted] !== '1')) return undefined;
+  if (f[F.rels].split(US).length !== Math.max(count, 1) || f[F.keys].length !== base64Length(count * FILE_KEYS)) return undefined;
+  const dirs = f[F.dirKeys] === '' ? 0 : f[F.dirs].split(US).length;
+  if (f[F.dirKeys].length !== base64Length(dirs * DIR_KEYS)) return undefined;
   return f;
 }
 
@@ -98,19 +102,27 @@ function headOf(f: string[]): Decoded | undefined {
   return { kind, tree, sm, norms, binary };
 }
 
-/** The per-file keys of fresh entries in the stored form (one string, compared whole). */
-const keysOf = (entries: readonly FileEntry[]): string => entries.map((e) => `${e.dev}${US}${e.ino}${US}${e.size}${US}${e.mtimeMs}${US}${e.ctimeMs}`).join(US);
-const relsOf = (entries: readonly FileEntry[]): string => entries.map((e) => e.rel).join(US);
-const junkOf = (entries: readonly FileEntry[]): string => entries.map((e) => (e.junk ? '1' : '0')).join('');
+/** Base64 length of `n` packed doubles. */
+const base64Length = (n: number): number => Math.ceil((n * 8) / 3) * 4;
 
-/** The fingerprint of folders' and files' keys (see {@link Stored}). */
-function fingerprint(dirs: readonly { dev: number; ino: number; mtimeMs: number; ctimeMs: number }[], files: readonly FileEntry[]): string {
-  const a = new Float64Array(dirs.length * 4 + files.length * 5);
+/** Files' keys packed as stored (see {@link Stored}): compared as one string, no number printed. */
+function packFiles(entries: readonly FileEntry[]): string {
+  const a = new Float64Array(entries.length * FILE_KEYS);
+  let o = 0;
+  for (const e of entries) { a[o++] = e.dev; a[o++] = e.ino; a[o++] = e.size; a[o++] = e.mtimeMs; a[o++] = e.ctimeMs; }
+  return Buffer.from(a.buffer).toString('base64');
+}
+
+/** Folders' keys packed as stored. */
+function packDirs(dirs: readonly { dev: number; ino: number; mtimeMs: number; ctimeMs: number }[]): string {
+  const a = new Float64Array(dirs.length * DIR_KEYS);
   let o = 0;
   for (const d of dirs) { a[o++] = d.dev; a[o++] = d.ino; a[o++] = d.mtimeMs; a[o++] = d.ctimeMs; }
-  for (const e of files) { a[o++] = e.dev; a[o++] = e.ino; a[o++] = e.size; a[o++] = e.mtimeMs; a[o++] = e.ctimeMs; }
-  return crypto.createHash('sha256').update(a).digest('hex').slice(0, 32);
+  return Buffer.from(a.buffer).toString('base64');
 }
+
+const relsOf = (entries: readonly FileEntry[]): string => entries.map((e) => e.rel).join(US);
+const junkOf = (entries: readonly FileEntry[]): string => entries.map((e) => (e.junk ? '1' : '0')).join('');
 
 /**
  * A hash from the cache. Its per-file list is built when read (a check reads it only for an artifact that differs
@@ -223,25 +235,28 @@ export class StatCache implements RecordsCache {
 
   /**
    * The artifact at `abs` verified without a walk: every folder it had and every file it had stat'ed, each with the
-   * keys it had when it was hashed (folders by the fingerprint: an unchanged folder has the same entries, so no file
-   * was added, removed or renamed; files by all five keys). Its entries and cached hash, or undefined — then the
-   * caller walks the artifact as usual. Only for an artifact stored with junk rules of key `exclusions`.
+   * keys it had when it was hashed (an unchanged folder has the same entries, so no file was added, removed or
+   * renamed; files by all five keys). Its entries and cached hash, or undefined — then the caller walks the artifact
+   * as usual. Only for an artifact stored as trusted, with junk rules of key `exclusions`.
    */
   verify(abs: string, needSkillmeat: boolean, exclusions: string): { entries: FileEntry[]; hash: ArtifactHash } | undefined {
     const f = this.stored.has(abs) ? this.fieldsFor(abs) : undefined;
-    if (!f || !f[F.fp] || f[F.exclusions] !== exclusions || (needSkillmeat && !f[F.smAll])) return undefined;
+    if (!f || f[F.trusted] !== '1' || f[F.exclusions] !== exclusions || (needSkillmeat && !f[F.smAll])) return undefined;
     const head = headOf(f);
     if (!head) return undefined;
     this.seen.add(abs);
     const sep = path.sep;
     const local = (rel: string) => (rel === '' ? abs : abs + sep + (sep === '/' ? rel : rel.split('/').join(sep)));
-    const dirs: { dev: number; ino: number; mtimeMs: number; ctimeMs: number }[] = [];
     if (head.kind === 'dir') {
-      for (const rel of f[F.dirs].split(US)) {
+      const rels = f[F.dirs].split(US);
+      if (f[F.dirKeys] === '' || rels[0] !== '') return undefined; // the artifact's own folder comes first
+      const dirs: fs.Stats[] = [];
+      for (const rel of rels) {
         const st = fs.statSync(local(rel), { throwIfNoEntry: false });
         if (!st?.isDirectory()) return undefined;
         dirs.push(st);
       }
+      if (packDirs(dirs) !== f[F.dirKeys]) return undefined;
     }
     const count = Number(f[F.count]);
     const rels = f[F.rels].split(US);
@@ -253,29 +268,31 @@ export class StatCache implements RecordsCache {
       if (!st?.isFile()) return undefined;
       entries.push({ rel: rels[i], abs: p, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev, mode: st.mode, junk: junk.charCodeAt(i) === 0x31 });
     }
-    if (fingerprint(dirs, entries) !== f[F.fp]) return undefined;
+    if (packFiles(entries) !== f[F.keys]) return undefined;
     this.verifiedWithoutListing++;
     return { entries, hash: new CachedHash(head, entries, []) };
   }
 
   /**
    * The cached hash of the artifact at `abs` when a fresh walk found exactly its files with the same keys (and
-   * SkillMeat's forms when needed). A line stored without a fingerprint gets one now when the walk allows it.
+   * SkillMeat's forms when needed). The walk's folders are stored when they differ, so the next check needs no walk.
    */
   get(abs: string, entries: readonly FileEntry[], needSkillmeat: boolean, problems: WalkProblem[] = [], shape?: WalkShape, exclusions?: string): ArtifactHash | undefined {
     const f = this.stored.has(abs) ? this.fieldsFor(abs) : undefined;
     if (!f) return undefined;
     this.seen.add(abs);
-    if (Number(f[F.count]) !== entries.length || f[F.junk] !== junkOf(entries) || f[F.rels] !== relsOf(entries) || f[F.keys] !== keysOf(entries)) return undefined;
+    if (Number(f[F.count]) !== entries.length || f[F.junk] !== junkOf(entries) || f[F.rels] !== relsOf(entries) || f[F.keys] !== packFiles(entries)) return undefined;
     const head = headOf(f);
     if (!head || (needSkillmeat && !head.sm)) return undefined;
-    // Walked although the files are unchanged: a folder changed (an empty one added, a file added and removed) or the
-    // line has no fingerprint yet. Store the walk's, so the next check needs no walk.
-    const fp = exclusions === undefined ? undefined : this.fingerprintFor(entries, shape, (this.opts.now ?? Date.now)());
-    if (fp && (fp.fp !== f[F.fp] || fp.dirs !== f[F.dirs] || exclusions !== f[F.exclusions])) {
-      f[F.fp] = fp.fp; f[F.dirs] = fp.dirs; f[F.exclusions] = exclusions!;
-      this.stored.set(abs, f.join('\t'));
-      this.dirty = true;
+    // Walked although the files are unchanged: a folder changed (an empty one added, a file added and removed), or
+    // the folders were too recent to trust last time.
+    if (shape && exclusions !== undefined) {
+      const d = this.foldersOf(entries, shape, (this.opts.now ?? Date.now)());
+      if (d.trusted !== f[F.trusted] || d.dirs !== f[F.dirs] || d.dirKeys !== f[F.dirKeys] || exclusions !== f[F.exclusions]) {
+        [f[F.trusted], f[F.dirs], f[F.dirKeys], f[F.exclusions]] = [d.trusted, d.dirs, d.dirKeys, exclusions];
+        this.stored.set(abs, f.join('\t'));
+        this.dirty = true;
+      }
     }
     return new CachedHash(head, entries, problems);
   }
@@ -287,8 +304,9 @@ export class StatCache implements RecordsCache {
     if (!f || !d) return undefined;
     const count = Number(f[F.count]);
     const rels = f[F.rels].split(US);
-    const keys = count ? f[F.keys].split(US) : [];
-    if (keys.length !== count * 5) return undefined;
+    const keys = Buffer.from(f[F.keys], 'base64');
+    if (keys.length !== count * FILE_KEYS * 8) return undefined;
+    const key = (i: number, k: number) => keys.readDoubleLE((i * FILE_KEYS + k) * 8);
     const byRel = new Map<string, { i: number; j: number }>();
     let j = 0;
     for (let i = 0; i < count; i++) {
@@ -300,8 +318,7 @@ export class StatCache implements RecordsCache {
     for (const e of entries) {
       const h = byRel.get(e.rel);
       if (!h || e.junk) continue;
-      const k = h.i * 5;
-      if (Number(keys[k]) === e.dev && Number(keys[k + 1]) === e.ino && Number(keys[k + 2]) === e.size && Number(keys[k + 3]) === e.mtimeMs && Number(keys[k + 4]) === e.ctimeMs) {
+      if (key(h.i, 0) === e.dev && key(h.i, 1) === e.ino && key(h.i, 2) === e.size && key(h.i, 3) === e.mtimeMs && key(h.i, 4) === e.ctimeMs) {
         out.set(e.rel, { norm: d.norms.slice(h.j * 64, h.j * 64 + 64), binary: d.binary.charCodeAt(h.j) === 0x31 });
       }
     }
@@ -309,16 +326,15 @@ export class StatCache implements RecordsCache {
   }
 
   /**
-   * The fingerprint and folders of a plain walk (see {@link WalkShape}) whose folders all changed before
-   * `hashedAt` minus the racy margin; undefined otherwise (the artifact is then verified by walking it).
+   * The folder fields of a walk (see {@link Stored}): trusted only for a plain walk (see {@link WalkShape}) whose
+   * folders all changed before `hashedAt` minus the racy margin.
    */
-  private fingerprintFor(entries: readonly FileEntry[], shape: WalkShape | undefined, hashedAt: number): { fp: string; dirs: string } | undefined {
-    if (!shape?.plain) return undefined;
+  private foldersOf(entries: readonly FileEntry[], shape: WalkShape | undefined, hashedAt: number): { trusted: string; dirs: string; dirKeys: string } {
+    if (!shape || shape.dirs.some((d) => UNSTORABLE.test(d.rel))) return { trusted: '', dirs: '', dirKeys: '' };
     const racy = this.opts.racyMs ?? 2000;
-    if (shape.dirs.some((d) => d.ctimeMs >= hashedAt - racy || d.mtimeMs >= hashedAt - racy || UNSTORABLE.test(d.rel))) return undefined;
     const isFile = entries.length === 1 && entries[0].rel === '';
-    if (!isFile && shape.dirs[0]?.rel !== '') return undefined; // the artifact's own folder is always the first
-    return { fp: fingerprint(shape.dirs, entries), dirs: shape.dirs.map((d) => d.rel).join(US) };
+    const trusted = shape.plain && (isFile || shape.dirs[0]?.rel === '') && !shape.dirs.some((d) => d.ctimeMs >= hashedAt - racy || d.mtimeMs >= hashedAt - racy);
+    return { trusted: trusted ? '1' : '', dirs: shape.dirs.map((d) => d.rel).join(US), dirKeys: shape.dirs.length ? packDirs(shape.dirs) : '' };
   }
 
   /** Remembers what was just hashed (nothing when a file is too recent to trust, or the hash had problems). */
@@ -342,8 +358,8 @@ export class StatCache implements RecordsCache {
     }
     if (j !== hash.files.length) return drop();
     const sm = hash.skillmeat;
-    const fp = exclusions === undefined ? undefined : this.fingerprintFor(entries, shape, hashedAt);
-    const fields = [hash.kind, hash.tree, sm?.all ?? '', sm?.clean ?? '', sm?.cleanLf ?? '', n, b, fp?.fp ?? '', exclusions ?? '', fp?.dirs ?? '', relsOf(entries), junkOf(entries), String(entries.length), keysOf(entries)];
+    const d = exclusions === undefined ? { trusted: '', dirs: '', dirKeys: '' } : this.foldersOf(entries, shape, hashedAt);
+    const fields = [hash.kind, hash.tree, sm?.all ?? '', sm?.clean ?? '', sm?.cleanLf ?? '', n, b, d.trusted, exclusions ?? '', d.dirs, d.dirKeys, relsOf(entries), junkOf(entries), String(entries.length), packFiles(entries)];
     this.stored.delete(abs); // re-inserted last: the newest come last when the bound drops the oldest
     this.stored.set(abs, fields.join('\t'));
     this.dirty = true;
