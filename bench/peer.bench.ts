@@ -1,10 +1,10 @@
 // SkillMeat Sync against the real SkillMeat, side by side in one run (issue 13): `skillmeat-sync check --json`
 // as a new process (dist/cli.js) — cold (no stat cache) and warm (nothing changed since the last run) — and
-// SkillMeat 0.9's own `SyncManager.check_drift` in its best mode (repeated in one Python process, imports not
-// counted), on the same generated data (scripts/bench-peer-data.ts: 1 000 skills + 50 commands + 50 agents,
-// ~10 000 files and 130 MB a side, 3 % drifted). Min / median of ≥ 5 runs, and the ratios: the machine is
-// shared, so the ratios are the figure. Then the scale curve (time and memory per artifact at 100 / 1 000 /
-// 5 000 artifacts) and a 10 000-line three-way merge.
+// SkillMeat 0.9's own `SyncManager.check_drift` in its best mode (in a Python process after a discarded first
+// run, imports not counted), on the same generated data (scripts/bench-peer-data.ts: 1 000 skills + 50 commands +
+// 50 agents, ~10 000 files and 130 MB a side, 3 % drifted). Min / median of ≥ 5 rounds, each running every
+// contender once (interleaved: the machine is shared and its load drifts over minutes), and the ratios. Then the
+// scale curve (time and memory per artifact at 100 / 1 000 / 5 000 artifacts) and a 10 000-line three-way merge.
 //
 //   npm run bench -- --peer skillmeat                 everything (SkillMeat from SMSYNC_SKILLMEAT_PYTHON, or
 //                                                     the venv SMSYNC_SKILLMEAT_VENV names: see docs/testing.md)
@@ -56,10 +56,13 @@ function userEnv(data: PeerBenchData, keepMachineEnv = false): NodeJS.ProcessEnv
   return env;
 }
 
-/** One `skillmeat-sync check --json` in a new process; its wall time, peak memory and state counts. */
+/**
+ * One `skillmeat-sync check --json` in a new process; its wall time, peak memory and state counts. Each build has its
+ * own store folder (`--store`): its stat cache is its own (a newer build removes an older format's file).
+ */
 function ourCheck(data: PeerBenchData, cli = CLI, keepMachineEnv = false): OurRun {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'check', '--json', '--project', data.project], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'check', '--json', '--project', data.project, '--store', storeOf(data, cli)], {
     env: userEnv(data, keepMachineEnv), encoding: 'utf8', maxBuffer: 1 << 30,
   });
   const ms = performance.now() - t0;
@@ -74,21 +77,18 @@ function ourCheck(data: PeerBenchData, cli = CLI, keepMachineEnv = false): OurRu
   return { ms, maxRssMb: rss / 1024, states };
 }
 
-const cacheDir = (data: PeerBenchData): string => path.join(data.skillmeatHome, 'sync');
-const dropCache = (data: PeerBenchData): void => { fs.rmSync(path.join(cacheDir(data), 'stat-cache'), { recursive: true, force: true }); };
+const storeOf = (data: PeerBenchData, cli: string): string => path.join(data.skillmeatHome, cli === CLI ? 'sync' : 'sync-before');
+const dropCache = (data: PeerBenchData, cli: string): void => { fs.rmSync(path.join(storeOf(data, cli), 'stat-cache'), { recursive: true, force: true }); };
 
-function ours(data: PeerBenchData, runs: number, cli = CLI): { cold: OurRun[]; warm: OurRun[] } {
-  dropCache(data);
-  ourCheck(data, cli); // page cache and disk cache warm-up
-  const cold: OurRun[] = [];
-  for (let i = 0; i < runs; i++) { dropCache(data); cold.push(ourCheck(data, cli)); }
-  ourCheck(data, cli); // fills the cache
-  const warm: OurRun[] = [];
-  for (let i = 0; i < runs; i++) warm.push(ourCheck(data, cli));
-  return { cold, warm };
+/** One round of one build: a cold check (no stat cache), one unmeasured check (it may complete the cache), a warm one. */
+function ourRound(data: PeerBenchData, cli = CLI): { cold: OurRun; warm: OurRun } {
+  dropCache(data, cli);
+  const cold = ourCheck(data, cli);
+  ourCheck(data, cli);
+  return { cold, warm: ourCheck(data, cli) };
 }
 
-/** SkillMeat's check_drift `runs` times in one process (after one discarded run: it records versions first). */
+/** SkillMeat's check_drift `runs` times in one process, after one discarded run (it records versions first). */
 function skillmeat(py: string, data: PeerBenchData, project: string, runs: number): number[] {
   const r = spawnSync(py, [path.join(__dirname, 'peers', 'skillmeat_check_drift.py'), project, String(runs + 1)], {
     env: { ...process.env, HOME: data.home, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8', maxBuffer: 1 << 26,
@@ -122,37 +122,50 @@ export async function run(report: Report): Promise<void> {
     report('files per side', data.files, 'files');
     report('bytes per side', data.bytes / 1e6, 'MB');
     const ms = (rs: OurRun[]) => rs.map((r) => r.ms);
-    // An older build first, on the same data in the same run: before → after without the machine's load between.
-    const before = beforeCli ? ours(data, runs, beforeCli) : undefined;
-    if (before) {
-      report(`before (${path.relative(REPO, beforeCli!) || beforeCli}) cold: min of ${runs}`, Math.min(...ms(before.cold)), 'ms');
+    // SkillMeat rewrites the records file it checks (and drops keys it does not know): give it its own copy.
+    const smProject = data.project + '-skillmeat';
+    if (py) {
+      const cp = spawnSync('cp', ['-a', data.project, smProject]);
+      if (cp.status !== 0) throw new Error(`cp -a failed: ${cp.stderr.toString()}`);
+    }
+    // Rounds, interleaved: each round runs every contender once (an older build, ours, ours with this machine's
+    // environment, SkillMeat), so a change in the machine's load (it is shared) weighs on all of them alike.
+    const machineEnvSet = !!process.env.NODE_EXTRA_CA_CERTS;
+    for (const cli of [CLI, ...(beforeCli ? [beforeCli] : [])]) { dropCache(data, cli); ourCheck(data, cli); } // page cache warm-up
+    const before = { cold: [] as OurRun[], warm: [] as OurRun[] };
+    const now = { cold: [] as OurRun[], warm: [] as OurRun[] };
+    const warmMachine: OurRun[] = [];
+    const sm: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      if (beforeCli) { const r = ourRound(data, beforeCli); before.cold.push(r.cold); before.warm.push(r.warm); }
+      const r = ourRound(data);
+      now.cold.push(r.cold);
+      now.warm.push(r.warm);
+      // The same warm check with this machine's environment as it is (see userEnv).
+      if (machineEnvSet) warmMachine.push(ourCheck(data, CLI, true));
+      if (py) sm.push(...skillmeat(py, data, smProject, 1));
+    }
+    if (beforeCli) {
+      report(`before (${path.relative(REPO, beforeCli) || beforeCli}) cold: min of ${runs}`, Math.min(...ms(before.cold)), 'ms');
       report('before cold: median', median(ms(before.cold)), 'ms');
       report(`before warm: min of ${runs}`, Math.min(...ms(before.warm)), 'ms');
       report('before warm: median', median(ms(before.warm)), 'ms');
       report('before peak memory, cold / warm', Math.max(...before.cold.map((r) => r.maxRssMb)), 'MB');
       report('  warm', Math.max(...before.warm.map((r) => r.maxRssMb)), 'MB');
     }
-    const { cold, warm } = ours(data, runs);
+    const { cold, warm } = now;
     report(`ours cold (no stat cache), new process: min of ${runs}`, Math.min(...ms(cold)), 'ms');
     report('ours cold: median', median(ms(cold)), 'ms');
     report(`ours warm (nothing changed), new process: min of ${runs}`, Math.min(...ms(warm)), 'ms');
     report('ours warm: median', median(ms(warm)), 'ms');
     report('ours peak memory, cold / warm', Math.max(...cold.map((r) => r.maxRssMb)), 'MB');
     report('  warm', Math.max(...warm.map((r) => r.maxRssMb)), 'MB');
-    // The same warm check with this machine's environment as it is (see userEnv).
-    const machineEnvSet = !!process.env.NODE_EXTRA_CA_CERTS;
-    const warmMachine = machineEnvSet ? Array.from({ length: runs }, () => ourCheck(data, CLI, true)) : [];
     if (machineEnvSet) {
       report(`ours warm with this machine's NODE_EXTRA_CA_CERTS: min of ${runs}`, Math.min(...ms(warmMachine)), 'ms');
       report('ours warm with NODE_EXTRA_CA_CERTS: median', median(ms(warmMachine)), 'ms');
     }
     if (!py) return;
-    // SkillMeat rewrites the records file it checks (and drops keys it does not know): give it its own copy.
-    const smProject = data.project + '-skillmeat';
-    const cp = spawnSync('cp', ['-a', data.project, smProject]);
-    if (cp.status !== 0) throw new Error(`cp -a failed: ${cp.stderr.toString()}`);
-    const sm = skillmeat(py, data, smProject, runs);
-    report(`SkillMeat check_drift (in process, repeated): min of ${runs}`, Math.min(...sm), 'ms');
+    report(`SkillMeat check_drift (in process, after a discarded first run): min of ${runs}`, Math.min(...sm), 'ms');
     report('SkillMeat check_drift: median', median(sm), 'ms');
     report('ratio SkillMeat / ours cold, min (target >= 4)', Math.min(...sm) / Math.min(...ms(cold)), 'x');
     report('ratio SkillMeat / ours cold, median', median(sm) / median(ms(cold)), 'x');
@@ -162,7 +175,7 @@ export async function run(report: Report): Promise<void> {
       report('ratio SkillMeat / ours warm with NODE_EXTRA_CA_CERTS, min', Math.min(...sm) / Math.min(...ms(warmMachine)), 'x');
       report('ratio SkillMeat / ours warm with NODE_EXTRA_CA_CERTS, median', median(sm) / median(ms(warmMachine)), 'x');
     }
-    if (before) {
+    if (beforeCli) {
       report('before: ratio SkillMeat / cold, min', Math.min(...sm) / Math.min(...ms(before.cold)), 'x');
       report('before: ratio SkillMeat / cold, median', median(sm) / median(ms(before.cold)), 'x');
       report('before: ratio SkillMeat / warm, min', Math.min(...sm) / Math.min(...ms(before.warm)), 'x');
@@ -175,7 +188,8 @@ export async function run(report: Report): Promise<void> {
   // ---- scale curve: 100 / 1 000 / 5 000 artifacts (times `scale`) ----
   for (const s of [0.1, 1, 5].map((x) => x * scale)) {
     withData(s, (data) => {
-      const { cold, warm } = ours(data, 3);
+      const rounds = [0, 1, 2].map(() => ourRound(data));
+      const [cold, warm] = [rounds.map((r) => r.cold), rounds.map((r) => r.warm)];
       const n = data.artifacts;
       report(`curve ${n} artifacts: cold check per artifact (min of 3)`, (Math.min(...cold.map((r) => r.ms)) / n) * 1000, 'µs');
       report(`curve ${n} artifacts: warm check per artifact (min of 3)`, (Math.min(...warm.map((r) => r.ms)) / n) * 1000, 'µs');
