@@ -30,6 +30,12 @@ function isFileEntry(dir: string, d: fs.Dirent): boolean {
   try { return fs.statSync(path.join(dir, d.name)).isFile(); } catch { return false; }
 }
 
+/**
+ * `dir` + separator + a name read from `dir` (no `.`, `..` or separator in it): what path.join would give for an
+ * already normal `dir`, without normalising it again for each of 1 000 entries (a tenth of a warm check's discovery).
+ */
+const child = (dir: string, name: string): string => (dir.endsWith(path.sep) ? dir + name : dir + path.sep + name);
+
 /** Lists every skill, command and agent under `baseDir` (a profile root or a collection). */
 export function discoverArtifacts(baseDir: string, exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS): FoundArtifact[] {
   const out: FoundArtifact[] = [];
@@ -39,7 +45,7 @@ export function discoverArtifacts(baseDir: string, exclusions: ExclusionMatcher 
       for (const d of listDir(typeDir)) {
         // A folder whose name is no safe artifact name (a newline, a backslash…) is not an artifact: no path is built from it.
         if (d.name.startsWith('.') || !isSafeArtifactName(type, d.name) || !isDirEntry(typeDir, d) || exclusions.isJunkDir(d.name, d.name)) continue;
-        out.push({ type, name: d.name, relPath: `${TYPE_DIRS[type]}/${d.name}`, absPath: path.join(typeDir, d.name) });
+        out.push({ type, name: d.name, relPath: `${TYPE_DIRS[type]}/${d.name}`, absPath: child(typeDir, d.name) });
       }
       continue;
     }
@@ -48,11 +54,11 @@ export function discoverArtifacts(baseDir: string, exclusions: ExclusionMatcher 
       for (const d of listDir(dir)) {
         if (d.name.startsWith('.')) continue;
         if (isDirEntry(dir, d)) {
-          if (depth < 4 && !exclusions.isJunkDir(d.name, prefix + d.name)) walk(path.join(dir, d.name), `${prefix}${d.name}/`, depth + 1);
+          if (depth < 4 && !exclusions.isJunkDir(d.name, prefix + d.name)) walk(child(dir, d.name), `${prefix}${d.name}/`, depth + 1);
         } else if (d.name.endsWith('.md') && isFileEntry(dir, d) && !exclusions.isJunkFile(d.name, prefix + d.name)) {
           const name = prefix + d.name.slice(0, -3);
           if (!isSafeArtifactName(type, name)) continue;
-          out.push({ type, name, relPath: `${TYPE_DIRS[type]}/${name}.md`, absPath: path.join(dir, d.name) });
+          out.push({ type, name, relPath: `${TYPE_DIRS[type]}/${name}.md`, absPath: child(dir, d.name) });
         }
       }
     };
