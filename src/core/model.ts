@@ -175,6 +175,11 @@ export interface DriftReport {
   errors: CheckWarning[];
   checkedAt: string;
   durationMs: number;
+  /**
+   * Set on a report given while a check is still hashing (checkDriftPrepared's onPartial): it lists only the
+   * artifacts whose every side is already hashed, and says nothing about the others. Never a conclusion.
+   */
+  partial?: { known: number; total: number };
 }
 
 /** Counts per state, for badges and summaries. */

@@ -44,6 +44,11 @@ export interface CheckOptions {
   contexts?: ContextCollection;
   /** Called when the check needs SkillMeat's context entities (a records file names one). */
   onContexts?: () => void;
+  /**
+   * Only what the hasher already holds (a check in progress, see {@link PreparedCheckOptions.onPartial}): nothing is
+   * walked or read, and an artifact with a side not hashed yet, or a context entity, is left out of the report.
+   */
+  partial?: boolean;
 }
 
 export interface PreparedCheckOptions extends CheckOptions {
@@ -53,6 +58,13 @@ export interface PreparedCheckOptions extends CheckOptions {
   pool?: () => HashPool | undefined;
   /** When to start the pool (ArtifactHasher.prepare). */
   poolThreshold?: PoolThreshold;
+  /**
+   * Called while the check hashes, at most every {@link PARTIAL_EVERY_MS}, with a report of the artifacts known so
+   * far (`partial` set: `known` of the dry run's `total`): for a view that shows what is known as it arrives.
+   */
+  onPartial?: (report: DriftReport) => void;
+  /** Overrides {@link PARTIAL_EVERY_MS} (tests: 0, a partial report after every batch). */
+  partialEveryMs?: number;
   /**
    * False skips the dry run and the pool: for a check expected to be warm (its caches know the project), where the
    * dry run would cost more than it saves. sql.js is still loaded only when needed (the check then runs again).
@@ -68,7 +80,7 @@ export interface PreparedCheckOptions extends CheckOptions {
  */
 export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<DriftReport> {
   const hasher = opts.hasher ?? new ArtifactHasher();
-  const { loadSqlJs, pool, poolThreshold, prepare, ...check } = opts;
+  const { loadSqlJs, pool, poolThreshold, prepare, onPartial, partialEveryMs = PARTIAL_EVERY_MS, ...check } = opts;
   let wantsContexts = false;
   const onContexts = () => { wantsContexts = true; hashersWithContexts.add(hasher); };
   if (prepare === false) {
@@ -85,11 +97,19 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
     // A project with many artifacts gets its threads before the dry run (parsing 1 000 records takes tens of
     // milliseconds): they boot meanwhile, 50–80 ms each, instead of after it. Counting is one listing per type folder.
     if (pool && countArtifactEntries(opts.project, check.roots ?? PROFILE_ROOTS, threshold) >= threshold) started = pool();
-    const requests = hasher.record(() => { checkDrift({ ...check, hasher, onContexts }); });
+    let total = 0;
+    const requests = hasher.record(() => { total = checkDrift({ ...check, hasher, onContexts }).artifacts.length; });
     // Else threads only for a check that may be large: they boot while sql.js loads and the walks start.
     if (pool && !started && requests.length >= threshold) started = pool();
     const sqlJs = check.sqlJs ?? (wantsContexts && loadSqlJs ? await loadSqlJs() : undefined);
-    await hasher.prepare(requests, { pool: pool && (() => { used = true; return (started ??= pool()); }), threshold: poolThreshold });
+    let last = performance.now();
+    const onProgress = onPartial && (() => {
+      if (performance.now() - last < partialEveryMs) return;
+      const r = checkDrift({ ...check, hasher, partial: true });
+      onPartial({ ...r, partial: { known: r.artifacts.length, total } });
+      last = performance.now();
+    });
+    await hasher.prepare(requests, { pool: pool && (() => { used = true; return (started ??= pool()); }), threshold: poolThreshold, onProgress });
     return checkDrift({ ...check, hasher, ...(sqlJs ? { sqlJs } : {}) });
   } finally {
     hasher.forgetWalks();
@@ -112,6 +132,9 @@ function countArtifactEntries(project: string, roots: readonly string[], max: nu
   }
   return n;
 }
+
+/** How often a check in progress gives a partial report (onPartial). */
+export const PARTIAL_EVERY_MS = 150;
 
 /** Hashers (a long-lived one per folder in the extension) whose check needed sql.js for context entities. */
 const hashersWithContexts = new WeakSet<ArtifactHasher>();
@@ -252,8 +275,19 @@ export function checkDrift(opts: CheckOptions): DriftReport {
     return c;
   };
 
+  // A partial report leaves out an artifact whose side is not hashed yet: `pending` is set by side() and read by add().
+  let pending = false;
+  const add = (a: ArtifactDrift) => {
+    if (!pending) artifacts.push(a);
+    pending = false;
+  };
   const side = (absPath: string | null, wantSkillmeat: boolean): Side => {
     if (!absPath) return { exists: false };
+    if (opts.partial) {
+      const known = hasher.known(absPath, wantSkillmeat);
+      if (!known) pending = true;
+      return { exists: !!known, hash: known };
+    }
     const h = hasher.hash(absPath, { skillmeat: wantSkillmeat });
     if (h) for (const p of h.problems) warnings.push({ code: p.code, file: p.file, message: p.message });
     return { exists: !!h, hash: h };
@@ -305,7 +339,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
         if (r.relPath) deployedKeys.add(`${type}:${r.relPath}`);
         const abs = r.relPath ? path.join(rootDir, ...r.relPath.split('/')) : rootDir;
         const p = r.relPath ? side(abs, false) : { exists: false };
-        artifacts.push({
+        add({
           type, name: r.name || `record at line ${r.line}`, root, state: 'invalid', collectionHash: null, projectHash: p.hash?.tree ?? null, baselineHash: null,
           recommendation: RECOMMENDATIONS.invalid, relPath: r.relPath ?? '', projectPath: abs, collectionPath: null, collectionName: null,
           detail: `its record (line ${r.line}) is in ${problem}`,
@@ -316,7 +350,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
         if (salvaged.complete) continue; // every record was named: the others are untracked, listed below
         recorded.add(a.relPath);
         const p = side(a.absPath, false);
-        artifacts.push({
+        add({
           type: a.type, name: a.name, root, state: 'invalid', collectionHash: null, projectHash: p.hash?.tree ?? null, baselineHash: null,
           recommendation: RECOMMENDATIONS.invalid, relPath: a.relPath, projectPath: a.absPath, collectionPath: null, collectionName: null,
           detail: `whether it is deployed is unknown: ${problem}`,
@@ -326,7 +360,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
 
     for (const rv of records) {
       if (isContextType(rv.type) && !rv.invalid) {
-        artifacts.push(contextDrift(rv, rv.type, root, rootDir, contexts(), hasher, (w) => warnings.push(w)));
+        if (!opts.partial) add(contextDrift(rv, rv.type, root, rootDir, contexts(), hasher, (w) => warnings.push(w)));
         continue;
       }
       if (rv.type === 'hook' || rv.type === 'mcp' || (!rv.invalid && !['skill', 'command', 'agent'].includes(rv.type))) {
@@ -338,7 +372,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
         // The artifact has a record, even a broken one: it is not also untracked or available to deploy.
         if (rv.relPath) { recorded.add(rv.relPath); deployedKeys.add(`${type}:${rv.relPath}`); }
         warnings.push({ code: 'record-invalid', file: path.join(rootDir, '.skillmeat-deployed.toml'), message: `${path.join(rootDir, '.skillmeat-deployed.toml')}: record #${rv.index + 1} (${rv.name || 'unnamed'}): ${rv.invalid}` });
-        artifacts.push({
+        add({
           type: (['skill', 'command', 'agent'].includes(type) || isContextType(type) ? type : 'skill'), name: rv.name || `record #${rv.index + 1}`, root, state: 'invalid',
           collectionHash: null, projectHash: null, baselineHash: rv.contentHash ?? null, recommendation: RECOMMENDATIONS.invalid,
           relPath: rv.relPath, projectPath: rootDir, collectionPath: null, collectionName: rv.fromCollection ?? null, detail: rv.invalid,
@@ -410,7 +444,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
         if (stored) files = fileChanges(p.hash.files, stored.files);
         else if (c.hash) files = fileChanges(p.hash.files, c.hash.files);
       }
-      artifacts.push({
+      add({
         type, name: rv.name, root, state,
         collectionHash: c.hash?.tree ?? null, projectHash: p.hash?.tree ?? null,
         baselineHash: baselineTree ?? rv.contentHash ?? null,
@@ -426,7 +460,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
       if (recorded.has(a.relPath)) continue;
       const p = side(a.absPath, false);
       const collAbs = defaultCollection.found?.get(a.relPath)?.absPath ?? null;
-      artifacts.push({
+      add({
         type: a.type, name: a.name, root, state: 'untracked', collectionHash: null, projectHash: p.hash?.tree ?? null,
         baselineHash: null, recommendation: RECOMMENDATIONS.untracked, relPath: a.relPath, projectPath: a.absPath,
         collectionPath: collAbs, collectionName: defaultCollection.name,
@@ -448,7 +482,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
       const key = `${a.type}:${a.relPath}`;
       if (deployedKeys.has(key) || presentKeys.has(key)) continue;
       const target = path.join(project, DEFAULT_ROOT, ...a.relPath.split('/'));
-      artifacts.push({
+      add({
         type: a.type, name: a.name, root: DEFAULT_ROOT, state: 'added', collectionHash: side(a.absPath, false).hash?.tree ?? null, projectHash: null, baselineHash: null,
         recommendation: RECOMMENDATIONS.added, relPath: a.relPath, projectPath: target, collectionPath: a.absPath, collectionName: defaultCollection.name,
       });

@@ -437,6 +437,12 @@ export class ArtifactHasher {
     this.walked.clear();
   }
 
+  /** The hash this hasher already holds for `absPath` (nothing walked or read); undefined when it holds none. */
+  known(absPath: string, skillmeat = false): ArtifactHash | undefined {
+    const c = this.artifacts.get(absPath);
+    return c && (!skillmeat || c.hash.skillmeat) ? c.hash : undefined;
+  }
+
   /** Hashes the artifact at `absPath`; undefined when it does not exist. */
   hash(absPath: string, opts: { skillmeat?: boolean } = {}): ArtifactHash | undefined {
     if (this.recording) {
@@ -528,8 +534,9 @@ export class ArtifactHasher {
    * pool of worker threads when that is more than `threshold` (default {@link POOL_THRESHOLD}; a pool costs tens
    * of milliseconds to start), else later, on this thread, when {@link hash} asks. Each walk is used once, by the
    * next {@link hash} of that artifact, so a check stats every file once. The answers are the same either way.
+   * `onProgress` is called between batches (a caller's partial report reads {@link known}).
    */
-  async prepare(requests: readonly HashRequest[], opts: { threshold?: PoolThreshold; pool?: () => HashPool | undefined } = {}): Promise<{ hashedInPool: number }> {
+  async prepare(requests: readonly HashRequest[], opts: { threshold?: PoolThreshold; pool?: () => HashPool | undefined; onProgress?: () => void } = {}): Promise<{ hashedInPool: number }> {
     const threshold = opts.threshold ?? POOL_THRESHOLD;
     let pool: HashPool | undefined;
     let poolTried = false;
@@ -624,6 +631,7 @@ export class ArtifactHasher {
         if (queue.length) local(queue.pop()!);
         else await new Promise<void>((resolve) => { wake = resolve; });
         wake = undefined;
+        opts.onProgress?.();
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {

@@ -34,6 +34,15 @@ export class DriftService implements vscode.Disposable {
   private readonly _onDidChangeReport = new vscode.EventEmitter<readonly FolderReport[]>();
   /** Fires after every completed check with the reports of all folders. */
   readonly onDidChangeReport = this._onDidChangeReport.event;
+  private readonly _onDidPartialReport = new vscode.EventEmitter<readonly FolderReport[]>();
+  /**
+   * Fires while a folder's first check is still hashing (a large tree), with what is known so far: the reports of the
+   * folders done, then the one in progress with `report.partial` set. For the tree and the view's message only:
+   * a partial report is never a conclusion (the status bar, the badge and the API wait for onDidChangeReport).
+   */
+  readonly onDidPartialReport = this._onDidPartialReport.event;
+  /** When the first partial report was fired (performance.now()), for the bench. */
+  firstPartialAt: number | undefined;
 
   private reports: FolderReport[] = [];
   private readonly hashers = new Map<string, { key: string; hasher: ArtifactHasher }>();
@@ -74,6 +83,7 @@ export class DriftService implements vscode.Disposable {
       { dispose: () => clearInterval(rescan) },
       vscode.window.onDidChangeWindowState((w) => { if (w.focused && this.reports.length) void this.refresh(); }),
       this._onDidChangeReport,
+      this._onDidPartialReport,
       watcher.onDidChange((c) => this.onWatched(c)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => { this.rewatch(); this.schedule(); }),
       // A save in the editor is known at once; waiting for the file watcher would add its latency.
@@ -86,6 +96,15 @@ export class DriftService implements vscode.Disposable {
         if (e.affectsConfiguration('skillmeatSync')) { this.hashers.clear(); this.gitCache = new CollectionGitCache(); this.rewatch(); this.schedule(); }
       }),
     );
+  }
+
+  /**
+   * How often a first check in progress gives the tree what it knows (PARTIAL_EVERY_MS unless
+   * SKILLMEAT_SYNC_PARTIAL_EVERY_MS says otherwise: the `progressive` test session sets 0, a partial report per batch).
+   */
+  private get partialEveryMs(): number | undefined {
+    const v = Number(this.env.SKILLMEAT_SYNC_PARTIAL_EVERY_MS);
+    return this.env.SKILLMEAT_SYNC_PARTIAL_EVERY_MS !== undefined && Number.isFinite(v) && v >= 0 ? v : undefined;
   }
 
   get current(): readonly FolderReport[] { return this.reports; }
@@ -231,7 +250,12 @@ export class DriftService implements vscode.Disposable {
       const hasher = this.hasherFor(folder, settings);
       const report = await checkDriftPrepared({
         project: folder.uri.fsPath, collection: settings.collectionPath, env: this.env, roots: settings.profileRoots,
-        hasher, store: this.store, loadSqlJs, pool: startHashPool, prepare: !this.checked.has(hasher),
+        hasher, store: this.store, loadSqlJs, pool: startHashPool, prepare: !this.checked.has(hasher), partialEveryMs: this.partialEveryMs,
+        // What is known as it arrives: the tree lists the artifacts hashed so far while the rest is hashed.
+        onPartial: (partial) => {
+          this.firstPartialAt ??= performance.now();
+          this._onDidPartialReport.fire([...out, { folder, report: partial, settings }]);
+        },
       });
       // A collection in a git work tree: branch, ahead/behind as of the last fetch (never fetched here), uncommitted
       // changes; what its upstream changed counts as outdated. Without git: a log line, the report stands.

@@ -164,8 +164,16 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private groups: DriftNode[] = [];
   private readonly sub: vscode.Disposable;
+  private readonly partialSub: vscode.Disposable;
 
   constructor(private readonly service: DriftService) {
+    // Until the first full report, the artifacts known so far (a large first check shows them as they are hashed).
+    this.partialSub = service.onDidPartialReport((reports) => {
+      if (service.firstReportAt !== undefined) return;
+      this.rebuild(reports);
+      this.shown = undefined;
+      this._onDidChangeTreeData.fire(undefined);
+    });
     this.sub = service.onDidChangeReport((reports) => {
       this.rebuild(reports);
       // A check that found what the last one found (the periodic re-scan, the Offline poll every few seconds) does not
@@ -283,5 +291,5 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     return item;
   }
 
-  dispose(): void { this.sub.dispose(); this._onDidChangeTreeData.dispose(); }
+  dispose(): void { this.sub.dispose(); this.partialSub.dispose(); this._onDidChangeTreeData.dispose(); }
 }

@@ -42,6 +42,10 @@ export interface SkillMeatSyncApi {
   readonly activationMs: number;
   /** Milliseconds from activation to the first drift report (undefined until it arrived): the bench reads it. */
   firstReportMs(): number | undefined;
+  /** Milliseconds from activation to the first partial report (rows in the tree before the first full report), if any. */
+  firstPartialMs(): number | undefined;
+  /** What the first partial report showed: artifacts known of the total, artifact rows in the tree, the view's message. */
+  firstPartial(): { known: number; total: number; rows: number; message: string } | undefined;
   /** Captured versions: the History view, and the own-write hook for the product's other writers. */
   readonly history: HistoryApi;
   /** The product's writes: what runs now, and the last one that failed (the status bar's Syncing and Error). */
@@ -98,7 +102,17 @@ export class Container implements vscode.Disposable {
     const view = vscode.window.createTreeView(VIEWS.drift, { treeDataProvider: this.tree, showCollapseAll: true, canSelectMany: true });
     this.treeView = this.add(view) as vscode.TreeView<unknown>;
     t.push(['treeView', performance.now()]);
+    // While a large first check hashes, the view says how far it is (the tree lists what is known so far).
+    this.add(this.service.onDidPartialReport((reports) => {
+      if (this.service.firstReportAt !== undefined) return;
+      const known = reports.reduce((n, r) => n + r.report.artifacts.length, 0);
+      const total = reports.reduce((n, r) => n + (r.report.partial?.total ?? r.report.artifacts.length), 0);
+      view.message = vscode.l10n.t('Checking drift… {0} of {1} artifacts known so far', known, total);
+      const rows = this.tree.getChildren().reduce((n, g) => n + (g.kind === 'group' ? g.items.length : 0), 0);
+      this.firstPartial ??= { known, total, rows, message: view.message };
+    }));
     this.add(this.service.onDidChangeReport(() => {
+      view.message = undefined;
       const n = this.tree.attentionCount();
       view.badge = n > 0 ? { value: n, tooltip: vscode.l10n.t('{0} artifacts need attention', n) } : undefined;
       view.description = gitHeader(this.service.current);
@@ -136,6 +150,9 @@ export class Container implements vscode.Disposable {
     this.log.debug(`activation: ${t.slice(1).map(([name, at], i) => `${name} ${(at - t[i][1]).toFixed(1)} ms`).join(', ')}`);
   }
 
+  /** What the first partial report showed (counts, artifact rows in the tree, the view's message), for the tests. */
+  private firstPartial: { known: number; total: number; rows: number; message: string } | undefined;
+
   add<T extends vscode.Disposable>(d: T): T { this.parts.push(d); return d; }
 
   api(activationMs = 0, activatedAt = performance.now()): SkillMeatSyncApi {
@@ -152,6 +169,8 @@ export class Container implements vscode.Disposable {
       sync: this.sync.api(),
       activationMs,
       firstReportMs: () => (this.service.firstReportAt === undefined ? undefined : this.service.firstReportAt - activatedAt),
+      firstPartialMs: () => (this.service.firstPartialAt === undefined ? undefined : this.service.firstPartialAt - activatedAt),
+      firstPartial: () => this.firstPartial,
       history: historyApi(this.history, this.capture),
       operations: {
         running: () => this.operations.running.map(({ kind, title, paths, waitingFor }) => ({ kind, title, paths, ...(waitingFor ? { waitingFor } : {}) })),

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { ArtifactHasher } from '../../../src/core/drift/hashing';
 import { startHashPool } from '../../../src/core/drift/hashPool';
 import { checkDrift, checkDriftPrepared } from '../../../src/core/drift/drift';
+import type { DriftReport } from '../../../src/core/model';
 import { StatCache, STAT_CACHE_DIR } from '../../../src/core/drift/statCache';
 import { useTempDirs, makeWorld, addSkill, addCommand, deploy, edit, stateOf, writeTree } from '../helpers';
 
@@ -103,5 +104,28 @@ describe('hash pool (worker threads) and the prepared check', function () {
     const second = await run();
     assert.ok(second.read >= first.read, `every racy file is read again (${second.read} of ${first.read})`);
     assert.equal(stateOf(second.report, 'skill', 'review'), 'modified');
+  });
+
+  it('gives partial reports while it hashes: only artifacts already hashed, each exactly as the final report has it', async () => {
+    const w = makeWorld(tmp);
+    for (let i = 0; i < 60; i++) addSkill(w.collection, `s${String(i).padStart(2, '0')}`, { 'ref/a.md': `a ${i}\n` });
+    for (let i = 0; i < 60; i += 2) await deploy(w, 'skill', `s${String(i).padStart(2, '0')}`);
+    edit(path.join(w.claude, 'skills', 's10', 'SKILL.md'));
+    const partials: DriftReport[] = [];
+    // Batches of 16 walked in the pool and here, a partial report after each (the interval is timing; 0 here).
+    const final = await checkDriftPrepared({ project: w.project, env: w.env, pool: () => startHashPool(1), poolThreshold: WORKERS_WALK, onPartial: (r) => partials.push(r), partialEveryMs: 0 });
+    assert.equal(final.partial, undefined, 'the final report is whole');
+    assert.ok(partials.length >= 2, `partial reports: ${partials.length}`);
+    const key = (a: { root: string; type: string; name: string }) => `${a.root}|${a.type}|${a.name}`;
+    const byKey = new Map(final.artifacts.map((a) => [key(a), a]));
+    let previous = -1;
+    for (const p of partials) {
+      assert.equal(p.partial!.total, final.artifacts.length);
+      assert.equal(p.partial!.known, p.artifacts.length);
+      assert.ok(p.artifacts.length >= previous, 'what is known only grows');
+      previous = p.artifacts.length;
+      for (const a of p.artifacts) assert.deepEqual(a, byKey.get(key(a)), `${key(a)} as in the final report`);
+    }
+    assert.ok(partials[0].artifacts.length < final.artifacts.length, 'the first partial report came before everything was hashed');
   });
 });
