@@ -105,8 +105,11 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
     let last = performance.now();
     const onProgress = onPartial && (() => {
       if (performance.now() - last < partialEveryMs) return;
-      const r = checkDrift({ ...check, hasher, partial: true });
-      onPartial({ ...r, partial: { known: r.artifacts.length, total } });
+      // A partial report is a courtesy: whatever goes wrong with one (a records file changing under it), the check goes on.
+      try {
+        const r = checkDrift({ ...check, hasher, partial: true });
+        onPartial({ ...r, partial: { known: r.artifacts.length, total } });
+      } catch { /* the full report will say it */ }
       last = performance.now();
     });
     await hasher.prepare(requests, { pool: pool && (() => { used = true; return (started ??= pool()); }), threshold: poolThreshold, onProgress });
