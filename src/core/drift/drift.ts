@@ -6,7 +6,7 @@ import {
   DEFAULT_ROOT, PROFILE_ROOTS, TYPE_DIRS, artifactKey, isContextType, type ArtifactDrift, type ContextType, type ArtifactType, type CheckWarning, type DriftReport,
   type DriftState, type FileChange, type UnmanagedRecord,
 } from '../model';
-import { readRecords, parseRecordsForReading, salvageRecords, RecordsParseError, RECORDS_FILE, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
+import { readRecords, parseRecordsForReading, salvageRecords, RecordsParseError, RECORDS_FILE, TREE_HASH_KEY, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
 import { ArtifactHasher, POOL_THRESHOLD, hashNormalised, normaliseContent, treeHashOf, type ArtifactHash, type HashPool, type PoolThreshold } from './hashing';
 import { discoverArtifacts, artifactPath, type FoundArtifact } from './discovery';
 import { collectionResolver, type CollectionResolver } from '../store/skillmeatHome';
@@ -96,7 +96,15 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
   try {
     // A project with many artifacts gets its threads before the dry run (parsing 1 000 records takes tens of
     // milliseconds): they boot meanwhile, 50–80 ms each, instead of after it. Counting is one listing per type folder.
-    if (pool && countArtifactEntries(opts.project, check.roots ?? PROFILE_ROOTS, threshold) >= threshold) started = pool();
+    const roots = check.roots ?? PROFILE_ROOTS;
+    if (pool && countArtifactEntries(opts.project, roots, threshold) >= threshold) started = pool();
+    // And work for them during the dry run: a quarter of the project's artifacts, about what a worker hashes while
+    // this thread parses the records — when every record carries our tree hash (else SkillMeat's forms are wanted,
+    // and hashing without them would be done twice).
+    if (started && roots.every((r) => recordsCarryTreeHashes(path.join(opts.project, r)))) {
+      const found = roots.flatMap((r) => discoverArtifacts(path.join(opts.project, r), hasher.exclusions).map((a) => a.absPath));
+      hasher.prefetch(found, started, Math.ceil(found.length / 4));
+    }
     let total = 0;
     const requests = hasher.record(() => { total = checkDrift({ ...check, hasher, onContexts }).artifacts.length; });
     // Else threads only for a check that may be large: they boot while sql.js loads and the walks start.
@@ -134,6 +142,14 @@ function countArtifactEntries(project: string, roots: readonly string[], max: nu
     }
   }
   return n;
+}
+
+/** True when the root's records file names our tree hash in every record (or there is none): a cheap scan of its text. */
+function recordsCarryTreeHashes(rootDir: string): boolean {
+  let text: string;
+  try { text = fs.readFileSync(path.join(rootDir, RECORDS_FILE), 'utf8'); } catch { return true; }
+  const count = (s: string) => { let n = 0; for (let i = text.indexOf(s); i >= 0; i = text.indexOf(s, i + s.length)) n++; return n; };
+  return count(TREE_HASH_KEY) >= count('[[deployed]]');
 }
 
 /** How often a check in progress gives a partial report (onPartial). */

@@ -405,6 +405,8 @@ export class ArtifactHasher {
   filesRead = 0;
   /** Walks done by {@link prepare}, each used by the next {@link hash} of its artifact. */
   private readonly walked = new Map<string, Walked>();
+  /** Artifacts {@link prefetch} gave a pool, each with its batch's completion. */
+  private readonly prefetched = new Map<string, Promise<void>>();
   /** While {@link record} runs: the requests, by path. */
   private recording: Map<string, HashRequest> | undefined;
 
@@ -435,6 +437,7 @@ export class ArtifactHasher {
   /** Drops the walks {@link prepare} made that no {@link hash} used (the check is over: they are stale from now on). */
   forgetWalks(): void {
     this.walked.clear();
+    this.prefetched.clear();
   }
 
   /** The hash this hasher already holds for `absPath` (nothing walked or read); undefined when it holds none. */
@@ -546,20 +549,14 @@ export class ArtifactHasher {
     let inFlight = 0;
     let hashedInPool = 0;
     let wake: (() => void) | undefined;
-    const take = (job: HashJob, r: HashJobResult, hashedAt: number) => {
-      this.filesRead += r.read;
-      if (!job.entries) {
-        // Walked in a worker (or below, on this thread): that walk is this check's walk of the artifact.
-        if (!r.entries || !r.hash || this.walked.has(job.abs)) return;
-        const problems = r.walkProblems ?? [];
-        this.walked.set(job.abs, { entries: r.entries, problems, shape: r.shape });
-        this.remember(job.abs, r.entries, { ...r.hash, problems: [...problems, ...r.hash.problems] }, hashedAt, r.shape);
-        return;
-      }
-      const w = this.walked.get(job.abs);
-      if (!w || w.entries !== job.entries || !r.hash) return; // walked again since: let hash() decide
-      this.remember(job.abs, w.entries, { ...r.hash, problems: [...w.problems, ...r.hash.problems] }, hashedAt, w.shape);
-    };
+    const take = (job: HashJob, r: HashJobResult, hashedAt: number) => this.take(job, r, hashedAt);
+    // Batches prefetch() gave the pool before the caller's dry run: they count as in flight, and what they walk is
+    // not walked again.
+    const prefetched = new Set(this.prefetched.values());
+    for (const p of prefetched) {
+      inFlight++;
+      void p.finally(() => { inFlight--; feed(); wake?.(); });
+    }
     /** Keeps every worker busy with one batch. */
     const feed = () => {
       while (pool && inFlight < pool.size * POOL_DEPTH && queue.length) {
@@ -593,7 +590,7 @@ export class ArtifactHasher {
       // Artifacts nobody knows (a first check): when there are many, they are walked with their hashing, in batches
       // shared by the workers and this thread, so the walk is spread over the cores too. The others are walked here
       // first and looked up in the caches; what those miss joins the batches once it is a lot.
-      const pending = requests.filter((r) => !this.walked.has(r.absPath));
+      const pending = requests.filter((r) => !this.walked.has(r.absPath) && !this.prefetched.has(r.absPath));
       const unknown = new Set(pending.filter((r) => !this.artifacts.has(r.absPath) && !this.options.persistent?.has(r.absPath)).map((r) => r.absPath));
       if (unknown.size < (threshold.artifacts ?? POOL_THRESHOLD.artifacts) || !startPool()) unknown.clear();
       let batch: HashJob[] = [];
@@ -635,9 +632,45 @@ export class ArtifactHasher {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
+      this.prefetched.clear();
       await pool?.close();
     }
     return { hashedInPool };
+  }
+
+  /** A result from the pool or this thread: a walk job's walk becomes this check's walk; both are remembered. */
+  private take(job: HashJob, r: HashJobResult, hashedAt: number): void {
+    this.filesRead += r.read;
+    if (!job.entries) {
+      // Walked in a worker (or on this thread): that walk is this check's walk of the artifact.
+      if (!r.entries || !r.hash || this.walked.has(job.abs)) return;
+      const problems = r.walkProblems ?? [];
+      this.walked.set(job.abs, { entries: r.entries, problems, shape: r.shape });
+      this.remember(job.abs, r.entries, { ...r.hash, problems: [...problems, ...r.hash.problems] }, hashedAt, r.shape);
+      return;
+    }
+    const w = this.walked.get(job.abs);
+    if (!w || w.entries !== job.entries || !r.hash) return; // walked again since: let hash() decide
+    this.remember(job.abs, w.entries, { ...r.hash, problems: [...w.problems, ...r.hash.problems] }, hashedAt, w.shape);
+  }
+
+  /**
+   * Gives `pool` walk-and-hash jobs for artifacts no cache knows, before the caller's dry run (which then runs on
+   * this thread while the pool works): at most `max` artifacts, our hashes only (an artifact that turns out to need
+   * SkillMeat's forms is hashed again for them). The next {@link prepare} waits for these and walks none of them again.
+   */
+  prefetch(paths: readonly string[], pool: HashPool, max: number): number {
+    const jobs = paths.filter((p) => !this.artifacts.has(p) && !this.prefetched.has(p) && !this.options.persistent?.has(p)).slice(0, max)
+      .map((abs): HashJob => ({ abs, skillmeat: false, exclude: this.exclusions.extra, ...(this.options.persistent ? { shape: true } : {}) }));
+    for (let i = 0; i < jobs.length; i += WALK_BATCH_ARTIFACTS) {
+      const batch = jobs.slice(i, i + WALK_BATCH_ARTIFACTS);
+      const hashedAt = Date.now();
+      const done = pool.hash(batch).then((results) => { for (let j = 0; j < batch.length; j++) this.take(batch[j], results[j], hashedAt); }, () => {
+        // A pool that fails leaves these artifacts to hash(), on this thread.
+      });
+      for (const job of batch) this.prefetched.set(job.abs, done);
+    }
+    return jobs.length;
   }
 }
 

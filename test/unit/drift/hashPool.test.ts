@@ -128,4 +128,24 @@ describe('hash pool (worker threads) and the prepared check', function () {
     }
     assert.ok(partials[0].artifacts.length < final.artifacts.length, 'the first partial report came before everything was hashed');
   });
+
+  it('prefetch: what the pool hashed before the dry run is used as the walk, not walked or read again; one that then needs SkillMeat\'s forms gets them', async () => {
+    const root = tmp('prefetch');
+    const paths = Array.from({ length: 40 }, (_, i) => path.join(root, `s${i}`));
+    paths.forEach((p, i) => writeTree(p, { 'SKILL.md': `skill ${i}\r\n`, 'ref/a.md': `a ${i}\n`, '.DS_Store': 'junk' }));
+    const pool = startHashPool(1)!;
+    try {
+      const h = new ArtifactHasher();
+      assert.equal(h.prefetch(paths, pool, 24), 24);
+      const wantsForms = (p: string) => p === paths[0];
+      await h.prepare(paths.map((absPath) => ({ absPath, skillmeat: wantsForms(absPath) })), { pool: () => pool, threshold: WORKERS_WALK });
+      const single = new ArtifactHasher();
+      for (const p of paths) assert.deepEqual(h.hash(p, { skillmeat: wantsForms(p) }), single.hash(p, { skillmeat: wantsForms(p) }), p);
+      // Every file read once (2 per skill; junk is not read for our hash), and the one that wanted SkillMeat's forms
+      // read again for them (all 3 of its files: the junk too, SkillMeat hashes it).
+      assert.equal(h.filesRead, paths.length * 2 + 3);
+    } finally {
+      await pool.close();
+    }
+  });
 });
