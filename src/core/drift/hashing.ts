@@ -292,19 +292,26 @@ export function hashNormalised(buf: Buffer): string {
   return crypto.createHash('sha256').update(normaliseContent(buf)).digest('hex');
 }
 
-/** The product's tree hash from (relative path, normalised file hash) pairs, in path order. */
+const TREE_PREFIX = 'skillmeat-sync-tree-v1\0';
+
+/**
+ * The product's tree hash from (relative path, normalised file hash) pairs, in path order: sha256 over the prefix,
+ * then per file its path's UTF-8 length (4 bytes, big-endian), the path, and the 32 bytes of its hash. The input is
+ * laid out in one buffer and hashed at once (three updates and two buffers per file were a twentieth of a cold check).
+ */
 export function treeHashOf(files: readonly { rel: string; norm: string }[]): string {
-  const h = crypto.createHash('sha256');
-  h.update('skillmeat-sync-tree-v1\0');
-  const len = Buffer.alloc(4);
+  let size = TREE_PREFIX.length;
+  for (const f of files) size += 4 + Buffer.byteLength(f.rel, 'utf8') + 32;
+  const buf = Buffer.allocUnsafe(size);
+  let o = buf.write(TREE_PREFIX, 0, 'latin1');
   for (const f of files) {
-    const p = Buffer.from(f.rel, 'utf8');
-    len.writeUInt32BE(p.length, 0);
-    h.update(len);
-    h.update(p);
-    h.update(Buffer.from(f.norm, 'hex'));
+    const n = buf.write(f.rel, o + 4, 'utf8');
+    buf.writeUInt32BE(n, o);
+    o += 4 + n;
+    if (buf.write(f.norm, o, 'hex') !== 32) throw new Error(`not a sha256 hex digest: ${JSON.stringify(f.norm)}`);
+    o += 32;
   }
-  return h.digest('hex');
+  return crypto.createHash('sha256').update(buf).digest('hex');
 }
 
 /** SkillMeat's hash of content already in memory (files in Path order); a single file is just its bytes. */

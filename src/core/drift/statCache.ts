@@ -105,20 +105,26 @@ function headOf(f: string[]): Decoded | undefined {
 /** Base64 length of `n` packed doubles. */
 const base64Length = (n: number): number => Math.ceil((n * 8) / 3) * 4;
 
+// One scratch array for packing (grown when needed): a new array per artifact was 2 200 allocations of external
+// memory per check, and the collections they brought.
+let scratch = new Float64Array(1024);
+const scratchFor = (n: number): Float64Array => (scratch.length >= n ? scratch : (scratch = new Float64Array(Math.max(n, scratch.length * 2))));
+const base64Of = (a: Float64Array, n: number): string => Buffer.from(a.buffer, a.byteOffset, n * 8).toString('base64');
+
 /** Files' keys packed as stored (see {@link Stored}): compared as one string, no number printed. */
 function packFiles(entries: readonly FileEntry[]): string {
-  const a = new Float64Array(entries.length * FILE_KEYS);
+  const a = scratchFor(entries.length * FILE_KEYS);
   let o = 0;
   for (const e of entries) { a[o++] = e.dev; a[o++] = e.ino; a[o++] = e.size; a[o++] = e.mtimeMs; a[o++] = e.ctimeMs; }
-  return Buffer.from(a.buffer).toString('base64');
+  return base64Of(a, o);
 }
 
 /** Folders' keys packed as stored. */
 function packDirs(dirs: readonly { dev: number; ino: number; mtimeMs: number; ctimeMs: number }[]): string {
-  const a = new Float64Array(dirs.length * DIR_KEYS);
+  const a = scratchFor(dirs.length * DIR_KEYS);
   let o = 0;
   for (const d of dirs) { a[o++] = d.dev; a[o++] = d.ino; a[o++] = d.mtimeMs; a[o++] = d.ctimeMs; }
-  return Buffer.from(a.buffer).toString('base64');
+  return base64Of(a, o);
 }
 
 const relsOf = (entries: readonly FileEntry[]): string => entries.map((e) => e.rel).join(US);

@@ -126,6 +126,20 @@ describe('hashing', () => {
       assert.equal(h.tree, treeOf({ 'a/x.md': 'X', 'b.md': 'B\n' }));
       assert.equal(h.tree, treeHashOf([{ rel: 'a/x.md', norm: hashNormalised(Buffer.from('X')) }, { rel: 'b.md', norm: hashNormalised(Buffer.from('B\r\n')) }]));
     });
+
+    it('is the documented byte layout (records written by earlier versions keep matching): prefix, then per file a big-endian length, the UTF-8 path, the 32-byte hash', () => {
+      const files = [{ rel: 'dé/ü.md', norm: hashNormalised(Buffer.from('x')) }, { rel: '', norm: hashNormalised(Buffer.from('')) }, { rel: 'b/😀.txt', norm: 'ab'.repeat(32) }];
+      const parts: Buffer[] = [Buffer.from('skillmeat-sync-tree-v1\0')];
+      for (const f of files) {
+        const p = Buffer.from(f.rel, 'utf8');
+        const len = Buffer.alloc(4);
+        len.writeUInt32BE(p.length);
+        parts.push(len, p, Buffer.from(f.norm, 'hex'));
+      }
+      assert.equal(treeHashOf(files), crypto.createHash('sha256').update(Buffer.concat(parts)).digest('hex'));
+      assert.equal(treeHashOf([]), crypto.createHash('sha256').update('skillmeat-sync-tree-v1\0').digest('hex'));
+      assert.throws(() => treeHashOf([{ rel: 'a', norm: 'not hex' }]), /not a sha256 hex digest/);
+    });
   });
 
   describe('streaming normalisation', () => {
