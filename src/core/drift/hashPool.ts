@@ -12,8 +12,18 @@ import { POOL_DEPTH, type ArtifactHash, type FileEntry, type HashJob, type HashJ
 // a tenth of the hashing it moved.
 /** A job on the wire: the artifact, and its files' paths, relative paths, sizes and junk flags (0/1) in walk order, or `walk` (the worker walks it, with these extra exclusions). */
 export interface WireJob { artifact: string; skillmeat: boolean; walk?: string[]; shape?: boolean; abs: string[]; rel: string[]; size: number[]; junk: string }
-/** A worker's walk on the wire: every key of every entry, in walk order. */
-export interface WireEntries { rel: string[]; size: number[]; mtimeMs: number[]; ctimeMs: number[]; ino: number[]; dev: number[]; mode: number[]; junk: string; problems: WalkProblem[]; shape?: WalkShape }
+/**
+ * A worker's walk on the wire: the relative paths joined by NUL (no file name holds one), every entry's numbers
+ * packed in one array (size, mtime, ctime, inode, device, mode per entry, in walk order: cloned as one block of
+ * memory), junk flags (0/1), and the folders' keys the same way when asked for.
+ */
+export interface WireEntries {
+  rels: string; keys: Float64Array; junk: string; problems: WalkProblem[];
+  shape?: { rels: string; keys: Float64Array; plain: boolean };
+}
+const ENTRY_KEYS = 6;
+const DIR_KEYS = 4;
+
 /** A result on the wire: per-file hashes concatenated in entry order (non-junk files), unless a file was left out. */
 export interface WireResult {
   kind: 'dir' | 'file'; tree: string; norms: string; binary: string; read: number; problems: WalkProblem[];
@@ -37,19 +47,37 @@ export function fromWire(w: WireJob): FileEntry[] {
 }
 
 export function entriesToWire(e: readonly FileEntry[], problems: WalkProblem[], shape?: WalkShape): WireEntries {
-  return {
-    ...(shape ? { shape } : {}),
-    rel: e.map((x) => x.rel), size: e.map((x) => x.size), mtimeMs: e.map((x) => x.mtimeMs), ctimeMs: e.map((x) => x.ctimeMs),
-    ino: e.map((x) => x.ino), dev: e.map((x) => x.dev), mode: e.map((x) => x.mode), junk: e.map((x) => (x.junk ? '1' : '0')).join(''), problems,
-  };
+  const keys = new Float64Array(e.length * ENTRY_KEYS);
+  let o = 0;
+  for (const x of e) { keys[o++] = x.size; keys[o++] = x.mtimeMs; keys[o++] = x.ctimeMs; keys[o++] = x.ino; keys[o++] = x.dev; keys[o++] = x.mode; }
+  let wireShape: WireEntries['shape'];
+  if (shape) {
+    const dk = new Float64Array(shape.dirs.length * DIR_KEYS);
+    let d = 0;
+    for (const x of shape.dirs) { dk[d++] = x.dev; dk[d++] = x.ino; dk[d++] = x.mtimeMs; dk[d++] = x.ctimeMs; }
+    wireShape = { rels: shape.dirs.map((x) => x.rel).join('\0'), keys: dk, plain: shape.plain };
+  }
+  return { rels: e.map((x) => x.rel).join('\0'), keys, junk: e.map((x) => (x.junk ? '1' : '0')).join(''), problems, ...(wireShape ? { shape: wireShape } : {}) };
 }
 
 function entriesFromWire(artifact: string, w: WireEntries): FileEntry[] {
-  // A single-file artifact's one entry has rel '' and is the artifact itself.
-  return w.rel.map((rel, i) => ({
-    rel, abs: rel === '' ? artifact : artifact + path.sep + rel.split('/').join(path.sep), size: w.size[i], mtimeMs: w.mtimeMs[i], ctimeMs: w.ctimeMs[i],
-    ino: w.ino[i], dev: w.dev[i], mode: w.mode[i], junk: w.junk.charCodeAt(i) === 0x31,
-  }));
+  const n = w.keys.length / ENTRY_KEYS;
+  const rels = n ? w.rels.split('\0') : [];
+  const out: FileEntry[] = [];
+  for (let i = 0, o = 0; i < n; i++, o += ENTRY_KEYS) {
+    // A single-file artifact's one entry has rel '' and is the artifact itself.
+    const rel = rels[i];
+    out.push({
+      rel, abs: rel === '' ? artifact : artifact + path.sep + (path.sep === '/' ? rel : rel.split('/').join(path.sep)), size: w.keys[o], mtimeMs: w.keys[o + 1],
+      ctimeMs: w.keys[o + 2], ino: w.keys[o + 3], dev: w.keys[o + 4], mode: w.keys[o + 5], junk: w.junk.charCodeAt(i) === 0x31,
+    });
+  }
+  return out;
+}
+
+function shapeFromWire(s: NonNullable<WireEntries['shape']>): WalkShape {
+  const rels = s.keys.length ? s.rels.split('\0') : [];
+  return { plain: s.plain, dirs: rels.map((rel, i) => ({ rel, dev: s.keys[i * DIR_KEYS], ino: s.keys[i * DIR_KEYS + 1], mtimeMs: s.keys[i * DIR_KEYS + 2], ctimeMs: s.keys[i * DIR_KEYS + 3] })) };
 }
 
 export function resultToWire(h: ArtifactHash, entries: readonly FileEntry[], read: number, walked?: WireEntries): WireResult {
@@ -75,7 +103,7 @@ function resultFromWire(r: WireResult, job: HashJob): HashJobResult {
     }
   }
   const hash: ArtifactHash = { kind: r.kind, tree: r.tree, files, problems: r.problems, ...(r.skillmeat ? { skillmeat: r.skillmeat } : {}) };
-  return { read: r.read, hash, ...(r.walked ? { entries, walkProblems: r.walked.problems, shape: r.walked.shape } : {}) };
+  return { read: r.read, hash, ...(r.walked ? { entries, walkProblems: r.walked.problems, ...(r.walked.shape ? { shape: shapeFromWire(r.walked.shape) } : {}) } : {}) };
 }
 
 /**

@@ -148,4 +148,23 @@ describe('hash pool (worker threads) and the prepared check', function () {
       await pool.close();
     }
   });
+
+  it('a walk done in a worker brings its folders\' keys across: the next check verifies those artifacts without a walk', async () => {
+    const w = makeWorld(tmp);
+    for (const n of ['a', 'b', 'c']) addSkill(w.collection, n, { 'ref/deep/x.md': `${n}\n`, 'empty/.keep': '' });
+    for (const n of ['a', 'b']) await deploy(w, 'skill', n);
+    // Files and folders changed in the millisecond of a check are rightly not trusted (racy): let the clock move past them.
+    const deadline = Date.now() + 5_000;
+    while (Date.now() <= Math.max(...[w.project, w.collection].flatMap((d) => fs.readdirSync(d, { recursive: true }).map((e) => fs.statSync(path.join(d, String(e))).ctimeMs))) + 1 && Date.now() < deadline) { /* a millisecond or two */ }
+    const dir = path.join(w.home, 'sync', STAT_CACHE_DIR);
+    const first = StatCache.open(dir, { racyMs: 0 });
+    const before = await checkDriftPrepared({ project: w.project, env: w.env, hasher: new ArtifactHasher(undefined, { persistent: first }), recordsCache: first, pool: () => startHashPool(1), poolThreshold: WORKERS_WALK });
+    assert.equal(first.save(), true);
+    const second = StatCache.open(dir, { racyMs: 0 });
+    const hasher = new ArtifactHasher(undefined, { persistent: second });
+    const after = checkDrift({ project: w.project, env: w.env, hasher, recordsCache: second });
+    assert.equal(second.verifiedWithoutListing, 5, 'a and b on both sides, c in the collection');
+    assert.equal(hasher.filesRead, 0);
+    assert.deepEqual(after.artifacts, before.artifacts);
+  });
 });
