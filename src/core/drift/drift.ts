@@ -93,6 +93,8 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
   let started: HashPool | undefined;
   let used = false;
   const threshold = poolThreshold?.artifacts ?? POOL_THRESHOLD.artifacts;
+  // The dry run, the partial reports and the real run list the same folders within moments: once is enough.
+  discoveries.set(hasher, new Map());
   try {
     // A project with many artifacts gets its threads before the dry run (parsing 1 000 records takes tens of
     // milliseconds): they boot meanwhile, 50–80 ms each, instead of after it. Counting is one listing per type folder.
@@ -102,7 +104,7 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
     // this thread parses the records — when every record carries our tree hash (else SkillMeat's forms are wanted,
     // and hashing without them would be done twice).
     if (started && roots.every((r) => recordsCarryTreeHashes(path.join(opts.project, r)))) {
-      const found = roots.flatMap((r) => discoverArtifacts(path.join(opts.project, r), hasher.exclusions).map((a) => a.absPath));
+      const found = roots.flatMap((r) => discover(hasher, path.join(opts.project, r)).map((a) => a.absPath));
       hasher.prefetch(found, started, Math.ceil(found.length / 4));
     }
     let total = 0;
@@ -123,6 +125,7 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
     await hasher.prepare(requests, { pool: pool && (() => { used = true; return (started ??= pool()); }), threshold: poolThreshold, onProgress });
     return checkDrift({ ...check, hasher, ...(sqlJs ? { sqlJs } : {}) });
   } finally {
+    discoveries.delete(hasher);
     hasher.forgetWalks();
     if (!used) void started?.close(); // in the background: the report need not wait for a thread to stop
   }
@@ -142,6 +145,20 @@ function countArtifactEntries(project: string, roots: readonly string[], max: nu
     }
   }
   return n;
+}
+
+/** Artifacts found per folder while a prepared check of that hasher runs (see checkDriftPrepared). */
+const discoveries = new WeakMap<ArtifactHasher, Map<string, FoundArtifact[]>>();
+
+/** The artifacts in a profile root or collection: listed once per prepared check, else every time. */
+function discover(hasher: ArtifactHasher, dir: string): FoundArtifact[] {
+  const memo = discoveries.get(hasher);
+  let found = memo?.get(dir);
+  if (!found) {
+    found = discoverArtifacts(dir, hasher.exclusions);
+    memo?.set(dir, found);
+  }
+  return found;
 }
 
 /** True when the root's records file names our tree hash in every record (or there is none): a cheap scan of its text. */
@@ -286,7 +303,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
     if (!c) {
       const reachable = isDirectory(r.path);
       c = { name: r.name, path: r.path, reachable, required: required || !!resolver.override };
-      if (reachable) c.found = new Map(discoverArtifacts(r.path, hasher.exclusions).map((a) => [a.relPath, a]));
+      if (reachable) c.found = new Map(discover(hasher, r.path).map((a) => [a.relPath, a]));
       else warnings.push({ code: 'collection-missing', file: r.path, message: `Collection "${r.name}" is not reachable at ${r.path}. Mount or create it, or choose another collection.` });
       collections.set(r.path, c);
     }
@@ -336,7 +353,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
     const rootDir = path.join(project, root);
     if (!fs.existsSync(rootDir)) continue;
     let records: RecordView[] = [];
-    const found = discoverArtifacts(rootDir, hasher.exclusions);
+    const found = discover(hasher, rootDir);
     for (const a of found) presentKeys.add(`${a.type}:${a.relPath}`);
     const recorded = new Set<string>();
     try {
