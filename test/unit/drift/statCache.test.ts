@@ -100,7 +100,8 @@ describe('stat cache (persisted between CLI runs)', () => {
     const [abs, entry] = [good[line].slice(0, good[line].indexOf('\t')), good[line].slice(good[line].indexOf('\t') + 1)];
     const broken = (s: string) => good.map((l, i) => (i === line ? `${abs}\t${s}` : l)).join('\n');
     for (const bad of [good[0] + '\n{', 'not a cache', good.join('\n').replace(/v3$/m, 'v99'), [good[0], JSON.stringify({ x: { h: 'no', v: [1] } }), `${abs}\tx`].join('\n'),
-      broken(entry.slice(0, entry.length >> 1)), broken(entry.replace(/\t[0-9a-f]{64}/, '\tzz' + 'f'.repeat(62))), broken(entry.replace(/^dir\t/, 'directory\t')), broken(entry + '\tx')]) {
+      broken(entry.slice(0, entry.length >> 1)), broken(entry.replace(/\t[0-9a-f]{64}/, '\tzz' + 'f'.repeat(62))), broken(entry.replace(/^dir\t/, 'directory\t')), broken(entry + '\tx'),
+      broken(entry.split('\t').map((x, i) => (i === 5 ? x.slice(0, 70) + 'zz' + x.slice(72) : x)).join('\t'))]) { // a per-file hash that is not hex
       fs.writeFileSync(file, bad);
       const r = runCheck();
       assert.equal(stateOf(r.report, 'skill', 'review'), 'in-sync');
