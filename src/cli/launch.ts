@@ -26,36 +26,54 @@ export function codeCacheFile(source: string, env: NodeJS.ProcessEnv = process.e
   return path.join(home, 'sync', CODE_CACHE_DIR, `cli-${id}-v8-${process.versions.v8}-${process.arch}.bin`);
 }
 
+const POSIX = process.platform !== 'win32';
+
+/** A file or folder this user owns and nobody else can write (on Windows, where modes say nothing of it: any). */
+const own = (st: fs.Stats): boolean => !POSIX || ((st.mode & 0o022) === 0 && (!process.getuid || st.uid === process.getuid()));
+
+/** The cache folder, when it is a real folder of this user's that nobody else can write into. */
+function safeDir(dir: string): boolean {
+  try { const st = fs.lstatSync(dir); return st.isDirectory() && own(st); } catch { return false; }
+}
+
 /** The cache's bytes, when the file is this user's own and nobody else can write it. */
 function readOwn(file: string): Buffer | undefined {
   try {
-    const st = fs.statSync(file);
-    if (!st.isFile() || (st.mode & 0o022) !== 0 || (process.getuid && st.uid !== process.getuid())) return undefined;
-    return fs.readFileSync(file);
+    if (!safeDir(path.dirname(file))) return undefined;
+    const st = fs.lstatSync(file);
+    if (!st.isFile() || !own(st)) return undefined;
+    const bytes = fs.readFileSync(file);
+    // Marks it used (at most daily): caches unused for a while are removed when another is saved.
+    if (Date.now() - st.mtimeMs > DAY_MS) { try { fs.utimesSync(file, new Date(), new Date()); } catch { /* read-only: fine */ } }
+    return bytes;
   } catch {
     return undefined;
   }
 }
 
-const STALE_MS = 30 * 24 * 3600_000;
+const DAY_MS = 24 * 3600_000;
+const STALE_MS = 30 * DAY_MS;
 
 /**
- * Saves V8's code for `script` (temp + rename); silent on any failure. Removes the caches of other bundles for this
- * same runtime (an update's leftovers) and any cache unused for 30 days (another runtime's: VS Code runs this CLI
- * with its own V8, for generators, and keeps its own file).
+ * Saves V8's code for `script` (a new temp file, then a rename); silent on any failure, and nothing at all when the
+ * folder is not this user's own. Removes caches unused for a day of other bundles for this same runtime (an update's
+ * leftovers; two builds in use side by side keep theirs) and any cache unused for 30 days (another runtime's: VS
+ * Code runs this CLI with its own V8, for generators, and keeps its own file).
  */
 function save(script: vm.Script, file: string): void {
   try {
     const dir = path.dirname(file);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+    if (!safeDir(dir)) return;
+    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600, flag: 'wx' });
     fs.renameSync(tmp, file);
     const runtime = path.basename(file).replace(/^cli-[0-9a-f]+/, '');
     for (const f of fs.readdirSync(dir)) {
       const p = path.join(dir, f);
       if (!f.startsWith('cli-') || p === file) continue;
-      if (f.endsWith(runtime) || Date.now() - fs.statSync(p).mtimeMs > STALE_MS) fs.rmSync(p, { force: true });
+      const unused = Date.now() - fs.lstatSync(p).mtimeMs;
+      if ((f.endsWith(runtime) && unused > DAY_MS) || unused > STALE_MS) fs.rmSync(p, { force: true });
     }
   } catch {
     // a read-only home: the next run compiles again

@@ -131,7 +131,7 @@ const check: Handler = async (ctx) => {
   // What was hashed is remembered between runs in the store's folder (never inside the project: a check writes
   // nothing there), so a check where nothing changed reads no file.
   const cacheDir = path.join(storeDir(ctx), STAT_CACHE_DIR);
-  const statCache = isInside(path.resolve(ctx.project), cacheDir) ? undefined : StatCache.open(cacheDir);
+  const statCache = isInside(path.resolve(ctx.project), cacheDir) ? undefined : StatCache.open(cacheDir, { trustFolders: ctx.io.env.SKILLMEAT_SYNC_TRUST_FOLDERS !== '0' });
   const hasher = new ArtifactHasher(undefined, { persistent: statCache });
   // sql.js is loaded only when a records file names a context entity. A project the cache knows is checked
   // directly; an unknown one gets the dry run that lets a large tree be hashed on all cores.

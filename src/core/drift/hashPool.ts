@@ -19,7 +19,7 @@ export interface WireJob { artifact: string; skillmeat: boolean; walk?: string[]
  */
 export interface WireEntries {
   rels: string; keys: Float64Array; junk: string; problems: WalkProblem[];
-  shape?: { rels: string; keys: Float64Array; plain: boolean };
+  shape?: { rels: string; keys: Float64Array; plain: boolean; at?: number };
 }
 const ENTRY_KEYS = 6;
 const DIR_KEYS = 4;
@@ -55,7 +55,7 @@ export function entriesToWire(e: readonly FileEntry[], problems: WalkProblem[], 
     const dk = new Float64Array(shape.dirs.length * DIR_KEYS);
     let d = 0;
     for (const x of shape.dirs) { dk[d++] = x.dev; dk[d++] = x.ino; dk[d++] = x.mtimeMs; dk[d++] = x.ctimeMs; }
-    wireShape = { rels: shape.dirs.map((x) => x.rel).join('\0'), keys: dk, plain: shape.plain };
+    wireShape = { rels: shape.dirs.map((x) => x.rel).join('\0'), keys: dk, plain: shape.plain, ...(shape.at !== undefined ? { at: shape.at } : {}) };
   }
   return { rels: e.map((x) => x.rel).join('\0'), keys, junk: e.map((x) => (x.junk ? '1' : '0')).join(''), problems, ...(wireShape ? { shape: wireShape } : {}) };
 }
@@ -77,7 +77,7 @@ function entriesFromWire(artifact: string, w: WireEntries): FileEntry[] {
 
 function shapeFromWire(s: NonNullable<WireEntries['shape']>): WalkShape {
   const rels = s.keys.length ? s.rels.split('\0') : [];
-  return { plain: s.plain, dirs: rels.map((rel, i) => ({ rel, dev: s.keys[i * DIR_KEYS], ino: s.keys[i * DIR_KEYS + 1], mtimeMs: s.keys[i * DIR_KEYS + 2], ctimeMs: s.keys[i * DIR_KEYS + 3] })) };
+  return { plain: s.plain, ...(s.at !== undefined ? { at: s.at } : {}), dirs: rels.map((rel, i) => ({ rel, dev: s.keys[i * DIR_KEYS], ino: s.keys[i * DIR_KEYS + 1], mtimeMs: s.keys[i * DIR_KEYS + 2], ctimeMs: s.keys[i * DIR_KEYS + 3] })) };
 }
 
 export function resultToWire(h: ArtifactHash, entries: readonly FileEntry[], read: number, walked?: WireEntries): WireResult {
@@ -132,38 +132,53 @@ export function startHashPool(size = Math.min(4, Math.max(1, (os.availableParall
   let next = 0;
   let closed = false;
   const waiting: { id: number; jobs: WireJob[] }[] = [];
-  // Batches posted to each worker and not answered yet. Up to POOL_DEPTH each: a worker's next batch waits in its own
-  // message queue, so it never idles while this thread is busy hashing a batch of its own (with one batch per
-  // worker, a worker did a third of a cold check's hashing instead of a half).
-  const outstanding = new Map<Worker, number>(workers.map((w) => [w, 0]));
+  // Batches posted to each live worker and not answered yet. Up to POOL_DEPTH each: a worker's next batch waits in its
+  // own message queue, so it never idles while this thread is busy hashing a batch of its own (with one batch per
+  // worker, a worker did a third of a cold check's hashing instead of a half). A worker that dies leaves the map:
+  // nothing is posted to it again, and its batches fail (their artifacts are hashed on the calling thread).
+  const held = new Map<Worker, Set<number>>(workers.map((w) => [w, new Set<number>()]));
+  const settle = (id: number, f: (p: { resolve: (r: WireResult[]) => void; reject: (e: Error) => void }) => void) => {
+    const p = pending.get(id);
+    pending.delete(id);
+    if (p) f(p);
+  };
   const dispatch = () => {
     while (waiting.length) {
       let w: Worker | undefined;
-      for (const [x, n] of outstanding) if (n < POOL_DEPTH && (!w || n < outstanding.get(w)!)) w = x;
+      for (const [x, ids] of held) if (ids.size < POOL_DEPTH && (!w || ids.size < held.get(w)!.size)) w = x;
       if (!w) return;
-      outstanding.set(w, outstanding.get(w)! + 1);
-      w.postMessage(waiting.shift()!);
+      const m = waiting.shift()!;
+      held.get(w)!.add(m.id);
+      w.postMessage(m);
     }
   };
-  const fail = (e: Error) => {
-    for (const p of pending.values()) p.reject(e);
-    pending.clear();
+  /** Fails everything not answered yet (the pool closed, or no worker is left). */
+  const failAll = (e: Error) => {
+    waiting.length = 0;
+    for (const id of [...pending.keys()]) settle(id, (p) => p.reject(e));
+  };
+  const lost = (w: Worker, e: Error) => {
+    const ids = held.get(w);
+    if (!ids) return;
+    held.delete(w);
+    for (const id of ids) settle(id, (p) => p.reject(e));
+    if (held.size === 0) failAll(e);
+    else dispatch();
   };
   for (const w of workers) {
     w.on('message', (m: { id: number; results: WireResult[] }) => {
-      outstanding.set(w, outstanding.get(w)! - 1);
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      p?.resolve(m.results);
+      held.get(w)?.delete(m.id);
+      settle(m.id, (p) => p.resolve(m.results));
       dispatch();
     });
-    w.on('error', (e) => fail(e));
-    w.on('exit', (code) => { if (!closed) fail(new Error(`a hash worker exited (${code})`)); });
+    w.on('error', (e) => lost(w, e));
+    w.on('exit', (code) => { if (!closed) lost(w, new Error(`a hash worker exited (${code})`)); });
   }
   return {
     size,
     async hash(jobs: HashJob[]): Promise<HashJobResult[]> {
       if (closed) throw new Error('the hash pool is closed');
+      if (held.size === 0) throw new Error('no hash worker is left');
       const id = next++;
       const results = await new Promise<WireResult[]>((resolve, reject) => {
         pending.set(id, { resolve, reject });
@@ -174,6 +189,7 @@ export function startHashPool(size = Math.min(4, Math.max(1, (os.availableParall
     },
     async close(): Promise<void> {
       closed = true;
+      failAll(new Error('the hash pool is closed'));
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };

@@ -35,6 +35,9 @@ export function isSkillmeatIgnored(rel: string): boolean {
 export const JUNK_DIRS: readonly string[] = ['.git', '.hg', '.svn', '__pycache__', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.idea', '.vscode-test', '.github', 'node_modules', '.venv', 'venv', '*.egg-info'];
 export const JUNK_FILES: readonly string[] = ['.DS_Store', 'Thumbs.db', 'desktop.ini', '._*', '*.pyc', '*.pyo', '*.swp', '*.swo', '*.swx', '*~', '.#*', '#*#', '*.tmp', '.skillmeat-deployed.toml.lock', '.gitignore', '*.egg-info', '.github', 'node_modules', '.venv', 'venv'];
 
+/** Bumped when the junk rules change in a way the lists above do not show (how a pattern is matched). */
+const JUNK_RULES_VERSION = 1;
+
 /** Decides which paths inside an artifact are junk. `extra` globs come from the user's settings. */
 export class ExclusionMatcher {
   private readonly fileMatch: (s: string) => boolean;
@@ -43,11 +46,14 @@ export class ExclusionMatcher {
   private readonly dirMatch: (s: string) => boolean;
   private readonly nameVerdicts = new Map<string, boolean>();
 
-  /** Tells matchers apart: equal keys, equal verdicts (what the stat cache stores junk flags under). */
+  /**
+   * Tells matchers apart: equal keys, equal verdicts (what the stat cache stores junk flags under). It covers the
+   * built-in rules too, so a release that changes them does not trust flags computed under the old ones.
+   */
   readonly key: string;
 
   constructor(readonly extra: readonly string[] = []) {
-    this.key = extra.length ? crypto.createHash('sha256').update(JSON.stringify(extra)).digest('hex').slice(0, 16) : 'default';
+    this.key = crypto.createHash('sha256').update(JSON.stringify({ rules: JUNK_RULES_VERSION, dirs: JUNK_DIRS, files: JUNK_FILES, extra })).digest('hex').slice(0, 16);
     this.dirs = new Set(JUNK_DIRS.filter((d) => !d.includes('*')));
     this.dirMatch = picomatch(JUNK_DIRS.filter((d) => d.includes('*')) as string[], { dot: true });
     this.fileMatch = picomatch(JUNK_FILES as string[], { dot: true });
@@ -141,6 +147,11 @@ function compareCodePoints(a: string, b: string): number {
 export interface WalkShape {
   dirs: { rel: string; dev: number; ino: number; mtimeMs: number; ctimeMs: number }[];
   plain: boolean;
+  /**
+   * When the walk began (ms since the epoch), set by {@link walkArtifact}: a folder changed this close to it may
+   * have changed again within its clock's granularity after it was listed (the racy check in statCache.ts).
+   */
+  at?: number;
 }
 
 /**
@@ -149,6 +160,7 @@ export interface WalkShape {
  * `shape`, when given, receives the folders walked (one more stat each) and whether all was plain.
  */
 export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEFAULT_EXCLUSIONS, problems: WalkProblem[] = [], shape?: WalkShape): FileEntry[] | undefined {
+  if (shape) shape.at = Date.now();
   let st: fs.Stats;
   try { st = fs.statSync(absPath); } catch { return undefined; }
   if (st.isFile()) return [{ rel: '', abs: absPath, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev, mode: st.mode, junk: false }];
@@ -157,8 +169,10 @@ export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEF
   let rootReal: string | undefined;
   const walk = (dir: string, relDir: string, junkDir: boolean): void => {
     if (shape) {
-      // Stat'ed before it is listed: a change made during the listing leaves newer keys than those stored.
-      const d = relDir ? fs.statSync(dir, { throwIfNoEntry: false }) : st;
+      // Stat'ed before it is listed: a change made during the listing leaves newer keys than those stored. A folder
+      // that cannot be stat'ed (gone, no permission, a stale handle) is simply not trusted.
+      let d: fs.Stats | undefined;
+      try { d = relDir ? fs.statSync(dir, { throwIfNoEntry: false }) : st; } catch { d = undefined; }
       if (d) shape.dirs.push({ rel: relDir, dev: d.dev, ino: d.ino, mtimeMs: d.mtimeMs, ctimeMs: d.ctimeMs });
       else shape.plain = false;
     }
@@ -196,7 +210,8 @@ export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEF
       }
       if (isDir) walk(abs, rel, junkDir || exclusions.isJunkDir(d.name, rel));
       else if (isFile) {
-        const s = fs.statSync(abs, { throwIfNoEntry: false });
+        let s: fs.Stats | undefined;
+        try { s = fs.statSync(abs, { throwIfNoEntry: false }); } catch { s = undefined; } // no permission, a stale handle
         if (!s) { if (shape) shape.plain = false; continue; } // gone since the listing
         out.push({ rel, abs, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, dev: s.dev, mode: s.mode, junk: junkDir || exclusions.isJunkFile(d.name, rel) });
       }
@@ -412,6 +427,11 @@ export class ArtifactHasher {
   filesRead = 0;
   /** Walks done by {@link prepare}, each used by the next {@link hash} of its artifact. */
   private readonly walked = new Map<string, Walked>();
+  /**
+   * While a prepared check runs (from {@link prefetch} or {@link prepare} to {@link forgetWalks}): the artifacts it
+   * walked and hashed or verified, what {@link known} answers for and what hash() takes without a second look.
+   */
+  private thisCheck: Set<string> | undefined;
   /** Artifacts {@link prefetch} gave a pool, each with its batch's completion. */
   private readonly prefetched = new Map<string, Promise<void>>();
   /** While {@link record} runs: the requests, by path. */
@@ -445,11 +465,16 @@ export class ArtifactHasher {
   forgetWalks(): void {
     this.walked.clear();
     this.prefetched.clear();
+    this.thisCheck = undefined;
   }
 
-  /** The hash this hasher already holds for `absPath` (nothing walked or read); undefined when it holds none. */
+  /**
+   * The hash this hasher holds for `absPath` from the walk-and-hash of the check in progress ({@link prepare} and what
+   * it was given to {@link prefetch}), nothing walked or read; undefined when it holds none. What an earlier check
+   * left in memory is not vouched for here: it was not verified by this check.
+   */
   known(absPath: string, skillmeat = false): ArtifactHash | undefined {
-    const c = this.artifacts.get(absPath);
+    const c = this.thisCheck?.has(absPath) ? this.artifacts.get(absPath) : undefined;
     return c && (!skillmeat || c.hash.skillmeat) ? c.hash : undefined;
   }
 
@@ -476,6 +501,11 @@ export class ArtifactHasher {
     // verification (folders and files stat'ed, no listing) or a walk now.
     let walked = this.walked.get(absPath);
     this.walked.delete(absPath);
+    if (!walked && this.thisCheck?.has(absPath)) {
+      // Verified by the stat cache in prepare(), moments ago in this same check.
+      const c = this.artifacts.get(absPath);
+      if (c && (!opts.skillmeat || c.hash.skillmeat)) return c.hash;
+    }
     if (!walked && !this.artifacts.has(absPath)) {
       const fast = this.options.persistent?.verify(absPath, !!opts.skillmeat, this.exclusions.key);
       if (fast) { this.artifacts.set(absPath, fast); return fast.hash; }
@@ -525,6 +555,7 @@ export class ArtifactHasher {
       }
     }
     this.artifacts.set(absPath, { entries, hash: result });
+    this.thisCheck?.add(absPath);
     this.options.persistent?.put(absPath, entries, result, hashedAt, shape, this.exclusions.key);
   }
 
@@ -547,6 +578,7 @@ export class ArtifactHasher {
    * `onProgress` is called between batches (a caller's partial report reads {@link known}).
    */
   async prepare(requests: readonly HashRequest[], opts: { threshold?: PoolThreshold; pool?: () => HashPool | undefined; onProgress?: () => void } = {}): Promise<{ hashedInPool: number }> {
+    this.thisCheck ??= new Set();
     const threshold = opts.threshold ?? POOL_THRESHOLD;
     let pool: HashPool | undefined;
     let poolTried = false;
@@ -615,10 +647,13 @@ export class ArtifactHasher {
       const misses: HashJob[][] = [];
       for (const r of pending) {
         if (unknown.has(r.absPath)) continue;
+        // An artifact the stat cache knows (a collection another project's check hashed) is verified without a walk.
+        const fast = this.options.persistent?.verify(r.absPath, r.skillmeat, this.exclusions.key);
+        if (fast) { this.artifacts.set(r.absPath, fast); this.thisCheck!.add(r.absPath); continue; }
         const w = this.walk(r.absPath);
         if (!w) continue;
         this.walked.set(r.absPath, w);
-        if (this.cachedHash(r.absPath, w.entries, r.skillmeat, w.problems)) continue;
+        if (this.cachedHash(r.absPath, w.entries, r.skillmeat, w.problems, w.shape)) { this.thisCheck!.add(r.absPath); continue; }
         const bytes = w.entries.reduce((n, e) => n + (e.junk && !r.skillmeat ? 0 : e.size), 0);
         missBytes += bytes;
         missFiles += w.entries.length;
@@ -667,6 +702,7 @@ export class ArtifactHasher {
    * SkillMeat's forms is hashed again for them). The next {@link prepare} waits for these and walks none of them again.
    */
   prefetch(paths: readonly string[], pool: HashPool, max: number): number {
+    this.thisCheck ??= new Set();
     const jobs = paths.filter((p) => !this.artifacts.has(p) && !this.prefetched.has(p) && !this.options.persistent?.has(p)).slice(0, max)
       .map((abs): HashJob => ({ abs, skillmeat: false, exclude: this.exclusions.extra, ...(this.options.persistent ? { shape: true } : {}) }));
     for (let i = 0; i < jobs.length; i += WALK_BATCH_ARTIFACTS) {

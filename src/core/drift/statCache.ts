@@ -88,6 +88,8 @@ function fieldsOf(s: Stored): string[] | undefined {
   if (f[F.rels].split(US).length !== Math.max(count, 1) || f[F.keys].length !== base64Length(count * FILE_KEYS)) return undefined;
   const dirs = f[F.dirKeys] === '' ? 0 : f[F.dirs].split(US).length;
   if (f[F.dirKeys].length !== base64Length(dirs * DIR_KEYS)) return undefined;
+  // A single file is one entry with no relative path, and has no folders; anything else is a folder.
+  if ((f[F.kind] === 'file') !== (count === 1 && f[F.rels] === '') || (f[F.kind] === 'file' && dirs > 0)) return undefined;
   return f;
 }
 
@@ -172,6 +174,12 @@ export interface StatCacheOptions {
   racyMs?: number;
   maxArtifacts?: number;
   now?: () => number;
+  /**
+   * False: never take an unchanged folder's keys for an unchanged listing (every artifact is walked, as in v2), for
+   * a file system that does not update a folder's mtime when an entry is added or removed (some network mounts).
+   * The CLI reads it from SKILLMEAT_SYNC_TRUST_FOLDERS=0.
+   */
+  trustFolders?: boolean;
 }
 
 export class StatCache implements RecordsCache {
@@ -252,18 +260,21 @@ export class StatCache implements RecordsCache {
    */
   verify(abs: string, needSkillmeat: boolean, exclusions: string): { entries: FileEntry[]; hash: ArtifactHash } | undefined {
     const f = this.stored.has(abs) ? this.fieldsFor(abs) : undefined;
+    if (this.opts.trustFolders === false) return undefined;
     if (!f || f[F.trusted] !== '1' || f[F.exclusions] !== exclusions || (needSkillmeat && !f[F.smAll])) return undefined;
     const head = headOf(f);
     if (!head) return undefined;
     this.seen.add(abs);
     const sep = path.sep;
     const local = (rel: string) => (rel === '' ? abs : abs + sep + (sep === '/' ? rel : rel.split('/').join(sep)));
+    // Any error (no permission, a path component now a file, a stale handle) only means "not verified": walk.
+    const stat = (p: string): fs.Stats | undefined => { try { return fs.statSync(p, { throwIfNoEntry: false }); } catch { return undefined; } };
     if (head.kind === 'dir') {
       const rels = f[F.dirs].split(US);
       if (f[F.dirKeys] === '' || rels[0] !== '') return undefined; // the artifact's own folder comes first
       const dirs: fs.Stats[] = [];
       for (const rel of rels) {
-        const st = fs.statSync(local(rel), { throwIfNoEntry: false });
+        const st = stat(local(rel));
         if (!st?.isDirectory()) return undefined;
         dirs.push(st);
       }
@@ -275,7 +286,7 @@ export class StatCache implements RecordsCache {
     const entries: FileEntry[] = [];
     for (let i = 0; i < count; i++) {
       const p = local(rels[i]);
-      const st = fs.statSync(p, { throwIfNoEntry: false });
+      const st = stat(p);
       if (!st?.isFile()) return undefined;
       entries.push({ rel: rels[i], abs: p, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev, mode: st.mode, junk: junk.charCodeAt(i) === 0x31 });
     }
@@ -343,6 +354,10 @@ export class StatCache implements RecordsCache {
   private foldersOf(entries: readonly FileEntry[], shape: WalkShape | undefined, hashedAt: number): { trusted: string; dirs: string; dirKeys: string } {
     if (!shape || shape.dirs.some((d) => UNSTORABLE.test(d.rel))) return { trusted: '', dirs: '', dirKeys: '' };
     const racy = this.opts.racyMs ?? 2000;
+    // Racy against the moment the folders were listed (the walk's start), not when the files were read, which can be
+    // seconds later in a large check: a folder changed twice within its clock's granularity around the listing must
+    // not be trusted.
+    hashedAt = Math.min(hashedAt, shape.at ?? hashedAt);
     const isFile = entries.length === 1 && entries[0].rel === '';
     const trusted = shape.plain && (isFile || shape.dirs[0]?.rel === '') && !shape.dirs.some((d) => d.ctimeMs >= hashedAt - racy || d.mtimeMs >= hashedAt - racy);
     return { trusted: trusted ? '1' : '', dirs: shape.dirs.map((d) => d.rel).join(US), dirKeys: shape.dirs.length ? packDirs(shape.dirs) : '' };

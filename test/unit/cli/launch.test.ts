@@ -63,19 +63,32 @@ describe('cli: the launcher and its code cache (dist/cli.js)', function () {
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   });
 
-  it('removes the caches of other bundles for this runtime, keeps another runtime\'s (VS Code runs the CLI too)', () => {
+  it('removes caches unused for a day of other bundles for this runtime, and any unused for 30 days; keeps the rest (VS Code runs the CLI too)', () => {
     const w = makeWorld(tmp);
     assert.equal(run(w.env, '--version').status, 0);
     const [file] = cacheFiles(w.home);
     const runtime = path.basename(file).replace(/^cli-[0-9a-f]+/, '');
     const dir = path.dirname(file);
-    const oldBundle = path.join(dir, `cli-${'0'.repeat(32)}${runtime}`);
-    const otherRuntime = path.join(dir, `cli-${'1'.repeat(32)}-v8-0.0.0-electron-x64.bin`);
-    fs.writeFileSync(oldBundle, 'x');
-    fs.writeFileSync(otherRuntime, 'x');
+    const ago = (days: number) => new Date(Date.now() - days * 24 * 3600_000);
+    const make = (name: string, days: number) => { const p = path.join(dir, name); fs.writeFileSync(p, 'x'); fs.utimesSync(p, ago(days), ago(days)); return p; };
+    make(`cli-${'0'.repeat(32)}${runtime}`, 2); // an update's leftover
+    const sideBySide = make(`cli-${'2'.repeat(32)}${runtime}`, 0); // another build in use
+    const otherRuntime = make(`cli-${'1'.repeat(32)}-v8-0.0.0-electron-x64.bin`, 10);
+    make(`cli-${'3'.repeat(32)}-v8-0.0.0-electron-x64.bin`, 31);
     fs.rmSync(file);
     assert.equal(run(w.env, '--version').status, 0);
-    assert.deepEqual(cacheFiles(w.home).sort(), [file, otherRuntime].sort());
+    assert.deepEqual(cacheFiles(w.home).sort(), [file, sideBySide, otherRuntime].sort());
+  });
+
+  it('neither reads nor writes a cache folder others can write into', () => {
+    const w = makeWorld(tmp);
+    assert.equal(run(w.env, '--version').status, 0);
+    const [file] = cacheFiles(w.home);
+    fs.rmSync(file);
+    fs.chmodSync(path.dirname(file), 0o777);
+    const r = run(w.env, '--version');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(cacheFiles(w.home), []);
   });
 
   it('writes nothing for someone without a SkillMeat home, and the command still works', () => {

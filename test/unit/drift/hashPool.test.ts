@@ -167,4 +167,31 @@ describe('hash pool (worker threads) and the prepared check', function () {
     assert.equal(hasher.filesRead, 0);
     assert.deepEqual(after.artifacts, before.artifacts);
   });
+
+  it('a worker that dies fails only its own batches; the others go on, and a pool with none left fails at once (never hangs)', async () => {
+    const root = tmp('dying');
+    const paths = Array.from({ length: 8 }, (_, i) => path.join(root, `s${i}`));
+    paths.forEach((p, i) => writeTree(p, { 'SKILL.md': `${i}\n` }));
+    // A walk job with junk rules the worker cannot compile: its matcher throws, uncaught, and the worker dies.
+    const poison = [{ abs: paths[0], skillmeat: false, exclude: [42 as unknown as string] }];
+    const good = (p: string) => [{ abs: p, skillmeat: false, exclude: [] as string[] }];
+    const two = startHashPool(2)!;
+    try {
+      const settled = await Promise.allSettled([two.hash(poison), ...paths.slice(1).map((p) => two.hash(good(p)))]);
+      assert.equal(settled[0].status, 'rejected');
+      assert.ok(settled.slice(1).some((r) => r.status === 'fulfilled'), 'the live worker answered');
+      const after = await two.hash(good(paths[1]));
+      assert.deepEqual(after[0].hash, new ArtifactHasher().hash(paths[1]));
+    } finally {
+      await two.close();
+    }
+    const one = startHashPool(1)!;
+    try {
+      const settled = await Promise.allSettled([one.hash(poison), one.hash(good(paths[1])), one.hash(good(paths[2]))]);
+      assert.equal(settled[0].status, 'rejected');
+      await assert.rejects(one.hash(good(paths[3])), /no hash worker is left/);
+    } finally {
+      await one.close();
+    }
+  });
 });

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ArtifactHasher, ExclusionMatcher } from '../../../src/core/drift/hashing';
 import { StatCache, STAT_CACHE_DIR, STAT_CACHE_FILE } from '../../../src/core/drift/statCache';
-import { checkDrift } from '../../../src/core/drift/drift';
+import { checkDrift, checkDriftPrepared } from '../../../src/core/drift/drift';
 import { main } from '../../../src/cli/main';
 import { useTempDirs, makeWorld, addSkill, deploy, stateOf, snapshotDir, captureIO, type World } from '../helpers';
 
@@ -128,6 +128,29 @@ describe('stat cache (persisted between CLI runs)', () => {
     assert.equal(r.read, 0);
     assert.equal(r.cache.verifiedWithoutListing, 2, 'the project copy and the collection copy');
     assert.equal(stateOf(r.report, 'skill', 'review'), 'in-sync');
+  });
+
+  it('a first check of another project verifies the collection the cache already knows without walking it', async () => {
+    runCheck();
+    const other = path.join(tmp('other-project'), 'project');
+    fs.cpSync(w.project, other, { recursive: true });
+    const cache = StatCache.open(cacheDir, { racyMs: 0 });
+    const hasher = new ArtifactHasher(undefined, { persistent: cache });
+    const report = await checkDriftPrepared({ project: other, env: w.env, hasher, recordsCache: cache });
+    assert.equal(cache.verifiedWithoutListing, 1, 'the collection copy of review');
+    assert.equal(hasher.filesRead, 3, 'the new project copy is read (SKILL.md, ref/guide.md, notes.txt), nothing of the collection');
+    assert.equal(stateOf(report, 'skill', 'review'), 'in-sync');
+  });
+
+  it('with trustFolders off (SKILLMEAT_SYNC_TRUST_FOLDERS=0 in the CLI) every artifact is walked, and still read from the cache', async () => {
+    runCheck();
+    const cache = StatCache.open(cacheDir, { racyMs: 0, trustFolders: false });
+    const hasher = new ArtifactHasher(undefined, { persistent: cache });
+    checkDrift({ project: w.project, env: w.env, hasher, recordsCache: cache });
+    assert.equal(cache.verifiedWithoutListing, 0);
+    assert.equal(hasher.filesRead, 0);
+    const io = captureIO({ env: { ...w.env, SKILLMEAT_SYNC_TRUST_FOLDERS: '0' }, cwd: w.project });
+    assert.equal(await main(['check', '--json'], io), 0);
   });
 
   it('folder keys that no longer match make the artifact walked again, never trusted blindly', () => {
