@@ -15,11 +15,11 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { skillmeatHome } from '../core/store/home';
 
-export const MAIN_BUNDLE = 'cli-main.js';
+const MAIN_BUNDLE = 'cli-main.js';
 export const CODE_CACHE_DIR = 'code-cache';
 
 /** Where the code cache of `source` lives for this Node, or undefined when there is no SkillMeat home. */
-export function codeCacheFile(source: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+function codeCacheFile(source: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const home = skillmeatHome(env);
   try { if (!fs.statSync(home).isDirectory()) return undefined; } catch { return undefined; }
   const id = crypto.createHash('sha256').update(source).digest('hex').slice(0, 32);

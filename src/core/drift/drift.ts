@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  DEFAULT_ROOT, PROFILE_ROOTS, TYPE_DIRS, artifactKey, isContextType, type ArtifactDrift, type ContextType, type ArtifactType, type CheckWarning, type DriftReport,
+  DEFAULT_ROOT, PROFILE_ROOTS, artifactKey, isContextType, type ArtifactDrift, type ContextType, type ArtifactType, type CheckWarning, type DriftReport,
   type DriftState, type FileChange, type UnmanagedRecord,
 } from '../model';
 import { readRecords, parseRecordsForReading, salvageRecords, RecordsParseError, RECORDS_FILE, TREE_HASH_KEY, viewRecord, isHexHash, type RecordView } from '../store/deploymentRecords';
@@ -97,16 +97,15 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
   discoveries.set(hasher, new Map());
   try {
     // A project with many artifacts gets its threads before the dry run (parsing 1 000 records takes tens of
-    // milliseconds): they boot meanwhile, 50–80 ms each, instead of after it. Counting is one listing per type folder.
+    // milliseconds): they boot meanwhile, 50–80 ms each, instead of after it. Every artifact found is hashed on both
+    // sides, so the project's own count is about half of the check's requests. (The listing is the dry run's: memoized.)
     const roots = check.roots ?? PROFILE_ROOTS;
-    if (pool && countArtifactEntries(opts.project, roots, threshold) >= threshold) started = pool();
+    const found = pool ? roots.flatMap((r) => discover(hasher, path.join(opts.project, r)).map((a) => a.absPath)) : [];
+    if (pool && 2 * found.length >= threshold) started = pool();
     // And work for them during the dry run: a quarter of the project's artifacts, about what a worker hashes while
     // this thread parses the records — when every record carries our tree hash (else SkillMeat's forms are wanted,
     // and hashing without them would be done twice).
-    if (started && roots.every((r) => recordsCarryTreeHashes(path.join(opts.project, r)))) {
-      const found = roots.flatMap((r) => discover(hasher, path.join(opts.project, r)).map((a) => a.absPath));
-      hasher.prefetch(found, started, Math.ceil(found.length / 4));
-    }
+    if (started && roots.every((r) => recordsCarryTreeHashes(path.join(opts.project, r)))) hasher.prefetch(found, started, Math.ceil(found.length / 4));
     let total = 0;
     const requests = hasher.record(() => { total = checkDrift({ ...check, hasher, onContexts }).artifacts.length; });
     // Else threads only for a check that may be large: they boot while sql.js loads and the walks start.
@@ -129,22 +128,6 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
     hasher.forgetWalks();
     if (!used) void started?.close(); // in the background: the report need not wait for a thread to stop
   }
-}
-
-/**
- * Entries in the project's type folders (skills/, commands/, agents/ of each root), counted up to `max`: a cheap
- * guess of a check's size before its records are parsed. Every artifact found is hashed on both sides, so the
- * project's count is about half of the check's requests.
- */
-function countArtifactEntries(project: string, roots: readonly string[], max: number): number {
-  let n = 0;
-  for (const root of roots) {
-    for (const dir of Object.values(TYPE_DIRS)) {
-      try { n += 2 * fs.readdirSync(path.join(project, root, dir)).length; } catch { /* no such folder */ }
-      if (n >= max) return n;
-    }
-  }
-  return n;
 }
 
 /** Artifacts found per folder while a prepared check of that hasher runs (see checkDriftPrepared). */
