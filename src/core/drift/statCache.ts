@@ -259,7 +259,7 @@ export class StatCache implements RecordsCache {
    * as usual. Only for an artifact stored as trusted, with junk rules of key `exclusions`.
    */
   verify(abs: string, needSkillmeat: boolean, exclusions: string): { entries: FileEntry[]; hash: ArtifactHash } | undefined {
-    const f = this.stored.has(abs) ? this.fieldsFor(abs) : undefined;
+    const f = this.fieldsFor(abs);
     if (this.opts.trustFolders === false) return undefined;
     if (!f || f[F.trusted] !== '1' || f[F.exclusions] !== exclusions || (needSkillmeat && !f[F.smAll])) return undefined;
     const head = headOf(f);
@@ -300,7 +300,7 @@ export class StatCache implements RecordsCache {
    * SkillMeat's forms when needed). The walk's folders are stored when they differ, so the next check needs no walk.
    */
   get(abs: string, entries: readonly FileEntry[], needSkillmeat: boolean, problems: WalkProblem[] = [], shape?: WalkShape, exclusions?: string): ArtifactHash | undefined {
-    const f = this.stored.has(abs) ? this.fieldsFor(abs) : undefined;
+    const f = this.fieldsFor(abs);
     if (!f) return undefined;
     this.seen.add(abs);
     if (Number(f[F.count]) !== entries.length || f[F.junk] !== junkOf(entries) || f[F.rels] !== relsOf(entries) || f[F.keys] !== packFiles(entries)) return undefined;
@@ -321,7 +321,7 @@ export class StatCache implements RecordsCache {
 
   /** Per-file normalised hashes still valid for `entries` (by rel), to re-read only what changed. */
   fileHashes(abs: string, entries: readonly FileEntry[]): Map<string, { norm: string; binary: boolean }> | undefined {
-    const f = this.stored.has(abs) ? this.fieldsFor(abs) : undefined;
+    const f = this.fieldsFor(abs);
     const d = f && headOf(f);
     if (!f || !d) return undefined;
     const count = Number(f[F.count]);
