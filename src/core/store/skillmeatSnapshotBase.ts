@@ -17,7 +17,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import { parse } from 'smol-toml';
 import { SkillmeatForms, comparePathParts, isSkillmeatIgnored, type ArtifactHasher, type ExclusionMatcher } from '../drift/hashing';
 import { contentPlace, type ArtifactContent, type ContentFile } from '../sync/content';
@@ -26,6 +25,8 @@ import { SNAPSHOTS_FILE, snapshotsDirFor } from './skillmeatSnapshot';
 import { skillmeatHome } from './skillmeatHome';
 import { defaultStoreDir } from './versionStore';
 import { writeFileAtomic } from './fsutil';
+
+let tarStream: typeof import('tar-stream') | undefined;
 
 export const MAX_SNAPSHOTS_PER_QUERY = 20;
 export const MAX_INFLATED_BYTES_PER_QUERY = 64 * 1024 * 1024;
@@ -154,7 +155,8 @@ interface TarMember { parts: string[]; kind: 'file' | 'link'; mode: number; data
 async function scanTarball(file: string, budget: Budget, want: (parts: string[]) => boolean, visit: (m: TarMember) => void): Promise<void> {
   const src = fs.createReadStream(file);
   const gunzip = zlib.createGunzip();
-  const extract = tar.extract();
+  // tar-stream (and streamx under it) loaded on the first tarball read, not at every CLI start and activation.
+  const extract = (tarStream ??= require('tar-stream') as typeof import('tar-stream')).extract();
   gunzip.on('data', (c: Buffer) => {
     budget.used += c.length;
     if (budget.used > budget.max) gunzip.destroy(new BudgetExceeded());
