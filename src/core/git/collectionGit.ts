@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ArtifactDrift, CollectionGitState, DriftReport } from '../model';
 import { DEFAULT_EXCLUSIONS, type ExclusionMatcher } from '../drift/hashing';
-import { hashContent, type ContentFile } from '../sync/content';
+import { treeHashOfContent, type ContentFile } from '../sync/content';
 import { isInside } from '../store/fsutil';
 import * as git from './git';
 import type { SyncResult } from '../sync';
@@ -107,7 +107,7 @@ export async function upstreamVersions(state: CollectionGitState, relPaths: read
     if (files.length === 0) { result.set(relPath, null); continue; }
     const content: ContentFile[] = files.map((f) => ({ rel: f.rel, data: blobs.get(f.object) ?? Buffer.alloc(0), mode: f.mode === '100755' ? 0o755 : 0o644 }));
     const kind = files.length === 1 && files[0].rel === '' ? 'file' : 'dir';
-    result.set(relPath, hashContent({ kind, files: content }).treeHash);
+    result.set(relPath, treeHashOfContent({ kind, files: content }));
   }
   return result;
 }

@@ -89,7 +89,7 @@ export function contentOfFiles(raw: readonly ContentFile[], kind: 'dir' | 'file'
     (place === 'extras' ? extras : files).push(f);
   }
   const content: ArtifactContent = { kind, files, ...(extras.length ? { extras } : {}) };
-  return { content, forms: { treeHash: hashContent(content).treeHash, skillmeat: sm.digest() } };
+  return { content, forms: { treeHash: treeHashOfSorted(files), skillmeat: sm.digest() } };
 }
 
 /** True when content with these forms is the baseline a record names (by our tree hash, else SkillMeat's hash). */
@@ -102,11 +102,15 @@ export function isRecordedBaseline(forms: BaselineForms, record: { treeHash?: st
 /** Tree hash and SkillMeat content hash of content in memory. */
 export function hashContent(c: ArtifactContent): ContentHashes {
   const files = sortFiles(c.files);
-  return {
-    treeHash: treeHashOf(files.map((f) => ({ rel: f.rel, norm: hashNormalised(f.data) }))),
-    contentHash: skillmeatHashOf(files, c.kind),
-  };
+  return { treeHash: treeHashOfSorted(files), contentHash: skillmeatHashOf(files, c.kind) };
 }
+
+/** Our tree hash of content's files (without SkillMeat's hash: a caller that has its forms already, or needs none). */
+export function treeHashOfContent(c: ArtifactContent): string {
+  return treeHashOfSorted(sortFiles(c.files));
+}
+
+const treeHashOfSorted = (files: readonly ContentFile[]): string => treeHashOf(files.map((f) => ({ rel: f.rel, norm: hashNormalised(f.data) })));
 
 /**
  * Writes `content` (its extras too) to a fresh sibling of `target` and returns its path: what SkillMeat's
