@@ -222,7 +222,7 @@ function directionalCommand(direction: SyncDirection) {
     if (!dryRun && result.status !== 'failed') {
       const queue = new OfflineQueue(storeDir(ctx), ctx.project);
       let dropped = 0;
-      try { for (const a of result.artifacts) dropped += await queue.settled(direction, a); } catch (e) { ctx.io.err(`warning: ${(e as Error).message}`); }
+      try { dropped = await queue.settled(direction, result.artifacts); } catch (e) { ctx.io.err(`warning: ${(e as Error).message}`); }
       if (dropped) ctx.io.err(`${dropped} queued ${direction}${dropped === 1 ? '' : 's'} of the same artifact${dropped === 1 ? '' : 's'} dropped: replaced by this run`);
     }
     for (const w of result.warnings) ctx.io.err(`warning: ${w.message}`);

@@ -119,10 +119,15 @@ export class OfflineQueue {
     return this.change((ops) => ({ operations: ops.filter((o) => !set.has(o.id)), result: ops.filter((o) => set.has(o.id)).length }));
   }
 
-  /** Forgets what waits for `artifact` in `direction`: the user ran that sync now, against what they see. */
-  async settled(direction: SyncDirection, artifact: ArtifactRef): Promise<number> {
+  /**
+   * Forgets what waits for `artifacts` in `direction`: the user ran that sync now, against what they see. Nothing is
+   * locked or written when nothing of theirs is queued (the common case: a sync of 1 000 artifacts, an empty queue).
+   */
+  async settled(direction: SyncDirection, artifacts: readonly ArtifactRef[]): Promise<number> {
+    const matches = (o: QueuedOperation) => o.direction === direction && artifacts.some((a) => sameArtifact(o.artifact, a));
+    if (!this.list().some(matches)) return 0;
     return this.change((ops) => {
-      const keep = ops.filter((o) => !(o.direction === direction && sameArtifact(o.artifact, artifact)));
+      const keep = ops.filter((o) => !matches(o));
       return { operations: keep, result: ops.length - keep.length };
     });
   }

@@ -31,9 +31,19 @@ describe('offline queue (issue 14)', () => {
     const again = await q.add(request('review', 'update', 'overwrite'));
     assert.deepEqual(q.list().map((o) => `${o.direction} ${o.artifact.name} ${o.strategy}`), ['update commit merge', 'pull review merge', 'update review overwrite']);
     assert.equal(q.list()[2].id, again.id);
-    assert.equal(await q.settled('pull', { type: 'skill', name: 'review', root: '.claude' }), 1);
+    assert.equal(await q.settled('pull', [{ type: 'skill', name: 'review', root: '.claude' }]), 1);
     assert.deepEqual(q.list().map((o) => `${o.direction} ${o.artifact.name}`), ['update commit', 'update review']);
     assert.deepEqual(leftoverTemps(path.dirname(q.file)), []);
+  });
+
+  it('settling artifacts nothing waits for writes nothing (a sync of many artifacts with an empty queue)', async () => {
+    const q = new OfflineQueue(tmp('store'), tmp('project'));
+    assert.equal(await q.settled('update', [{ type: 'skill', name: 'review', root: '.claude' }, { type: 'command', name: 'commit', root: '.claude' }]), 0);
+    assert.equal(fs.existsSync(path.dirname(q.file)), false, 'no queue folder, no file, no lock');
+    await q.add(request('commit'));
+    const before = fs.readFileSync(q.file, 'utf8');
+    assert.equal(await q.settled('update', [{ type: 'skill', name: 'review', root: '.claude' }]), 0);
+    assert.equal(fs.readFileSync(q.file, 'utf8'), before);
   });
 
   it('two queue objects on the same file (the extension and watch) keep each other\'s entries', async () => {
