@@ -167,22 +167,25 @@ export class OfflineSync {
     const report = await this.o.check();
     this.lastReport = report;
     if (isOffline(report)) { this.fire({ type: 'collection-unreachable' }); return; }
-    await this.drain(report);
+    await this.drain(report, true);
   }
 
-  /** Runs the queue (one drain at a time) against `report`; the machine is Syncing. */
-  private drain(report: DriftReport): Promise<void> {
-    this.draining ??= this.runQueue(report).finally(() => { this.draining = undefined; });
+  /**
+   * Runs the queue (one drain at a time) against `report`; the machine is Syncing. `fresh`: the report was made for
+   * this drain (a retry's own check), so it is not checked again.
+   */
+  private drain(report: DriftReport, fresh = false): Promise<void> {
+    this.draining ??= this.runQueue(report, fresh).finally(() => { this.draining = undefined; });
     return this.draining;
   }
 
-  private async runQueue(report: DriftReport): Promise<void> {
+  private async runQueue(report: DriftReport, fresh: boolean): Promise<void> {
     const failures: string[] = [];
     const failed: QueuedOperation[] = [];
     // Re-planned against a check made now, not the one that noticed the collection: an edit made just before the
     // reconnect may not have reached a watcher-trusting check yet.
     let latest = report;
-    try { latest = await this.o.check(); } catch { /* the check that brought us here stands */ }
+    if (!fresh) { try { latest = await this.o.check(); } catch { /* the check that brought us here stands */ } }
     for (const op of this.o.queue.list().filter((q) => q.status !== 'conflict')) {
       if (this.snap.state !== 'syncing') break; // the collection went away meanwhile
       const a = latest.artifacts.find((x) => sameArtifact(x, op.artifact));

@@ -132,7 +132,9 @@ describe('offline loop (issue 14)', () => {
     assert.equal(w.loop.snapshot.state, 'error');
     assert.equal(w.loop.nextWakeAt(), T0 + 1_000 + 2_000, 'the second failure waits twice as long');
     w.clock.t = T0 + 3_000;
+    const checks = w.counts.checks;
     await w.loop.tick();
+    assert.equal(w.counts.checks, checks + 2, 'a retry checks once and runs the queue against that check; then once after the operation wrote');
     assert.equal(w.loop.snapshot.state, 'up-to-date');
     assert.equal(read(w.claude, 'skills', 'review', 'SKILL.md'), 'collection v2\n');
     assert.deepEqual(w.queue.list(), []);

@@ -14,6 +14,8 @@ export const POLICY: BackoffPolicy = { baseMs: 1_000, factor: 2, capMs: 60_000, 
 
 export interface OfflineWorld extends SyncWorld {
   clock: { t: number };
+  /** Drift checks the loop (or observe) ran. */
+  counts: { checks: number };
   queue: OfflineQueue;
   loop: OfflineSync;
   /** Every state the loop entered, in order ("offline", "syncing", …). */
@@ -33,9 +35,10 @@ export async function makeOfflineWorld(tmp: (tag?: string) => string): Promise<O
   const w = await makeSyncWorld(tmp);
   const clock = { t: T0 };
   const away = `${w.collection}.unmounted`;
-  const check = async (): Promise<DriftReport> => checkDrift({ project: w.project, env: w.env, store: w.store });
+  const counts = { checks: 0 };
+  const check = async (): Promise<DriftReport> => { counts.checks++; return checkDrift({ project: w.project, env: w.env, store: w.store }); };
   const world = {
-    ...w, clock, states: [] as string[], outcomes: [] as QueuedOutcome[],
+    ...w, clock, counts, states: [] as string[], outcomes: [] as QueuedOutcome[],
     runner: (op: QueuedOperation) => runSync({
       project: w.project, env: w.env, store: w.store, direction: op.direction, strategy: op.strategy,
       names: [op.artifact.name], type: op.artifact.type, root: op.artifact.root, now: () => new Date(clock.t),
