@@ -19,7 +19,7 @@ import * as zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'smol-toml';
 import { SkillmeatForms, comparePathParts, isSkillmeatIgnored, type ArtifactHasher, type ExclusionMatcher } from '../drift/hashing';
-import { contentPlace, type ArtifactContent, type ContentFile } from '../sync/content';
+import { contentOfFiles, type ArtifactContent, type ContentFile } from '../sync/content';
 import type { BaseFinder, BaseQuery, FoundBase } from '../sync/baseFinders';
 import { SNAPSHOTS_FILE, snapshotsDirFor } from './skillmeatSnapshot';
 import { skillmeatHome } from './skillmeatHome';
@@ -195,10 +195,16 @@ function collect(c: Collected, m: TarMember, rel: string): void {
   c.files.push({ rel, data: m.data!, mode: m.mode & 0o777 });
 }
 
-/** SkillMeat's three forms over what its deploy would copy of the collected files, or undefined when unusable. */
+/** Collected files that can be an artifact: no link, one kind, a single file alone. */
+const usable = (c: Collected): boolean => !c.link && !c.mixed && !!c.kind && (c.kind === 'dir' || c.files.length === 1);
+
+/**
+ * SkillMeat's three forms over what its deploy would copy of the collected files, or undefined when unusable: for
+ * the index (every artifact of every tarball), so without our tree hash that {@link contentOfFiles} adds.
+ */
 function formsOf(c: Collected, exclusions: ExclusionMatcher): { all: string; clean: string; cleanLf: string } | undefined {
-  if (c.link || c.mixed || !c.kind || (c.kind === 'file' && c.files.length !== 1)) return undefined;
-  const forms = new SkillmeatForms(c.kind);
+  if (!usable(c)) return undefined;
+  const forms = new SkillmeatForms(c.kind!);
   for (const f of [...c.files].sort((a, b) => comparePathParts(a.rel, b.rel))) {
     if (isSkillmeatIgnored(f.rel)) continue;
     forms.add(f.rel, exclusions.isJunkPath(f.rel), f.data);
@@ -326,14 +332,8 @@ export class SkillmeatSnapshotBaseFinder implements BaseFinder {
       q.warn?.(unreadable(tarball, e), tarball);
       return undefined;
     }
-    const f = formsOf(c, exclusions);
-    if (!f || ![f.all, f.clean, f.cleanLf].some((h) => wanted.has(h))) return undefined;
-    const files: ContentFile[] = [];
-    const extras: ContentFile[] = [];
-    for (const file of [...c.files].sort((a, b) => comparePathParts(a.rel, b.rel))) {
-      const place = contentPlace(file.rel, exclusions.isJunkPath(file.rel));
-      if (place) (place === 'extras' ? extras : files).push(file);
-    }
-    return { kind: c.kind!, files, ...(extras.length ? { extras } : {}) };
+    if (!usable(c)) return undefined;
+    const { content, forms } = contentOfFiles(c.files, c.kind!, exclusions);
+    return [forms.skillmeat.all, forms.skillmeat.clean, forms.skillmeat.cleanLf].some((h) => wanted.has(h)) ? content : undefined;
   }
 }
