@@ -88,7 +88,7 @@ async function touchedByUpstream(state: CollectionGitState, o: git.GitOptions): 
  * `ls-tree` of the collection at the upstream ref and one `cat-file --batch` of the blobs needed. Junk is left
  * out as the hasher leaves it out, so an equal artifact hashes equal.
  */
-export async function upstreamVersions(state: CollectionGitState, relPaths: readonly string[], exclusions: ExclusionMatcher, o: git.GitOptions = {}): Promise<Map<string, string | null>> {
+async function upstreamVersions(state: CollectionGitState, relPaths: readonly string[], exclusions: ExclusionMatcher, o: git.GitOptions = {}): Promise<Map<string, string | null>> {
   const result = new Map<string, string | null>();
   if (!state.upstream || relPaths.length === 0) return result;
   const entries = await git.lsTree(state.root, state.upstream, state.prefix || undefined, o);
@@ -159,7 +159,7 @@ export class CollectionGitCache {
   }
 }
 
-export const UPSTREAM_RECOMMENDATION = 'fast-forward the collection (update --fetch), then update the project';
+const UPSTREAM_RECOMMENDATION = 'fast-forward the collection (update --fetch), then update the project';
 
 /**
  * Adds what git knows to a drift report, read-only (no fetch): each reachable collection that is a git work tree

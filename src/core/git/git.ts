@@ -104,7 +104,7 @@ export function run(args: readonly string[], opts: RunOptions): Promise<RunResul
 }
 
 /** Turns git's exit and stderr into a `GitError` with a code and a message that names `dir` and the fix. */
-export function mapFailure(args: readonly string[], dir: string, stderr: string, exitCode?: number): GitError {
+function mapFailure(args: readonly string[], dir: string, stderr: string, exitCode?: number): GitError {
   const said = firstLines(stderr);
   const cmd = `git ${args[0] ?? ''}`;
   const make = (code: GitErrorCode, msg: string): GitError => new GitError(code, msg, dir, stderr, exitCode);
@@ -203,8 +203,8 @@ export async function status(dir: string, o: GitOptions & { paths?: readonly str
   return parseStatus(path.resolve(rootOut.trim()), raw);
 }
 
-/** Parses porcelain v2 `-z` output (exported for tests of odd names). */
-export function parseStatus(root: string, raw: string): GitStatus {
+/** Parses porcelain v2 `-z` output. */
+function parseStatus(root: string, raw: string): GitStatus {
   const st: GitStatus = { root, ahead: 0, behind: 0, upstreamKnown: false, files: [] };
   const recs = raw.split('\0');
   for (let i = 0; i < recs.length; i++) {

@@ -20,7 +20,7 @@ import { GitError, findRepo, readBlobs, run, type GitOptions } from './git';
 import { mayBeInGitRepo, repoPrefix } from './collectionGit';
 
 /** Commits that touch an artifact looked at, newest first, before giving up. */
-export const DEFAULT_MAX_COMMITS = 5000;
+const DEFAULT_MAX_COMMITS = 5000;
 /** Versions whose forms the cache keeps per repository (oldest dropped first). */
 const CACHE_LIMIT = 50_000;
 

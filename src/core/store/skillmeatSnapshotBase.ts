@@ -34,7 +34,7 @@ export const SNAPSHOT_INDEX_DIR = 'snapshot-index';
 const INDEX_VERSION = 1;
 const INDEX_FILE = `v${INDEX_VERSION}.json`;
 /** Tarballs remembered in the persisted index (the most recently used kept). */
-export const MAX_INDEXED_TARBALLS = 500;
+const MAX_INDEXED_TARBALLS = 500;
 /** Hex digits of each hash kept in the index: enough to pick the tarball; the base is checked in full. */
 const PREFIX = 16;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -48,7 +48,7 @@ export interface SnapshotInfo { id: string; message?: string; tarball: string }
  * The snapshots listed in `<dir>/snapshots.toml`, newest first. The tarball is `<dir>/<id>.tar.gz` (the
  * recorded `tarball_path` is absolute and goes stale when a home moves; it is never followed elsewhere).
  */
-export function listSnapshots(dir: string): { snapshots: SnapshotInfo[]; problem?: string } {
+function listSnapshots(dir: string): { snapshots: SnapshotInfo[]; problem?: string } {
   const file = path.join(dir, SNAPSHOTS_FILE);
   let text: string;
   try { text = fs.readFileSync(file, 'utf8'); } catch (e) {

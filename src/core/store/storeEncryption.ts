@@ -32,7 +32,7 @@ export interface StoreManifest {
 /** The file names of a store's index and blobs. */
 export interface StoreLayout { index: string; log: string; blobs: string }
 
-export const PLAIN_LAYOUT: StoreLayout = { index: 'index.sqlite', log: 'index.log', blobs: 'blobs' };
+const PLAIN_LAYOUT: StoreLayout = { index: 'index.sqlite', log: 'index.log', blobs: 'blobs' };
 
 /** The layout a manifest gives (plain without one). */
 export function layoutOf(m: StoreManifest | undefined): StoreLayout {

@@ -121,7 +121,7 @@ export interface VersionStoreOptions {
 }
 
 /** The codec for a store encrypted as `manifest` says, with its key checked; errors name the store and the way out. */
-export async function codecFor(dir: string, manifest: StoreManifest, keys: StoreKeyProvider | undefined): Promise<StoreCodec> {
+async function codecFor(dir: string, manifest: StoreManifest, keys: StoreKeyProvider | undefined): Promise<StoreCodec> {
   const file = path.join(dir, MANIFEST_FILE);
   if (!keys) {
     throw new StoreError(file, `the version store is encrypted (key ${manifest.keyId}, kept ${manifest.source === 'passphrase' ? 'as a passphrase' : manifest.source === 'keychain' ? 'in the VS Code keychain' : 'by you'}) and no key was given. In the CLI give it with --key-file F, SKILLMEAT_SYNC_KEY or SKILLMEAT_SYNC_PASSPHRASE; in VS Code set skillmeatSync.store.encryption.`);
@@ -146,7 +146,7 @@ function rowToVersion(r: unknown[]): VersionEntry {
 export interface DeletedVersions { versions: number; trees: number; blobs: number; blobBytes: number }
 
 /** The lock every writer of the store in `dir` takes, whatever its encryption. */
-export function storeLockFile(dir: string): string {
+function storeLockFile(dir: string): string {
   return path.join(dir, 'index.sqlite');
 }
 

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { commitPulled, fastForwardCollection, pullCommitMessage, pulledByRepo } from '../../core/git/collectionGit';
 import { GitError } from '../../core/git/git';
 import type { SyncResult } from '../../core/sync';
-import type { DriftService, FolderReport } from '../drift/driftService';
+import type { FolderReport } from '../drift/driftService';
 import { gitCollections } from '../drift/gitState';
 import type { Operations } from '../platform/operations';
 
@@ -24,10 +24,7 @@ export class CollectionGit {
   /** Answers given in advance; each question asks the user when its answer is undefined. */
   readonly answers: GitAnswers = {};
 
-  constructor(
-    private readonly service: DriftService, private readonly log: vscode.LogOutputChannel,
-    private readonly operations: Operations, private readonly env: NodeJS.ProcessEnv = process.env,
-  ) {}
+  constructor(private readonly log: vscode.LogOutputChannel, private readonly operations: Operations, private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   /**
    * Before an update of `folders`: for each collection behind its upstream (as of the last fetch), asks

@@ -55,7 +55,7 @@ export class SyncFeature implements vscode.Disposable {
     this.add(vscode.workspace.registerFileSystemProvider(MERGE_RESULT_SCHEME, results, { isCaseSensitive: true }));
     this.merges = this.add(new MergeSessions(service, log, sides, results, operations));
     this.runner = new SyncRunner(service, log, this.merges, operations, new CollectionConsent(memento), offline);
-    this.git = new CollectionGit(service, log, operations);
+    this.git = new CollectionGit(log, operations);
     for (const d of registerSyncCommands(service, log, this.runner, this.merges, operations, this.git)) this.add(d);
   }
 
