@@ -19,8 +19,7 @@ import { cliStoreKeys } from '../core/store/storeKeys';
 import type { OpenStateOptions } from '../core/generators/stateOpen';
 import { skillmeatHome } from '../core/store/skillmeatHome';
 import { writeFileAtomic } from '../core/store/fsutil';
-import { generateKey } from '../core/privacy/fernet';
-import { KEY_ENV, KeyError, newKdfParams, resolveKey, type KdfParams } from '../core/privacy/keys';
+import { KEY_ENV, KeyError, newKdfParams, resolveKey, writeNewKeyFile, type KdfParams } from '../core/privacy/keys';
 import { BackupError, IMPORT_STRATEGIES, decodeBackup, encodeBackup, importCounts, importWrites, planImport, readBackupHeader, type ImportStrategy } from '../core/privacy/backup';
 import { UsageError, flagList, flagString, resolveCommand, usageHint, type CommandGroup, type OptionTable, type ParsedArgs } from './args';
 
@@ -378,8 +377,7 @@ const stateExport: GeneratorHandler = async (args, io) => {
   let kdf: KdfParams | undefined;
   if (newKey) {
     const out = path.resolve(io.cwd, newKey);
-    key = generateKey();
-    fs.writeFileSync(out, `${key}\n`, { flag: 'wx', mode: 0o600 });
+    key = writeNewKeyFile(out);
     io.err(`a new key was written to ${out} (readable by you only); keep it safe: the backup cannot be read without it`);
   } else if (keyFile || io.env[KEY_ENV]) {
     key = await resolveKey({ keyFile: keyFile && path.resolve(io.cwd, keyFile), env: io.env }, undefined);

@@ -1,14 +1,12 @@
 // `skillmeat-sync store status | encrypt | decrypt | rotate-key`: encryption at rest of the version store (SPEC §8),
 // and the key every other command needs to open an encrypted store (--key-file, SKILLMEAT_SYNC_KEY,
 // SKILLMEAT_SYNC_PASSPHRASE, or a prompt).
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { collectionResolver } from '../core/store/skillmeatHome';
 import { convertStore, defaultStoreDir, StoreError, type ConvertReport } from '../core/store/versionStore';
 import { MANIFEST_FILE, readManifest, type StoreManifest, type StoreKeyProvider } from '../core/store/storeEncryption';
 import { cliStoreKeys, storeTarget, type StoreTarget } from '../core/store/storeKeys';
-import { generateKey } from '../core/privacy/fernet';
-import { KeyError } from '../core/privacy/keys';
+import { KeyError, writeNewKeyFile } from '../core/privacy/keys';
 import { UsageError, flagString, resolveCommand, usageHint, type CommandGroup, type OptionSpec, type ParsedArgs } from './args';
 import type { CliIO } from './output';
 import { keyPrompt } from './prompt';
@@ -55,10 +53,7 @@ async function newTarget(args: ParsedArgs, io: CliIO, o: { keyFileOption: string
   if (made && keyFile) throw new UsageError(`give --new-key or --${o.keyFileOption}, not both`);
   if (made) {
     const file = path.resolve(io.cwd, made);
-    const key = generateKey();
-    try { fs.writeFileSync(file, `${key}\n`, { flag: 'wx', mode: 0o600 }); } catch (e) {
-      throw new KeyError(`${file}: the new key cannot be written (${(e as NodeJS.ErrnoException).code ?? e}); a key file is never overwritten, choose another name`);
-    }
+    const key = writeNewKeyFile(file);
     io.err(`a new key was written to ${file} (readable by you only); keep it safe: the store cannot be read without it`);
     return storeTarget({ mode: 'key', env: {}, key });
   }

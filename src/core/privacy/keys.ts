@@ -3,7 +3,7 @@
 // parameters and salt are ever written; never a key, never a passphrase.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { isFernetKey } from './fernet';
+import { generateKey, isFernetKey } from './fernet';
 
 /** scrypt parameters, written beside what they encrypt (e.g. a backup's header). */
 export interface KdfParams { name: 'scrypt'; salt: string; N: number; r: number; p: number }
@@ -52,6 +52,18 @@ export function readKeyFile(file: string): string {
   }
   const key = fs.readFileSync(file, 'utf8').trim();
   if (!isFernetKey(key)) throw new KeyError(`${file}: not a key (expected 44 characters of url-safe base64, as "skillmeat-sync state export --new-key" prints)`);
+  return key;
+}
+
+/**
+ * A new random key, written to `file` readable by its owner only; never over an existing file (a key file may be
+ * the only way into a store or a backup). Returns the key.
+ */
+export function writeNewKeyFile(file: string): string {
+  const key = generateKey();
+  try { fs.writeFileSync(file, `${key}\n`, { flag: 'wx', mode: 0o600 }); } catch (e) {
+    throw new KeyError(`${file}: the new key cannot be written (${(e as NodeJS.ErrnoException).code ?? e}); a key file is never overwritten, choose another name`);
+  }
   return key;
 }
 

@@ -11,8 +11,8 @@ import {
   IMPORT_STRATEGIES, answerConflict, decodeBackup, displayValue, encodeBackup, importCounts, importWrites, planImport, readBackupHeader,
   type EntryChoice, type ImportStep, type ImportStrategy,
 } from '../../core/privacy/backup';
-import { generateKey, isFernetKey } from '../../core/privacy/fernet';
-import { deriveKey, newKdfParams, readKeyFile, type KdfParams } from '../../core/privacy/keys';
+import { isFernetKey } from '../../core/privacy/fernet';
+import { deriveKey, newKdfParams, readKeyFile, writeNewKeyFile, type KdfParams } from '../../core/privacy/keys';
 import { writeFileAtomic } from '../../core/store/fsutil';
 import { STATE_BACKUP_COMMANDS, STATE_BACKUP_SCHEME } from '../platform/ids';
 import { registerCommandTable } from '../platform/log';
@@ -189,8 +189,7 @@ export function registerBackupCommands(service: GeneratorsService, log: vscode.L
       });
       if (pass === undefined) return undefined;
       if (pass) { kdf = newKdfParams(); key = deriveKey(pass, kdf); } else {
-        key = generateKey();
-        fs.writeFileSync(`${file}.key`, `${key}\n`, { flag: 'wx', mode: 0o600 });
+        key = writeNewKeyFile(`${file}.key`);
         void vscode.window.showWarningMessage(vscode.l10n.t('A new key was written to {0} (readable by you only). Keep it safe: the backup cannot be read without it.', `${file}.key`));
       }
     }
