@@ -100,6 +100,29 @@ export async function click(selector: string, opts: { button?: 'left' | 'right' 
   await harness('/click', { sel: selector, ...(opts.button === 'right' ? { button: 'right' } : {}) });
 }
 
+/**
+ * Expands the collapsed tree row `selector` by clicking it, as a user does, until its `aria-expanded` is "true".
+ * A click that lands while the tree redraws (a check that changed a row's tooltip, say) can be lost, in VS Code as
+ * for a user, who then clicks again: the row is clicked again only while it still says it is collapsed, so a slow
+ * expansion is never undone by a second click. Returns the number of clicks it took.
+ */
+export async function expandRow(selector: string, opts: WaitOptions = {}): Promise<number> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  const expanded = async () => (await domTexts(selector, { attr: 'aria-expanded' }))[0];
+  let clicks = 0;
+  let state: string | undefined;
+  while (Date.now() < deadline) {
+    state = await expanded();
+    if (state === 'true') return clicks;
+    if (state === 'false') { await click(selector); clicks++; }
+    try {
+      await waitFor(async () => (await expanded()) === 'true', { timeoutMs: 2_000, intervalMs: 50 });
+      return clicks;
+    } catch { /* the click was lost: look again */ }
+  }
+  throw new Error(`${opts.what ?? selector} did not expand after ${clicks} click(s); aria-expanded is ${JSON.stringify(state)}`);
+}
+
 /** Moves the pointer over the first element matching a CSS selector (its hover tooltip opens). */
 export async function hover(selector: string): Promise<void> {
   await harness('/hover', { sel: selector });

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { click, domTexts, getApi, pressKey, screenshot, tooltipOf, waitFor, waitForDom } from '../util';
+import { click, domTexts, expandRow, getApi, pressKey, screenshot, tooltipOf, waitFor, waitForDom } from '../util';
 import type { SkillMeatSyncApi } from '../../../src/extension';
 import type { DriftState } from '../../../src/core/model';
 import { EXPECTED_MENUS } from './expectedMenus';
@@ -70,7 +70,8 @@ describe('drift view: what each row offers', () => {
     assert.ok(status.some((x) => x.includes('Offline')));
     // Open the collapsed groups, so that a row of every state is on screen.
     for (const group of ['Available in collection', 'In sync']) {
-      await click(row(group));
+      const clicks = await expandRow(row(group), { what: group });
+      if (clicks > 1) console.log(`  (the ${group} group took ${clicks} clicks to expand)`);
       await waitForDom(SIDEBAR_ROWS, (t) => t.some((x) => x.includes(group === 'In sync' ? 'sql-explain' : 'docs-writer')), { what: `${group} expanded` });
     }
     await screenshot('drift-tree-offline');
