@@ -2,7 +2,8 @@
 // as a new process (dist/cli.js) — cold (no stat cache) and warm (nothing changed since the last run) — and
 // SkillMeat 0.9's own `SyncManager.check_drift` in its best mode (in a Python process after a discarded first
 // run, imports not counted), on the same generated data (scripts/bench-peer-data.ts: 1 000 skills + 50 commands +
-// 50 agents, ~10 000 files and 130 MB a side, 3 % drifted). Min / median of ≥ 5 rounds, each running every
+// 50 agents, ~10 000 files and 130 MB a side, 3 % drifted; ours cold also on a copy whose records are as SkillMeat
+// deploys them, without our tree hash). Min / median of ≥ 5 rounds, each running every
 // contender once (interleaved: the machine is shared and its load drifts over minutes), and the ratios. Then the
 // scale curve (time and memory per artifact at 100 / 1 000 / 5 000 artifacts) and a 10 000-line three-way merge.
 //
@@ -20,6 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generatePeerBenchData, type PeerBenchData } from '../scripts/bench-peer-data';
+import { RECORDS_FILE, TREE_HASH_KEY } from '../src/core/store/deploymentRecords';
 import { mergeText } from '../src/core/sync/merge3';
 import { prng } from './prng';
 
@@ -60,9 +62,9 @@ function userEnv(data: PeerBenchData, keepMachineEnv = false): NodeJS.ProcessEnv
  * One `skillmeat-sync check --json` in a new process; its wall time, peak memory and state counts. Each build has its
  * own store folder (`--store`): its stat cache is its own (a newer build removes an older format's file).
  */
-function ourCheck(data: PeerBenchData, cli = CLI, keepMachineEnv = false): OurRun {
+function ourCheck(data: PeerBenchData, cli = CLI, keepMachineEnv = false, project = data.project): OurRun {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'check', '--json', '--project', data.project, '--store', storeOf(data, cli)], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'check', '--json', '--project', project, '--store', storeOf(data, cli)], {
     env: userEnv(data, keepMachineEnv), encoding: 'utf8', maxBuffer: 1 << 30,
   });
   const ms = performance.now() - t0;
@@ -131,18 +133,35 @@ export async function run(report: Report): Promise<void> {
     // Rounds, interleaved: each round runs every contender once (an older build, ours, ours with this machine's
     // environment, SkillMeat), so a change in the machine's load (it is shared) weighs on all of them alike.
     const machineEnvSet = !!process.env.NODE_EXTRA_CA_CERTS;
+    // The same project as SkillMeat's deploy leaves it: records without our tree hash (SkillMeat Sync adds it when
+    // it deploys or syncs). A first check of such a project compares SkillMeat's hash forms, from the same bytes.
+    const smDeployed = data.project + '-skillmeat-deployed';
+    const cp = spawnSync('cp', ['-a', data.project, smDeployed]);
+    if (cp.status !== 0) throw new Error(`cp -a failed: ${cp.stderr.toString()}`);
+    const recordsFile = path.join(smDeployed, '.claude', RECORDS_FILE);
+    fs.writeFileSync(recordsFile, fs.readFileSync(recordsFile, 'utf8').replace(new RegExp(`^${TREE_HASH_KEY} = .*\\n`, 'gm'), ''));
+    const coldSmDeployed: OurRun[] = [];
     for (const cli of [CLI, ...(beforeCli ? [beforeCli] : [])]) { dropCache(data, cli); ourCheck(data, cli); } // page cache warm-up
-    const before = { cold: [] as OurRun[], warm: [] as OurRun[] };
+    const before = { cold: [] as OurRun[], warm: [] as OurRun[], coldSmDeployed: [] as OurRun[] };
     const now = { cold: [] as OurRun[], warm: [] as OurRun[] };
     const warmMachine: OurRun[] = [];
     const sm: number[] = [];
     for (let i = 0; i < runs; i++) {
-      if (beforeCli) { const r = ourRound(data, beforeCli); before.cold.push(r.cold); before.warm.push(r.warm); }
+      if (beforeCli) {
+        const r = ourRound(data, beforeCli);
+        before.cold.push(r.cold);
+        before.warm.push(r.warm);
+        dropCache(data, beforeCli);
+        before.coldSmDeployed.push(ourCheck(data, beforeCli, false, smDeployed));
+      }
       const r = ourRound(data);
       now.cold.push(r.cold);
       now.warm.push(r.warm);
       // The same warm check with this machine's environment as it is (see userEnv).
       if (machineEnvSet) warmMachine.push(ourCheck(data, CLI, true));
+      // After the warm checks: it leaves the stat cache holding the other project.
+      dropCache(data, CLI);
+      coldSmDeployed.push(ourCheck(data, CLI, false, smDeployed));
       if (py) sm.push(...skillmeat(py, data, smProject, 1));
     }
     if (beforeCli) {
@@ -150,6 +169,8 @@ export async function run(report: Report): Promise<void> {
       report('before cold: median', median(ms(before.cold)), 'ms');
       report(`before warm: min of ${runs}`, Math.min(...ms(before.warm)), 'ms');
       report('before warm: median', median(ms(before.warm)), 'ms');
+      report(`before cold, records as SkillMeat deploys them: min of ${runs}`, Math.min(...ms(before.coldSmDeployed)), 'ms');
+      report('before cold, records as SkillMeat deploys them: median', median(ms(before.coldSmDeployed)), 'ms');
       report('before peak memory, cold / warm', Math.max(...before.cold.map((r) => r.maxRssMb)), 'MB');
       report('  warm', Math.max(...before.warm.map((r) => r.maxRssMb)), 'MB');
     }
@@ -158,6 +179,8 @@ export async function run(report: Report): Promise<void> {
     report('ours cold: median', median(ms(cold)), 'ms');
     report(`ours warm (nothing changed), new process: min of ${runs}`, Math.min(...ms(warm)), 'ms');
     report('ours warm: median', median(ms(warm)), 'ms');
+    report(`ours cold, records as SkillMeat deploys them (no tree hash of ours): min of ${runs}`, Math.min(...ms(coldSmDeployed)), 'ms');
+    report('ours cold, records as SkillMeat deploys them: median', median(ms(coldSmDeployed)), 'ms');
     report('ours peak memory, cold / warm', Math.max(...cold.map((r) => r.maxRssMb)), 'MB');
     report('  warm', Math.max(...warm.map((r) => r.maxRssMb)), 'MB');
     if (machineEnvSet) {
@@ -169,6 +192,8 @@ export async function run(report: Report): Promise<void> {
     report('SkillMeat check_drift: median', median(sm), 'ms');
     report('ratio SkillMeat / ours cold, min (target >= 4)', Math.min(...sm) / Math.min(...ms(cold)), 'x');
     report('ratio SkillMeat / ours cold, median', median(sm) / median(ms(cold)), 'x');
+    report('ratio SkillMeat / ours cold on records as SkillMeat deploys them, min', Math.min(...sm) / Math.min(...ms(coldSmDeployed)), 'x');
+    report('ratio SkillMeat / ours cold on records as SkillMeat deploys them, median', median(sm) / median(ms(coldSmDeployed)), 'x');
     report('ratio SkillMeat / ours warm, min (target >= 10)', Math.min(...sm) / Math.min(...ms(warm)), 'x');
     report('ratio SkillMeat / ours warm, median', median(sm) / median(ms(warm)), 'x');
     if (machineEnvSet) {

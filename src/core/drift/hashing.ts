@@ -224,10 +224,9 @@ export function walkArtifact(absPath: string, exclusions: ExclusionMatcher = DEF
 const CHUNK = 1 << 20;
 const BINARY_SNIFF = 8000;
 
-/** Per-file hashes: `norm` is the product's (CRLF→LF for text), `raw` is sha256 of the bytes. */
+/** Per-file hashes: `norm` is the product's (CRLF→LF for text). */
 export interface FileHashes {
   norm: string;
-  raw?: string;
   binary: boolean;
 }
 
@@ -255,15 +254,14 @@ function normaliseChunkInPlace(buf: Buffer): { data: Buffer; held: boolean } {
 }
 
 /**
- * Hashes one file in a single read: the normalised hash always, the raw hash when `withRaw` (the extra
- * `rawSinks` receive the raw bytes too: SkillMeat's directory hash is one stream over all files).
+ * Hashes one file in a single read: its normalised hash (CRLF→LF in text), and, when `forms` is given, the same
+ * bytes into SkillMeat's forms of the artifact the file belongs to (one stream over all its files).
  * `expectedSize` (from the walk's stat) saves the final empty read of a file that is read whole at once.
  */
-export function hashFileSync(abs: string, withRaw = false, rawSinks: crypto.Hash[] = [], normSinks: crypto.Hash[] = [], expectedSize?: number): FileHashes {
+export function hashFileSync(abs: string, forms?: FormSinks, expectedSize?: number): FileHashes {
   const fd = fs.openSync(abs, 'r');
   try {
     const norm = crypto.createHash('sha256');
-    const raw = withRaw ? crypto.createHash('sha256') : undefined;
     const buf = (readBuf ??= Buffer.allocUnsafe(CHUNK));
     let binary: boolean | undefined;
     let pendingCR = false;
@@ -273,24 +271,27 @@ export function hashFileSync(abs: string, withRaw = false, rawSinks: crypto.Hash
       total += n;
       const chunk = buf.subarray(0, n);
       if (binary === undefined) binary = chunk.subarray(0, BINARY_SNIFF).includes(0);
-      raw?.update(chunk);
-      for (const s of rawSinks) s.update(chunk);
-      if (pendingCR && chunk[0] !== 0x0a) { norm.update('\r'); for (const s of normSinks) s.update('\r'); }
+      const normalise = !binary && chunk.includes(0x0d);
+      if (forms) {
+        if (normalise) forms.diverging();
+        forms.raw(chunk);
+      }
+      if (pendingCR && chunk[0] !== 0x0a) { norm.update('\r'); forms?.norm('\r'); }
       pendingCR = false;
-      if (binary || !chunk.includes(0x0d)) {
+      if (!normalise) {
         norm.update(chunk);
-        for (const s of normSinks) s.update(chunk);
+        forms?.norm(chunk);
       } else {
         const { data, held } = normaliseChunkInPlace(chunk);
         pendingCR = held;
         norm.update(data);
-        for (const s of normSinks) s.update(data);
+        forms?.norm(data);
       }
       // A short read that ends exactly at the size the walk saw is the end of the file.
       if (n < CHUNK && total === expectedSize) break;
     }
-    if (pendingCR) { norm.update('\r'); for (const s of normSinks) s.update('\r'); }
-    return { norm: norm.digest('hex'), raw: raw?.digest('hex'), binary: binary ?? false };
+    if (pendingCR) { norm.update('\r'); forms?.norm('\r'); }
+    return { norm: norm.digest('hex'), binary: binary ?? false };
   } finally {
     fs.closeSync(fd);
   }
@@ -337,40 +338,75 @@ export function skillmeatHashOf(files: readonly { rel: string; data: Buffer }[],
   return forms.digest().all;
 }
 
+/** Where one file's bytes go in {@link SkillmeatForms}: call `diverging()` before `raw()` of bytes whose normalised form differs. */
+export interface FormSinks {
+  raw(data: Buffer): void;
+  norm(data: Buffer | string): void;
+  diverging(): void;
+}
+
 /**
  * SkillMeat's three hash forms of one artifact (see {@link ArtifactHash.skillmeat}), fed file by file in Path
- * order: from disk ({@link ArtifactHasher}, streaming each file's chunks into the sinks) or from memory
- * ({@link SkillmeatForms.add}: the entries of a SkillMeat snapshot tarball).
+ * order: from disk ({@link hashEntries}, streaming each file's chunks) or from memory ({@link SkillmeatForms.add}:
+ * the entries of a SkillMeat snapshot tarball). The three streams are one until they differ: `clean` is `all`
+ * until the first junk file, `cleanLf` is `clean` until the first text with a CR — most artifacts have neither, and
+ * every byte is hashed once instead of three times. A form splits off as a copy of the hash state it shares.
  */
 export class SkillmeatForms {
   private readonly all = crypto.createHash('sha256');
-  private readonly clean = crypto.createHash('sha256');
-  private readonly cleanLf = crypto.createHash('sha256');
+  /** Undefined while it has had exactly the bytes of `all`. */
+  private clean: crypto.Hash | undefined;
+  /** Undefined while it has had exactly the bytes of `clean`. */
+  private cleanLf: crypto.Hash | undefined;
 
   constructor(readonly kind: 'dir' | 'file') {}
 
-  /** Starts the next file: its path goes into a directory's forms; its raw bytes go to `raw`, its CRLF→LF-normalised bytes to `norm`. */
-  file(rel: string, junk: boolean): { raw: crypto.Hash[]; norm: crypto.Hash[] } {
+  /** Starts the next file: its path goes into a directory's forms; a junk file goes into `all` only. */
+  file(rel: string, junk: boolean): FormSinks {
+    if (junk) {
+      // Split `clean` (and `cleanLf` with it, while it is `clean`) off `all` before `all` takes what they leave out.
+      this.clean ??= this.all.copy();
+      if (this.kind === 'dir') this.all.update(rel, 'utf8');
+      return this.junkSinks;
+    }
     if (this.kind === 'dir') {
       this.all.update(rel, 'utf8');
-      if (!junk) { this.clean.update(rel, 'utf8'); this.cleanLf.update(rel, 'utf8'); }
+      this.clean?.update(rel, 'utf8');
+      this.cleanLf?.update(rel, 'utf8');
     }
-    return junk ? { raw: [this.all], norm: [] } : { raw: [this.all, this.clean], norm: [this.cleanLf] };
+    return this.sinks;
   }
+
+  private readonly junkSinks: FormSinks = {
+    raw: (data) => { this.all.update(data); },
+    norm: () => undefined,
+    diverging: () => undefined,
+  };
+
+  private readonly sinks: FormSinks = {
+    raw: (data) => { this.all.update(data); this.clean?.update(data); },
+    // While `cleanLf` is `clean`, the normalised bytes are the raw ones (diverging() was not called).
+    norm: (data) => { this.cleanLf?.update(data); },
+    diverging: () => { this.cleanLf ??= (this.clean ?? this.all).copy(); },
+  };
 
   /** A whole file already in memory. */
   add(rel: string, junk: boolean, data: Buffer): void {
     const sinks = this.file(rel, junk);
-    for (const s of sinks.raw) s.update(data);
-    if (sinks.norm.length) { const n = normaliseContent(data); for (const s of sinks.norm) s.update(n); }
+    const n = normaliseContent(data);
+    if (n !== data) sinks.diverging();
+    sinks.raw(data);
+    sinks.norm(n);
   }
 
   digest(): { all: string; clean: string; cleanLf: string } {
-    return { all: this.all.digest('hex'), clean: this.clean.digest('hex'), cleanLf: this.cleanLf.digest('hex') };
+    const cleanLf = this.cleanLf?.digest('hex');
+    const clean = this.clean?.digest('hex');
+    const all = this.all.digest('hex');
+    return { all, clean: clean ?? all, cleanLf: cleanLf ?? clean ?? all };
   }
 }
 
-/** Everything known about one artifact's content on one side. */
 export interface ArtifactHash {
   kind: 'dir' | 'file';
   /** The product's tree hash (junk excluded, CRLF normalised). */
@@ -767,7 +803,7 @@ export function hashEntries(entries: readonly FileEntry[], problems: WalkProblem
       const sinks = forms.file(e.rel, e.junk);
       let h: FileHashes;
       try {
-        h = hashFileSync(e.abs, false, sinks.raw, sinks.norm, e.size);
+        h = hashFileSync(e.abs, sinks, e.size);
         onRead();
       } catch (err) { unreadable(e, err); continue; }
       if (!e.junk) result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
@@ -779,7 +815,7 @@ export function hashEntries(entries: readonly FileEntry[], problems: WalkProblem
       let h = known(e);
       if (!h) {
         try {
-          h = hashFileSync(e.abs, false, [], [], e.size);
+          h = hashFileSync(e.abs, undefined, e.size);
           onRead();
         } catch (err) { unreadable(e, err); continue; }
       }

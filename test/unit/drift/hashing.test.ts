@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import {
   ArtifactHasher, comparePathParts, DEFAULT_EXCLUSIONS, ExclusionMatcher, hashFileSync, hashNormalised, skillmeatHash,
-  skillmeatHashOf, treeHashOf, walkArtifact,
+  SkillmeatForms, skillmeatHashOf, treeHashOf, walkArtifact,
 } from '../../../src/core/drift/hashing';
 import { useTempDirs, writeTree, independentSkillmeatHash, makeUnreadable } from '../helpers';
 
@@ -164,7 +164,7 @@ describe('hashing', () => {
     it('reads the whole file when it is larger than the size the walk saw', () => {
       const p = path.join(tmp(), 'f');
       fs.writeFileSync(p, 'grown after the walk\r\n');
-      assert.equal(hashFileSync(p, false, [], [], 5).norm, sha('grown after the walk\n'));
+      assert.equal(hashFileSync(p, undefined, 5).norm, sha('grown after the walk\n'));
     });
 
     it('drops the CR of a CRLF split across the read boundary', () => {
@@ -174,12 +174,43 @@ describe('hashing', () => {
       assert.equal(hashFileSync(p).norm, sha(Buffer.concat([body, Buffer.from('\nend')])));
     });
 
-    it('returns the raw hash next to the normalised one in one read', () => {
-      const p = path.join(tmp(), 'f');
-      fs.writeFileSync(p, 'a\r\nb');
-      const h = hashFileSync(p, true);
-      assert.deepEqual([h.raw, h.norm, h.binary], [sha('a\r\nb'), sha('a\nb'), false]);
-    });
+
+    // The three forms share one hash stream until they differ (a junk file, a text with a CR): every order of
+    // those events, from disk (chunked reads) and from memory, against the three streams computed separately.
+    const reference = (files: { rel: string; junk: boolean; data: Buffer }[]) => {
+      const all = crypto.createHash('sha256'); const clean = crypto.createHash('sha256'); const cleanLf = crypto.createHash('sha256');
+      for (const f of files) {
+        all.update(f.rel); all.update(f.data);
+        if (f.junk) continue;
+        clean.update(f.rel); clean.update(f.data);
+        const text = !f.data.subarray(0, 8000).includes(0);
+        cleanLf.update(f.rel); cleanLf.update(text ? Buffer.from(f.data.toString('latin1').replace(/\r\n/g, '\n'), 'latin1') : f.data);
+      }
+      return { all: all.digest('hex'), clean: clean.digest('hex'), cleanLf: cleanLf.digest('hex') };
+    };
+    const KINDS: Record<string, { junk: boolean; data: () => Buffer }> = {
+      plain: { junk: false, data: () => Buffer.from('# plain\nno carriage return\n') },
+      crlf: { junk: false, data: () => Buffer.from('# dos\r\nline\r\n') },
+      lateCr: { junk: false, data: () => Buffer.concat([Buffer.alloc(CHUNK + 10, 'a'), Buffer.from('\r\nend')]) },
+      loneCr: { junk: false, data: () => Buffer.from('old mac\rline') },
+      binaryCr: { junk: false, data: () => Buffer.from([0, 13, 10, 1, 13, 10]) },
+      junk: { junk: true, data: () => Buffer.from('junk\r\n') },
+    };
+    const orders: string[][] = [[], ['plain'], ['crlf'], ['junk'], ['plain', 'junk', 'crlf'], ['crlf', 'junk', 'plain'], ['junk', 'crlf'],
+      ['plain', 'lateCr', 'junk'], ['junk', 'plain', 'loneCr'], ['binaryCr', 'plain'], ['binaryCr', 'junk', 'crlf'], ['plain', 'plain']];
+    for (const order of orders) {
+      it(`gives SkillMeat's three forms of [${order.join(', ')}] as three separate streams would`, () => {
+        const files = order.map((k, i) => ({ rel: `f${i}-${k}${KINDS[k].junk ? '.tmp' : '.md'}`, junk: KINDS[k].junk, data: KINDS[k].data() }));
+        const d = tmp();
+        for (const f of files) fs.writeFileSync(path.join(d, f.rel), f.data);
+        const expected = reference(files);
+        assert.deepEqual(new ArtifactHasher().hash(d, { skillmeat: true })!.skillmeat, expected, 'from disk');
+        const forms = new SkillmeatForms('dir');
+        for (const f of files) forms.add(f.rel, f.junk, f.data);
+        assert.deepEqual(forms.digest(), expected, 'from memory');
+        if (!order.includes('junk')) assert.equal(skillmeatHashOf(files, 'dir'), expected.all);
+      });
+    }
   });
 
   describe('SkillMeat-form comparisons', () => {
