@@ -100,12 +100,17 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
     // milliseconds): they boot meanwhile, 50–80 ms each, instead of after it. Every artifact found is hashed on both
     // sides, so the project's own count is about half of the check's requests. (The listing is the dry run's: memoized.)
     const roots = check.roots ?? PROFILE_ROOTS;
-    const found = pool ? roots.flatMap((r) => discover(hasher, path.join(opts.project, r)).map((a) => a.absPath)) : [];
+    const found = pool ? roots.flatMap((r) => discover(hasher, path.join(opts.project, r))) : [];
     if (pool && 2 * found.length >= threshold) started = pool();
-    // And work for them during the dry run: a quarter of the project's artifacts, about what a worker hashes while
-    // this thread parses the records — when every record carries our tree hash (else SkillMeat's forms are wanted,
-    // and hashing without them would be done twice).
-    if (started && roots.every((r) => recordsCarryTreeHashes(path.join(opts.project, r)))) hasher.prefetch(found, started, Math.ceil(found.length / 4));
+    // And work for them during the dry run: a fifth of the project's artifacts with their copies in the default
+    // collection (a guess at the records' collection, read alongside: see ArtifactHasher.expectSame), about what a
+    // worker does while this thread parses the records — when every record carries our tree hash (else SkillMeat's
+    // forms are wanted, and hashing without them would be done twice).
+    if (started && roots.every((r) => recordsCarryTreeHashes(path.join(opts.project, r)))) {
+      const coll = collectionResolver({ env: check.env, home: check.home, collection: check.collection }).resolve(undefined).path;
+      const inCollection = isDirectory(coll) ? new Map(discover(hasher, coll).map((a) => [a.relPath, a.absPath])) : undefined;
+      hasher.prefetch(found.map((a) => ({ abs: a.absPath, twin: inCollection?.get(a.relPath) })), started, Math.ceil(found.length / 5));
+    }
     let total = 0;
     const requests = hasher.record(() => { total = checkDrift({ ...check, hasher, onContexts }).artifacts.length; });
     // Else threads only for a check that may be large: they boot while sql.js loads and the walks start.
@@ -409,6 +414,7 @@ export function checkDrift(opts: CheckOptions): DriftReport {
       // Without our own tree hash of the baseline, compare SkillMeat-form hashes (its raw form, and with
       // junk / CRLF differences removed so they never read as drift).
       const needSkillmeat = !baselineTree && !enterprise;
+      hasher.expectSame(projectAbs, collAbs); // most deployed artifacts are the collection's bytes: read together, hashed once
       const p = side(projectAbs, needSkillmeat); // a missing copy hashes to undefined: no separate exists check
       const c = side(collAbs, needSkillmeat);
       const equalsBaseline = (s: Side): boolean | undefined => {

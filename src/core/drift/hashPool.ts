@@ -11,7 +11,7 @@ import { POOL_DEPTH, type ArtifactHash, type FileEntry, type HashJob, type HashJ
 // What crosses the thread boundary, kept flat: structured-cloning 20 000 entry objects each way cost more CPU than
 // a tenth of the hashing it moved.
 /** A job on the wire: the artifact, and its files' paths, relative paths, sizes and junk flags (0/1) in walk order, or `walk` (the worker walks it, with these extra exclusions). */
-export interface WireJob { artifact: string; skillmeat: boolean; walk?: string[]; shape?: boolean; abs: string[]; rel: string[]; size: number[]; junk: string }
+export interface WireJob { artifact: string; skillmeat: boolean; walk?: string[]; shape?: boolean; twin?: string; abs: string[]; rel: string[]; size: number[]; junk: string }
 /**
  * A worker's walk on the wire: the relative paths joined by NUL (no file name holds one), every entry's numbers
  * packed in one array (size, mtime, ctime, inode, device, mode per entry, in walk order: cloned as one block of
@@ -33,10 +33,12 @@ export interface WireResult {
   /** The worker's walk (walk jobs); `missing` when it found no artifact. */
   walked?: WireEntries;
   missing?: boolean;
+  /** The answer for the job's twin (a walk job with one). */
+  twin?: WireResult;
 }
 
 export function toWire(j: HashJob): WireJob {
-  if (!j.entries) return { artifact: j.abs, skillmeat: j.skillmeat, walk: [...(j.exclude ?? [])], ...(j.shape ? { shape: true } : {}), abs: [], rel: [], size: [], junk: '' };
+  if (!j.entries) return { artifact: j.abs, skillmeat: j.skillmeat, walk: [...(j.exclude ?? [])], ...(j.shape ? { shape: true } : {}), ...(j.twin !== undefined ? { twin: j.twin } : {}), abs: [], rel: [], size: [], junk: '' };
   const e = j.entries;
   return { artifact: j.abs, skillmeat: j.skillmeat, abs: e.map((x) => x.abs), rel: e.map((x) => x.rel), size: e.map((x) => x.size), junk: e.map((x) => (x.junk ? '1' : '0')).join('') };
 }
@@ -89,8 +91,18 @@ export function resultToWire(h: ArtifactHash, entries: readonly FileEntry[], rea
   };
 }
 
+/** A walk job's answer on the wire (with its twin's, if it had one). */
+export function walkResultToWire(r: HashJobResult): WireResult {
+  const wire: WireResult = r.hash && r.entries
+    ? resultToWire(r.hash, r.entries, r.read, entriesToWire(r.entries, r.walkProblems ?? [], r.shape))
+    : { kind: 'dir', tree: '', norms: '', binary: '', read: r.read, problems: [], missing: true };
+  if (r.twin) wire.twin = walkResultToWire(r.twin);
+  return wire;
+}
+
 function resultFromWire(r: WireResult, job: HashJob): HashJobResult {
-  if (r.missing) return { read: 0 };
+  const twin = r.twin && job.twin !== undefined ? resultFromWire(r.twin, { abs: job.twin, skillmeat: job.skillmeat }) : undefined;
+  if (r.missing) return { read: r.read ?? 0, ...(twin ? { twin } : {}) };
   const entries = job.entries ?? (r.walked ? entriesFromWire(job.abs, r.walked) : []);
   let files = r.files;
   if (!files) {
@@ -103,7 +115,7 @@ function resultFromWire(r: WireResult, job: HashJob): HashJobResult {
     }
   }
   const hash: ArtifactHash = { kind: r.kind, tree: r.tree, files, problems: r.problems, ...(r.skillmeat ? { skillmeat: r.skillmeat } : {}) };
-  return { read: r.read, hash, ...(r.walked ? { entries, walkProblems: r.walked.problems, ...(r.walked.shape ? { shape: shapeFromWire(r.walked.shape) } : {}) } : {}) };
+  return { read: r.read, hash, ...(r.walked ? { entries, walkProblems: r.walked.problems, ...(r.walked.shape ? { shape: shapeFromWire(r.walked.shape) } : {}) } : {}), ...(twin ? { twin } : {}) };
 }
 
 /**

@@ -2,8 +2,8 @@
 // the main thread runs (walkArtifact, hashEntries), and answers each message with the results in job order.
 // Bundled on its own (dist/hashWorker.js) so a worker loads a small file, not the whole CLI or extension.
 import { parentPort } from 'node:worker_threads';
-import { ExclusionMatcher, hashEntries, walkArtifact, type WalkProblem, type WalkShape } from './hashing';
-import { entriesToWire, fromWire, resultToWire, type WireJob, type WireResult } from './hashPool';
+import { ExclusionMatcher, hashEntries, walkAndHash } from './hashing';
+import { fromWire, resultToWire, walkResultToWire, type WireJob, type WireResult } from './hashPool';
 
 const matchers = new Map<string, ExclusionMatcher>();
 const matcher = (extra: string[]): ExclusionMatcher => {
@@ -16,14 +16,7 @@ const matcher = (extra: string[]): ExclusionMatcher => {
 parentPort?.on('message', (msg: { id: number; jobs: WireJob[] }) => {
   const results: WireResult[] = msg.jobs.map((j) => {
     let read = 0;
-    if (j.walk) {
-      const problems: WalkProblem[] = [];
-      const shape: WalkShape | undefined = j.shape ? { dirs: [], plain: true } : undefined;
-      const entries = walkArtifact(j.artifact, matcher(j.walk), problems, shape);
-      if (!entries) return { kind: 'dir', tree: '', norms: '', binary: '', read: 0, problems: [], missing: true };
-      const hash = hashEntries(entries, [], j.skillmeat, undefined, () => { read++; });
-      return resultToWire(hash, entries, read, entriesToWire(entries, problems, shape));
-    }
+    if (j.walk) return walkResultToWire(walkAndHash(j.artifact, matcher(j.walk), j.skillmeat, !!j.shape, j.twin));
     const entries = fromWire(j);
     const hash = hashEntries(entries, [], j.skillmeat, undefined, () => { read++; });
     return resultToWire(hash, entries, read);

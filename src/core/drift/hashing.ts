@@ -254,22 +254,47 @@ function normaliseChunkInPlace(buf: Buffer): { data: Buffer; held: boolean } {
 }
 
 /**
+ * A file expected to hold the same bytes as the one being hashed (the collection's copy of a project file): read
+ * alongside it and compared, chunk by chunk, instead of hashed. `same` turns false at the first difference, and the
+ * twin is read no further.
+ */
+export interface TwinFile { abs: string; same: boolean }
+let twinBuf: Buffer | undefined;
+
+/**
  * Hashes one file in a single read: its normalised hash (CRLF→LF in text), and, when `forms` is given, the same
  * bytes into SkillMeat's forms of the artifact the file belongs to (one stream over all its files).
- * `expectedSize` (from the walk's stat) saves the final empty read of a file that is read whole at once.
+ * `expectedSize` (from the walk's stat) saves the final empty read of a file that is read whole at once. A `twin`
+ * of the same size is compared with it as it is read (see {@link TwinFile}).
  */
-export function hashFileSync(abs: string, forms?: FormSinks, expectedSize?: number): FileHashes {
+export function hashFileSync(abs: string, forms?: FormSinks, expectedSize?: number, twin?: TwinFile): FileHashes {
   const fd = fs.openSync(abs, 'r');
+  let twinFd: number | undefined;
+  const twinDiffers = () => {
+    twin!.same = false;
+    if (twinFd !== undefined) { fs.closeSync(twinFd); twinFd = undefined; }
+  };
   try {
+    if (twin?.same) {
+      try { twinFd = fs.openSync(twin.abs, 'r'); } catch { twin.same = false; }
+    }
     const norm = crypto.createHash('sha256');
     const buf = (readBuf ??= Buffer.allocUnsafe(CHUNK));
     let binary: boolean | undefined;
     let pendingCR = false;
     let total = 0;
     let n: number;
+    let ended = false;
     while ((n = fs.readSync(fd, buf, 0, CHUNK, null)) > 0) {
       total += n;
       const chunk = buf.subarray(0, n);
+      if (twinFd !== undefined) {
+        // Before anything normalises the chunk in place.
+        const other = (twinBuf ??= Buffer.allocUnsafe(CHUNK));
+        let m: number;
+        try { m = fs.readSync(twinFd, other, 0, n, null); } catch { m = -1; }
+        if (m !== n || !other.subarray(0, m).equals(chunk)) twinDiffers();
+      }
       if (binary === undefined) binary = chunk.subarray(0, BINARY_SNIFF).includes(0);
       const normalise = !binary && chunk.includes(0x0d);
       if (forms) {
@@ -287,13 +312,17 @@ export function hashFileSync(abs: string, forms?: FormSinks, expectedSize?: numb
         norm.update(data);
         forms?.norm(data);
       }
-      // A short read that ends exactly at the size the walk saw is the end of the file.
-      if (n < CHUNK && total === expectedSize) break;
+      // A short read that ends exactly at the size the walk saw is the end of the file (of the twin too: it read
+      // as much, and the walk saw it at the same size).
+      if (n < CHUNK && total === expectedSize) { ended = true; break; }
     }
+    // Read to the end without the walk's size: the twin must end here too.
+    if (twinFd !== undefined && !ended && fs.readSync(twinFd, (twinBuf ??= Buffer.allocUnsafe(CHUNK)), 0, 1, null) !== 0) twinDiffers();
     if (pendingCR) { norm.update('\r'); forms?.norm('\r'); }
     return { norm: norm.digest('hex'), binary: binary ?? false };
   } finally {
     fs.closeSync(fd);
+    if (twinFd !== undefined) fs.closeSync(twinFd);
   }
 }
 
@@ -601,10 +630,26 @@ export class ArtifactHasher {
    */
   record(fn: () => void): HashRequest[] {
     const requests = new Map<string, HashRequest>();
+    const twins = new Map<string, string>();
     this.recording = requests;
-    try { fn(); } finally { this.recording = undefined; }
+    this.recordingTwins = twins;
+    try { fn(); } finally { this.recording = undefined; this.recordingTwins = undefined; }
+    for (const [a, b] of twins) {
+      const r = requests.get(a);
+      if (r && requests.has(b)) r.twin = b;
+    }
     return [...requests.values()];
   }
+
+  /**
+   * Tells a dry run ({@link record}) that `b` is expected to hold what `a` holds (the collection's copy of a deployed
+   * project artifact): {@link prepare} walks and reads them together and hashes `b` only if a byte differs. A hint
+   * only — the answers are the same without it. Does nothing outside a dry run.
+   */
+  expectSame(a: string | null, b: string | null): void {
+    if (this.recordingTwins && a && b && a !== b && !this.recordingTwins.has(a)) this.recordingTwins.set(a, b);
+  }
+  private recordingTwins: Map<string, string> | undefined;
 
   /**
    * Walks the requested artifacts now and hashes what neither this hasher nor its persistent cache knows: on a
@@ -638,7 +683,7 @@ export class ArtifactHasher {
         const jobs = queue.shift()!;
         const hashedAt = Date.now(); // before the worker stats or reads anything
         inFlight++;
-        hashedInPool += jobs.length;
+        hashedInPool += jobs.reduce((n, j) => n + (j.twin !== undefined ? 2 : 1), 0);
         void pool.hash(jobs).then((results) => { for (let i = 0; i < jobs.length; i++) take(jobs[i], results[i], hashedAt); }, () => {
           // A pool that fails leaves these artifacts to hash(), on this thread: slower, same answer.
         }).finally(() => { inFlight--; feed(); wake?.(); });
@@ -650,11 +695,9 @@ export class ArtifactHasher {
         const hashedAt = Date.now();
         let read = 0;
         if (!job.entries) {
-          if (this.walked.has(job.abs)) continue;
-          const w = this.walk(job.abs);
-          if (!w) continue;
-          const h = hashEntries(w.entries, [], job.skillmeat, undefined, () => { read++; });
-          take(job, { hash: h, read, entries: w.entries, walkProblems: w.problems, shape: w.shape }, hashedAt);
+          const withShape = !!this.options.persistent;
+          if (!this.walked.has(job.abs)) take(job, walkAndHash(job.abs, this.exclusions, job.skillmeat, withShape, job.twin), hashedAt);
+          else if (job.twin !== undefined) take({ ...job, abs: job.twin, twin: undefined }, walkAndHash(job.twin, this.exclusions, job.skillmeat, withShape), hashedAt);
         } else {
           const h = hashEntries(job.entries, [], job.skillmeat, undefined, () => { read++; });
           take(job, { hash: h, read }, hashedAt);
@@ -668,11 +711,25 @@ export class ArtifactHasher {
       const pending = requests.filter((r) => !this.walked.has(r.absPath) && !this.prefetched.has(r.absPath));
       const unknown = new Set(pending.filter((r) => !this.artifacts.has(r.absPath) && !this.options.persistent?.has(r.absPath)).map((r) => r.absPath));
       if (unknown.size < (threshold.artifacts ?? POOL_THRESHOLD.artifacts) || !startPool()) unknown.clear();
-      let batch: HashJob[] = [];
+      // Pairs expected to be equal (a project artifact and its collection copy, both unknown) are one job: the copy is
+      // compared as it is read, hashed only if it differs.
+      const twinOf = new Map<string, HashRequest>();
+      const isTwin = new Set<string>();
+      const requested = new Map(pending.map((r) => [r.absPath, r]));
       for (const r of pending) {
-        if (!unknown.has(r.absPath)) continue;
-        batch.push({ abs: r.absPath, skillmeat: r.skillmeat, exclude: this.exclusions.extra, ...(this.options.persistent ? { shape: true } : {}) });
-        if (batch.length >= WALK_BATCH_ARTIFACTS) { queue.push(batch); batch = []; }
+        const t = r.twin !== undefined ? requested.get(r.twin) : undefined;
+        if (!t || !unknown.has(r.absPath) || !unknown.has(t.absPath) || isTwin.has(r.absPath) || twinOf.has(t.absPath) || isTwin.has(t.absPath)) continue;
+        twinOf.set(r.absPath, t);
+        isTwin.add(t.absPath);
+      }
+      let batch: HashJob[] = [];
+      let batchArtifacts = 0;
+      for (const r of pending) {
+        if (!unknown.has(r.absPath) || isTwin.has(r.absPath)) continue;
+        const t = twinOf.get(r.absPath);
+        batch.push({ abs: r.absPath, skillmeat: r.skillmeat || !!t?.skillmeat, exclude: this.exclusions.extra, ...(this.options.persistent ? { shape: true } : {}), ...(t ? { twin: t.absPath } : {}) });
+        batchArtifacts += t ? 2 : 1;
+        if (batchArtifacts >= WALK_BATCH_ARTIFACTS) { queue.push(batch); batch = []; batchArtifacts = 0; }
       }
       if (batch.length) queue.push(batch);
       batch = [];
@@ -718,6 +775,7 @@ export class ArtifactHasher {
 
   /** A result from the pool or this thread: a walk job's walk becomes this check's walk; both are remembered. */
   private take(job: HashJob, r: HashJobResult, hashedAt: number): void {
+    if (job.twin !== undefined && r.twin) this.take({ ...job, abs: job.twin, twin: undefined }, r.twin, hashedAt);
     this.filesRead += r.read;
     if (!job.entries) {
       // Walked in a worker (or on this thread): that walk is this check's walk of the artifact.
@@ -735,34 +793,83 @@ export class ArtifactHasher {
   /**
    * Gives `pool` walk-and-hash jobs for artifacts no cache knows, before the caller's dry run (which then runs on
    * this thread while the pool works): at most `max` artifacts, our hashes only (an artifact that turns out to need
-   * SkillMeat's forms is hashed again for them). The next {@link prepare} waits for these and walks none of them again.
+   * SkillMeat's forms is hashed again for them), each with the `twin` it is expected to equal, if any (see
+   * {@link expectSame}: a guess is enough, a wrong one costs a walk). The next {@link prepare} waits for these and
+   * walks none of them again.
    */
-  prefetch(paths: readonly string[], pool: HashPool, max: number): number {
+  prefetch(items: readonly (string | { abs: string; twin?: string })[], pool: HashPool, max: number): number {
     this.thisCheck ??= new Set();
-    const jobs = paths.filter((p) => !this.artifacts.has(p) && !this.prefetched.has(p) && !this.options.persistent?.has(p)).slice(0, max)
-      .map((abs): HashJob => ({ abs, skillmeat: false, exclude: this.exclusions.extra, ...(this.options.persistent ? { shape: true } : {}) }));
+    const unknown = (p: string) => !this.artifacts.has(p) && !this.prefetched.has(p) && !this.options.persistent?.has(p);
+    const jobs: HashJob[] = [];
+    const claimed = new Set<string>();
+    for (const item of items) {
+      if (jobs.length >= max) break;
+      const { abs, twin } = typeof item === 'string' ? { abs: item, twin: undefined } : item;
+      if (!unknown(abs) || claimed.has(abs)) continue;
+      claimed.add(abs);
+      const t = twin !== undefined && unknown(twin) && !claimed.has(twin) ? twin : undefined;
+      if (t !== undefined) claimed.add(t);
+      jobs.push({ abs, skillmeat: false, exclude: this.exclusions.extra, ...(this.options.persistent ? { shape: true } : {}), ...(t !== undefined ? { twin: t } : {}) });
+    }
     for (let i = 0; i < jobs.length; i += WALK_BATCH_ARTIFACTS) {
       const batch = jobs.slice(i, i + WALK_BATCH_ARTIFACTS);
       const hashedAt = Date.now();
       const done = pool.hash(batch).then((results) => { for (let j = 0; j < batch.length; j++) this.take(batch[j], results[j], hashedAt); }, () => {
         // A pool that fails leaves these artifacts to hash(), on this thread.
       });
-      for (const job of batch) this.prefetched.set(job.abs, done);
+      for (const job of batch) {
+        this.prefetched.set(job.abs, done);
+        if (job.twin !== undefined) this.prefetched.set(job.twin, done);
+      }
     }
     return jobs.length;
   }
 }
 
-/** An artifact a check will hash, and whether it needs SkillMeat's forms. */
-export interface HashRequest { absPath: string; skillmeat: boolean }
+/** An artifact a check will hash, whether it needs SkillMeat's forms, and an artifact expected to equal it (see {@link ArtifactHasher.expectSame}). */
+export interface HashRequest { absPath: string; skillmeat: boolean; twin?: string }
 
 /**
  * One artifact for a worker: its walked files, or none — then the worker walks it (with the default junk rules and
  * `exclude`), and that walk is the check's.
  */
-export interface HashJob { abs: string; entries?: FileEntry[]; skillmeat: boolean; exclude?: readonly string[]; /** The walk also collects its folders' keys. */ shape?: boolean }
-/** `hash` is undefined when a walk found no artifact; `entries`, `walkProblems` and `shape` come from a worker's walk. */
-export interface HashJobResult { hash?: ArtifactHash; read: number; entries?: FileEntry[]; walkProblems?: WalkProblem[]; shape?: WalkShape }
+export interface HashJob {
+  abs: string; entries?: FileEntry[]; skillmeat: boolean; exclude?: readonly string[]; /** The walk also collects its folders' keys. */ shape?: boolean;
+  /** A walk job only: an artifact expected to be the same (see {@link walkAndHash}), walked and answered with this one. */
+  twin?: string;
+}
+/** `hash` is undefined when a walk found no artifact; `entries`, `walkProblems` and `shape` come from a worker's walk; `twin` answers the job's twin. */
+export interface HashJobResult { hash?: ArtifactHash; read: number; entries?: FileEntry[]; walkProblems?: WalkProblem[]; shape?: WalkShape; twin?: HashJobResult }
+
+/**
+ * A walk job, on whichever thread runs it: walks `abs` and hashes it; with a `twin` (the collection's copy of a
+ * project artifact), walks that too and compares it byte for byte while hashing (see {@link hashEntries}) — hashed
+ * on its own only when it differs. What the pool's workers and the calling thread both run.
+ */
+export function walkAndHash(abs: string, exclusions: ExclusionMatcher, skillmeat: boolean, withShape: boolean, twin?: string): HashJobResult {
+  const walkOf = (p: string) => {
+    const walkProblems: WalkProblem[] = [];
+    const shape: WalkShape | undefined = withShape ? { dirs: [], plain: true } : undefined;
+    const entries = walkArtifact(p, exclusions, walkProblems, shape);
+    return entries && { entries, walkProblems, ...(shape ? { shape } : {}) };
+  };
+  const a = walkOf(abs);
+  const b = twin !== undefined && twin !== abs ? walkOf(twin) : undefined;
+  let read = 0;
+  const hash = a && hashEntries(a.entries, [], skillmeat, undefined, () => { read++; }, b?.entries);
+  let twinResult: HashJobResult | undefined;
+  if (b) {
+    // Its files were read too (compared): they count as read.
+    if (hash?.twinSame) twinResult = { ...b, read, hash: twinHash(hash, []) };
+    else {
+      let twinRead = 0;
+      twinResult = { ...b, read: 0, hash: hashEntries(b.entries, [], skillmeat, undefined, () => { twinRead++; }) };
+      twinResult.read = twinRead;
+    }
+  } else if (twin !== undefined && twin !== abs) twinResult = { read: 0 };
+  if (hash) delete hash.twinSame;
+  return { read, ...(a && hash ? { ...a, hash } : {}), ...(twinResult ? { twin: twinResult } : {}) };
+}
 
 /** Hashes jobs elsewhere (worker threads), answering in job order; see hashPool.ts. */
 export interface HashPool {
@@ -792,38 +899,67 @@ interface Walked { entries: FileEntry[]; problems: WalkProblem[]; shape?: WalkSh
  * (each file read once, every hash fed from the same bytes). `known` gives a file's hashes without reading it
  * (ignored with `skillmeat`: SkillMeat's directory hash is one stream over every file). Pure apart from reads:
  * the worker threads run exactly this.
+ *
+ * `twin`: the walk of an artifact expected to be the same (the collection's copy of a project artifact). When its
+ * files have the same paths, sizes and junk flags, each is read alongside this artifact's and compared byte for
+ * byte (a comparison costs a fraction of a sha256); `twinSame` in the answer says whether every byte was equal —
+ * then the twin's hash is this one, computed once. Else the caller hashes the twin itself.
  */
-export function hashEntries(entries: readonly FileEntry[], problems: WalkProblem[], skillmeat: boolean, known: (e: FileEntry) => FileHashes | undefined = () => undefined, onRead: () => void = () => undefined): ArtifactHash {
+export function hashEntries(entries: readonly FileEntry[], problems: WalkProblem[], skillmeat: boolean, known: (e: FileEntry) => FileHashes | undefined = () => undefined, onRead: () => void = () => undefined, twin?: readonly FileEntry[]): ArtifactHash & { twinSame?: boolean } {
   const kind: 'dir' | 'file' = entries.length === 1 && entries[0].rel === '' ? 'file' : 'dir';
-  const result: ArtifactHash = { kind, tree: '', files: [], problems };
+  const result: ArtifactHash & { twinSame?: boolean } = { kind, tree: '', files: [], problems };
   const unreadable = (e: FileEntry, err: unknown) => problems.push({ code: 'unreadable-file', file: e.abs, message: `${e.abs}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped. Fix its permissions to include it.` });
+  const pair: TwinFile | undefined = twin && sameShape(entries, twin) ? { abs: '', same: true } : undefined;
+  const twinOf = (i: number): TwinFile | undefined => {
+    if (!pair?.same) return undefined;
+    pair.abs = twin![i].abs;
+    return pair;
+  };
   if (skillmeat) {
     const forms = new SkillmeatForms(kind);
-    for (const e of entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
       const sinks = forms.file(e.rel, e.junk);
       let h: FileHashes;
       try {
-        h = hashFileSync(e.abs, sinks, e.size);
+        h = hashFileSync(e.abs, sinks, e.size, twinOf(i));
         onRead();
-      } catch (err) { unreadable(e, err); continue; }
+      } catch (err) { unreadable(e, err); if (pair) pair.same = false; continue; }
       if (!e.junk) result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
     }
     result.skillmeat = forms.digest();
   } else {
-    for (const e of entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
       if (e.junk) continue;
       let h = known(e);
-      if (!h) {
+      if (h) { if (pair) pair.same = false; } else {
         try {
-          h = hashFileSync(e.abs, undefined, e.size);
+          h = hashFileSync(e.abs, undefined, e.size, twinOf(i));
           onRead();
-        } catch (err) { unreadable(e, err); continue; }
+        } catch (err) { unreadable(e, err); if (pair) pair.same = false; continue; }
       }
       result.files.push({ rel: e.rel, norm: h.norm, size: e.size, binary: h.binary });
     }
   }
   result.tree = treeHashOf(result.files);
+  if (twin) result.twinSame = !!pair?.same;
   return result;
+}
+
+/** Whether two walks list the same files: paths, sizes and junk flags (what a byte comparison of their files needs). */
+function sameShape(a: readonly FileEntry[], b: readonly FileEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].rel !== b[i].rel || a[i].size !== b[i].size || a[i].junk !== b[i].junk) return false;
+  return true;
+}
+
+/**
+ * The twin's hash from a {@link hashEntries} answer whose `twinSame` is true: the same hash, for the twin's own
+ * (identical) paths; problems are the twin walk's.
+ */
+export function twinHash(h: ArtifactHash, twinProblems: WalkProblem[]): ArtifactHash {
+  return { kind: h.kind, tree: h.tree, files: h.files, problems: twinProblems, ...(h.skillmeat ? { skillmeat: h.skillmeat } : {}) };
 }
 
 /** SkillMeat's content hash of an artifact on disk, exactly as SkillMeat computes it (nothing excluded). */
