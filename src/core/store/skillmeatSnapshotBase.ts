@@ -228,6 +228,10 @@ export class SkillmeatSnapshotBaseFinder implements BaseFinder {
   readonly name = 'skillmeat-snapshot';
   /** Tarballs opened (to index or to take an artifact out), over the finder's life: tests observe the cache with it. */
   tarballsRead = 0;
+  /** `snapshots.toml` files parsed, over the finder's life (a sync of many artifacts asks once per artifact). */
+  listsParsed = 0;
+  /** Each folder's listing, with the stat of its `snapshots.toml` it was parsed at (SkillMeat appends as it deploys). */
+  private readonly listings = new Map<string, { key: string; listed: ReturnType<typeof listSnapshots> }>();
   private readonly env: NodeJS.ProcessEnv;
   private readonly cache: SnapshotIndexCache;
 
@@ -252,7 +256,7 @@ export class SkillmeatSnapshotBaseFinder implements BaseFinder {
     const prefixes = new Set([...wanted].map((h) => h.slice(0, PREFIX)));
     const all: (SnapshotInfo & { top: string })[] = [];
     for (const dir of this.snapshotDirs(q)) {
-      const listed = listSnapshots(dir);
+      const listed = this.listing(dir);
       if (listed.problem) q.warn?.(listed.problem, path.join(dir, SNAPSHOTS_FILE));
       all.push(...listed.snapshots.map((s) => ({ ...s, top: path.basename(dir) })));
     }
@@ -282,6 +286,21 @@ export class SkillmeatSnapshotBaseFinder implements BaseFinder {
       this.cache.save();
     }
     return undefined;
+  }
+
+  /** The snapshots listed in `dir`, parsed again only when its `snapshots.toml` changed (size, times, inode). */
+  private listing(dir: string): ReturnType<typeof listSnapshots> {
+    let key = '';
+    try {
+      const st = fs.statSync(path.join(dir, SNAPSHOTS_FILE));
+      key = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+    } catch { /* missing or unreadable: listSnapshots says which, every time */ }
+    const memo = this.listings.get(dir);
+    if (key && memo?.key === key) return memo.listed;
+    this.listsParsed++;
+    const listed = listSnapshots(dir);
+    if (key) this.listings.set(dir, { key, listed });
+    return listed;
   }
 
   /** Reads a whole tarball once and remembers every artifact's hashes; undefined when the budget ran out. */

@@ -234,6 +234,13 @@ describe('Merge base from SkillMeat snapshots: which snapshot is used', () => {
     const none = new SkillmeatSnapshotBaseFinder({ env: w.env, cache });
     assert.equal(await none.find({ ...query(), contentHash: 'f'.repeat(64) }, new ArtifactHasher()), undefined);
     assert.equal(none.tarballsRead, 0);
+    // One finder parses a snapshots.toml once for all the artifacts it is asked about, and again once it changed.
+    const many = new SkillmeatSnapshotBaseFinder({ env: w.env, cache });
+    for (let i = 0; i < 3; i++) assert.ok(await many.find(query(), new ArtifactHasher()));
+    assert.equal(many.listsParsed, 1);
+    await snapshot(w, 'newest');
+    assert.ok(await many.find(query(), new ArtifactHasher()));
+    assert.equal(many.listsParsed, 2, 'a snapshot SkillMeat added since is seen');
     // A tarball that changed (size or mtime) is indexed again.
     const later = new Date(Date.now() + 5000);
     fs.utimesSync(good.tarball, later, later);
