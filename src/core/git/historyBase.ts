@@ -7,7 +7,7 @@
 // rounds for the distinct trees (level by level) and one for the distinct blobs — a handful of processes
 // whatever the length of the history. Bounded by `maxCommits` commits that touch the artifact (newest first).
 // Cached: git objects never change, so the baseline forms of each version (by its object id) are kept in
-// `$SKILLMEAT_HOME/sync/git-bases/<repo>.json` and a second search hashes nothing it has seen.
+// `$SKILLMEAT_HOME/sync/git-bases/<repo>.jsonl` and a second search hashes nothing it has seen.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,10 +33,18 @@ export interface GitBaseOptions extends GitOptions {
 /** What one search did, for tests and the bench. */
 export interface GitBaseStats { commits: number; versions: number; hashed: number; processes: number }
 
-interface CacheFile { v: 1; forms: Record<string, BaselineForms> }
+/** The cache file's first line; each following line is `[oid, forms]` (JSON). */
+const CACHE_HEADER = '{"v":2}';
+/** The file of an older format (one JSON object, rewritten whole on every save): removed when the new one is written. */
+const OLD_CACHE_SUFFIX = '.json';
 
-/** Baseline forms of versions by object id, loaded once per repository and saved when it grew. */
-class FormsCache {
+/**
+ * Baseline forms of versions by object id, loaded once per repository. A journal: each save appends the versions
+ * hashed since the last one (a sync searching for the bases of many artifacts wrote the whole cache — up to
+ * `limit` versions — after every search); it is rewritten, with the newest `limit` versions, only when it has
+ * grown to twice that. Not fsynced: a line cut short by a crash is skipped when read (it is only a cache).
+ */
+export class FormsCache {
   private static readonly open = new Map<string, FormsCache>();
   /** The cache of `file`, loaded once per process (undefined: a cache for this search only). */
   static for(file: string | undefined): FormsCache {
@@ -47,24 +55,63 @@ class FormsCache {
   }
 
   private forms = new Map<string, BaselineForms>();
-  private dirty = false;
-  private constructor(private readonly file: string | undefined) {
+  /** Hashed since the last save. */
+  private pending: [string, BaselineForms][] = [];
+  /** Lines in the file after the header (as read, plus what this process appended). */
+  private lines = 0;
+
+  /** A cache read from `file` now (tests: another process's view); `limit` versions are kept when it is rewritten. */
+  constructor(private readonly file: string | undefined, private readonly limit = CACHE_LIMIT) {
     if (!file) return;
-    try {
-      const data = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
-      if (data?.v === 1 && data.forms && typeof data.forms === 'object') this.forms = new Map(Object.entries(data.forms));
-    } catch { /* missing or damaged: start empty (it is only a cache) */ }
+    let text: string;
+    try { text = fs.readFileSync(file, 'utf8'); } catch { return; } // missing: start empty
+    const rows = text.split('\n');
+    if (rows[0] !== CACHE_HEADER) return; // another format: start empty (rewritten on the first save)
+    for (const row of rows.slice(1)) {
+      if (!row) continue;
+      this.lines++;
+      try {
+        const [oid, f] = JSON.parse(row) as [unknown, unknown];
+        if (typeof oid === 'string' && f && typeof f === 'object') this.forms.set(oid, f as BaselineForms);
+      } catch { /* a line cut short: skipped */ }
+    }
   }
   get(oid: string): BaselineForms | undefined { return this.forms.get(oid); }
-  set(oid: string, f: BaselineForms): void { this.forms.set(oid, f); this.dirty = true; }
+  set(oid: string, f: BaselineForms): void { this.forms.set(oid, f); this.pending.push([oid, f]); }
+  /** Versions in memory (tests). */
+  get size(): number { return this.forms.size; }
+
   save(): void {
-    if (!this.file || !this.dirty) return;
-    const entries = [...this.forms.entries()].slice(-CACHE_LIMIT);
+    if (!this.file || !this.pending.length) return;
+    const append = this.pending.map((e) => JSON.stringify(e)).join('\n') + '\n';
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      writeFileAtomic(this.file, JSON.stringify({ v: 1, forms: Object.fromEntries(entries) } satisfies CacheFile));
-      this.dirty = false;
+      if (this.lines && this.lines + this.pending.length <= 2 * this.limit && this.appendTo(append)) {
+        this.lines += this.pending.length;
+      } else {
+        const entries = [...this.forms.entries()].slice(-this.limit);
+        writeFileAtomic(this.file, [CACHE_HEADER, ...entries.map((e) => JSON.stringify(e))].join('\n') + '\n', {}, undefined, { durable: false });
+        this.lines = entries.length;
+        fs.rmSync(this.file.replace(/\.jsonl$/, OLD_CACHE_SUFFIX), { force: true });
+      }
+      this.pending = [];
     } catch { /* a cache that cannot be written costs time next search, nothing else */ }
+  }
+
+  /** Appends to the file as it is (another process may have appended too); false when it is not ours to append to. */
+  private appendTo(text: string): boolean {
+    const fd = fs.openSync(this.file!, 'a+');
+    try {
+      const { size } = fs.fstatSync(fd);
+      if (size < CACHE_HEADER.length + 1) return false; // gone or emptied since read: rewrite it
+      // A line cut short by a crash ends without a newline: ours start on a line of their own.
+      const last = Buffer.alloc(1);
+      fs.readSync(fd, last, 0, 1, size - 1);
+      fs.writeSync(fd, (last[0] === 0x0a ? '' : '\n') + text);
+      return true;
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 }
 
@@ -123,7 +170,7 @@ export async function findBaseInHistory(q: BaseQuery, exclusions: ExclusionMatch
 
   // keyed by repository and by the user's extra exclusions (our tree hash and the junk-free forms depend on them)
   const key = crypto.createHash('sha256').update(repo).update('\0').update(exclusions.extra.join('\0')).digest('hex').slice(0, 16);
-  const cache = FormsCache.for(o.cacheDir === null ? undefined : path.join(o.cacheDir ?? path.join(skillmeatHome(o.env ?? process.env), 'sync', 'git-bases'), `${key}.json`));
+  const cache = FormsCache.for(o.cacheDir === null ? undefined : path.join(o.cacheDir ?? path.join(skillmeatHome(o.env ?? process.env), 'sync', 'git-bases'), `${key}.jsonl`));
   const wanted = { treeHash: q.treeHash, contentHash: q.contentHash };
   // newest version first: the newest commit that holds the baseline is named
   const ordered = [...versions.values()];
