@@ -104,12 +104,13 @@ export async function checkDriftPrepared(opts: PreparedCheckOptions): Promise<Dr
     if (pool && 2 * found.length >= threshold) started = pool();
     // And work for them during the dry run: a fifth of the project's artifacts with their copies in the default
     // collection (a guess at the records' collection, read alongside: see ArtifactHasher.expectSame), about what a
-    // worker does while this thread parses the records — when every record carries our tree hash (else SkillMeat's
-    // forms are wanted, and hashing without them would be done twice).
-    if (started && roots.every((r) => recordsCarryTreeHashes(path.join(opts.project, r)))) {
+    // worker does while this thread parses the records. With SkillMeat's forms unless every record carries our tree
+    // hash (records SkillMeat wrote compare its forms; they cost one more hash stream, not a second read).
+    if (started) {
       const coll = collectionResolver({ env: check.env, home: check.home, collection: check.collection }).resolve(undefined).path;
       const inCollection = isDirectory(coll) ? new Map(discover(hasher, coll).map((a) => [a.relPath, a.absPath])) : undefined;
-      hasher.prefetch(found.map((a) => ({ abs: a.absPath, twin: inCollection?.get(a.relPath) })), started, Math.ceil(found.length / 5));
+      const forms = !roots.every((r) => recordsCarryTreeHashes(path.join(opts.project, r)));
+      hasher.prefetch(found.map((a) => ({ abs: a.absPath, twin: inCollection?.get(a.relPath) })), started, Math.ceil(found.length / 5), forms);
     }
     let total = 0;
     const requests = hasher.record(() => { total = checkDrift({ ...check, hasher, onContexts }).artifacts.length; });

@@ -792,12 +792,12 @@ export class ArtifactHasher {
 
   /**
    * Gives `pool` walk-and-hash jobs for artifacts no cache knows, before the caller's dry run (which then runs on
-   * this thread while the pool works): at most `max` artifacts, our hashes only (an artifact that turns out to need
-   * SkillMeat's forms is hashed again for them), each with the `twin` it is expected to equal, if any (see
+   * this thread while the pool works): at most `max` artifacts, with SkillMeat's forms when `skillmeat` (else an
+   * artifact that turns out to need them is hashed again for them), each with the `twin` it is expected to equal, if any (see
    * {@link expectSame}: a guess is enough, a wrong one costs a walk). The next {@link prepare} waits for these and
    * walks none of them again.
    */
-  prefetch(items: readonly (string | { abs: string; twin?: string })[], pool: HashPool, max: number): number {
+  prefetch(items: readonly (string | { abs: string; twin?: string })[], pool: HashPool, max: number, skillmeat = false): number {
     this.thisCheck ??= new Set();
     const unknown = (p: string) => !this.artifacts.has(p) && !this.prefetched.has(p) && !this.options.persistent?.has(p);
     const jobs: HashJob[] = [];
@@ -809,7 +809,7 @@ export class ArtifactHasher {
       claimed.add(abs);
       const t = twin !== undefined && unknown(twin) && !claimed.has(twin) ? twin : undefined;
       if (t !== undefined) claimed.add(t);
-      jobs.push({ abs, skillmeat: false, exclude: this.exclusions.extra, ...(this.options.persistent ? { shape: true } : {}), ...(t !== undefined ? { twin: t } : {}) });
+      jobs.push({ abs, skillmeat, exclude: this.exclusions.extra, ...(this.options.persistent ? { shape: true } : {}), ...(t !== undefined ? { twin: t } : {}) });
     }
     for (let i = 0; i < jobs.length; i += WALK_BATCH_ARTIFACTS) {
       const batch = jobs.slice(i, i + WALK_BATCH_ARTIFACTS);

@@ -129,6 +129,23 @@ describe('hash pool (worker threads) and the prepared check', function () {
     assert.ok(partials[0].artifacts.length < final.artifacts.length, 'the first partial report came before everything was hashed');
   });
 
+  it('prefetch with SkillMeat\'s forms (records SkillMeat wrote): a check that wants the forms reads nothing again', async () => {
+    const root = tmp('prefetch-forms');
+    const paths = Array.from({ length: 20 }, (_, i) => path.join(root, `s${i}`));
+    paths.forEach((p, i) => writeTree(p, { 'SKILL.md': `skill ${i}\r\n`, 'ref/a.md': `a ${i}\n`, '.DS_Store': 'junk' }));
+    const pool = startHashPool(1)!;
+    try {
+      const h = new ArtifactHasher();
+      assert.equal(h.prefetch(paths, pool, 20, true), 20);
+      await h.prepare(paths.map((absPath) => ({ absPath, skillmeat: true })), { pool: () => pool, threshold: WORKERS_WALK });
+      const single = new ArtifactHasher();
+      for (const p of paths) assert.deepEqual(h.hash(p, { skillmeat: true }), single.hash(p, { skillmeat: true }), p);
+      assert.equal(h.filesRead, paths.length * 3, 'every file (the junk too: SkillMeat hashes it) read once');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('prefetch: what the pool hashed before the dry run is used as the walk, not walked or read again; one that then needs SkillMeat\'s forms gets them', async () => {
     const root = tmp('prefetch');
     const paths = Array.from({ length: 40 }, (_, i) => path.join(root, `s${i}`));
