@@ -129,42 +129,29 @@ describe('hash pool (worker threads) and the prepared check', function () {
     assert.ok(partials[0].artifacts.length < final.artifacts.length, 'the first partial report came before everything was hashed');
   });
 
-  it('prefetch with SkillMeat\'s forms (records SkillMeat wrote): a check that wants the forms reads nothing again', async () => {
-    const root = tmp('prefetch-forms');
-    const paths = Array.from({ length: 20 }, (_, i) => path.join(root, `s${i}`));
-    paths.forEach((p, i) => writeTree(p, { 'SKILL.md': `skill ${i}\r\n`, 'ref/a.md': `a ${i}\n`, '.DS_Store': 'junk' }));
-    const pool = startHashPool(1)!;
-    try {
-      const h = new ArtifactHasher();
-      assert.equal(h.prefetch(paths, pool, 20, true), 20);
-      await h.prepare(paths.map((absPath) => ({ absPath, skillmeat: true })), { pool: () => pool, threshold: WORKERS_WALK });
-      const single = new ArtifactHasher();
-      for (const p of paths) assert.deepEqual(h.hash(p, { skillmeat: true }), single.hash(p, { skillmeat: true }), p);
-      assert.equal(h.filesRead, paths.length * 3, 'every file (the junk too: SkillMeat hashes it) read once');
-    } finally {
-      await pool.close();
-    }
-  });
-
-  it('prefetch: what the pool hashed before the dry run is used as the walk, not walked or read again; one that then needs SkillMeat\'s forms gets them', async () => {
-    const root = tmp('prefetch');
-    const paths = Array.from({ length: 40 }, (_, i) => path.join(root, `s${i}`));
-    paths.forEach((p, i) => writeTree(p, { 'SKILL.md': `skill ${i}\r\n`, 'ref/a.md': `a ${i}\n`, '.DS_Store': 'junk' }));
-    const pool = startHashPool(1)!;
-    try {
-      const h = new ArtifactHasher();
-      assert.equal(h.prefetch(paths, pool, 24), 24);
-      const wantsForms = (p: string) => p === paths[0];
-      await h.prepare(paths.map((absPath) => ({ absPath, skillmeat: wantsForms(absPath) })), { pool: () => pool, threshold: WORKERS_WALK });
-      const single = new ArtifactHasher();
-      for (const p of paths) assert.deepEqual(h.hash(p, { skillmeat: wantsForms(p) }), single.hash(p, { skillmeat: wantsForms(p) }), p);
-      // Every file read once (2 per skill; junk is not read for our hash), and the one that wanted SkillMeat's forms
-      // read again for them (all 3 of its files: the junk too, SkillMeat hashes it).
-      assert.equal(h.filesRead, paths.length * 2 + 3);
-    } finally {
-      await pool.close();
-    }
-  });
+  // Prefetch: what the pool hashed before the dry run is used as the walk, not walked or read again. Without the
+  // forms (records carry our tree hash), one artifact that then needs SkillMeat's forms is read again for them (all 3
+  // of its files: the junk too, SkillMeat hashes it); with them (records SkillMeat wrote), nothing is read again.
+  for (const forms of [false, true]) {
+    it(`prefetch ${forms ? 'with' : 'without'} SkillMeat's forms: the pool's work before the dry run is the check's, read once${forms ? '' : '; one that wants the forms later is read again for them'}`, async () => {
+      const root = tmp('prefetch');
+      const paths = Array.from({ length: 40 }, (_, i) => path.join(root, `s${i}`));
+      paths.forEach((p, i) => writeTree(p, { 'SKILL.md': `skill ${i}\r\n`, 'ref/a.md': `a ${i}\n`, '.DS_Store': 'junk' }));
+      const pool = startHashPool(1)!;
+      try {
+        const h = new ArtifactHasher();
+        const prefetched = forms ? 40 : 24;
+        assert.equal(h.prefetch(paths, pool, prefetched, forms), prefetched);
+        const wantsForms = (p: string) => forms || p === paths[0];
+        await h.prepare(paths.map((absPath) => ({ absPath, skillmeat: wantsForms(absPath) })), { pool: () => pool, threshold: WORKERS_WALK });
+        const single = new ArtifactHasher();
+        for (const p of paths) assert.deepEqual(h.hash(p, { skillmeat: wantsForms(p) }), single.hash(p, { skillmeat: wantsForms(p) }), p);
+        assert.equal(h.filesRead, forms ? paths.length * 3 : paths.length * 2 + 3);
+      } finally {
+        await pool.close();
+      }
+    });
+  }
 
   it('a walk done in a worker brings its folders\' keys across: the next check verifies those artifacts without a walk', async () => {
     const w = makeWorld(tmp);
