@@ -272,7 +272,7 @@ export function hashFileSync(abs: string, forms?: FormSinks, expectedSize?: numb
   let twinFd: number | undefined;
   const twinDiffers = () => {
     twin!.same = false;
-    if (twinFd !== undefined) { fs.closeSync(twinFd); twinFd = undefined; }
+    if (twinFd !== undefined) { try { fs.closeSync(twinFd); } catch { /* only read: nothing lost */ } twinFd = undefined; }
   };
   try {
     if (twin?.same) {
@@ -289,10 +289,11 @@ export function hashFileSync(abs: string, forms?: FormSinks, expectedSize?: numb
       total += n;
       const chunk = buf.subarray(0, n);
       if (twinFd !== undefined) {
-        // Before anything normalises the chunk in place.
+        // Before anything normalises the chunk in place. A whole chunk is asked for: a twin longer than the original
+        // (rewritten since its walk) gives more than `n` here.
         const other = (twinBuf ??= Buffer.allocUnsafe(CHUNK));
         let m: number;
-        try { m = fs.readSync(twinFd, other, 0, n, null); } catch { m = -1; }
+        try { m = fs.readSync(twinFd, other, 0, CHUNK, null); } catch { m = -1; }
         if (m !== n || !other.subarray(0, m).equals(chunk)) twinDiffers();
       }
       if (binary === undefined) binary = chunk.subarray(0, BINARY_SNIFF).includes(0);
@@ -312,17 +313,22 @@ export function hashFileSync(abs: string, forms?: FormSinks, expectedSize?: numb
         norm.update(data);
         forms?.norm(data);
       }
-      // A short read that ends exactly at the size the walk saw is the end of the file (of the twin too: it read
-      // as much, and the walk saw it at the same size).
+      // A short read that ends exactly at the size the walk saw is the end of the file (and of the twin: its read of
+      // a whole chunk was as short).
       if (n < CHUNK && total === expectedSize) { ended = true; break; }
     }
-    // Read to the end without the walk's size: the twin must end here too.
-    if (twinFd !== undefined && !ended && fs.readSync(twinFd, (twinBuf ??= Buffer.allocUnsafe(CHUNK)), 0, 1, null) !== 0) twinDiffers();
+    // The original read to its end through a final empty read (empty, a whole number of chunks, a size the walk did
+    // not see): the twin must end here too. An error reading it only makes it differ.
+    if (twinFd !== undefined && !ended) {
+      let more: number;
+      try { more = fs.readSync(twinFd, (twinBuf ??= Buffer.allocUnsafe(CHUNK)), 0, 1, null); } catch { more = -1; }
+      if (more !== 0) twinDiffers();
+    }
     if (pendingCR) { norm.update('\r'); forms?.norm('\r'); }
     return { norm: norm.digest('hex'), binary: binary ?? false };
   } finally {
     fs.closeSync(fd);
-    if (twinFd !== undefined) fs.closeSync(twinFd);
+    if (twinFd !== undefined) try { fs.closeSync(twinFd); } catch { /* only read: nothing lost */ }
   }
 }
 

@@ -105,14 +105,30 @@ describe('twins: a project artifact and its collection copy hashed together', fu
       const data = Buffer.alloc(size, 'x');
       fs.writeFileSync(a, data);
       fs.writeFileSync(b, Buffer.concat([data, Buffer.from('more')]));
-      // Without the walk's size (or with a size the file no longer has) the original is read to its end: the copy must end there too.
-      const twin = { abs: b, same: true };
-      hashFileSync(a, undefined, undefined, twin);
-      assert.equal(twin.same, false, `${size} bytes`);
+      // With the walk's size (the copy rewritten since its own walk, at the same size), and without it (or with a
+      // size the file no longer has: the original is read to its end), the copy must end where the original does.
+      for (const expected of [size, undefined]) {
+        const twin = { abs: b, same: true };
+        hashFileSync(a, undefined, expected, twin);
+        assert.equal(twin.same, false, `${size} bytes, expected size ${expected}`);
+      }
       fs.writeFileSync(b, data);
       const equal = { abs: b, same: true };
       hashFileSync(a, undefined, undefined, equal);
       assert.equal(equal.same, true, `${size} bytes, equal`);
+    }
+  });
+
+  it('a copy that cannot be read makes the copy differ, never the original unreadable', () => {
+    const d = tmp('eisdir');
+    const a = path.join(d, 'a');
+    const b = path.join(d, 'b');
+    fs.mkdirSync(b); // opens, but reading it fails (EISDIR)
+    for (const data of ['', 'text\n', Buffer.alloc(CHUNK, 'y')]) {
+      fs.writeFileSync(a, data);
+      const twin = { abs: b, same: true };
+      assert.deepEqual(hashFileSync(a, undefined, Buffer.byteLength(data), twin), hashFileSync(a));
+      assert.equal(twin.same, false, `${Buffer.byteLength(data)} bytes`);
     }
   });
 
