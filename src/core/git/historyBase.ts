@@ -38,11 +38,29 @@ const CACHE_HEADER = '{"v":2}';
 /** The file of an older format (one JSON object, rewritten whole on every save): removed when the new one is written. */
 const OLD_CACHE_SUFFIX = '.json';
 
+/** A journal's versions in file order (a later line wins); empty for a missing file or another format. */
+function readJournal(file: string): Map<string, BaselineForms> {
+  const forms = new Map<string, BaselineForms>();
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return forms; }
+  const rows = text.split('\n');
+  if (rows[0] !== CACHE_HEADER) return forms; // another format: not read (rewritten on the first save)
+  for (const row of rows.slice(1)) {
+    if (!row) continue;
+    try {
+      const [oid, f] = JSON.parse(row) as [unknown, unknown];
+      if (typeof oid === 'string' && f && typeof f === 'object') { forms.delete(oid); forms.set(oid, f as BaselineForms); }
+    } catch { /* a line cut short: skipped */ }
+  }
+  return forms;
+}
+
 /**
  * Baseline forms of versions by object id, loaded once per repository. A journal: each save appends the versions
  * hashed since the last one (a sync searching for the bases of many artifacts wrote the whole cache — up to
- * `limit` versions — after every search); it is rewritten, with the newest `limit` versions, only when it has
- * grown to twice that. Not fsynced: a line cut short by a crash is skipped when read (it is only a cache).
+ * `limit` versions — after every search). Once the file (whoever appended to it: the CLI and the extension share
+ * it) holds about twice `limit` lines, it is read again, merged with what this process holds, and rewritten with
+ * the newest `limit`. Not fsynced: a line cut short by a crash is skipped when read (it is only a cache).
  */
 export class FormsCache {
   private static readonly open = new Map<string, FormsCache>();
@@ -54,27 +72,13 @@ export class FormsCache {
     return c;
   }
 
-  private forms = new Map<string, BaselineForms>();
+  private forms: Map<string, BaselineForms>;
   /** Hashed since the last save. */
   private pending: [string, BaselineForms][] = [];
-  /** Lines in the file after the header (as read, plus what this process appended). */
-  private lines = 0;
 
   /** A cache read from `file` now (tests: another process's view); `limit` versions are kept when it is rewritten. */
   constructor(private readonly file: string | undefined, private readonly limit = CACHE_LIMIT) {
-    if (!file) return;
-    let text: string;
-    try { text = fs.readFileSync(file, 'utf8'); } catch { return; } // missing: start empty
-    const rows = text.split('\n');
-    if (rows[0] !== CACHE_HEADER) return; // another format: start empty (rewritten on the first save)
-    for (const row of rows.slice(1)) {
-      if (!row) continue;
-      this.lines++;
-      try {
-        const [oid, f] = JSON.parse(row) as [unknown, unknown];
-        if (typeof oid === 'string' && f && typeof f === 'object') this.forms.set(oid, f as BaselineForms);
-      } catch { /* a line cut short: skipped */ }
-    }
+    this.forms = file ? readJournal(file) : new Map();
   }
   get(oid: string): BaselineForms | undefined { return this.forms.get(oid); }
   set(oid: string, f: BaselineForms): void { this.forms.set(oid, f); this.pending.push([oid, f]); }
@@ -83,27 +87,40 @@ export class FormsCache {
 
   save(): void {
     if (!this.file || !this.pending.length) return;
-    const append = this.pending.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    const lines = this.pending.map((e) => JSON.stringify(e));
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      if (this.lines && this.lines + this.pending.length <= 2 * this.limit && this.appendTo(append)) {
-        this.lines += this.pending.length;
-      } else {
-        const entries = [...this.forms.entries()].slice(-this.limit);
-        writeFileAtomic(this.file, [CACHE_HEADER, ...entries.map((e) => JSON.stringify(e))].join('\n') + '\n', {}, undefined, { durable: false });
-        this.lines = entries.length;
-        fs.rmSync(this.file.replace(/\.jsonl$/, OLD_CACHE_SUFFIX), { force: true });
-      }
+      if (!this.appendTo(lines)) this.rewrite();
       this.pending = [];
     } catch { /* a cache that cannot be written costs time next search, nothing else */ }
   }
 
-  /** Appends to the file as it is (another process may have appended too); false when it is not ours to append to. */
-  private appendTo(text: string): boolean {
-    const fd = fs.openSync(this.file!, 'a+');
+  /** The file read again (what other processes appended), merged with this process's, the newest `limit` written. */
+  private rewrite(): void {
+    const merged = readJournal(this.file!);
+    for (const [oid, f] of this.forms) if (!merged.has(oid)) merged.set(oid, f);
+    for (const [oid, f] of this.pending) { merged.delete(oid); merged.set(oid, f); }
+    const entries = [...merged.entries()].slice(-this.limit);
+    writeFileAtomic(this.file!, [CACHE_HEADER, ...entries.map((e) => JSON.stringify(e))].join('\n') + '\n', {}, undefined, { durable: false });
+    this.forms = new Map(entries);
+    fs.rmSync(this.file!.replace(/\.jsonl$/, OLD_CACHE_SUFFIX), { force: true });
+  }
+
+  /**
+   * Appends `lines` to the file as it is (another process may have appended too). False when it should be rewritten
+   * instead: missing, emptied, of another format, or about twice `limit` lines long (judged by its size and the
+   * length of these lines).
+   */
+  private appendTo(lines: string[]): boolean {
+    const text = lines.join('\n') + '\n';
+    let fd: number;
+    // O_APPEND: each write lands at the end, whoever else appends meanwhile (a missing file is created empty, then rewritten).
+    try { fd = fs.openSync(this.file!, 'a+'); } catch { return false; }
     try {
       const { size } = fs.fstatSync(fd);
-      if (size < CACHE_HEADER.length + 1) return false; // gone or emptied since read: rewrite it
+      const head = Buffer.alloc(CACHE_HEADER.length + 1);
+      if (size < head.length || fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('utf8') !== CACHE_HEADER + '\n') return false;
+      if (Math.round((size - head.length) / (text.length / lines.length)) + lines.length > 2 * this.limit) return false;
       // A line cut short by a crash ends without a newline: ours start on a line of their own.
       const last = Buffer.alloc(1);
       fs.readSync(fd, last, 0, 1, size - 1);

@@ -221,6 +221,11 @@ export interface SnapshotBaseFinderOptions {
   cache?: SnapshotIndexCache;
   maxSnapshots?: number;
   maxInflatedBytes?: number;
+  /**
+   * A `snapshots.toml` changed less than this long ago (ms, default 2 000) is parsed again at every query: a rewrite
+   * within the same timestamp tick, at the same size, would not show in its stat.
+   */
+  racyMs?: number;
 }
 
 /** The `skillmeat-snapshot` {@link BaseFinder}. */
@@ -288,12 +293,16 @@ export class SkillmeatSnapshotBaseFinder implements BaseFinder {
     return undefined;
   }
 
-  /** The snapshots listed in `dir`, parsed again only when its `snapshots.toml` changed (size, times, inode). */
+  /**
+   * The snapshots listed in `dir`, parsed again only when its `snapshots.toml` changed (size, times, inode) or
+   * changed too recently for its stat to tell (see {@link SnapshotBaseFinderOptions.racyMs}).
+   */
   private listing(dir: string): ReturnType<typeof listSnapshots> {
     let key = '';
     try {
       const st = fs.statSync(path.join(dir, SNAPSHOTS_FILE));
-      key = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+      const recent = Date.now() - (this.o.racyMs ?? 2000);
+      if (st.mtimeMs < recent && st.ctimeMs < recent) key = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
     } catch { /* missing or unreadable: listSnapshots says which, every time */ }
     const memo = this.listings.get(dir);
     if (key && memo?.key === key) return memo.listed;

@@ -62,6 +62,31 @@ describe('git bases: the cache of versions\' forms', () => {
     assert.equal(other.get(oid(4)), undefined, 'the oldest dropped');
   });
 
+  it('shared by two processes (the CLI and the extension): the file stays bounded, and a rewrite keeps what the other appended', () => {
+    const file = path.join(tmp('c'), 'repo.jsonl');
+    const a = new FormsCache(file, 4);
+    const b = new FormsCache(file, 4);
+    for (let i = 0; i < 10; i++) {
+      a.set(oid(i), forms(i)); a.save();
+      b.set(oid(100 + i), forms(100 + i)); b.save();
+      const lines = fs.readFileSync(file, 'utf8').trim().split('\n').length - 1;
+      assert.ok(lines <= 2 * 4, `${lines} lines after round ${i}`);
+    }
+    // A rewrite by one keeps what the other appended since it loaded: here a's rewrite, after b appended 200.
+    const file2 = path.join(tmp('c'), 'repo.jsonl');
+    const c = new FormsCache(file2, 4);
+    const d = new FormsCache(file2, 4);
+    for (let i = 0; i < 6; i++) { c.set(oid(i), forms(i)); c.save(); }
+    d.set(oid(200), forms(200)); d.save();
+    c.set(oid(6), forms(6)); c.save();
+    assert.equal(fs.readFileSync(file2, 'utf8').trim().split('\n').length - 1, 8);
+    c.set(oid(7), forms(7)); c.save(); // the ninth line: rewritten with the newest four
+    const fresh = new FormsCache(file2, 4);
+    assert.equal(fresh.size, 4);
+    assert.deepEqual([5, 200, 6, 7].map((i) => fresh.get(oid(i))), [5, 200, 6, 7].map(forms));
+    assert.deepEqual(c.get(oid(200)), forms(200), 'the rewriting process now knows it too');
+  });
+
   it('replaces a cache of the older format (one JSON object) instead of reading it', () => {
     const dir = tmp('c');
     const old = path.join(dir, 'repo.json');

@@ -234,8 +234,12 @@ describe('Merge base from SkillMeat snapshots: which snapshot is used', () => {
     const none = new SkillmeatSnapshotBaseFinder({ env: w.env, cache });
     assert.equal(await none.find({ ...query(), contentHash: 'f'.repeat(64) }, new ArtifactHasher()), undefined);
     assert.equal(none.tarballsRead, 0);
-    // One finder parses a snapshots.toml once for all the artifacts it is asked about, and again once it changed.
-    const many = new SkillmeatSnapshotBaseFinder({ env: w.env, cache });
+    // One finder parses a snapshots.toml once for all the artifacts it is asked about, and again once it changed —
+    // but every time while it changed too recently for its stat to tell (the default: 2 s; it was just written).
+    const recent = new SkillmeatSnapshotBaseFinder({ env: w.env, cache });
+    for (let i = 0; i < 2; i++) assert.ok(await recent.find(query(), new ArtifactHasher()));
+    assert.equal(recent.listsParsed, 2);
+    const many = new SkillmeatSnapshotBaseFinder({ env: w.env, cache, racyMs: -60_000 });
     for (let i = 0; i < 3; i++) assert.ok(await many.find(query(), new ArtifactHasher()));
     assert.equal(many.listsParsed, 1);
     await snapshot(w, 'newest');
