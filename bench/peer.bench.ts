@@ -45,7 +45,8 @@ function skillmeatPython(): string | undefined {
   return fs.existsSync(py) ? py : undefined;
 }
 
-interface OurRun { ms: number; maxRssMb: number; states: Record<string, number> }
+/** Wall time, CPU time (user + system, all threads: steadier than wall on a shared machine), peak memory. */
+interface OurRun { ms: number; cpuMs: number; maxRssMb: number; states: Record<string, number> }
 
 /**
  * The environment our CLI runs in: a user's. This machine sets NODE_EXTRA_CA_CERTS, which makes every Node process
@@ -64,7 +65,7 @@ function userEnv(data: PeerBenchData, keepMachineEnv = false): NodeJS.ProcessEnv
  */
 function ourCheck(data: PeerBenchData, cli = CLI, keepMachineEnv = false, project = data.project): OurRun {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'check', '--json', '--project', project, '--store', storeOf(data, cli)], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, cli, 'check', '--json', '--project', project, '--store', storeOf(data, cli)], {
     env: userEnv(data, keepMachineEnv), encoding: 'utf8', maxBuffer: 1 << 30,
   });
   const ms = performance.now() - t0;
@@ -75,8 +76,8 @@ function ourCheck(data: PeerBenchData, cli = CLI, keepMachineEnv = false, projec
   if (states.modified !== data.modified.length || states.outdated !== data.outdated.length || states['in-sync'] !== data.artifacts - data.modified.length - data.outdated.length) {
     throw new Error(`unexpected drift: ${JSON.stringify(states)}`);
   }
-  const rss = Number(r.stderr.trim().split('\n').pop());
-  return { ms, maxRssMb: rss / 1024, states };
+  const [rss, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { ms, cpuMs: (user + sys) * 1000, maxRssMb: rss / 1024, states };
 }
 
 const storeOf = (data: PeerBenchData, cli: string): string => path.join(data.skillmeatHome, cli === CLI ? 'sync' : 'sync-before');
@@ -179,6 +180,13 @@ export async function run(report: Report): Promise<void> {
     report('ours cold: median', median(ms(cold)), 'ms');
     report(`ours warm (nothing changed), new process: min of ${runs}`, Math.min(...ms(warm)), 'ms');
     report('ours warm: median', median(ms(warm)), 'ms');
+    const cpu = (rs: OurRun[]) => rs.map((r) => r.cpuMs);
+    if (beforeCli) {
+      report('before cold CPU (user + system): min', Math.min(...cpu(before.cold)), 'ms');
+      report('before cold CPU: median', median(cpu(before.cold)), 'ms');
+    }
+    report('ours cold CPU (user + system, all threads): min', Math.min(...cpu(cold)), 'ms');
+    report('ours cold CPU: median', median(cpu(cold)), 'ms');
     report(`ours cold, records as SkillMeat deploys them (no tree hash of ours): min of ${runs}`, Math.min(...ms(coldSmDeployed)), 'ms');
     report('ours cold, records as SkillMeat deploys them: median', median(ms(coldSmDeployed)), 'ms');
     report('ours peak memory, cold / warm', Math.max(...cold.map((r) => r.maxRssMb)), 'MB');
