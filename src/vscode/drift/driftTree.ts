@@ -154,15 +154,48 @@ function shortHash(h: string | null | undefined): string {
   return h ? h.slice(0, 10) : '—';
 }
 
-/** What the tree shows of some reports: everything but when and how fast they were made. */
-function signatureOf(reports: readonly FolderReport[]): string {
-  return JSON.stringify(reports.map((f) => [f.folder.uri.toString(), f.folder.name, f.settings, { ...f.report, checkedAt: undefined, durationMs: undefined }]));
+/** The id of a row of a record SkillMeat Sync does not sync. */
+function recordNodeId(folder: FolderReport, r: UnmanagedRecord): string {
+  return `${folder.folder.uri.toString()}|${r.root}|${r.type}|${r.name}|not-synced`;
+}
+
+/** An artifact row's tooltip: where it is, its state and advice, the three hashes, the deployment, the core's note. */
+function artifactTooltip(folder: FolderReport, a: ArtifactDrift): vscode.MarkdownString {
+  const tip = new vscode.MarkdownString(undefined, true);
+  tip.appendMarkdown(`${vscode.l10n.t('**{0}** — {1} in `{2}` ({3})', a.name, a.type, a.root, folder.folder.name)}\n\n`);
+  const advice = recommendationText(a);
+  tip.appendMarkdown(`${advice ? vscode.l10n.t('State: **{0}** — {1}', stateName(a.state), advice) : vscode.l10n.t('State: **{0}**', stateName(a.state))}\n\n`);
+  const hashRow = (side: string, h: string | null) => `| ${side} | \`${shortHash(h)}\` |\n`;
+  tip.appendMarkdown(`| | ${vscode.l10n.t('hash')} |\n|---|---|\n${hashRow(vscode.l10n.t('collection'), a.collectionHash)}${hashRow(vscode.l10n.t('project'), a.projectHash)}${hashRow(vscode.l10n.t('baseline'), a.baselineHash)}\n`);
+  if (a.deployedAt) tip.appendMarkdown(`${vscode.l10n.t('Deployed {0} from collection "{1}"', localDateTime(a.deployedAt), a.collectionName ?? '?')}\n\n`);
+  // `detail` is the core's note (an invalid record's parse error, an unreachable collection's path); it names files.
+  if (a.detail) tip.appendMarkdown(`${a.detail}\n\n`);
+  tip.appendMarkdown(`\`${path.relative(folder.folder.uri.fsPath, a.projectPath) || a.projectPath}\``);
+  return tip;
+}
+
+/** What an artifact row shows (label, description, icon, menus, click), its tooltip aside; files included. */
+function rowKey(folder: FolderReport, a: ArtifactDrift): unknown[] {
+  return [artifactNodeId(folder, a), a.state, a.type, a.root, a.name, folder.folder.name, a.relPath, a.projectPath, (a.files ?? []).map((f) => [f.path, f.change])];
 }
 
 export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vscode.Disposable {
-  private readonly _onDidChangeTreeData = new vscode.EventEmitter<DriftNode | undefined>();
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<DriftNode | DriftNode[] | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private groups: DriftNode[] = [];
+  /**
+   * Every node by its tree id. VS Code keeps the objects getChildren gave it (a click or a menu passes them back),
+   * so a report updates them in place: a redraw is needed only when what the rows show changes.
+   */
+  private readonly nodes = new Map<string, DriftNode>();
+  /** Ids of the nodes getChildren gave VS Code: only those can be refreshed one by one. */
+  private readonly given = new Set<string>();
+  /** Each artifact row's data (what its tooltip is made of), to refresh only the rows whose tooltip changed. */
+  private data = new Map<string, string>();
+  /** What the rows show, as of the last redraw. */
+  private shown: string | undefined;
+  /** Whole-tree redraws since activation (the integration tests read it through the API). */
+  redraws = 0;
   private readonly sub: vscode.Disposable;
   private readonly partialSub: vscode.Disposable;
 
@@ -172,34 +205,68 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
       if (service.firstReportAt !== undefined) return;
       this.rebuild(reports);
       this.shown = undefined;
-      this._onDidChangeTreeData.fire(undefined);
+      this.redraw();
     });
     this.sub = service.onDidChangeReport((reports) => {
-      this.rebuild(reports);
-      // A check that found what the last one found (the periodic re-scan, the Offline poll every few seconds) does not
-      // redraw the tree: a redraw under the user's pointer loses a click or a context menu, and shows as flicker.
-      const shown = signatureOf(reports);
-      if (shown === this.shown) return;
-      this.shown = shown;
-      this._onDidChangeTreeData.fire(undefined);
+      const before = this.data;
+      const shown = this.rebuild(reports);
+      // A check that found what the last one found (the periodic re-scan, the Offline poll every few seconds), or
+      // that changed only what tooltips say (a baseline hash known in our form once capture knows the version),
+      // does not redraw the tree: a redraw under the user's pointer loses a click or a context menu, and shows as
+      // flicker. The rows whose tooltip changed are refreshed one by one (VS Code may hold a resolved one).
+      if (shown !== this.shown) { this.shown = shown; this.redraw(); return; }
+      const changed = [...this.data].filter(([id, d]) => before.get(id) !== d && this.given.has(id)).map(([id]) => this.nodes.get(id)!);
+      if (changed.length) this._onDidChangeTreeData.fire(changed);
     });
   }
-  private shown: string | undefined;
 
-  private rebuild(reports: readonly FolderReport[]): void {
+  private redraw(): void {
+    this.redraws++;
+    this._onDidChangeTreeData.fire(undefined);
+  }
+
+  /** Rebuilds the groups from `reports`, updating the nodes VS Code holds in place; returns what the rows show. */
+  private rebuild(reports: readonly FolderReport[]): string {
+    const seen = new Set<string>();
+    const node = <T extends DriftNode>(id: string, fresh: T): T => {
+      seen.add(id);
+      const held = this.nodes.get(id);
+      if (held && held.kind === fresh.kind) return Object.assign(held, fresh) as T;
+      this.nodes.set(id, fresh);
+      return fresh;
+    };
     const by = new Map<DriftState, { folder: FolderReport; artifact: ArtifactDrift }[]>();
+    const data = new Map<string, string>();
+    const rows: unknown[] = [];
     for (const folder of reports) for (const artifact of folder.report.artifacts) {
       if (!by.has(artifact.state)) by.set(artifact.state, []);
       by.get(artifact.state)!.push({ folder, artifact });
+      const id = artifactNodeId(folder, artifact);
+      node(id, { kind: 'artifact', folder, artifact });
+      for (const file of artifact.files ?? []) node(`${id}|${file.path}`, { kind: 'file', folder, artifact, file });
+      data.set(id, JSON.stringify([artifact, folder.folder.name]));
     }
-    this.groups = DRIFT_STATES.filter((s) => by.has(s)).map((state) => ({
-      kind: 'group' as const, state,
-      items: by.get(state)!.sort((a, b) => a.artifact.type.localeCompare(b.artifact.type) || a.artifact.name.localeCompare(b.artifact.name)),
-    }));
+    this.groups = DRIFT_STATES.filter((s) => by.has(s)).map((state) => {
+      const items = by.get(state)!.sort((a, b) => a.artifact.type.localeCompare(b.artifact.type) || a.artifact.name.localeCompare(b.artifact.name));
+      rows.push(state, items.map((i) => rowKey(i.folder, i.artifact)));
+      return node(`group:${state}`, { kind: 'group' as const, state, items });
+    });
     const notSynced = reports.flatMap((folder) => folder.report.unmanaged.map((record) => ({ folder, record })));
     if (notSynced.length) {
-      this.groups.push({ kind: 'notSynced', items: notSynced.sort((a, b) => a.record.type.localeCompare(b.record.type) || a.record.name.localeCompare(b.record.name)) });
+      const items = notSynced.sort((a, b) => a.record.type.localeCompare(b.record.type) || a.record.name.localeCompare(b.record.name));
+      for (const { folder, record } of items) node(recordNodeId(folder, record), { kind: 'record', folder, record });
+      rows.push('not-synced', items.map(({ folder, record }) => [recordNodeId(folder, record), record]));
+      this.groups.push(node('group:not-synced', { kind: 'notSynced', items }));
     }
+    for (const id of this.nodes.keys()) if (!seen.has(id)) { this.nodes.delete(id); this.given.delete(id); }
+    this.data = data;
+    return JSON.stringify([rows, (vscode.workspace.workspaceFolders?.length ?? 0) > 1]);
+  }
+
+  /** The nodes VS Code is given: the ones {@link rebuild} keeps up to date. */
+  private give<T extends DriftNode>(id: string): T {
+    this.given.add(id);
+    return this.nodes.get(id) as T;
   }
 
   /** Number of artifacts needing attention (divergence), for the view badge. */
@@ -208,19 +275,27 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
   }
 
   getChildren(node?: DriftNode): DriftNode[] {
-    if (!node) return this.groups;
-    if (node.kind === 'group') return node.items.map(({ folder, artifact }) => ({ kind: 'artifact' as const, folder, artifact }));
-    if (node.kind === 'artifact') return (node.artifact.files ?? []).map((file) => ({ kind: 'file' as const, folder: node.folder, artifact: node.artifact, file }));
-    if (node.kind === 'notSynced') return node.items.map(({ folder, record }) => ({ kind: 'record' as const, folder, record }));
+    if (!node) {
+      for (const g of this.groups) this.given.add(g.kind === 'group' ? `group:${g.state}` : 'group:not-synced');
+      return this.groups;
+    }
+    if (node.kind === 'group') return node.items.map(({ folder, artifact }) => this.give(artifactNodeId(folder, artifact)));
+    if (node.kind === 'artifact') return (node.artifact.files ?? []).map((file) => this.give(`${artifactNodeId(node.folder, node.artifact)}|${file.path}`));
+    if (node.kind === 'notSynced') return node.items.map(({ folder, record }) => this.give(recordNodeId(folder, record)));
     return [];
   }
 
   getParent(node: DriftNode): DriftNode | undefined {
     if (node.kind === 'group' || node.kind === 'notSynced') return undefined;
-    if (node.kind === 'record') return this.groups.find((x) => x.kind === 'notSynced');
-    const g = this.groups.find((x) => x.kind === 'group' && x.state === node.artifact.state);
-    if (node.kind === 'artifact') return g;
-    return { kind: 'artifact', folder: node.folder, artifact: node.artifact };
+    if (node.kind === 'record') return this.nodes.get('group:not-synced');
+    if (node.kind === 'artifact') return this.nodes.get(`group:${node.artifact.state}`);
+    return this.nodes.get(artifactNodeId(node.folder, node.artifact));
+  }
+
+  /** An artifact row's tooltip, made when the pointer rests on the row, from the artifact as the last report has it. */
+  resolveTreeItem(item: vscode.TreeItem, node: DriftNode): vscode.TreeItem {
+    if (node.kind === 'artifact' && item.tooltip === undefined) item.tooltip = artifactTooltip(node.folder, node.artifact);
+    return item;
   }
 
   getTreeItem(node: DriftNode): vscode.TreeItem {
@@ -235,7 +310,7 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     if (node.kind === 'record') {
       const r = node.record;
       const item = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.None);
-      item.id = `${node.folder.folder.uri.toString()}|${r.root}|${r.type}|${r.name}|not-synced`;
+      item.id = recordNodeId(node.folder, r);
       item.description = [r.type, r.root !== '.claude' ? r.root : '', vscode.l10n.t('not synced')].filter(Boolean).join(' · ');
       item.iconPath = new vscode.ThemeIcon(r.type === 'mcp' ? 'server' : r.type === 'hook' ? 'zap' : 'circle-slash');
       item.contextValue = notSyncedContextValue(r);
@@ -275,17 +350,7 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     item.iconPath = new vscode.ThemeIcon(a.state === 'merging' ? 'git-merge' : TYPE_ICONS[a.type]);
     item.contextValue = artifactContextValue(a);
     item.resourceUri = vscode.Uri.from({ scheme: DECORATION_SCHEME, path: `/${a.state}/${a.root}/${a.relPath}` });
-    const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendMarkdown(`${vscode.l10n.t('**{0}** — {1} in `{2}` ({3})', a.name, a.type, a.root, node.folder.folder.name)}\n\n`);
-    const advice = recommendationText(a);
-    tip.appendMarkdown(`${advice ? vscode.l10n.t('State: **{0}** — {1}', stateName(a.state), advice) : vscode.l10n.t('State: **{0}**', stateName(a.state))}\n\n`);
-    const hashRow = (side: string, h: string | null) => `| ${side} | \`${shortHash(h)}\` |\n`;
-    tip.appendMarkdown(`| | ${vscode.l10n.t('hash')} |\n|---|---|\n${hashRow(vscode.l10n.t('collection'), a.collectionHash)}${hashRow(vscode.l10n.t('project'), a.projectHash)}${hashRow(vscode.l10n.t('baseline'), a.baselineHash)}\n`);
-    if (a.deployedAt) tip.appendMarkdown(`${vscode.l10n.t('Deployed {0} from collection "{1}"', localDateTime(a.deployedAt), a.collectionName ?? '?')}\n\n`);
-    // `detail` is the core's note (an invalid record's parse error, an unreachable collection's path); it names files.
-    if (a.detail) tip.appendMarkdown(`${a.detail}\n\n`);
-    tip.appendMarkdown(`\`${path.relative(node.folder.folder.uri.fsPath, a.projectPath) || a.projectPath}\``);
-    item.tooltip = tip;
+    // The tooltip comes from resolveTreeItem, when the pointer rests on the row.
     // A click does what the row is about; a skill with changed files expands instead.
     if (!hasFiles) item.command = clickCommand(a, node);
     return item;

@@ -46,6 +46,8 @@ export interface SkillMeatSyncApi {
   firstPartialMs(): number | undefined;
   /** What the first partial report showed: artifacts known of the total, artifact rows in the tree, the view's message. */
   firstPartial(): { known: number; total: number; rows: number; message: string } | undefined;
+  /** Whole-tree redraws of the Drift view since activation (a report that changes only tooltips redraws none). */
+  treeRedraws(): number;
   /** Captured versions: the History view, and the own-write hook for the product's other writers. */
   readonly history: HistoryApi;
   /** The product's writes: what runs now, and the last one that failed (the status bar's Syncing and Error). */
@@ -171,6 +173,7 @@ export class Container implements vscode.Disposable {
       firstReportMs: () => (this.service.firstReportAt === undefined ? undefined : this.service.firstReportAt - activatedAt),
       firstPartialMs: () => (this.service.firstPartialAt === undefined ? undefined : this.service.firstPartialAt - activatedAt),
       firstPartial: () => this.firstPartial,
+      treeRedraws: () => this.tree.redraws,
       history: historyApi(this.history, this.capture),
       operations: {
         running: () => this.operations.running.map(({ kind, title, paths, waitingFor }) => ({ kind, title, paths, ...(waitingFor ? { waitingFor } : {}) })),

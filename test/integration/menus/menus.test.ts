@@ -118,4 +118,22 @@ describe('drift view: what each row offers', () => {
     assert.ok(!text.includes('2026-11-01T09:30'), text);
     await pressKey('Escape');
   });
+
+  it('a check that changes only what a tooltip says redraws no row: the tooltip shown before says the new date', async () => {
+    const redraws = api.treeRedraws();
+    // A new deployment date for commit (its state stays a conflict): only its tooltip changes.
+    const records = path.join(project(), '.claude', '.skillmeat-deployed.toml');
+    const text = fs.readFileSync(records, 'utf8');
+    const at = text.indexOf('artifact_name = "commit"');
+    const date = text.indexOf('deployed_at = "2026-11-01T09:30:00.000000"', at);
+    assert.ok(at >= 0 && date > at, 'the fixture dates commit\'s deployment');
+    fs.writeFileSync(records, text.slice(0, date) + 'deployed_at = "2026-11-20T15:45:00.000000"' + text.slice(date + 'deployed_at = "2026-11-01T09:30:00.000000"'.length));
+    await waitFor(() => api.getReports()[0].artifacts.find((x) => x.name === 'commit')?.deployedAt === '2026-11-20T15:45:00.000000', { what: 'a report with the new date' });
+    assert.equal(api.getReports()[0].artifacts.find((x) => x.name === 'commit')!.state, 'conflict');
+    const expected = new Date('2026-11-20T15:45:00.000000').toLocaleString(vscode.env.language, { dateStyle: 'medium', timeStyle: 'medium' });
+    const tip = await tooltipOf(`${row('commit')} .monaco-icon-label`, (x) => x.includes(`Deployed ${expected}`), { what: 'commit with its new date' });
+    assert.ok(tip.includes('from collection'), tip);
+    assert.equal(api.treeRedraws(), redraws, 'no whole-tree redraw');
+    await pressKey('Escape');
+  });
 });
