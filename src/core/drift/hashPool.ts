@@ -102,7 +102,7 @@ export function walkResultToWire(r: HashJobResult): WireResult {
 
 function resultFromWire(r: WireResult, job: HashJob): HashJobResult {
   const twin = r.twin && job.twin !== undefined ? resultFromWire(r.twin, { abs: job.twin, skillmeat: job.skillmeat }) : undefined;
-  if (r.missing) return { read: r.read ?? 0, ...(twin ? { twin } : {}) };
+  if (r.missing) return { read: r.read, ...(twin ? { twin } : {}) };
   const entries = job.entries ?? (r.walked ? entriesFromWire(job.abs, r.walked) : []);
   let files = r.files;
   if (!files) {

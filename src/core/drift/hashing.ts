@@ -442,6 +442,7 @@ export class SkillmeatForms {
   }
 }
 
+/** Everything known about one artifact's content on one side. */
 export interface ArtifactHash {
   kind: 'dir' | 'file';
   /** The product's tree hash (junk excluded, CRLF normalised). */
@@ -599,11 +600,8 @@ export class ArtifactHasher {
   }
 
   private walk(absPath: string): Walked | undefined {
-    const problems: WalkProblem[] = [];
     // The folders' keys only for a persistent cache, which stores them.
-    const shape: WalkShape | undefined = this.options.persistent ? { dirs: [], plain: true } : undefined;
-    const entries = walkArtifact(absPath, this.exclusions, problems, shape);
-    return entries && { entries, problems, shape };
+    return walkOf(absPath, this.exclusions, !!this.options.persistent);
   }
 
   /** The hash of `entries` from this hasher's memory or the persistent cache, if either has it for the same keys. */
@@ -853,28 +851,32 @@ export interface HashJobResult { hash?: ArtifactHash; read: number; entries?: Fi
  * on its own only when it differs. What the pool's workers and the calling thread both run.
  */
 export function walkAndHash(abs: string, exclusions: ExclusionMatcher, skillmeat: boolean, withShape: boolean, twin?: string): HashJobResult {
-  const walkOf = (p: string) => {
-    const walkProblems: WalkProblem[] = [];
-    const shape: WalkShape | undefined = withShape ? { dirs: [], plain: true } : undefined;
-    const entries = walkArtifact(p, exclusions, walkProblems, shape);
-    return entries && { entries, walkProblems, ...(shape ? { shape } : {}) };
-  };
-  const a = walkOf(abs);
-  const b = twin !== undefined && twin !== abs ? walkOf(twin) : undefined;
+  const paired = twin !== undefined && twin !== abs;
+  const a = walkOf(abs, exclusions, withShape);
+  const b = paired ? walkOf(twin, exclusions, withShape) : undefined;
+  const result = (w: Walked, hash: ArtifactHash, read: number): HashJobResult => ({ read, hash, entries: w.entries, walkProblems: w.problems, ...(w.shape ? { shape: w.shape } : {}) });
   let read = 0;
-  const hash = a && hashEntries(a.entries, [], skillmeat, undefined, () => { read++; }, b?.entries);
+  const h = a && hashEntries(a.entries, [], skillmeat, undefined, () => { read++; }, b?.entries);
   let twinResult: HashJobResult | undefined;
-  if (b) {
-    // Its files were read too (compared): they count as read.
-    if (hash?.twinSame) twinResult = { ...b, read, hash: twinHash(hash, []) };
-    else {
-      let twinRead = 0;
-      twinResult = { ...b, read: 0, hash: hashEntries(b.entries, [], skillmeat, undefined, () => { twinRead++; }) };
-      twinResult.read = twinRead;
-    }
-  } else if (twin !== undefined && twin !== abs) twinResult = { read: 0 };
-  if (hash) delete hash.twinSame;
-  return { read, ...(a && hash ? { ...a, hash } : {}), ...(twinResult ? { twin: twinResult } : {}) };
+  if (b && h?.twinSame) {
+    // The copy is the original, byte for byte (so no file of it was unreadable): the same hash; its files were read
+    // too (compared), and count as read.
+    twinResult = result(b, { kind: h.kind, tree: h.tree, files: h.files, problems: [], ...(h.skillmeat ? { skillmeat: h.skillmeat } : {}) }, read);
+  } else if (b) {
+    let twinRead = 0;
+    const th = hashEntries(b.entries, [], skillmeat, undefined, () => { twinRead++; });
+    twinResult = result(b, th, twinRead);
+  } else if (paired) twinResult = { read: 0 };
+  if (h) delete h.twinSame;
+  return { ...(a && h ? result(a, h, read) : { read }), ...(twinResult ? { twin: twinResult } : {}) };
+}
+
+/** Walks one artifact (see {@link walkArtifact}); with `withShape`, its folders' keys too (for a persistent cache). */
+function walkOf(absPath: string, exclusions: ExclusionMatcher, withShape: boolean): Walked | undefined {
+  const problems: WalkProblem[] = [];
+  const shape: WalkShape | undefined = withShape ? { dirs: [], plain: true } : undefined;
+  const entries = walkArtifact(absPath, exclusions, problems, shape);
+  return entries && { entries, problems, shape };
 }
 
 /** Hashes jobs elsewhere (worker threads), answering in job order; see hashPool.ts. */
@@ -958,14 +960,6 @@ function sameShape(a: readonly FileEntry[], b: readonly FileEntry[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i].rel !== b[i].rel || a[i].size !== b[i].size || a[i].junk !== b[i].junk) return false;
   return true;
-}
-
-/**
- * The twin's hash from a {@link hashEntries} answer whose `twinSame` is true: the same hash, for the twin's own
- * (identical) paths; problems are the twin walk's.
- */
-export function twinHash(h: ArtifactHash, twinProblems: WalkProblem[]): ArtifactHash {
-  return { kind: h.kind, tree: h.tree, files: h.files, problems: twinProblems, ...(h.skillmeat ? { skillmeat: h.skillmeat } : {}) };
 }
 
 /** SkillMeat's content hash of an artifact on disk, exactly as SkillMeat computes it (nothing excluded). */
