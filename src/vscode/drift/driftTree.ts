@@ -154,6 +154,16 @@ function shortHash(h: string | null | undefined): string {
   return h ? h.slice(0, 10) : '—';
 }
 
+/** The id of a group row: a state's, or (no state) the records SkillMeat Sync does not sync. */
+function groupId(state?: DriftState): string {
+  return state ? `group:${state}` : 'group:not-synced';
+}
+
+/** The id of a changed file's row under its artifact. */
+function fileNodeId(folder: FolderReport, a: ArtifactDrift, file: FileChange): string {
+  return `${artifactNodeId(folder, a)}|${file.path}`;
+}
+
 /** The id of a row of a record SkillMeat Sync does not sync. */
 function recordNodeId(folder: FolderReport, r: UnmanagedRecord): string {
   return `${folder.folder.uri.toString()}|${r.root}|${r.type}|${r.name}|not-synced`;
@@ -243,20 +253,20 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
       by.get(artifact.state)!.push({ folder, artifact });
       const id = artifactNodeId(folder, artifact);
       node(id, { kind: 'artifact', folder, artifact });
-      for (const file of artifact.files ?? []) node(`${id}|${file.path}`, { kind: 'file', folder, artifact, file });
+      for (const file of artifact.files ?? []) node(fileNodeId(folder, artifact, file), { kind: 'file', folder, artifact, file });
       data.set(id, JSON.stringify([artifact, folder.folder.name]));
     }
     this.groups = DRIFT_STATES.filter((s) => by.has(s)).map((state) => {
       const items = by.get(state)!.sort((a, b) => a.artifact.type.localeCompare(b.artifact.type) || a.artifact.name.localeCompare(b.artifact.name));
       rows.push(state, items.map((i) => rowKey(i.folder, i.artifact)));
-      return node(`group:${state}`, { kind: 'group' as const, state, items });
+      return node(groupId(state), { kind: 'group' as const, state, items });
     });
     const notSynced = reports.flatMap((folder) => folder.report.unmanaged.map((record) => ({ folder, record })));
     if (notSynced.length) {
       const items = notSynced.sort((a, b) => a.record.type.localeCompare(b.record.type) || a.record.name.localeCompare(b.record.name));
       for (const { folder, record } of items) node(recordNodeId(folder, record), { kind: 'record', folder, record });
       rows.push('not-synced', items.map(({ folder, record }) => [recordNodeId(folder, record), record]));
-      this.groups.push(node('group:not-synced', { kind: 'notSynced', items }));
+      this.groups.push(node(groupId(), { kind: 'notSynced', items }));
     }
     for (const id of this.nodes.keys()) if (!seen.has(id)) { this.nodes.delete(id); this.given.delete(id); }
     this.data = data;
@@ -276,19 +286,19 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
 
   getChildren(node?: DriftNode): DriftNode[] {
     if (!node) {
-      for (const g of this.groups) this.given.add(g.kind === 'group' ? `group:${g.state}` : 'group:not-synced');
+      for (const g of this.groups) this.given.add(groupId(g.kind === 'group' ? g.state : undefined));
       return this.groups;
     }
     if (node.kind === 'group') return node.items.map(({ folder, artifact }) => this.give(artifactNodeId(folder, artifact)));
-    if (node.kind === 'artifact') return (node.artifact.files ?? []).map((file) => this.give(`${artifactNodeId(node.folder, node.artifact)}|${file.path}`));
+    if (node.kind === 'artifact') return (node.artifact.files ?? []).map((file) => this.give(fileNodeId(node.folder, node.artifact, file)));
     if (node.kind === 'notSynced') return node.items.map(({ folder, record }) => this.give(recordNodeId(folder, record)));
     return [];
   }
 
   getParent(node: DriftNode): DriftNode | undefined {
     if (node.kind === 'group' || node.kind === 'notSynced') return undefined;
-    if (node.kind === 'record') return this.nodes.get('group:not-synced');
-    if (node.kind === 'artifact') return this.nodes.get(`group:${node.artifact.state}`);
+    if (node.kind === 'record') return this.nodes.get(groupId());
+    if (node.kind === 'artifact') return this.nodes.get(groupId(node.artifact.state));
     return this.nodes.get(artifactNodeId(node.folder, node.artifact));
   }
 
@@ -301,7 +311,7 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
   getTreeItem(node: DriftNode): vscode.TreeItem {
     if (node.kind === 'notSynced') {
       const item = new vscode.TreeItem(vscode.l10n.t('Not Synced (kept as they are)'), vscode.TreeItemCollapsibleState.Collapsed);
-      item.id = 'group:not-synced';
+      item.id = groupId();
       item.description = String(node.items.length);
       item.contextValue = 'group.notSynced';
       item.tooltip = vscode.l10n.t('Records of hooks and MCP servers that SkillMeat deployed. SkillMeat Sync does not sync these types: it lists them and keeps their records byte for byte.');
@@ -321,7 +331,7 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     if (node.kind === 'group') {
       const item = new vscode.TreeItem(groupLabel(node.state),
         node.state === 'added' || node.state === 'in-sync' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
-      item.id = `group:${node.state}`;
+      item.id = groupId(node.state);
       item.description = String(node.items.length);
       item.contextValue = `group.${node.state}`;
       item.resourceUri = vscode.Uri.from({ scheme: DECORATION_SCHEME, path: `/${node.state}/group` });
@@ -331,7 +341,7 @@ export class DriftTreeProvider implements vscode.TreeDataProvider<DriftNode>, vs
     const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
     if (node.kind === 'file') {
       const item = new vscode.TreeItem(node.file.path, vscode.TreeItemCollapsibleState.None);
-      item.id = `${artifactNodeId(node.folder, a)}|${node.file.path}`;
+      item.id = fileNodeId(node.folder, a, node.file);
       item.description = fileChangeLabel(node.file.change);
       item.iconPath = new vscode.ThemeIcon(node.file.change === 'added' ? 'diff-added' : node.file.change === 'deleted' ? 'diff-removed' : 'diff-modified');
       item.contextValue = fileContextValue(a, node.file);
